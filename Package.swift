@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["VigilTUI"]),
+        .executable(name: "vigil-agent", targets: ["VigilAgent"]),
+        .library(name: "VigilCore", targets: ["VigilCore"]),
+        .library(name: "VigilWire", targets: ["VigilWire"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(
+            name: "VigilWire",
+            dependencies: ["CCurl", "CZlib"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VigilCore",
+            dependencies: [
+                "VigilWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "VigilTUI",
+            dependencies: [
+                "VigilCore", "VigilAgentCore", "CNcurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "VigilAgentCore",
+            dependencies: ["VigilWire", "CLibYAML"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "VigilAgent",
+            dependencies: ["VigilAgentCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"], swiftSettings: strict),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: strict),
+        .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI"], swiftSettings: strict),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

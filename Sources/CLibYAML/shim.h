@@ -1,0 +1,4 @@
+#ifndef VIGIL_CLIBYAML_SHIM_H
+#define VIGIL_CLIBYAML_SHIM_H
+#include <yaml.h>
+#endif

@@ -1,0 +1,167 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VigilWire
+
+/// Produces batches for the local host (the console's built-in collector). Used from one task only.
+public protocol BatchSource: AnyObject {
+    /// The next batch at `nowMs`, or nil when there is nothing to send yet.
+    func next(nowMs: Int64) -> IngestBatch?
+}
+
+/// The engine of one process: listener, compactor, lease and (in the console) a local collector,
+/// run as services of one `ServiceGroup`.
+public final class VigilEngine: Sendable {
+    public struct Options: Sendable {
+        public var listen: ListenAddress
+        public var limits: WireLimits
+        /// How often head segments are compacted, and how old they must be.
+        public var compactEvery: Duration
+        public var compactAgeMs: Int64
+        /// Collect the local host every `localInterval` when a source is given.
+        public var localSource: (@Sendable () -> any BatchSource)?
+        public var localInterval: Duration
+        /// Whether signals (SIGTERM, SIGINT) stop the engine: true for `serve`, false in the console.
+        public var handleSignals: Bool
+
+        public init(listen: ListenAddress = .default, limits: WireLimits = .default, compactEvery: Duration = .seconds(60),
+                    compactAgeMs: Int64 = 120_000, localSource: (@Sendable () -> any BatchSource)? = nil,
+                    localInterval: Duration = .seconds(10), handleSignals: Bool = true) {
+            self.listen = listen
+            self.limits = limits
+            self.compactEvery = compactEvery
+            self.compactAgeMs = compactAgeMs
+            self.localSource = localSource
+            self.localInterval = localInterval
+            self.handleSignals = handleSignals
+        }
+    }
+
+    public let store: any Store
+    public let options: Options
+    public let metrics = ListenerMetrics()
+    public let holder: String
+    private let bound = Mutex<Int?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
+    private let logger: Logger
+
+    public init(store: any Store, options: Options, logger: Logger = Logger(label: "vigil")) {
+        self.store = store
+        self.options = options
+        self.logger = logger
+        var g = SystemRandomNumberGenerator()
+        self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max, using: &g))"
+    }
+
+    /// The port the listener bound (after it started).
+    public var boundPort: Int? { bound.withLock { $0 } }
+
+    /// Who holds the lease now, if not us (then this process should attach instead of running an engine).
+    public static func otherHolder(of store: any Store) async throws -> EngineLease? {
+        try await store.currentLease(now: WallClock.nowMs())
+    }
+
+    /// Runs until a signal (serve) or `stop()` (console). Throws when the listener cannot bind.
+    public func run() async throws {
+        let ingest = IngestService(store: store, limits: options.limits, metrics: metrics)
+        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger) { port in
+            self.bound.withLock { $0 = port }
+        }
+        var services: [any Service] = [app]
+        services.append(LeaseService(engine: self))
+        services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
+        if let make = options.localSource {
+            services.append(LocalCollectorService(store: store, makeSource: make, interval: options.localInterval, metrics: metrics, logger: logger))
+        }
+        let config = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger
+        )
+        let g = ServiceGroup(configuration: config)
+        group.withLock { $0 = g }
+        try await g.run()
+    }
+
+    /// Asks every service to finish (the console calls this on quit).
+    public func stop() async {
+        let g = group.withLock { $0 }
+        await g?.triggerGracefulShutdown()
+    }
+
+    func leaseRecord(ttlMs: Int64) -> EngineLease {
+        EngineLease(holder: holder, pid: Int(getpid()), hostname: ProcessInfo.processInfo.hostName,
+                    listen: boundPort.map { "\(options.listen.host):\($0)" } ?? options.listen.description,
+                    expiresAt: WallClock.nowMs() + ttlMs)
+    }
+}
+
+/// Keeps the engine lease renewed; releases it on shutdown.
+struct LeaseService: Service {
+    let engine: VigilEngine
+
+    func run() async throws {
+        let store = engine.store
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            _ = try? await store.acquireLease(engine.leaseRecord(ttlMs: 15_000), now: WallClock.nowMs())
+            try? await gracefulShutdownSleep(.seconds(5))
+        }
+        try? await store.releaseLease(holder: engine.holder)
+    }
+}
+
+/// Compacts the head into chunks periodically, and once more at shutdown.
+struct CompactorService: Service {
+    let store: any Store
+    let every: Duration
+    let ageMs: Int64
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownSleep(every)
+            do {
+                let r = try await store.compact(olderThan: WallClock.nowMs() - ageMs)
+                if r.segments > 0 {
+                    logger.debug("compacted \(r.segments) segments, \(r.samples) samples into \(r.chunksWritten) chunks")
+                }
+            } catch {
+                logger.error("compaction failed: \(error)")
+            }
+        }
+    }
+}
+
+/// Collects the local host in-process and ingests straight into the store (no HTTP hop).
+struct LocalCollectorService: Service {
+    let store: any Store
+    let makeSource: @Sendable () -> any BatchSource
+    let interval: Duration
+    let metrics: ListenerMetrics
+    let logger: Logger
+
+    func run() async throws {
+        let source = makeSource()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = WallClock.nowMs()
+            if let batch = source.next(nowMs: now) {
+                do {
+                    let c = try await store.ingest(batch, receivedAt: now)
+                    metrics.accepted(samples: c.samples, logs: c.logs, checks: c.checks, seconds: 0)
+                } catch {
+                    logger.error("local collection not stored: \(error)")
+                }
+            }
+            try? await gracefulShutdownSleep(interval)
+        }
+    }
+}
+
+/// Sleeps for `d`, returning early when a graceful shutdown starts.
+private func gracefulShutdownSleep(_ d: Duration) async throws {
+    try await cancelWhenGracefulShutdown {
+        try await Task.sleep(for: d)
+    }
+}

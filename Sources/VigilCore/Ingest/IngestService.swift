@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import VigilWire
+
+/// The transport-independent half of `POST /api/v1/ingest`: content checks, authentication,
+/// decompression, decoding, host binding, durable commit. The HTTP listener is a thin adapter.
+public final class IngestService: Sendable {
+    public let store: any Store
+    public let limits: WireLimits
+    public let metrics: ListenerMetrics
+    private let decoder: IngestDecoder
+    /// secret hash → (token, cached at); revocation takes effect within `cacheTTL`.
+    private let tokenCache = Mutex<[String: (AgentToken?, Int64)]>([:])
+    private let lastTouched = Mutex<[String: Int64]>([:])
+    let cacheTTLms: Int64 = 5_000
+
+    public init(store: any Store, limits: WireLimits = .default, metrics: ListenerMetrics = ListenerMetrics()) {
+        self.store = store
+        self.limits = limits
+        self.metrics = metrics
+        self.decoder = IngestDecoder(limits: limits)
+    }
+
+    /// The request as the listener saw it.
+    public struct Request: Sendable {
+        public var authorization: String?
+        public var contentType: String?
+        public var contentEncoding: String?
+        public var body: [UInt8]
+
+        public init(authorization: String?, contentType: String?, contentEncoding: String?, body: [UInt8]) {
+            self.authorization = authorization
+            self.contentType = contentType
+            self.contentEncoding = contentEncoding
+            self.body = body
+        }
+    }
+
+    /// Handles one request; returns the status and JSON body to send. Never throws.
+    public func handle(_ request: Request, now: Int64 = WallClock.nowMs()) async -> (status: Int, body: String) {
+        let started = WallClock.monotonicNs()
+        do {
+            let counts = try await accept(request, now: now)
+            let seconds = Double(WallClock.monotonicNs() - started) / 1e9
+            metrics.accepted(samples: counts.samples, logs: counts.logs, checks: counts.checks, seconds: seconds)
+            return (200, IngestResponse(samples: counts.samples, logs: counts.logs, checks: counts.checks).json())
+        } catch let e as WireError {
+            metrics.rejected(e.code)
+            return (e.status, e.json())
+        } catch {
+            metrics.rejected("store_unavailable")
+            let e = WireError(status: 503, code: "store_unavailable", message: "the store could not commit the batch, retry later: \(error)")
+            return (503, e.json())
+        }
+    }
+
+    func accept(_ request: Request, now: Int64) async throws -> IngestCounts {
+        let token = try await authenticate(request.authorization, now: now)
+        if let ct = request.contentType?.lowercased() {
+            let base = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard base == "application/json" else {
+                throw WireError(status: 415, code: "unsupported_media_type", message: "Content-Type must be application/json, got '\(ct)'")
+            }
+        } else {
+            throw WireError(status: 415, code: "unsupported_media_type", message: "Content-Type must be application/json (header missing)")
+        }
+        var body = request.body
+        switch request.contentEncoding?.lowercased() {
+        case nil, "", "identity":
+            break
+        case "gzip":
+            do {
+                body = try Gzip.decompress(body, limit: limits.maxBodyBytes)
+            } catch .tooLarge(let limit) {
+                throw WireError(status: 413, code: "too_large", message: "the decompressed body exceeds the limit of \(limit) bytes; send smaller batches")
+            } catch .corrupt(let why) {
+                throw WireError(status: 400, code: "bad_encoding", message: "the body is not valid gzip: \(why)")
+            }
+        case let other?:
+            throw WireError(status: 415, code: "unsupported_encoding", message: "Content-Encoding '\(other)' is not supported; use gzip or none")
+        }
+        let batch = try decoder.decode(body, nowMs: now)
+        if let bound = token.host, bound != batch.host {
+            throw WireError(status: 403, code: "host_mismatch",
+                            message: "token \(token.id) is bound to host '\(bound)' but the batch reports host '\(batch.host)'", field: "host")
+        }
+        touch(token, now: now)
+        return try await store.ingest(batch, receivedAt: now)
+    }
+
+    private func authenticate(_ header: String?, now: Int64) async throws -> AgentToken {
+        guard let header, !header.isEmpty else {
+            throw WireError(status: 401, code: "unauthorized", message: "missing Authorization header: send 'Authorization: Bearer <agent token>'")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw WireError(status: 401, code: "unauthorized", message: "the Authorization header must be 'Bearer <agent token>'")
+        }
+        let secret = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        let hash = AgentTokenSecret.hash(secret)
+        let cached = tokenCache.withLock { c -> AgentToken?? in
+            if let (t, at) = c[hash], now - at < cacheTTLms { return .some(t) }
+            return .none
+        }
+        let token: AgentToken?
+        if let cached {
+            token = cached
+        } else {
+            token = try await store.agentToken(secret: secret)
+            tokenCache.withLock { $0[hash] = (token, now) }
+        }
+        guard let token else {
+            throw WireError(status: 401, code: "unauthorized", message: "unknown agent token: create one with 'vigil token create --host NAME'")
+        }
+        if token.revokedAt != nil {
+            throw WireError(status: 401, code: "unauthorized", message: "agent token \(token.id) was revoked")
+        }
+        if let exp = token.expiresAt, now >= exp {
+            throw WireError(status: 401, code: "unauthorized", message: "agent token \(token.id) has expired")
+        }
+        return token
+    }
+
+    /// Records a token's last use at most once a minute (not a write per request).
+    private func touch(_ token: AgentToken, now: Int64) {
+        let due = lastTouched.withLock { m -> Bool in
+            if let last = m[token.id], now - last < 60_000 { return false }
+            m[token.id] = now
+            return true
+        }
+        if due {
+            let store = self.store
+            Task { try? await store.touchAgentToken(id: token.id, now: now) }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import VigilWire
+
+/// Where the listener binds.
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public static let `default` = ListenAddress(host: "127.0.0.1", port: 9470)
+
+    /// Parses `HOST:PORT`, `:PORT` or `[v6]:PORT`.
+    public static func parse(_ text: String) throws -> ListenAddress {
+        var host = "127.0.0.1"
+        var portText = text
+        if text.hasPrefix("[") , let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[text.index(after: close)...]).trimmingPrefix(":").description
+        } else if let colon = text.lastIndex(of: ":") {
+            let h = String(text[..<colon])
+            if !h.isEmpty { host = h }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw StoreError("--listen '\(text)': expected HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:9470")
+        }
+        return ListenAddress(host: host, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The embedded HTTP listener: agents push here; Prometheus scrapes `/metrics`.
+public enum Listener {
+    /// Builds the Hummingbird application. `onBound` receives the actual port (useful with port 0).
+    public static func application(
+        ingest: IngestService,
+        address: ListenAddress,
+        logger: Logger,
+        onBound: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        let limit = ingest.limits.maxBodyBytes
+        router.post("/api/v1/ingest") { request, context -> Response in
+            var request = request
+            let buffer: ByteBuffer
+            do {
+                // Compressed bodies may not exceed the limit either.
+                buffer = try await request.collectBody(upTo: limit)
+            } catch {
+                ingest.metrics.rejected("too_large")
+                let e = WireError(status: 413, code: "too_large", message: "the request body exceeds the limit of \(limit) bytes; send smaller batches")
+                return json(e.json(), status: 413)
+            }
+            let body = Array(buffer.readableBytesView)
+            let result = await ingest.handle(IngestService.Request(
+                authorization: request.headers[.authorization],
+                contentType: request.headers[.contentType],
+                contentEncoding: request.headers[.contentEncoding],
+                body: body))
+            return json(result.body, status: result.status)
+        }
+        router.get("/healthz") { _, _ -> Response in
+            json("{\"status\":\"ok\",\"version\":\"\(VigilVersion.current)\"}", status: 200)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            if let stats = try? await ingest.store.stats() { ingest.metrics.storeStats(stats) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: ingest.metrics.render())))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil"),
+            onServerRunning: { channel in await onBound(channel.localAddress?.port ?? address.port) },
+            logger: logger
+        )
+    }
+
+    static func json(_ text: String, status: Int) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,89 @@
+import Synchronization
+
+/// Vigil's own metrics, exposed at `GET /metrics` in the Prometheus text format (version 0.0.4).
+///
+/// A handful of counters, one histogram and a few gauges: small enough to keep by hand, which keeps
+/// swift-prometheus out of the build (see docs/ARCHITECTURE.md).
+public final class ListenerMetrics: Sendable {
+    struct State {
+        var samples = 0
+        var logs = 0
+        var checks = 0
+        var batches = 0
+        var rejected: [String: Int] = [:]
+        var latencyBuckets = [Int](repeating: 0, count: ListenerMetrics.bounds.count)
+        var latencyCount = 0
+        var latencySum = 0.0
+        var storeBytes: Int64 = 0
+        var hosts = 0
+        var series = 0
+    }
+
+    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func accepted(samples: Int, logs: Int, checks: Int, seconds: Double) {
+        state.withLock { s in
+            s.samples += samples
+            s.logs += logs
+            s.checks += checks
+            s.batches += 1
+            s.latencyCount += 1
+            s.latencySum += seconds
+            for (i, b) in ListenerMetrics.bounds.enumerated() where seconds <= b { s.latencyBuckets[i] += 1 }
+        }
+    }
+
+    /// Counts a refused request under `reason` (`malformed_json`, `unauthorized`, `too_large`, ...).
+    public func rejected(_ reason: String) {
+        state.withLock { $0.rejected[reason, default: 0] += 1 }
+    }
+
+    public func storeStats(_ stats: StoreStats) {
+        state.withLock { s in
+            s.storeBytes = stats.bytes
+            s.hosts = stats.hosts
+            s.series = stats.series
+        }
+    }
+
+    public var acceptedSamples: Int { state.withLock { $0.samples } }
+    public func rejectedCount(_ reason: String) -> Int { state.withLock { $0.rejected[reason] ?? 0 } }
+
+    /// The exposition text.
+    public func render() -> String {
+        let s = state.withLock { $0 }
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        metric("vigil_ingested_samples_total", "counter", "Samples accepted and committed.")
+        out += "vigil_ingested_samples_total \(s.samples)\n"
+        metric("vigil_ingested_logs_total", "counter", "Log lines accepted and committed.")
+        out += "vigil_ingested_logs_total \(s.logs)\n"
+        metric("vigil_ingested_checks_total", "counter", "Check results accepted and committed.")
+        out += "vigil_ingested_checks_total \(s.checks)\n"
+        metric("vigil_ingest_batches_total", "counter", "Ingest requests accepted.")
+        out += "vigil_ingest_batches_total \(s.batches)\n"
+        metric("vigil_ingest_rejected_total", "counter", "Ingest requests refused, by reason.")
+        for (reason, n) in s.rejected.sorted(by: { $0.key < $1.key }) {
+            out += "vigil_ingest_rejected_total{reason=\"\(reason)\"} \(n)\n"
+        }
+        metric("vigil_ingest_duration_seconds", "histogram", "Time from request body received to durable commit.")
+        for (i, b) in ListenerMetrics.bounds.enumerated() {
+            out += "vigil_ingest_duration_seconds_bucket{le=\"\(b)\"} \(s.latencyBuckets[i])\n"
+        }
+        out += "vigil_ingest_duration_seconds_bucket{le=\"+Inf\"} \(s.latencyCount)\n"
+        out += "vigil_ingest_duration_seconds_sum \(s.latencySum)\n"
+        out += "vigil_ingest_duration_seconds_count \(s.latencyCount)\n"
+        metric("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).")
+        out += "vigil_store_bytes \(s.storeBytes)\n"
+        metric("vigil_store_hosts", "gauge", "Hosts known to the store.")
+        out += "vigil_store_hosts \(s.hosts)\n"
+        metric("vigil_store_series", "gauge", "Series known to the store.")
+        out += "vigil_store_series \(s.series)\n"
+        return out
+    }
+}

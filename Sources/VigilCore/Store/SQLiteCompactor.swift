@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// Moves head segments into per-series chunks of up to `ChunkCodec.maxSamplesPerChunk` samples.
+enum SQLiteCompactor {
+    static func compact(db: Database, receivedBefore cutoff: Int64) throws -> CompactionReport {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? ORDER BY id", arguments: [cutoff])
+        guard let lastID: Int64 = rows.last?["id"] else { return CompactionReport(segments: 0, samples: 0, chunksWritten: 0) }
+        var perSeries: [Int64: [(ts: Int64, value: Double)]] = [:]
+        var total = 0
+        for row in rows {
+            let data: Data = row["data"]
+            try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in
+                perSeries[sid, default: []].append((ts, v))
+                total += 1
+            }
+        }
+        var written = 0
+        let lastChunk = try db.cachedStatement(sql: "SELECT start_ts, count, data FROM sample_chunks WHERE series_id = ? ORDER BY start_ts DESC LIMIT 1")
+        for (sid, var points) in perSeries {
+            points = normalize(points)
+            if let open = try Row.fetchOne(lastChunk, arguments: [sid]) {
+                let start: Int64 = open["start_ts"]
+                let count: Int = open["count"]
+                if count < ChunkCodec.maxSamplesPerChunk, let first = points.first, first.ts >= start {
+                    let data: Data = open["data"]
+                    let existing = try ChunkCodec.decode([UInt8](data))
+                    try db.execute(sql: "DELETE FROM sample_chunks WHERE series_id = ? AND start_ts = ?", arguments: [sid, start])
+                    points = normalize(existing + points)
+                }
+            }
+            written += try writeChunks(db: db, series: sid, points: points)
+        }
+        try db.execute(sql: "DELETE FROM sample_segments WHERE id <= ? AND received_at < ?", arguments: [lastID, cutoff])
+        return CompactionReport(segments: rows.count, samples: total, chunksWritten: written)
+    }
+
+    /// Sorted by time; for equal timestamps the later arrival wins.
+    static func normalize(_ points: [(ts: Int64, value: Double)]) -> [(ts: Int64, value: Double)] {
+        let sorted = points.enumerated().sorted { a, b in a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset }
+        var out: [(ts: Int64, value: Double)] = []
+        out.reserveCapacity(sorted.count)
+        for (_, p) in sorted {
+            if let last = out.last, last.ts == p.ts { out[out.count - 1] = p } else { out.append(p) }
+        }
+        return out
+    }
+
+    private static func writeChunks(db: Database, series: Int64, points: [(ts: Int64, value: Double)]) throws -> Int {
+        var written = 0
+        var i = 0
+        while i < points.count {
+            var run = Array(points[i..<min(i + ChunkCodec.maxSamplesPerChunk, points.count)])
+            i += run.count
+            // A chunk already starting at the same instant (out-of-order arrival): merge into it.
+            if let existing = try Data.fetchOne(db, sql: "SELECT data FROM sample_chunks WHERE series_id = ? AND start_ts = ?", arguments: [series, run[0].ts]) {
+                run = normalize(try ChunkCodec.decode([UInt8](existing)) + run)
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO sample_chunks (series_id, start_ts, end_ts, count, data) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [series, run[0].ts, run[run.count - 1].ts, run.count, Data(ChunkCodec.encode(run))])
+            written += 1
+        }
+        return written
+    }
+
+    /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
+    static func readPoints(db: Database, ids: Set<Int64>, from: Int64, to: Int64) throws -> [Int64: [SeriesPoint]] {
+        guard !ids.isEmpty else { return [:] }
+        var acc: [Int64: [(ts: Int64, value: Double)]] = [:]
+        let list = ids.map(String.init).joined(separator: ",")
+        let chunks = try Row.fetchCursor(db, sql: "SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?",
+                                         arguments: [from, to])
+        while let row = try chunks.next() {
+            let sid: Int64 = row["series_id"]
+            let data: Data = row["data"]
+            for p in try ChunkCodec.decode([UInt8](data)) where p.ts >= from && p.ts <= to {
+                acc[sid, default: []].append(p)
+            }
+        }
+        let segments = try Data.fetchCursor(db, sql: "SELECT data FROM sample_segments WHERE max_ts >= ? AND min_ts <= ? ORDER BY id", arguments: [from, to])
+        while let data = try segments.next() {
+            try SegmentCodec.scan([UInt8](data), wanted: ids) { sid, ts, v in
+                if ts >= from && ts <= to { acc[sid, default: []].append((ts, v)) }
+            }
+        }
+        var out: [Int64: [SeriesPoint]] = [:]
+        for (sid, pts) in acc {
+            out[sid] = normalize(pts).map { SeriesPoint(ts: $0.ts, value: $0.value) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,88 @@
+import GRDB
+
+/// Versioned migrations of the SQLite store. Append new migrations; never edit a shipped one.
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-spine") { db in
+            try db.execute(sql: """
+                CREATE TABLE hosts (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    labels TEXT NOT NULL DEFAULT '{}',
+                    agent_version TEXT, agent_os TEXT, agent_kernel TEXT, agent_arch TEXT,
+                    agent_cpus INTEGER, agent_memory INTEGER,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL
+                );
+                CREATE TABLE series (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    UNIQUE (host_id, name, labels)
+                );
+                CREATE INDEX series_by_name ON series(name);
+                -- The head: one row per ingested batch, compacted into sample_chunks by the engine.
+                CREATE TABLE sample_segments (
+                    id INTEGER PRIMARY KEY,
+                    received_at INTEGER NOT NULL,
+                    min_ts INTEGER NOT NULL,
+                    max_ts INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                CREATE TABLE sample_chunks (
+                    series_id INTEGER NOT NULL,
+                    start_ts INTEGER NOT NULL,
+                    end_ts INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (series_id, start_ts)
+                ) WITHOUT ROWID;
+                CREATE TABLE logs (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    ts INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    level INTEGER NOT NULL,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX logs_by_host_ts ON logs(host_id, ts);
+                CREATE INDEX logs_by_ts ON logs(ts);
+                CREATE VIRTUAL TABLE logs_fts USING fts5(message, content='logs', content_rowid='id');
+                CREATE TABLE check_results (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    ok INTEGER NOT NULL,
+                    latency_ms REAL NOT NULL,
+                    detail TEXT NOT NULL,
+                    ts INTEGER NOT NULL
+                );
+                CREATE INDEX check_results_by_host_name ON check_results(host_id, name, id);
+                CREATE TABLE agent_tokens (
+                    id TEXT PRIMARY KEY,
+                    hash TEXT NOT NULL UNIQUE,
+                    host TEXT,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    revoked_at INTEGER,
+                    last_used_at INTEGER,
+                    comment TEXT NOT NULL DEFAULT ''
+                );
+                CREATE TABLE engine_lease (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    holder TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    hostname TEXT NOT NULL,
+                    listen TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

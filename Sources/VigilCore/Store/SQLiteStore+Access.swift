@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import VigilWire
+
+extension SQLiteStore {
+    public func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64) async throws -> (AgentToken, String) {
+        let secret = AgentTokenSecret.generate()
+        let token = AgentToken(id: AgentTokenSecret.generateID(), host: host, createdAt: now, expiresAt: expiresAt,
+                               revokedAt: nil, lastUsedAt: nil, comment: comment)
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO agent_tokens (id, hash, host, created_at, expires_at, comment) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [token.id, AgentTokenSecret.hash(secret), host, now, expiresAt, comment])
+        }
+        return (token, secret)
+    }
+
+    public func agentTokens() async throws -> [AgentToken] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM agent_tokens ORDER BY created_at, id").map(Self.token(from:))
+        }
+    }
+
+    public func revokeAgentToken(id: String, now: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", arguments: [now, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func agentToken(secret: String) async throws -> AgentToken? {
+        let hash = AgentTokenSecret.hash(secret)
+        return try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM agent_tokens WHERE hash = ?", arguments: [hash]).map(Self.token(from:))
+        }
+    }
+
+    public func touchAgentToken(id: String, now: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE agent_tokens SET last_used_at = ? WHERE id = ?", arguments: [now, id])
+        }
+    }
+
+    static func token(from r: Row) -> AgentToken {
+        AgentToken(id: r["id"], host: r["host"], createdAt: r["created_at"], expiresAt: r["expires_at"],
+                   revokedAt: r["revoked_at"], lastUsedAt: r["last_used_at"], comment: r["comment"])
+    }
+
+    // MARK: lease
+
+    public func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO engine_lease (id, holder, pid, hostname, listen, expires_at) VALUES (1, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, hostname = excluded.hostname,
+                    listen = excluded.listen, expires_at = excluded.expires_at
+                WHERE engine_lease.holder = excluded.holder OR engine_lease.expires_at < ?
+                """, arguments: [lease.holder, lease.pid, lease.hostname, lease.listen, lease.expiresAt, now])
+            let r = try Row.fetchOne(db, sql: "SELECT * FROM engine_lease WHERE id = 1")!
+            return EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"])
+        }
+    }
+
+    public func releaseLease(holder: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM engine_lease WHERE holder = ?", arguments: [holder])
+        }
+    }
+
+    public func currentLease(now: Int64) async throws -> EngineLease? {
+        try await pool.read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM engine_lease WHERE id = 1 AND expires_at >= ?", arguments: [now]) else { return nil }
+            return EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"])
+        }
+    }
+}
+
+/// Agent token secrets: random, shown once, stored only as SHA-256.
+public enum AgentTokenSecret {
+    /// `vgl_` followed by 40 hex digits (160 random bits).
+    public static func generate() -> String {
+        var g = SystemRandomNumberGenerator()
+        return "vgl_" + (0..<20).map { _ in UInt8.random(in: 0...255, using: &g) }.hexString
+    }
+
+    public static func generateID() -> String {
+        var g = SystemRandomNumberGenerator()
+        return "tok_" + (0..<4).map { _ in UInt8.random(in: 0...255, using: &g) }.hexString
+    }
+
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(Array(secret.utf8)).hexString
+    }
+}

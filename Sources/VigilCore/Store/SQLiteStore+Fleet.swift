@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import VigilWire
+
+extension SQLiteStore {
+    /// How far back the dashboard's sparklines reach, and in how many slots.
+    static let dashboardWindowMs: Int64 = 30 * 60_000
+    static let dashboardSlots = 30
+    static let detailWindowMs: Int64 = 60 * 60_000
+    static let detailSlots = 60
+
+    public func fleetSnapshot(now: Int64) async throws -> FleetSnapshot {
+        try await pool.read { db in
+            let hosts = try HostRow.fetchAll(db)
+            let wanted = ["cpu.usage_percent", "mem.used_percent", "disk.used_percent", "load.1"]
+            let seriesRows = try Row.fetchAll(db, sql: "SELECT id, host_id, name FROM series WHERE name IN ('cpu.usage_percent', 'mem.used_percent', 'disk.used_percent', 'load.1')")
+            _ = wanted
+            var byHost: [Int64: [(id: Int64, name: String)]] = [:]
+            for r in seriesRows { byHost[r["host_id"], default: []].append((r["id"], r["name"])) }
+            let from = now - SQLiteStore.dashboardWindowMs
+            let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
+            let checks = try latestChecks(db)
+            let errors = try Dictionary(Row.fetchAll(db, sql: "SELECT host_id, count(*) AS n FROM logs WHERE ts >= ? AND level >= ? GROUP BY host_id",
+                                                     arguments: [now - 15 * 60_000, LogLevel.error.rank]).map { ($0["host_id"] as Int64, $0["n"] as Int) },
+                                        uniquingKeysWith: { a, _ in a })
+            var out: [HostSummary] = []
+            for h in hosts {
+                var s = h.summary(now: now)
+                var diskMax: Double?
+                for series in byHost[h.id] ?? [] {
+                    let pts = points[series.id] ?? []
+                    switch series.name {
+                    case "cpu.usage_percent":
+                        s.cpu = pts.last?.value
+                        s.cpuHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
+                    case "mem.used_percent":
+                        s.memory = pts.last?.value
+                        s.memoryHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
+                    case "disk.used_percent":
+                        if let v = pts.last?.value { diskMax = max(diskMax ?? v, v) }
+                    case "load.1":
+                        s.load1 = pts.last?.value
+                    default:
+                        break
+                    }
+                }
+                s.disk = diskMax
+                let hostChecks = checks[h.id] ?? []
+                s.checksTotal = hostChecks.count
+                s.checksFailing = hostChecks.filter { !$0.ok }.count
+                s.recentErrors = errors[h.id] ?? 0
+                s.health = HealthScore(status: s.status, cpu: s.cpu, memory: s.memory, disk: s.disk, load1: s.load1,
+                                       cpus: h.agentCpus, checksFailing: s.checksFailing, recentErrors: s.recentErrors).score
+                out.append(s)
+            }
+            return FleetSnapshot(takenAt: now, hosts: out)
+        }
+    }
+
+    public func hostDetail(name: String, now: Int64) async throws -> HostDetail? {
+        let snapshot = try await fleetSnapshot(now: now)
+        guard let summary = snapshot.hosts.first(where: { $0.name == name }) else { return nil }
+        return try await pool.read { db in
+            guard let hostID = try Int64.fetchOne(db, sql: "SELECT id FROM hosts WHERE name = ?", arguments: [name]) else { return nil }
+            let seriesRows = try Row.fetchAll(db, sql: "SELECT id, name, labels FROM series WHERE host_id = ? ORDER BY name, labels", arguments: [hostID])
+            let from = now - SQLiteStore.detailWindowMs
+            let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
+            let series = seriesRows.map { r -> SeriesSummary in
+                let pts = points[r["id"]] ?? []
+                return SeriesSummary(name: r["name"], labels: LabelsCodec.decode(r["labels"]), latest: pts.last?.value, latestTs: pts.last?.ts,
+                                     history: Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.detailSlots))
+            }
+            let checks = try checkStatuses(db, hostID: hostID)
+            let logs = try Row.fetchAll(db, sql: "SELECT id, ts, source, level, message FROM logs WHERE host_id = ? ORDER BY ts DESC, id DESC LIMIT 200",
+                                        arguments: [hostID]).map { Self.log(from: $0, host: name) }
+            return HostDetail(summary: summary, series: series, checks: checks, logs: logs)
+        }
+    }
+
+    public func points(_ key: SeriesKey, from: Int64, to: Int64) async throws -> [SeriesPoint] {
+        try await pool.read { db in
+            guard let sid = try Int64.fetchOne(db, sql: """
+                SELECT s.id FROM series s JOIN hosts h ON h.id = s.host_id WHERE h.name = ? AND s.name = ? AND s.labels = ?
+                """, arguments: [key.host, key.name, LabelsCodec.encode(key.labels)]) else { return [] }
+            return try SQLiteCompactor.readPoints(db: db, ids: [sid], from: from, to: to)[sid] ?? []
+        }
+    }
+
+    public func logs(host: String?, query: String?, minLevel: LogLevel?, limit: Int) async throws -> [StoredLog] {
+        try await pool.read { db in
+            var sql = "SELECT l.id, l.ts, l.source, l.level, l.message, h.name AS host FROM logs l JOIN hosts h ON h.id = l.host_id"
+            var conditions: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            if let query, !query.isEmpty {
+                conditions.append("l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)")
+                args.append(Self.ftsQuery(query))
+            }
+            if let host { conditions.append("h.name = ?"); args.append(host) }
+            if let minLevel { conditions.append("l.level >= ?"); args.append(minLevel.rank) }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY l.ts DESC, l.id DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { Self.log(from: $0, host: $0["host"]) }
+        }
+    }
+
+    /// Turns what an operator types into a safe FTS5 query: every word quoted, all required.
+    static func ftsQuery(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            .map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            .joined(separator: " ")
+    }
+
+    static func log(from r: Row, host: String) -> StoredLog {
+        let rank: Int = r["level"]
+        return StoredLog(id: r["id"], host: host, ts: r["ts"], source: r["source"],
+                         level: LogLevel.allCases.first { $0.rank == rank } ?? .info, message: r["message"])
+    }
+
+    private func latestChecks(_ db: Database) throws -> [Int64: [(name: String, ok: Bool)]] {
+        var out: [Int64: [(name: String, ok: Bool)]] = [:]
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT c.host_id, c.name, c.ok FROM check_results c
+            JOIN (SELECT max(id) AS id FROM check_results GROUP BY host_id, name) latest ON latest.id = c.id
+            """)
+        for r in rows { out[r["host_id"], default: []].append((r["name"], r["ok"])) }
+        return out
+    }
+
+    private func checkStatuses(_ db: Database, hostID: Int64) throws -> [CheckStatus] {
+        let names = try String.fetchAll(db, sql: "SELECT DISTINCT name FROM check_results WHERE host_id = ? ORDER BY name", arguments: [hostID])
+        return try names.compactMap { name -> CheckStatus? in
+            let recent = try Row.fetchAll(db, sql: """
+                SELECT kind, target, ok, latency_ms, detail, ts FROM check_results WHERE host_id = ? AND name = ? ORDER BY id DESC LIMIT 50
+                """, arguments: [hostID, name])
+            guard let latest = recent.first else { return nil }
+            let failing = recent.prefix { !($0["ok"] as Bool) }.count
+            return CheckStatus(name: name, kind: CheckKind(rawValue: latest["kind"]) ?? .http, target: latest["target"], ok: latest["ok"],
+                               latencyMs: latest["latency_ms"], detail: latest["detail"], ts: latest["ts"], failingFor: failing)
+        }
+    }
+}
+
+/// A row of `hosts`.
+struct HostRow: FetchableRecord {
+    var id: Int64
+    var name: String
+    var labels: [String: String]
+    var agent: AgentInfo?
+    var agentCpus: Int?
+    var firstSeen: Int64
+    var lastSeen: Int64
+
+    init(row: Row) {
+        id = row["id"]
+        name = row["name"]
+        labels = LabelsCodec.decode(row["labels"])
+        agentCpus = row["agent_cpus"]
+        if let version: String = row["agent_version"] {
+            agent = AgentInfo(version: version, os: row["agent_os"] ?? "", kernel: row["agent_kernel"] ?? "", arch: row["agent_arch"] ?? "",
+                              cpus: row["agent_cpus"] ?? 0, memory: row["agent_memory"] ?? 0)
+        }
+        firstSeen = row["first_seen"]
+        lastSeen = row["last_seen"]
+    }
+
+    static func fetchAll(_ db: Database) throws -> [HostRow] {
+        try fetchAll(db, sql: "SELECT * FROM hosts ORDER BY name")
+    }
+
+    func summary(now: Int64) -> HostSummary {
+        HostSummary(name: name, labels: labels, agent: agent, firstSeen: firstSeen, lastSeen: lastSeen,
+                    status: HealthScore.status(lastSeen: lastSeen, now: now))
+    }
+}

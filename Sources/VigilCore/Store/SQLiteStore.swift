@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+import Synchronization
+import VigilWire
+
+/// The default store: one SQLite file in WAL mode, zero setup.
+///
+/// Samples land as one head segment per batch (cheap, durable) and are compacted into per-series
+/// compressed chunks (`ChunkCodec`). Concurrent ingests are group-committed: one transaction and
+/// one fsync for every batch waiting, each batch inside its own savepoint so one failure cannot
+/// sink the others.
+public final class SQLiteStore: Store, Sendable {
+    public let path: String
+    let pool: DatabasePool
+    let writer: WriterState
+    private let queue: GroupCommitQueue
+
+    public var description: String { "sqlite \(path)" }
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// - Parameter synchronous: `FULL` (default) fsyncs every commit so an acknowledged batch survives
+    ///   power loss; `NORMAL` survives process crashes only.
+    public init(path: String, synchronous: String = "FULL") throws {
+        self.path = path
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError("cannot create the directory for the store \(path): \(error.localizedDescription)")
+            }
+        }
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        config.maximumReaderCount = 4
+        let sync = synchronous
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(sync == "NORMAL" ? "NORMAL" : "FULL")")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try SQLiteSchema.migrator().migrate(pool)
+        } catch let e as DatabaseError {
+            throw StoreError("cannot open the store \(path): \(e.message ?? e.description)")
+        }
+        writer = WriterState()
+        queue = GroupCommitQueue()
+    }
+
+    // MARK: ingest
+
+    public func ingest(_ batch: IngestBatch, receivedAt: Int64) async throws -> IngestCounts {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
+            if queue.submit(.init(batch: batch, receivedAt: receivedAt, continuation: c)) {
+                Task.detached { await self.drain() }
+            }
+        }
+    }
+
+    /// Writes everything pending in one transaction, repeatedly, until the queue is empty.
+    private func drain() async {
+        while let work = queue.takeAll() {
+            let batches = work.map { ($0.batch, $0.receivedAt) }
+            var results: [Result<IngestCounts, any Error>]
+            do {
+                results = try await pool.write { db in
+                    var out: [Result<IngestCounts, any Error>] = []
+                    out.reserveCapacity(batches.count)
+                    for (batch, receivedAt) in batches {
+                        do {
+                            var counts: IngestCounts?
+                            try db.inSavepoint {
+                                counts = try self.writer.write(batch, receivedAt: receivedAt, db: db)
+                                return .commit
+                            }
+                            out.append(.success(counts!))
+                        } catch {
+                            // The savepoint rolled back: cached series ids created inside it are gone.
+                            self.writer.forgetSeries()
+                            out.append(.failure(error))
+                        }
+                    }
+                    return out
+                }
+            } catch {
+                results = Array(repeating: .failure(error), count: work.count)
+                writer.forgetSeries()
+            }
+            for (i, item) in work.enumerated() {
+                item.continuation.resume(with: results[i])
+            }
+        }
+    }
+
+    // MARK: maintenance
+
+    public func compact(olderThan cutoff: Int64) async throws -> CompactionReport {
+        try await pool.write { db in
+            try SQLiteCompactor.compact(db: db, receivedBefore: cutoff)
+        }
+    }
+
+    public func stats() async throws -> StoreStats {
+        let counts = try await pool.read { db -> [Int] in
+            let h = try Int.fetchOne(db, sql: "SELECT count(*) FROM hosts") ?? 0
+            let s = try Int.fetchOne(db, sql: "SELECT count(*) FROM series") ?? 0
+            let seg = try Int.fetchOne(db, sql: "SELECT count(*) FROM sample_segments") ?? 0
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(count), 0) FROM sample_chunks")
+            let l = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM logs") ?? 0
+            let c = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM check_results") ?? 0
+            return [h, s, seg, row?[0] ?? 0, row?[1] ?? 0, l, c]
+        }
+        var bytes: Int64 = 0
+        for suffix in ["", "-wal"] {
+            if let attrs = try? FileManager.default.attributesOfItem(atPath: path + suffix), let n = attrs[.size] as? NSNumber {
+                bytes += n.int64Value
+            }
+        }
+        return StoreStats(hosts: counts[0], series: counts[1], headSegments: counts[2], chunks: counts[3],
+                          samplesInChunks: counts[4], logs: counts[5], checkResults: counts[6], bytes: bytes)
+    }
+
+    /// Runs a WAL checkpoint so the database file holds everything (used before measuring size).
+    public func checkpoint() async throws {
+        _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+/// Batches waiting for the next group commit.
+final class GroupCommitQueue: Sendable {
+    struct Item: Sendable {
+        var batch: IngestBatch
+        var receivedAt: Int64
+        var continuation: CheckedContinuation<IngestCounts, any Error>
+    }
+
+    private let state = Mutex<(items: [Item], draining: Bool)>(([], false))
+
+    /// Queues an item; returns true when the caller must start a drainer.
+    func submit(_ item: Item) -> Bool {
+        state.withLock { s in
+            s.items.append(item)
+            if s.draining { return false }
+            s.draining = true
+            return true
+        }
+    }
+
+    /// Everything queued, or nil (and the drainer stops) when empty.
+    func takeAll() -> [Item]? {
+        state.withLock { s in
+            if s.items.isEmpty {
+                s.draining = false
+                return nil
+            }
+            let items = s.items
+            s.items.removeAll(keepingCapacity: true)
+            return items
+        }
+    }
+}

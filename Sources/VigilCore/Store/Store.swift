@@ -1,0 +1,157 @@
+import VigilWire
+
+/// Counts of what one batch added.
+public struct IngestCounts: Sendable, Equatable {
+    public var samples: Int
+    public var logs: Int
+    public var checks: Int
+
+    public init(samples: Int, logs: Int, checks: Int) {
+        self.samples = samples
+        self.logs = logs
+        self.checks = checks
+    }
+}
+
+/// An agent token as stored: only the hash of the secret is kept.
+public struct AgentToken: Sendable, Equatable {
+    /// Short public identifier, shown in lists and used to revoke (`tok_…`).
+    public var id: String
+    /// The host the token is bound to; nil for a fleet token (any host).
+    public var host: String?
+    public var createdAt: Int64
+    public var expiresAt: Int64?
+    public var revokedAt: Int64?
+    public var lastUsedAt: Int64?
+    public var comment: String
+
+    public init(id: String, host: String?, createdAt: Int64, expiresAt: Int64?, revokedAt: Int64?, lastUsedAt: Int64?, comment: String) {
+        self.id = id
+        self.host = host
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+        self.comment = comment
+    }
+
+    /// Whether the token may be used at `now`.
+    public func isValid(at now: Int64) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+}
+
+/// Who holds the engine lease of a store (exactly one engine evaluates, notifies, remediates).
+public struct EngineLease: Sendable, Equatable {
+    public var holder: String
+    public var pid: Int
+    public var hostname: String
+    public var listen: String
+    public var expiresAt: Int64
+
+    public init(holder: String, pid: Int, hostname: String, listen: String, expiresAt: Int64) {
+        self.holder = holder
+        self.pid = pid
+        self.hostname = hostname
+        self.listen = listen
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Sizes and counts, for `/metrics`, `vigil db stats` and the benchmarks.
+public struct StoreStats: Sendable, Equatable {
+    public var hosts: Int
+    public var series: Int
+    public var headSegments: Int
+    public var chunks: Int
+    public var samplesInChunks: Int
+    public var logs: Int
+    public var checkResults: Int
+    /// Bytes on disk (database plus WAL).
+    public var bytes: Int64
+
+    public init(hosts: Int, series: Int, headSegments: Int, chunks: Int, samplesInChunks: Int, logs: Int, checkResults: Int, bytes: Int64) {
+        self.hosts = hosts
+        self.series = series
+        self.headSegments = headSegments
+        self.chunks = chunks
+        self.samplesInChunks = samplesInChunks
+        self.logs = logs
+        self.checkResults = checkResults
+        self.bytes = bytes
+    }
+}
+
+/// What a compaction pass did.
+public struct CompactionReport: Sendable, Equatable {
+    public var segments: Int
+    public var samples: Int
+    public var chunksWritten: Int
+}
+
+/// A point of a series.
+public struct SeriesPoint: Sendable, Equatable {
+    public var ts: Int64
+    public var value: Double
+    public init(ts: Int64, value: Double) {
+        self.ts = ts
+        self.value = value
+    }
+}
+
+/// A series' identity.
+public struct SeriesKey: Sendable, Hashable {
+    public var host: String
+    public var name: String
+    public var labels: [String: String]
+    public init(host: String, name: String, labels: [String: String] = [:]) {
+        self.host = host
+        self.name = name
+        self.labels = labels
+    }
+}
+
+/// A failure of the store, with what to do about it.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The one storage interface. SQLite is the zero-setup default; a PostgreSQL implementation follows
+/// the same protocol and passes the same conformance tests. Nothing outside `Store/` writes SQL.
+public protocol Store: FleetReader, AnyObject {
+    /// Human-readable description: `sqlite /path/to/vigil.db`.
+    var description: String { get }
+
+    /// Stores each batch whole or not at all (one result per batch, in order); returns only after
+    /// the data is durably committed. Concurrent calls are group-committed.
+    func ingest(_ batch: IngestBatch, receivedAt: Int64) async throws -> IngestCounts
+
+    /// Moves head segments older than `olderThan` into per-series compressed chunks.
+    func compact(olderThan: Int64) async throws -> CompactionReport
+
+    /// Points of one series in `[from, to]`, oldest first.
+    func points(_ key: SeriesKey, from: Int64, to: Int64) async throws -> [SeriesPoint]
+
+    /// Recent logs of a host (or all hosts), newest first; `query` is a full-text search.
+    func logs(host: String?, query: String?, minLevel: LogLevel?, limit: Int) async throws -> [StoredLog]
+
+    func stats() async throws -> StoreStats
+
+    // MARK: agent tokens
+    /// Creates a token and returns it with its one-time secret (never stored, only its hash).
+    func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64) async throws -> (AgentToken, String)
+    func agentTokens() async throws -> [AgentToken]
+    /// Revokes by id; false when no such token.
+    func revokeAgentToken(id: String, now: Int64) async throws -> Bool
+    /// The token a bearer secret belongs to, whether valid or not; nil when unknown.
+    func agentToken(secret: String) async throws -> AgentToken?
+    func touchAgentToken(id: String, now: Int64) async throws
+
+    // MARK: engine lease
+    /// Takes or renews the lease when free, expired or already ours; returns the current holder.
+    func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease
+    func releaseLease(holder: String) async throws
+    func currentLease(now: Int64) async throws -> EngineLease?
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+import VigilAgentCore
+import VigilCore
+import VigilWire
+
+/// `vigil` / `vigil console`: the interactive console. Runs the engine in-process unless another
+/// engine holds the store's lease, in which case it attaches.
+struct ConsoleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "The interactive console (the default command)."
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: ArgumentHelp("Where the in-process listener takes agents (when this console runs the engine).", valueName: "HOST:PORT"))
+    var listen: String = "127.0.0.1:9470"
+
+    @Option(help: ArgumentHelp("Colour theme: default, light, high-contrast, mono, or a file name in a themes directory.", valueName: "NAME"))
+    var theme: String?
+
+    @Flag(help: "Show everything, change nothing: drops every action that changes state.")
+    var readonly = false
+
+    @Flag(help: "Do not collect this machine's own metrics in-process.")
+    var noLocalCollector = false
+
+    @Option(help: ArgumentHelp("Seconds between screen data refreshes.", valueName: "SECONDS"))
+    var refresh: Double = 2
+
+    func run() throws {
+        let address: ListenAddress
+        do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
+        guard refresh >= 0.2 && refresh <= 60 else { throw ValidationError("--refresh must be from 0.2 to 60 seconds") }
+        let store = try self.store.open()
+        let quiet = Logger(label: "vigil", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        var engine: VigilEngine?
+        var listenerDescription: String
+        var runTask: Task<Void, Never>?
+        let lease = try Blocking.run { try await store.currentLease(now: WallClock.nowMs()) }
+        if let lease {
+            listenerDescription = "attached to engine pid \(lease.pid) on \(lease.hostname) (\(lease.listen))"
+        } else {
+            let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
+            let e = VigilEngine(store: store, options: .init(listen: address, localSource: local, handleSignals: false), logger: quiet)
+            let failure = Shared<(any Error)?>(nil)
+            runTask = Task.detached {
+                do { try await e.run() } catch { failure.set(error) }
+            }
+            // Wait for the listener to bind (or fail) before drawing the first frame.
+            for _ in 0..<100 where e.boundPort == nil && failure.get() == nil { usleep(20_000) }
+            if let port = e.boundPort {
+                listenerDescription = "listening \(address.host):\(port)"
+            } else if let error = failure.get() {
+                listenerDescription = "listener off: \(address) \(ConsoleCommand.describe(error))"
+            } else {
+                listenerDescription = "listener starting on \(address)"
+            }
+            engine = e
+        }
+
+        let options = ConsoleOptions(
+            reader: store,
+            themeName: theme ?? ProcessInfo.processInfo.environment["VIGIL_THEME"] ?? "default",
+            themeDirectories: ConsoleCommand.themeDirectories(),
+            readOnly: readonly,
+            storeDescription: store.description,
+            listenerDescription: listenerDescription,
+            refreshInterval: refresh
+        )
+        defer {
+            if let engine {
+                let task = runTask
+                _ = try? Blocking.run {
+                    await engine.stop()
+                    await task?.value
+                }
+            }
+        }
+        try ConsoleApp.run(options)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
+            return "(address in use: another vigil? use --listen 127.0.0.1:0)"
+        }
+        return "(\(text.prefix(60)))"
+    }
+
+    /// Where themes are looked up, first match wins.
+    static func themeDirectories() -> [String] {
+        var dirs: [String] = []
+        let env = ProcessInfo.processInfo.environment
+        if let d = env["VIGIL_THEMES"] { dirs.append(d) }
+        let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+        dirs.append(config + "/vigil/themes")
+        // Next to the binary, for a checkout: .build/<triple>/debug/vigil → <repo>/themes
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = dir.appendingPathComponent("themes").path
+            if FileManager.default.fileExists(atPath: candidate + "/default.yaml") { dirs.append(candidate); break }
+            dir = dir.deletingLastPathComponent()
+        }
+        dirs.append("/usr/local/share/vigil/themes")
+        dirs.append("/usr/share/vigil/themes")
+        return dirs
+    }
+}
+
+/// The console's built-in collector for the machine it runs on.
+final class LocalHostSource: BatchSource {
+    private let collector = HostCollector()
+    private lazy var host = collector.hostname()
+    private lazy var agent = collector.agentInfo()
+
+    func next(nowMs: Int64) -> IngestBatch? {
+        let samples = collector.collect(nowMs: nowMs)
+        guard WireNames.isValidHost(host) else { return nil }
+        return IngestBatch(host: host, agent: agent, labels: ["role": "ops-box"], samples: samples)
+    }
+}
+
+/// A value shared between threads behind a lock.
+final class Shared<T: Sendable>: Sendable {
+    private let value: Mutex<T>
+    init(_ v: T) { value = Mutex(v) }
+    func get() -> T { value.withLock { $0 } }
+    func set(_ v: T) { value.withLock { $0 = v } }
+}

@@ -1,0 +1,95 @@
+import Synchronization
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilWire
+
+/// `vigil demo`: seeds a realistic demo fleet so a newcomer can explore a busy console at once.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Seed a demo fleet (hosts with labels and groups, a week of history, checks, logs, a few incidents)."
+    )
+
+    @OptionGroup var store: StoreOptions
+    @Option(help: "How many hosts (at least 1).") var hosts: Int = 24
+    @Option(help: "Days of history (1 to 30).") var days: Int = 7
+    @Flag(help: "Keep feeding the live hosts every 10 s until interrupted (Ctrl-C).") var live = false
+
+    func validate() throws {
+        guard hosts >= 1 && hosts <= 1000 else { throw ValidationError("--hosts must be from 1 to 1000") }
+        guard days >= 1 && days <= 30 else { throw ValidationError("--days must be from 1 to 30") }
+    }
+
+    func run() throws {
+        let store = try self.store.open()
+        let now = WallClock.nowMs()
+        let fleet = DemoFleet(hostCount: hosts, days: days, now: now)
+        let existing = try Blocking.run { try await store.fleetSnapshot(now: now) }
+        let clash = Set(existing.hosts.map(\.name)).intersection(fleet.hosts.map(\.name))
+        if !clash.isEmpty {
+            throw ValidationError("the store \(store.description) already holds hosts named like the demo's (\(clash.sorted().prefix(3).joined(separator: ", "))…); use a fresh --db PATH")
+        }
+        let started = Date()
+        let counts = try Blocking.run { () -> (Int, Int, Int) in
+            try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
+                for host in fleet.hosts {
+                    group.addTask {
+                        var c = (0, 0, 0)
+                        for batch in fleet.batches(for: host) {
+                            let r = try await store.ingest(batch, receivedAt: batch.samples.last?.ts ?? now)
+                            c.0 += r.samples; c.1 += r.logs; c.2 += r.checks
+                        }
+                        return c
+                    }
+                }
+                var total = (0, 0, 0)
+                for try await c in group { total.0 += c.0; total.1 += c.1; total.2 += c.2 }
+                _ = try await store.compact(olderThan: now - 120_000)
+                return total
+            }
+        }
+        let secs = Date().timeIntervalSince(started)
+        print("seeded \(fleet.hosts.count) hosts, \(days) days: \(counts.0) samples, \(counts.1) log lines, \(counts.2) check results in \(String(format: "%.1f", secs)) s into \(store.description)")
+        print("incidents: web-3 CPU saturated with upstream timeouts, api-2 memory leak, db-2 data disk filling, worker-4 consumer check failing, worker-2 zombies, cache-1 down, lb-2 stale")
+        if !live {
+            print("explore it: vigil --db \(self.store.location.pathForDisplay)   (add --live to keep the demo hosts reporting)")
+            return
+        }
+        print("feeding live demo data every 10 s; Ctrl-C to stop")
+        signal(SIGINT, SIG_IGN)
+        let stop = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let stopped = Stopped()
+        stop.setEventHandler { stopped.set() }
+        stop.resume()
+        try Blocking.run {
+            var rng = SplitMix64(seed: UInt64(now))
+            while !stopped.isSet {
+                let t = WallClock.nowMs()
+                let liveFleet = DemoFleet(hostCount: fleet.hosts.count, days: 1, now: t)
+                for host in liveFleet.hosts {
+                    if let b = liveFleet.liveBatch(for: host, at: t, rng: &rng) { _ = try await store.ingest(b, receivedAt: t) }
+                }
+                _ = try await store.compact(olderThan: t - 120_000)
+                for _ in 0..<100 where !stopped.isSet { try await Task.sleep(for: .milliseconds(100)) }
+            }
+        }
+        print("stopped")
+    }
+}
+
+/// A flag set from a signal handler's queue.
+final class Stopped: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+extension StoreLocation {
+    var pathForDisplay: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let url): url
+        }
+    }
+}

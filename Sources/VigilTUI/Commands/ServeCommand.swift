@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VigilCore
+import VigilWire
+
+/// `vigil serve`: the engine, headless, for systemd.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the engine headless: the listener for agents, compaction and the engine lease."
+    )
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: ArgumentHelp("Where agents connect (default 127.0.0.1:9470; 0.0.0.0:9470 to take agents from the network).", valueName: "HOST:PORT"))
+    var listen: String = "127.0.0.1:9470"
+
+    @Option(help: ArgumentHelp("Largest request body accepted, in bytes (default 8 MiB).", valueName: "BYTES"))
+    var maxBody: Int = 8 * 1024 * 1024
+
+    func run() throws {
+        let address: ListenAddress
+        do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
+        guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+        let store = try self.store.open()
+        var limits = WireLimits.default
+        limits.maxBodyBytes = maxBody
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .info
+            return h
+        }
+        let logger = Logger(label: "vigil")
+        let engine = VigilEngine(store: store, options: .init(listen: address, limits: limits), logger: logger)
+        logger.info("vigil serve: store \(store.description), listening on \(address)")
+        try Blocking.run {
+            try await engine.run()
+        }
+        logger.info("vigil serve: stopped")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import VigilCore
+import VigilWire
+
+/// The root command: the console unless a subcommand is named.
+struct VigilCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "A terminal-first operations console: fleet, alerts, logs, runbooks.",
+        version: VigilVersion.current,
+        subcommands: [ConsoleCommand.self, ServeCommand.self, TokenCommand.self, DemoCommand.self, DBCommand.self],
+        defaultSubcommand: ConsoleCommand.self
+    )
+}
+
+/// `--db`, shared by every command that opens the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store: a SQLite file path (default $XDG_DATA_HOME/vigil/vigil.db; also VIGIL_DB).", valueName: "PATH"))
+    var db: String?
+
+    var location: StoreLocation { StoreLocation.resolve(flag: db) }
+
+    func open() throws -> any Store {
+        do {
+            return try location.open()
+        } catch let e as StoreError {
+            throw ValidationError(e.message)
+        }
+    }
+}

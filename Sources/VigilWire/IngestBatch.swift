@@ -1,0 +1,153 @@
+/// One push from an agent: everything it collected since its last successful push.
+///
+/// The JSON shape is documented in `docs/agent-protocol.md`. Decoding goes through
+/// ``IngestDecoder`` (strict, fast, names the field at fault); encoding through ``JSONWriter``.
+public struct IngestBatch: Sendable, Equatable {
+    public var host: String
+    public var agent: AgentInfo?
+    public var labels: [String: String]
+    public var samples: [Sample]
+    public var logs: [LogEntry]
+    public var checks: [CheckResult]
+
+    public init(host: String, agent: AgentInfo? = nil, labels: [String: String] = [:],
+                samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
+        self.host = host
+        self.agent = agent
+        self.labels = labels
+        self.samples = samples
+        self.logs = logs
+        self.checks = checks
+    }
+
+    /// True when the batch carries no data at all (a heartbeat).
+    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty }
+}
+
+/// What the agent says about itself and the machine it runs on.
+public struct AgentInfo: Sendable, Equatable {
+    public var version: String
+    public var os: String
+    public var kernel: String
+    public var arch: String
+    public var cpus: Int
+    public var memory: Int64
+
+    public init(version: String = "", os: String = "", kernel: String = "", arch: String = "", cpus: Int = 0, memory: Int64 = 0) {
+        self.version = version
+        self.os = os
+        self.kernel = kernel
+        self.arch = arch
+        self.cpus = cpus
+        self.memory = memory
+    }
+}
+
+/// One metric reading. `ts` is Unix time in milliseconds.
+public struct Sample: Sendable, Equatable {
+    public var name: String
+    public var value: Double
+    public var ts: Int64
+    public var labels: [String: String]
+
+    public init(name: String, value: Double, ts: Int64, labels: [String: String] = [:]) {
+        self.name = name
+        self.value = value
+        self.ts = ts
+        self.labels = labels
+    }
+}
+
+/// Severity of a log line, as detected by the agent.
+public enum LogLevel: String, Sendable, CaseIterable, Comparable {
+    case trace, debug, info, notice, warning, error, critical
+
+    /// Ordering from least to most severe.
+    public var rank: Int {
+        switch self {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
+    }
+
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
+}
+
+/// One log line from a tailed file.
+public struct LogEntry: Sendable, Equatable {
+    public var ts: Int64
+    public var source: String
+    public var level: LogLevel
+    public var message: String
+
+    public init(ts: Int64, source: String, level: LogLevel, message: String) {
+        self.ts = ts
+        self.source = source
+        self.level = level
+        self.message = message
+    }
+}
+
+/// The kind of an active check the agent runs.
+public enum CheckKind: String, Sendable, CaseIterable {
+    case http, tcp, systemd
+}
+
+/// The outcome of one run of an active check.
+public struct CheckResult: Sendable, Equatable {
+    public var name: String
+    public var kind: CheckKind
+    public var target: String
+    public var ok: Bool
+    public var latencyMs: Double
+    public var detail: String
+    /// When the check ran (Unix ms); 0 means "when the listener received it".
+    public var ts: Int64
+
+    public init(name: String, kind: CheckKind, target: String, ok: Bool, latencyMs: Double, detail: String = "", ts: Int64 = 0) {
+        self.name = name
+        self.kind = kind
+        self.target = target
+        self.ok = ok
+        self.latencyMs = latencyMs
+        self.detail = detail
+        self.ts = ts
+    }
+}
+
+/// The listener's answer to an accepted batch.
+public struct IngestResponse: Sendable, Equatable {
+    public var samples: Int
+    public var logs: Int
+    public var checks: Int
+    /// Jobs (runbook runs) for the agent; always present, empty until remediation exists.
+    public var jobs: [String]
+
+    public init(samples: Int, logs: Int, checks: Int, jobs: [String] = []) {
+        self.samples = samples
+        self.logs = logs
+        self.checks = checks
+        self.jobs = jobs
+    }
+
+    /// `{"accepted":{"samples":N,"logs":N,"checks":N},"jobs":[]}`
+    public func json() -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("accepted"); w.beginObject()
+        w.key("samples"); w.int(samples)
+        w.key("logs"); w.int(logs)
+        w.key("checks"); w.int(checks)
+        w.endObject()
+        w.key("jobs"); w.beginArray()
+        for j in jobs { w.string(j) }
+        w.endArray()
+        w.endObject()
+        return w.result
+    }
+}

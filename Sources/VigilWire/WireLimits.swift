@@ -1,0 +1,78 @@
+/// The documented limits of the ingest protocol. The listener enforces them; the agent keeps within them.
+public struct WireLimits: Sendable, Equatable {
+    /// Largest request body accepted, after decompression too (413 beyond).
+    public var maxBodyBytes: Int = 8 * 1024 * 1024
+    public var maxHostLength = 253
+    public var maxMetricNameLength = 200
+    public var maxLabelNameLength = 100
+    public var maxLabelValueLength = 1024
+    public var maxLabelsPerSample = 32
+    public var maxLogMessageBytes = 16 * 1024
+    public var maxLogSourceLength = 512
+    public var maxCheckNameLength = 200
+    public var maxCheckTargetLength = 1024
+    public var maxCheckDetailLength = 4096
+    public var maxAgentFieldLength = 256
+    /// Timestamps further than this in the future are refused (clock skew guard).
+    public var maxFutureSkewMs: Int64 = 10 * 60 * 1000
+
+    public init() {}
+
+    public static let `default` = WireLimits()
+}
+
+/// Character-class checks shared by the listener and the agent.
+public enum WireNames {
+    /// `[A-Za-z0-9._-]{1,253}`
+    public static func isValidHost(_ s: String, limit: Int = 253) -> Bool {
+        var n = 0
+        for b in s.utf8 {
+            n += 1
+            if n > limit { return false }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return n > 0
+    }
+
+    /// Metric names: `[A-Za-z_][A-Za-z0-9_.:]*`, e.g. `cpu.usage_percent`.
+    public static func isValidMetricName(_ s: String, limit: Int = 200) -> Bool {
+        var n = 0
+        for b in s.utf8 {
+            n += 1
+            if n > limit { return false }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
+                continue
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: ":"):
+                if n == 1 { return false }
+            default:
+                return false
+            }
+        }
+        return n > 0
+    }
+
+    /// Label names: `[A-Za-z_][A-Za-z0-9_]*`.
+    public static func isValidLabelName(_ s: String, limit: Int = 100) -> Bool {
+        var n = 0
+        for b in s.utf8 {
+            n += 1
+            if n > limit { return false }
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
+                continue
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if n == 1 { return false }
+            default:
+                return false
+            }
+        }
+        return n > 0
+    }
+}

@@ -1,0 +1,67 @@
+import Testing
+@testable import VigilCore
+
+@Suite struct ChunkCodecTests {
+    @Test func roundTripsIrregularSeries() throws {
+        var rng = SplitMix64(seed: 7)
+        var t: Int64 = 1_764_000_000_000
+        var points: [(ts: Int64, value: Double)] = []
+        for i in 0..<120 {
+            t += i % 17 == 0 ? Int64(rng.next() % 100_000) : 10_000
+            let v = i % 5 == 0 ? Double(i) : (rng.nextDouble() - 0.5) * 1e9
+            points.append((t, i == 60 ? -0.0 : v))
+        }
+        let decoded = try ChunkCodec.decode(ChunkCodec.encode(points))
+        #expect(decoded.count == points.count)
+        for (a, b) in zip(decoded, points) {
+            #expect(a.ts == b.ts)
+            #expect(a.value.bitPattern == b.value.bitPattern)
+        }
+    }
+
+    @Test func regularConstantSeriesCostAboutTwoBytesPerSample() {
+        let points = (0..<120).map { (ts: Int64(1_764_000_000_000 + $0 * 10_000), value: 42.0) }
+        let bytes = ChunkCodec.encode(points).count
+        #expect(bytes <= 2 * 120 + 12, "\(bytes) bytes")
+    }
+
+    @Test func corruptDataIsAnErrorNotACrash() {
+        let good = ChunkCodec.encode([(1, 1.5), (2, 2.5), (3, 9.75)])
+        for cut in 0..<good.count {
+            #expect(throws: ChunkCodec.DecodeError.self) { try ChunkCodec.decode(Array(good.prefix(cut))) }
+        }
+    }
+
+    @Test func segmentsScanOnlyWantedSeries() throws {
+        let blob = SegmentCodec.encode([(1, [(100, 1.0), (110, 2.0)]), (2, [(100, 5.0)]), (3, [(90, 7.0), (95, 8.0)])])
+        var got: [(Int64, Int64, Double)] = []
+        try SegmentCodec.scan(blob, wanted: [3, 1]) { got.append(($0, $1, $2)) }
+        #expect(got.map(\.0) == [1, 1, 3, 3])
+        #expect(got.map(\.1) == [100, 110, 90, 95])
+        #expect(got.map(\.2) == [1, 2, 7, 8])
+    }
+}
+
+@Suite struct HealthScoreTests {
+    @Test func healthyHostScoresFull() {
+        #expect(HealthScore(status: .up, cpu: 40, memory: 60, disk: 50, load1: 1, cpus: 4, checksFailing: 0, recentErrors: 0).score == 100)
+    }
+
+    @Test func penaltiesAddUpAndClamp() {
+        // cpu 95 → 22.5, disk 92 → 30, one failing check → 15: 100 - 67.5 = 32.5 → 33 (rounded)
+        let s = HealthScore(status: .up, cpu: 95, memory: 50, disk: 92, load1: 1, cpus: 4, checksFailing: 1, recentErrors: 0)
+        #expect(s.score == 33)
+        #expect(HealthScore(status: .up, cpu: 100, memory: 100, disk: 100, load1: 99, cpus: 1, checksFailing: 5, recentErrors: 50).score == 0)
+    }
+
+    @Test func staleCapsAndDownZeroes() {
+        #expect(HealthScore(status: .stale, cpu: 10, memory: 10, disk: 10, load1: 0, cpus: 1, checksFailing: 0, recentErrors: 0).score == 50)
+        #expect(HealthScore(status: .down, cpu: 10, memory: 10, disk: 10, load1: 0, cpus: 1, checksFailing: 0, recentErrors: 0).score == 0)
+    }
+
+    @Test func statusFromLastSeen() {
+        #expect(HealthScore.status(lastSeen: 1_000_000, now: 1_029_000) == .up)
+        #expect(HealthScore.status(lastSeen: 1_000_000, now: 1_031_000) == .stale)
+        #expect(HealthScore.status(lastSeen: 1_000_000, now: 1_300_000) == .down)
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+@testable import VigilCore
+import VigilWire
+
+@Suite struct SQLiteStoreTests {
+    let now = WallClock.nowMs()
+
+    @Test func ingestThenReadFromHeadAndFromChunksAfterCompaction() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        for i in 0..<300 {
+            let b = IngestBatch(host: "web-1", labels: ["role": "web"], samples: [
+                Sample(name: "cpu.usage_percent", value: Double(i % 100), ts: now - Int64(300 - i) * 1000),
+                Sample(name: "disk.used_percent", value: 50 + Double(i) / 10, ts: now - Int64(300 - i) * 1000, labels: ["mount": "/"]),
+            ])
+            _ = try await store.ingest(b, receivedAt: now - Int64(300 - i) * 1000)
+        }
+        let key = SeriesKey(host: "web-1", name: "disk.used_percent", labels: ["mount": "/"])
+        let before = try await store.points(key, from: now - 400_000, to: now)
+        #expect(before.count == 300)
+        #expect(before.first?.value == 50)
+
+        let report = try await store.compact(olderThan: now - 100_000)
+        #expect(report.segments == 200)
+        #expect(report.samples == 400)
+        let after = try await store.points(key, from: now - 400_000, to: now)
+        #expect(after == before)
+
+        let all = try await store.compact(olderThan: now + 1)
+        #expect(all.segments == 100)
+        let stats = try await store.stats()
+        #expect(stats.headSegments == 0)
+        #expect(stats.samplesInChunks == 600)
+        // 300 samples per series → chunks of at most 120: 3 per series.
+        #expect(stats.chunks == 6)
+        #expect(try await store.points(key, from: now - 400_000, to: now) == before)
+        // A window in the middle.
+        let mid = try await store.points(key, from: now - 200_000, to: now - 100_000)
+        #expect(mid.count == 101)
+        #expect(mid.allSatisfy { $0.ts >= now - 200_000 && $0.ts <= now - 100_000 })
+    }
+
+    @Test func concurrentIngestsAreAllCommittedAndSurviveReopen() async throws {
+        let dir = TempDir()
+        let path = dir.file("v.db")
+        do {
+            let store = try SQLiteStore(path: path)
+            try await withThrowingTaskGroup(of: IngestCounts.self) { group in
+                for h in 0..<20 {
+                    for k in 0..<10 {
+                        group.addTask {
+                            let samples = (0..<50).map { Sample(name: "m\($0 % 5)", value: Double(k), ts: self.now - Int64(k * 1000 + $0), labels: ["i": "\($0 % 2)"]) }
+                            return try await store.ingest(IngestBatch(host: "h\(h)", samples: samples), receivedAt: self.now)
+                        }
+                    }
+                }
+                var total = 0
+                for try await c in group { total += c.samples }
+                #expect(total == 20 * 10 * 50)
+            }
+        }
+        let reopened = try SQLiteStore(path: path)
+        let stats = try await reopened.stats()
+        #expect(stats.hosts == 20)
+        #expect(stats.series == 20 * 10)
+        let pts = try await reopened.points(SeriesKey(host: "h7", name: "m3", labels: ["i": "1"]), from: 0, to: now)
+        #expect(pts.count == 5 * 10)
+    }
+
+    @Test func laterArrivalWinsForTheSameTimestamp() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 1), receivedAt: now - 5000)
+        _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 2), receivedAt: now - 4000)
+        _ = try await store.compact(olderThan: now)
+        let pts = try await store.points(SeriesKey(host: "a", name: "cpu.usage_percent"), from: 0, to: now)
+        #expect(pts == [SeriesPoint(ts: now - 5000, value: 2)])
+    }
+
+    @Test func fleetSnapshotAndHostDetail() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        var b = IngestBatch(host: "db-1", agent: AgentInfo(version: "0.1.0", os: "Debian", kernel: "6.1", arch: "x86_64", cpus: 4, memory: 1 << 34),
+                            labels: ["role": "db"])
+        b.samples = [
+            Sample(name: "cpu.usage_percent", value: 95, ts: now - 1000),
+            Sample(name: "mem.used_percent", value: 40, ts: now - 1000),
+            Sample(name: "disk.used_percent", value: 60, ts: now - 1000, labels: ["mount": "/"]),
+            Sample(name: "disk.used_percent", value: 92, ts: now - 1000, labels: ["mount": "/var/lib/postgresql"]),
+            Sample(name: "load.1", value: 2, ts: now - 1000),
+        ]
+        b.checks = [CheckResult(name: "pg", kind: .tcp, target: "db-1:5432", ok: true, latencyMs: 1, ts: now - 3000),
+                    CheckResult(name: "pg", kind: .tcp, target: "db-1:5432", ok: false, latencyMs: 1, detail: "refused", ts: now - 2000),
+                    CheckResult(name: "pg", kind: .tcp, target: "db-1:5432", ok: false, latencyMs: 1, detail: "refused", ts: now - 1000)]
+        b.logs = [LogEntry(ts: now - 500, source: "/var/log/postgresql.log", level: .error, message: "FATAL: too many connections for role app"),
+                  LogEntry(ts: now - 400, source: "/var/log/syslog", level: .info, message: "cron started")]
+        _ = try await store.ingest(b, receivedAt: now)
+        _ = try await store.ingest(.simple(host: "web-1", at: now - 400_000), receivedAt: now - 400_000)
+
+        let snap = try await store.fleetSnapshot(now: now)
+        #expect(snap.hosts.map(\.name) == ["db-1", "web-1"])
+        let db = snap.hosts[0]
+        #expect(db.status == .up)
+        #expect(db.cpu == 95)
+        #expect(db.disk == 92)
+        #expect(db.labels == ["role": "db"])
+        #expect(db.checksTotal == 1 && db.checksFailing == 1)
+        #expect(db.recentErrors == 1)
+        #expect(db.health == HealthScore(status: .up, cpu: 95, memory: 40, disk: 92, load1: 2, cpus: 4, checksFailing: 1, recentErrors: 1).score)
+        #expect(db.cpuHistory.count == 30 && db.cpuHistory.last! == 95)
+        #expect(snap.hosts[1].status == .down && snap.hosts[1].health == 0)
+        #expect(snap.upCount == 1 && snap.downCount == 1)
+
+        let detail = try #require(try await store.hostDetail(name: "db-1", now: now))
+        #expect(detail.series.count == 5)
+        #expect(detail.series.contains { $0.name == "disk.used_percent" && $0.labels == ["mount": "/var/lib/postgresql"] && $0.latest == 92 })
+        #expect(detail.checks.count == 1)
+        #expect(detail.checks[0].failingFor == 2 && detail.checks[0].detail == "refused")
+        #expect(detail.logs.map(\.message) == ["cron started", "FATAL: too many connections for role app"])
+        #expect(try await store.hostDetail(name: "nope", now: now) == nil)
+    }
+
+    @Test func logSearchIsFullTextAndSafe() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        var b = IngestBatch(host: "web-1")
+        b.logs = [LogEntry(ts: now - 3, source: "a", level: .error, message: "upstream timed out while reading response"),
+                  LogEntry(ts: now - 2, source: "a", level: .info, message: "GET /index.html 200"),
+                  LogEntry(ts: now - 1, source: "a", level: .warning, message: "upstream is slow")]
+        _ = try await store.ingest(b, receivedAt: now)
+        #expect(try await store.logs(host: nil, query: "upstream", minLevel: nil, limit: 10).map(\.ts) == [now - 1, now - 3])
+        #expect(try await store.logs(host: "web-1", query: "upstream timed", minLevel: nil, limit: 10).count == 1)
+        #expect(try await store.logs(host: nil, query: nil, minLevel: .warning, limit: 10).count == 2)
+        // Operators and quotes are searched as text, never parsed as FTS syntax.
+        #expect(try await store.logs(host: nil, query: "\"OR( NEAR", minLevel: nil, limit: 10).isEmpty)
+    }
+
+    @Test func tokensHashOnlyAndRevoke() async throws {
+        let dir = TempDir()
+        let path = dir.file("v.db")
+        let store = try SQLiteStore(path: path)
+        let (token, secret) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "rack 3", now: now)
+        #expect(secret.hasPrefix("vgl_") && secret.count == 44)
+        #expect(try await store.agentToken(secret: secret)?.id == token.id)
+        #expect(try await store.agentToken(secret: secret + "x") == nil)
+        // The secret itself is nowhere in the file.
+        try await store.checkpoint()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        #expect(try await store.revokeAgentToken(id: token.id, now: now))
+        #expect(try await store.agentToken(secret: secret)?.revokedAt == now)
+        #expect(try await !store.revokeAgentToken(id: "tok_missing", now: now))
+    }
+
+    @Test func leaseHasOneHolderAndExpires() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        let a = EngineLease(holder: "a", pid: 1, hostname: "x", listen: "127.0.0.1:1", expiresAt: now + 15_000)
+        let b = EngineLease(holder: "b", pid: 2, hostname: "x", listen: "127.0.0.1:2", expiresAt: now + 15_000)
+        #expect(try await store.acquireLease(a, now: now).holder == "a")
+        #expect(try await store.acquireLease(b, now: now + 1000).holder == "a")
+        #expect(try await store.currentLease(now: now)?.holder == "a")
+        // After expiry, b takes over.
+        #expect(try await store.acquireLease(b, now: now + 16_000).holder == "b")
+        try await store.releaseLease(holder: "b")
+        #expect(try await store.currentLease(now: now) == nil)
+    }
+
+    @Test func unwritableLocationIsAClearError() {
+        #expect {
+            _ = try SQLiteStore(path: "/proc/vigil/nope.db")
+        } throws: { error in
+            "\(error)".contains("/proc/vigil/nope.db")
+        }
+    }
+}
+
+@Suite struct StoreLocationTests {
+    @Test func precedence() {
+        #expect(StoreLocation.resolve(flag: "/x.db", environment: ["VIGIL_DB": "/y.db"]) == .sqlite(path: "/x.db"))
+        #expect(StoreLocation.resolve(flag: nil, environment: ["VIGIL_DB": "/y.db"]) == .sqlite(path: "/y.db"))
+        #expect(StoreLocation.resolve(flag: nil, environment: ["XDG_DATA_HOME": "/d", "HOME": "/h"]) == .sqlite(path: "/d/vigil/vigil.db"))
+        #expect(StoreLocation.resolve(flag: nil, environment: ["HOME": "/h"]) == .sqlite(path: "/h/.local/share/vigil/vigil.db"))
+        #expect(StoreLocation.resolve(flag: "~/v.db", environment: ["HOME": "/h"]) == .sqlite(path: "/h/v.db"))
+        #expect(StoreLocation.resolve(flag: "postgres://u:p@db:5432/vigil", environment: [:]) == .postgres(url: "postgres://u:p@db:5432/vigil"))
+    }
+}
+
+@Suite struct DemoFleetTests {
+    @Test func seedsABusyFleetWithIncidents() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let now = WallClock.nowMs()
+        let fleet = DemoFleet(hostCount: 22, days: 1, now: now)
+        #expect(fleet.hosts.count == 22)
+        #expect(Set(fleet.hosts.compactMap { $0.labels["group"] }).count >= 4)
+        for host in fleet.hosts {
+            for batch in fleet.batches(for: host) { _ = try await store.ingest(batch, receivedAt: batch.samples.last?.ts ?? now) }
+        }
+        _ = try await store.compact(olderThan: now - 120_000)
+        let snap = try await store.fleetSnapshot(now: now)
+        #expect(snap.hosts.count == 22)
+        let byName = Dictionary(uniqueKeysWithValues: snap.hosts.map { ($0.name, $0) })
+        #expect(byName["web-3"]!.cpu! > 85)
+        #expect(byName["web-3"]!.recentErrors > 0)
+        #expect(byName["cache-1"]!.status == .down)
+        #expect(byName["lb-2"]!.status == .stale)
+        #expect(byName["worker-4"]!.checksFailing == 1)
+        #expect(byName["db-2"]!.disk! > 90)
+        #expect(byName["web-1"]!.health >= 80)
+        #expect(byName["web-1"]!.cpuHistory.compactMap { $0 }.count >= 25)
+    }
+}

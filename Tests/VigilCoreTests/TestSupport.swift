@@ -1,0 +1,70 @@
+import Foundation
+import VigilCore
+import VigilWire
+
+/// A temporary directory removed when the value is released.
+final class TempDir: @unchecked Sendable {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "vigil-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Runs blocking work (libcurl, waiting on processes) on its own thread, never on the cooperative pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in
+        let t = Thread {
+            do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
+        }
+        t.start()
+    }
+}
+
+/// A running engine on a free loopback port with a temp SQLite store.
+struct RunningEngine {
+    let dir: TempDir
+    let store: SQLiteStore
+    let engine: VigilEngine
+    let task: Task<Void, any Error>
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    static func start(limits: WireLimits = .default) async throws -> RunningEngine {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let engine = VigilEngine(store: store, options: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false))
+        let task = Task { try await engine.run() }
+        for _ in 0..<500 where engine.boundPort == nil { try await Task.sleep(for: .milliseconds(10)) }
+        guard let port = engine.boundPort else { throw StoreError("engine did not bind") }
+        return RunningEngine(dir: dir, store: store, engine: engine, task: task, port: port)
+    }
+
+    func stop() async {
+        await engine.stop()
+        _ = try? await task.value
+    }
+
+    /// POSTs `body` to the ingest endpoint over real HTTP.
+    func post(_ body: [UInt8], token: String?, contentType: String? = "application/json", encoding: String? = nil) async throws -> HTTPResponse {
+        var headers: [(String, String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let contentType { headers.append(("Content-Type", contentType)) }
+        if let encoding { headers.append(("Content-Encoding", encoding)) }
+        let request = HTTPRequest(method: "POST", url: url + "/api/v1/ingest", headers: headers, body: body)
+        return try await offPool { try HTTPClient().perform(request) }
+    }
+
+    func get(_ path: String) async throws -> HTTPResponse {
+        let request = HTTPRequest(url: url + path)
+        return try await offPool { try HTTPClient().perform(request) }
+    }
+}
+
+extension IngestBatch {
+    static func simple(host: String, at ts: Int64, cpu: Double = 10) -> IngestBatch {
+        IngestBatch(host: host, samples: [Sample(name: "cpu.usage_percent", value: cpu, ts: ts)])
+    }
+}
