@@ -1,0 +1,92 @@
+import Foundation
+import VigilWire
+
+/// The package's built executables (`swift test` builds them next to the test bundle).
+enum Binaries {
+    static var directory: URL {
+        // …/.build/<triple>/debug/vigilPackageTests.xctest → …/.build/<triple>/debug
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first { $0.contains(".xctest") } ?? Bundle.main.bundlePath)
+        while dir.pathExtension != "xctest" && dir.path != "/" { dir = dir.deletingLastPathComponent() }
+        if dir.pathExtension == "xctest" { return dir.deletingLastPathComponent() }
+        // Fallback: the package root from this file's path.
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug")
+    }
+
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}
+
+/// A child process with captured output, killed when released.
+final class Child: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+    private let lock = NSLock()
+    private var captured = Data()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = output
+        process.standardError = output
+        output.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock(); self.captured.append(d); self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    var text: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: captured, as: UTF8.self)
+    }
+
+    /// SIGTERM, then wait up to `seconds` before SIGKILL.
+    func stop(seconds: Double = 10) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    deinit { stop(seconds: 2) }
+}
+
+/// A loopback port nobody listens on right now.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Polls `condition` every 100 ms until it holds or `seconds` pass.
+func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
+
+/// Starts `vigil serve` on `port` with the store at `db`, waiting until /healthz answers.
+func startServe(db: String, port: Int) async throws -> Child {
+    let serve = try Child(Binaries.path("vigil"), ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"])
+    let up = await eventually(20) {
+        let r = try? await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 500)) }
+        return r?.status == 200
+    }
+    guard up else { throw NSError(domain: "vigil-test", code: 1, userInfo: [NSLocalizedDescriptionKey: "vigil serve did not come up: \(serve.text)"]) }
+    return serve
+}
