@@ -90,3 +90,36 @@ func startServe(db: String, port: Int) async throws -> Child {
     guard up else { throw NSError(domain: "vigil-test", code: 1, userInfo: [NSLocalizedDescriptionKey: "vigil serve did not come up: \(serve.text)"]) }
     return serve
 }
+
+/// Runs `argv` with posix_spawn and waits for it with waitpid; output goes through a temp file.
+///
+/// Not `Foundation.Process`: it learns of a child's exit through a descriptor the child inherits, and a
+/// daemon the child forks (the tmux server) keeps that descriptor open, so `waitUntilExit` never returns.
+func spawnAndWait(_ argv: [String]) throws -> (status: Int32, output: String) {
+    let outPath = NSTemporaryDirectory() + "vigil-spawn-\(UUID().uuidString)"
+    defer { unlink(outPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var cargs = argv.map { strdup($0) } + [nil]
+    defer { for p in cargs { free(p) } }
+    // The child starts with no signal blocked, whatever this (thread-pool) thread blocks.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, &attr, &cargs, environ)
+    guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc), userInfo: [NSLocalizedDescriptionKey: "cannot run \(argv[0]): errno \(rc)"]) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let exited = (status & 0x7f) == 0
+    return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output)
+}

@@ -1,0 +1,64 @@
+// Entry point of `vigil-agent`; the work lives in VigilAgentCore.
+#if canImport(Glibc)
+import Glibc
+#endif
+import VigilAgentCore
+
+let log = AgentLog()
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    log.error(message)
+    exit(status)
+}
+
+let options: AgentOptions
+do {
+    options = try AgentOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail(error.message)
+}
+if options.showHelp {
+    print(AgentOptions.usage)
+    exit(0)
+}
+if options.showVersion {
+    print("vigil-agent \(AgentOptions.version)")
+    exit(0)
+}
+
+var config: AgentConfig
+do {
+    config = try AgentConfig.load(path: options.configPath ?? AgentConfig.defaultPath, explicit: options.configPath != nil)
+} catch {
+    fail(error.message)
+}
+var environment: [String: String] = [:]
+for name in ["VIGIL_URL", "VIGIL_TOKEN"] {
+    if let v = getenv(name) { environment[name] = String(cString: v) }
+}
+config.applyEnvironment(environment)
+options.apply(to: &config)
+
+if options.printOnly {
+    do {
+        let agent = try Agent(config: config, log: log, persistent: false)
+        print(agent.printBatch())
+        exit(0)
+    } catch {
+        fail(error.message)
+    }
+}
+
+// Block SIGTERM/SIGINT before anything starts a thread; the loop waits for them synchronously.
+let signals = SignalWaiter()
+let agent: Agent
+do {
+    agent = try Agent(config: config, log: log)
+} catch {
+    fail(error.message)
+}
+if options.once {
+    exit(agent.runOnce() ? 0 : 1)
+}
+agent.run(signals: signals)
+exit(0)

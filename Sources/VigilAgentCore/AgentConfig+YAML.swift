@@ -1,0 +1,210 @@
+import VigilWire
+
+extension AgentConfig {
+    /// Parses the YAML text of a configuration file. Errors read `FILE:LINE:COLUMN: what was expected`.
+    public static func parse(_ text: String, file: String) throws(AgentError) -> AgentConfig {
+        var config = AgentConfig()
+        guard let root = try YAMLNode.parse(text, file: file), !root.isNull else { return config }
+        let r = ConfigReader(file: file)
+        for (key, value) in try r.mapping(root, "the configuration") {
+            let k = key.scalar ?? ""
+            switch k {
+            case "url":
+                config.url = try r.string(value, k)
+                guard config.url.hasPrefix("http://") || config.url.hasPrefix("https://") else {
+                    throw r.error(value, "url must start with http:// or https://")
+                }
+            case "token":
+                config.token = try r.string(value, k)
+            case "host":
+                let h = try r.string(value, k)
+                guard WireNames.isValidHost(h) else {
+                    throw r.error(value, "host must be 1–253 characters of A-Z a-z 0-9 . _ -")
+                }
+                config.host = h
+            case "labels":
+                for (lk, lv) in try r.mapping(value, "labels") {
+                    let name = lk.scalar ?? ""
+                    guard WireNames.isValidLabelName(name) else {
+                        throw r.error(lk, "label name '\(name)' must match [A-Za-z_][A-Za-z0-9_]*")
+                    }
+                    let v = try r.string(lv, "labels.\(name)")
+                    guard v.utf8.count <= WireLimits.default.maxLabelValueLength else {
+                        throw r.error(lv, "labels.\(name) is longer than \(WireLimits.default.maxLabelValueLength) bytes")
+                    }
+                    config.labels[name] = v
+                }
+            case "interval":
+                config.intervalMs = try r.duration(value, k)
+                guard config.intervalMs >= 1000 else { throw r.error(value, "interval must be at least 1s") }
+            case "state_dir":
+                config.stateDirectory = try r.string(value, k)
+                guard config.stateDirectory.hasPrefix("/") else { throw r.error(value, "state_dir must be an absolute path") }
+            case "spool":
+                for (sk, sv) in try r.mapping(value, "spool") {
+                    switch sk.scalar ?? "" {
+                    case "max_bytes": config.spoolMaxBytes = try r.byteSize(sv, "spool.max_bytes")
+                    default: throw r.unknownKey(sk, in: "spool", known: ["max_bytes"])
+                    }
+                }
+            case "logs":
+                config.logs = try r.sequence(value, "logs").map { (item) throws(AgentError) in try r.logFile(item) }
+            case "checks":
+                config.checks = try r.sequence(value, "checks").map { (item) throws(AgentError) in try r.check(item) }
+                var seen: Set<String> = []
+                for (c, node) in zip(config.checks, try r.sequence(value, "checks")) where !seen.insert(c.name).inserted {
+                    throw r.error(node, "duplicate check name '\(c.name)'")
+                }
+            case "systemctl_path":
+                config.systemctlPath = try r.string(value, k)
+                guard config.systemctlPath.hasPrefix("/") else { throw r.error(value, "systemctl_path must be an absolute path") }
+            case "remediation":
+                config.remediation = try r.bool(value, k)
+            case "max_line_bytes":
+                config.maxLineBytes = try r.int(value, k, in: 256...16_000)
+            default:
+                throw r.unknownKey(key, in: "the configuration",
+                                   known: ["url", "token", "host", "labels", "interval", "state_dir", "spool", "logs",
+                                           "checks", "systemctl_path", "remediation", "max_line_bytes"])
+            }
+        }
+        return config
+    }
+}
+
+/// Typed access to YAML nodes with errors that name the file, position, key and expected type.
+struct ConfigReader {
+    let file: String
+
+    func error(_ node: YAMLNode, _ message: String) -> AgentError {
+        AgentError("\(file):\(node.line):\(node.column): \(message)")
+    }
+
+    func unknownKey(_ key: YAMLNode, in place: String, known: [String]) -> AgentError {
+        error(key, "unknown key '\(key.scalar ?? "")' in \(place) (expected one of: \(known.joined(separator: ", ")))")
+    }
+
+    func mapping(_ node: YAMLNode, _ what: String) throws(AgentError) -> [(key: YAMLNode, value: YAMLNode)] {
+        if node.isNull { return [] }
+        guard case .mapping(let pairs) = node.value else { throw error(node, "\(what) must be a mapping of key: value") }
+        return pairs
+    }
+
+    func sequence(_ node: YAMLNode, _ what: String) throws(AgentError) -> [YAMLNode] {
+        if node.isNull { return [] }
+        guard case .sequence(let items) = node.value else { throw error(node, "\(what) must be a list (lines starting with '- ')") }
+        return items
+    }
+
+    func string(_ node: YAMLNode, _ what: String) throws(AgentError) -> String {
+        guard case .scalar(let s, _) = node.value, !node.isNull else { throw error(node, "\(what) must be a string") }
+        return s
+    }
+
+    func bool(_ node: YAMLNode, _ what: String) throws(AgentError) -> Bool {
+        guard case .scalar(let s, plain: true) = node.value else { throw error(node, "\(what) must be true or false") }
+        switch s {
+        case "true", "True", "TRUE", "yes", "Yes", "on": return true
+        case "false", "False", "FALSE", "no", "No", "off": return false
+        default: throw error(node, "\(what) must be true or false")
+        }
+    }
+
+    func int(_ node: YAMLNode, _ what: String, in range: ClosedRange<Int>) throws(AgentError) -> Int {
+        guard case .scalar(let s, plain: true) = node.value, let v = Int(s) else {
+            throw error(node, "\(what) must be a whole number")
+        }
+        guard range.contains(v) else { throw error(node, "\(what) must be between \(range.lowerBound) and \(range.upperBound)") }
+        return v
+    }
+
+    func duration(_ node: YAMLNode, _ what: String) throws(AgentError) -> Int64 {
+        guard let s = node.scalar, let ms = DurationText.milliseconds(s), ms > 0 else {
+            throw error(node, "\(what) must be a duration like 10s or 1m")
+        }
+        return ms
+    }
+
+    func byteSize(_ node: YAMLNode, _ what: String) throws(AgentError) -> Int {
+        guard let s = node.scalar, let b = ByteSizeText.bytes(s) else {
+            throw error(node, "\(what) must be a size like 67108864, 512KiB or 64MiB")
+        }
+        return b
+    }
+
+    func logFile(_ node: YAMLNode) throws(AgentError) -> LogFileConfig {
+        // `- /var/log/syslog` is accepted as a shorthand for `- path: /var/log/syslog`.
+        if case .scalar = node.value { return try validatedLog(LogFileConfig(path: try string(node, "logs[]")), node) }
+        var path: String?
+        var fromStart = false
+        for (k, v) in try mapping(node, "a logs entry") {
+            switch k.scalar ?? "" {
+            case "path": path = try string(v, "path")
+            case "from_start": fromStart = try bool(v, "from_start")
+            default: throw unknownKey(k, in: "a logs entry", known: ["path", "from_start"])
+            }
+        }
+        guard let path else { throw error(node, "a logs entry needs a path") }
+        return try validatedLog(LogFileConfig(path: path, fromStart: fromStart), node)
+    }
+
+    private func validatedLog(_ log: LogFileConfig, _ node: YAMLNode) throws(AgentError) -> LogFileConfig {
+        guard log.path.hasPrefix("/") else { throw error(node, "log path must be absolute (got \(log.path))") }
+        guard log.path.utf8.count <= WireLimits.default.maxLogSourceLength, !log.path.contains("\n") else {
+            throw error(node, "log path is too long")
+        }
+        return log
+    }
+
+    func check(_ node: YAMLNode) throws(AgentError) -> CheckConfig {
+        var name: String?
+        var kind: CheckKind?
+        var target: String?
+        var targetNode = node
+        var timeoutMs = 5000
+        var intervalMs: Int64?
+        var expect: Int?
+        for (k, v) in try mapping(node, "a checks entry") {
+            switch k.scalar ?? "" {
+            case "name": name = try string(v, "name")
+            case "kind":
+                let s = try string(v, "kind")
+                guard let parsed = CheckKind(rawValue: s) else { throw error(v, "kind must be one of http, tcp, systemd") }
+                kind = parsed
+            case "target":
+                target = try string(v, "target")
+                targetNode = v
+            case "timeout":
+                let ms = try duration(v, "timeout")
+                guard ms <= 300_000 else { throw error(v, "timeout must be at most 5m") }
+                timeoutMs = Int(ms)
+            case "interval": intervalMs = try duration(v, "interval")
+            case "expect_status": expect = try int(v, "expect_status", in: 100...599)
+            default:
+                throw unknownKey(k, in: "a checks entry",
+                                 known: ["name", "kind", "target", "timeout", "interval", "expect_status"])
+            }
+        }
+        guard let name, !name.isEmpty else { throw error(node, "a checks entry needs a name") }
+        guard name.utf8.count <= WireLimits.default.maxCheckNameLength else { throw error(node, "check name is too long") }
+        guard let kind else { throw error(node, "check '\(name)' needs a kind (http, tcp or systemd)") }
+        guard let target, !target.isEmpty else { throw error(node, "check '\(name)' needs a target") }
+        switch kind {
+        case .http:
+            guard target.hasPrefix("http://") || target.hasPrefix("https://") else {
+                throw error(targetNode, "target of http check '\(name)' must be a URL starting with http:// or https://")
+            }
+        case .tcp:
+            guard TCPProbe.split(target) != nil else {
+                throw error(targetNode, "target of tcp check '\(name)' must be host:port (e.g. 127.0.0.1:5432 or [::1]:22)")
+            }
+        case .systemd:
+            guard CheckConfig.isValidUnitName(target) else {
+                throw error(targetNode, "target of systemd check '\(name)' must be a unit name matching [A-Za-z0-9@._:-]+")
+            }
+        }
+        if expect != nil && kind != .http { throw error(node, "expect_status only applies to http checks") }
+        return CheckConfig(name: name, kind: kind, target: target, timeoutMs: timeoutMs, intervalMs: intervalMs,
+                           expectStatus: expect)
+    }
+}

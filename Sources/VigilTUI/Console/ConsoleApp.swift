@@ -1,0 +1,111 @@
+import Foundation
+import Glibc
+
+/// The interactive console: curses on the calling thread, a background poller feeding a mailbox, one loop.
+enum ConsoleApp {
+    /// Frames are at most this often (ms).
+    static let frameInterval: Int64 = 33
+
+    /// Runs the console until the user quits. Blocks the calling thread, which becomes the only thread that
+    /// touches curses; call it from a synchronous context (or use `runOnDedicatedThread` from async code so no
+    /// cooperative thread is blocked). The terminal is restored on every exit path, errors included.
+    static func run(_ options: ConsoleOptions) throws {
+        unblockTerminalSignals()
+        let environment = ProcessInfo.processInfo.environment
+        let (theme, themeError) = ThemeLoader.loadOrFallback(options.themeName, directories: options.themeDirectories)
+        let pipe = try WakePipe()
+        let mailbox = Mailbox(pipe: pipe)
+        let poller = FleetPoller(reader: options.reader, mailbox: mailbox, interval: options.refreshInterval)
+        let signals = SignalForwarder.install(writeFD: pipe.writeFD)
+        defer { signals.restore() }
+        let terminal = try Terminal(environment: environment)
+        defer { terminal.stop() }
+
+        let controller = ConsoleController(
+            readOnly: options.readOnly, storeDescription: options.storeDescription,
+            listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
+            theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii)
+        if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
+        var palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
+        terminal.install(palette)
+
+        let task = Task.detached { await poller.run() }
+        defer {
+            poller.finish()
+            task.cancel()
+        }
+
+        var lastFrame: Int64 = 0
+        var fullRedraw = true
+        var lastSecond = FleetPoller.nowMs() / 1000
+        loop: while true {
+            let now = FleetPoller.nowMs()
+            var timeout = Int32(1000 - now % 1000)
+            if controller.isDirty { timeout = Int32(max(0, frameInterval - (now - lastFrame))) }
+            var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: pipe.readFD, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, timeout)
+            if fds[1].revents != 0, pipe.drain() { break loop }
+
+            let t = FleetPoller.nowMs()
+            for message in mailbox.drain() { controller.receive(message, now: t) }
+            for key in terminal.readKeys() {
+                if key == .resize { controller.setNeedsDisplay() } else { controller.handle(key, now: t) }
+            }
+            for effect in controller.takeEffects() {
+                switch effect {
+                case .quit:
+                    break loop
+                case .fullRedraw:
+                    fullRedraw = true
+                    controller.setNeedsDisplay()
+                case .refreshNow:
+                    poller.refreshNow()
+                case .themeChanged:
+                    palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
+                    terminal.install(palette)
+                    fullRedraw = true
+                }
+            }
+            poller.subscribe(host: controller.subscribedHost)
+            if t / 1000 != lastSecond {
+                lastSecond = t / 1000
+                controller.setNeedsDisplay() // the clock and "refreshed Ns ago"
+            }
+            if controller.isDirty && t - lastFrame >= frameInterval {
+                let (width, height) = terminal.size
+                var canvas = Canvas(width: width, height: height, glyphs: controller.glyphs)
+                controller.render(into: &canvas, now: t)
+                terminal.present(canvas, palette: palette, cursor: controller.cursor, clearFirst: fullRedraw)
+                fullRedraw = false
+                lastFrame = t
+            }
+        }
+    }
+
+    /// A process can start with signals blocked (the mask is inherited across fork and exec, and thread
+    /// pools block most signals). With SIGWINCH blocked the console would never see a resize, so the
+    /// curses thread unblocks the signals it relies on.
+    static func unblockTerminalSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGCONT, SIGTSTP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Runs the console on a thread of its own and waits for it, for callers in async code.
+    static func runOnDedicatedThread(_ options: ConsoleOptions) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try run(options)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "vigil-console"
+            thread.start()
+        }
+    }
+}

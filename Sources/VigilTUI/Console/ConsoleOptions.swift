@@ -1,0 +1,29 @@
+import VigilCore
+
+/// What `vigil` (the console subcommand) passes to `ConsoleApp.run`.
+struct ConsoleOptions: Sendable {
+    var reader: any FleetReader
+    /// "default" unless `--theme` or the config says otherwise.
+    var themeName: String
+    /// Where `<name>.yaml` themes are looked up, in order (`~` expands to `$HOME`).
+    var themeDirectories: [String]
+    /// `--readonly`: drop every dangerous action.
+    var readOnly: Bool
+    /// e.g. "sqlite ~/.local/share/vigil/vigil.db".
+    var storeDescription: String
+    /// e.g. "listening 127.0.0.1:9470" or "attached (engine pid 123)".
+    var listenerDescription: String?
+    /// Seconds between refreshes.
+    var refreshInterval: Double
+
+    init(reader: any FleetReader, themeName: String = "default", themeDirectories: [String] = [], readOnly: Bool = false,
+         storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2) {
+        self.reader = reader
+        self.themeName = themeName
+        self.themeDirectories = themeDirectories
+        self.readOnly = readOnly
+        self.storeDescription = storeDescription
+        self.listenerDescription = listenerDescription
+        self.refreshInterval = refreshInterval
+    }
+}

@@ -1,0 +1,82 @@
+/// Parses `:` command lines, with aliases, and completes command and argument names.
+enum CommandParser {
+    /// The canonical command names, in the order help lists them.
+    static let commands = ["hosts", "host", "theme", "refresh", "help", "quit"]
+
+    /// Alias → canonical command name.
+    static let aliases: [String: String] = [
+        "hosts": "hosts", "hs": "hosts", "dash": "hosts", "dashboard": "hosts", "fleet": "hosts",
+        "host": "host", "h": "host", "detail": "host",
+        "theme": "theme", "colors": "theme", "colorscheme": "theme",
+        "refresh": "refresh", "r": "refresh", "reload": "refresh",
+        "help": "help", "?": "help",
+        "quit": "quit", "q": "quit", "q!": "quit", "exit": "quit", "qa": "quit",
+    ]
+
+    /// One line about each command for the help overlay.
+    static let usage: [(String, String)] = [
+        (":hosts", "the fleet dashboard (aliases :dash :fleet)"),
+        (":host NAME", "detail of one host (alias :h)"),
+        (":theme [NAME]", "switch theme, or list themes"),
+        (":refresh", "fetch fresh data now (alias :r)"),
+        (":help", "this help (alias :?)"),
+        (":quit", "quit (aliases :q :exit)"),
+    ]
+
+    /// Parses a command line (with or without the leading `:`).
+    static func parse(_ line: String) throws(CommandError) -> TypedCommand {
+        var text = Substring(line).drop { $0 == " " }
+        if text.first == ":" { text = text.dropFirst() }
+        let words = text.split(separator: " ").map(String.init)
+        guard let first = words.first else { throw CommandError(message: "empty command (try :help)") }
+        guard let name = aliases[first.lowercased()] else {
+            throw CommandError(message: "unknown command :\(first) (commands: \(commands.joined(separator: " ")))")
+        }
+        let args = Array(words.dropFirst())
+        switch name {
+        case "hosts":
+            if let host = args.first { return .host(host) }
+            return .hosts
+        case "host":
+            guard let host = args.first else { throw CommandError(message: "usage: :host NAME") }
+            guard args.count == 1 else { throw CommandError(message: "usage: :host NAME (one host)") }
+            return .host(host)
+        case "theme":
+            guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
+            return .theme(args.first)
+        case "refresh": return .refresh
+        case "help": return .help
+        default: return .quit
+        }
+    }
+
+    /// Completes the last word of `line`: a command name for the first word, a host name after `host`, a theme
+    /// name after `theme`. Returns the new line (the longest common prefix of the matches, plus a space when the
+    /// match is unique) and every match.
+    static func complete(_ line: String, hosts: [String], themes: [String]) -> (line: String, candidates: [String]) {
+        let endsWithSpace = line.hasSuffix(" ")
+        var words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        if endsWithSpace || words.isEmpty { words.append("") }
+        let prefix = words.last!
+        let pool: [String]
+        if words.count == 1 {
+            pool = commands + aliases.keys.filter { $0.count > 2 && !commands.contains($0) }.sorted()
+        } else {
+            switch aliases[words[0].lowercased()] {
+            case "host", "hosts": pool = hosts
+            case "theme": pool = themes
+            default: pool = []
+            }
+        }
+        let matches = pool.filter { $0.hasPrefix(prefix) }
+        guard !matches.isEmpty else { return (line, []) }
+        var common = matches[0]
+        for m in matches.dropFirst() {
+            while !m.hasPrefix(common) { common.removeLast() }
+        }
+        words[words.count - 1] = common
+        var result = words.joined(separator: " ")
+        if matches.count == 1 { result += " " }
+        return (result, matches)
+    }
+}

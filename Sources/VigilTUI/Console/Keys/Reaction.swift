@@ -1,0 +1,24 @@
+/// What a key handler asks the console to do next.
+enum Reaction {
+    /// The key was not for this handler; try the next map.
+    case ignored
+    /// Handled; the screen needs redrawing.
+    case redraw
+    /// Push a pane (a detail view, a dialog, the help overlay) on the view stack.
+    case push(any Pane)
+    /// Pop the top pane (Esc).
+    case pop
+    /// Quit the console.
+    case quit
+    /// Ask the background poller for fresh data now.
+    case refreshNow
+    /// Show a transient message on the status line.
+    case message(String, isError: Bool)
+    /// Run a console command (as if typed after `:`).
+    case command(TypedCommand)
+    /// Open the command line (`:`) or filter line (`/`).
+    case openCommandLine
+    case openFilter
+    /// Repaint every cell (Ctrl-L).
+    case fullRedraw
+}

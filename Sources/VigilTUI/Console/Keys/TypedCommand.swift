@@ -1,0 +1,19 @@
+/// A command typed on the `:` command line (named so as not to clash with the `console` subcommand).
+enum TypedCommand: Equatable, Sendable {
+    /// The fleet dashboard.
+    case hosts
+    /// The detail view of one host.
+    case host(String)
+    case quit
+    /// Switch theme; nil lists the available themes.
+    case theme(String?)
+    case help
+    /// Fetch fresh data now.
+    case refresh
+}
+
+/// A command line that did not parse; the message says what to type instead.
+struct CommandError: Error, Equatable, Sendable, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

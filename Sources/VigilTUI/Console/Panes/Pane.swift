@@ -1,0 +1,63 @@
+import VigilCore
+
+/// What a pane gets when it renders.
+struct RenderContext {
+    /// Unix ms of the frame.
+    var now: Int64
+    var glyphs: Glyphs
+    /// Whether the pane is the top of the stack (its keys are live).
+    var focused: Bool
+}
+
+/// A screen of the console: the dashboard, a host detail view, the help overlay. Panes render into a `Canvas`
+/// and never call curses; they handle keys through their key map, returning a `Reaction`.
+protocol Pane: AnyObject {
+    /// The breadcrumb name, also the help section of the pane's keys.
+    var title: String { get }
+    /// The pane's own actions; the console merges them over the global map.
+    var keyMap: KeyMap { get }
+    /// Overlays (help, dialogs) draw over the pane below instead of replacing it.
+    var isOverlay: Bool { get }
+    /// The host whose detail the pane wants the poller to fetch, if any.
+    var subscribedHost: String? { get }
+    /// The active `/` filter text, or "" when none.
+    var filterText: String { get }
+
+    func render(into canvas: inout Canvas, in rect: Rect, context: RenderContext)
+    /// A key the merged map did not bind.
+    func handleUnmapped(_ key: Key) -> Reaction
+    /// New data from the background poller. Returns whether the pane needs redrawing.
+    func receive(_ message: ConsoleMessage, now: Int64) -> Bool
+    /// Applies a `/` filter. Returns (matching, total) rows, or nil when the pane does not filter.
+    func applyFilter(_ text: String) throws(CommandError) -> (matching: Int, total: Int)?
+    /// Moves focus to the next section (Tab). Returns whether anything changed.
+    func focusNext() -> Bool
+    /// Host names the pane knows, for command completion.
+    var knownHosts: [String] { get }
+    /// What the pane's rows are, for messages like "no host matches /foo".
+    var rowNoun: String { get }
+}
+
+extension Pane {
+    var isOverlay: Bool { false }
+    var subscribedHost: String? { nil }
+    var filterText: String { "" }
+    func handleUnmapped(_ key: Key) -> Reaction { .ignored }
+    func receive(_ message: ConsoleMessage, now: Int64) -> Bool { false }
+    func applyFilter(_ text: String) throws(CommandError) -> (matching: Int, total: Int)? { nil }
+    func focusNext() -> Bool { false }
+    var knownHosts: [String] { [] }
+    var rowNoun: String { "row" }
+}
+
+/// What background work posts to the console's mailbox: immutable values only.
+enum ConsoleMessage: Sendable {
+    /// A fresh fleet snapshot.
+    case fleet(FleetSnapshot)
+    /// The detail of host `name` (nil: unknown host).
+    case detail(name: String, HostDetail?)
+    /// The fleet refresh failed.
+    case fleetError(String)
+    /// The detail refresh of host `name` failed.
+    case detailError(name: String, String)
+}

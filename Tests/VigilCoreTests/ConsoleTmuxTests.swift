@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import VigilWire
+
+private let tmuxPath: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// The real `vigil` binary in a real terminal (tmux), read back with capture-pane, driven with send-keys.
+@Suite(.serialized, .enabled(if: tmuxPath != nil, "tmux is not installed: the console end-to-end test is skipped (apt-get install tmux; .ci/run installs it)"))
+struct ConsoleTmuxTests {
+    final class Session: @unchecked Sendable {
+        let socket = "vigil-test-\(UUID().uuidString.prefix(8))"
+        let name = "console"
+
+        @discardableResult
+        func tmux(_ args: [String]) throws -> String {
+            try spawnAndWait([tmuxPath!, "-L", socket] + args).output
+        }
+
+        func screen() -> String { (try? tmux(["capture-pane", "-p", "-t", name])) ?? "" }
+        func keys(_ k: String...) throws { try tmux(["send-keys", "-t", name] + k) }
+        var alive: Bool {
+            ((try? spawnAndWait([tmuxPath!, "-L", socket, "has-session", "-t", name]))?.status ?? 1) == 0
+        }
+
+        deinit { _ = try? tmux(["kill-server"]) }
+    }
+
+    func waitFor(_ s: Session, _ seconds: Double = 20, _ what: (String) -> Bool) async -> Bool {
+        await eventually(seconds) { what(s.screen()) }
+    }
+
+    @Test func dashboardFilterHelpAndQuit() async throws {
+        let dir = TempDir()
+        let db = dir.file("demo.db")
+        let demo = try Child(Binaries.path("vigil"), ["demo", "--db", db, "--hosts", "20", "--days", "1"])
+        demo.process.waitUntilExit()
+        #expect(demo.process.terminationStatus == 0, "\(demo.text)")
+
+        let s = Session()
+        let command = "LANG=C.UTF-8 TERM=xterm-256color \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:0 --no-local-collector"
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "48", "-s", s.name, command])
+        #expect(await waitFor(s) { $0.contains("web-1") && $0.contains("db-2") }, "screen:\n\(s.screen())")
+        let first = s.screen()
+        #expect(first.contains("20 hosts"), "fleet summary line:\n\(first)")
+        #expect(first.contains("1 stale"), "lb-2 stopped reporting two minutes ago")
+        #expect(first.contains("web-3"))
+        #expect(first.contains("sqlite \(db)") || first.contains("sqlite"), "status line names the store")
+
+        // `/` filter to one host.
+        try s.keys("/")
+        try s.keys("-l", "web-3")
+        try s.keys("Enter")
+        #expect(await waitFor(s, 5) { $0.contains("web-3") && !$0.contains("web-1 ") && !$0.contains("db-2") }, "filtered:\n\(s.screen())")
+
+        // `?` help lists the keys.
+        try s.keys("Escape")
+        try s.keys("?")
+        #expect(await waitFor(s, 5) { $0.lowercased().contains("help") && $0.contains("quit") && $0.contains("filter") }, "help:\n\(s.screen())")
+        try s.keys("Escape")
+        #expect(await waitFor(s, 5) { $0.contains("db-2") }, "back to the full table:\n\(s.screen())")
+
+        // `q` quits and the session ends with the process.
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
+    }
+
+    @Test func tooSmallTerminalSaysSo() async throws {
+        let dir = TempDir()
+        let s = Session()
+        let command = "LANG=C.UTF-8 \(Binaries.path("vigil")) --db \(dir.file("v.db")) --listen 127.0.0.1:0 --no-local-collector"
+        try s.tmux(["new-session", "-d", "-x", "40", "-y", "8", "-s", s.name, command])
+        #expect(await waitFor(s) { $0.contains("too small") }, "screen:\n\(s.screen())")
+        let resized = try s.tmux(["resize-window", "-t", s.name, "-x", "150", "-y", "40"])
+        #expect(await waitFor(s, 10) { !$0.contains("too small") && $0.contains("hosts") }, "after resize (\(resized)):\n\(s.screen())")
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive })
+    }
+}

@@ -1,0 +1,33 @@
+-- wrk script: POST pre-built ingest bodies in turn, each a different simulated agent.
+-- env: BODIES (directory), TOKEN, GZIP=1 when the bodies are gzip'd.
+local bodies = {}
+local i = 0
+
+function init(args)
+  local dir = os.getenv("BODIES")
+  local p = io.popen('ls "' .. dir .. '"')
+  for name in p:lines() do
+    local f = io.open(dir .. "/" .. name, "rb")
+    bodies[#bodies + 1] = f:read("*all")
+    f:close()
+  end
+  p:close()
+  -- Start each thread at a different body.
+  i = math.random(#bodies)
+end
+
+function request()
+  i = i % #bodies + 1
+  local headers = {
+    ["Authorization"] = "Bearer " .. os.getenv("TOKEN"),
+    ["Content-Type"] = "application/json",
+  }
+  if os.getenv("GZIP") == "1" then headers["Content-Encoding"] = "gzip" end
+  return wrk.format("POST", "/api/v1/ingest", headers, bodies[i])
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    io.stderr:write("status " .. status .. ": " .. body .. "\n")
+  end
+end
