@@ -29,13 +29,20 @@ let package = Package(
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(
             name: "VigilWire",
-            dependencies: ["CCurl", "CZlib"],
+            dependencies: ["CZlib"],
             swiftSettings: strict
         ),
         .target(
+            name: "VigilHTTP",
+            dependencies: ["VigilWire", "CCurl"],
+            swiftSettings: strict
+        ),
+        // libcurl loaded at run time, for the agent's https only (never linked into the agent).
+        .target(name: "CDynCurl"),
+        .target(
             name: "VigilCore",
             dependencies: [
-                "VigilWire",
+                "VigilWire", "VigilHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "VigilAgentCore",
-            dependencies: ["VigilWire", "CLibYAML"],
+            dependencies: ["VigilWire", "CLibYAML", "CDynCurl"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -63,8 +70,8 @@ let package = Package(
             dependencies: ["VigilAgentCore"],
             swiftSettings: strict
         ),
-        .testTarget(name: "VigilWireTests", dependencies: ["VigilWire"], swiftSettings: strict),
-        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: strict),
+        .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP"], swiftSettings: strict),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilHTTP", "VigilAgentCore"], swiftSettings: strict),
         .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI"], swiftSettings: strict),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],

@@ -40,13 +40,13 @@ public struct CheckConfig: Sendable, Equatable {
 /// - tcp: connect to `host:port` within the timeout.
 /// - systemd: `systemctl is-active UNIT` (argv, no shell); ok iff it prints `active`.
 ///
-/// Not thread-safe (it owns an ``HTTPClient``).
+/// Not thread-safe (it owns an ``AgentHTTPClient``).
 public final class CheckRunner {
     public let checks: [CheckConfig]
     public let defaultIntervalMs: Int64
     /// The `systemctl` binary (replaceable for tests).
     public let systemctlPath: String
-    private let client = HTTPClient()
+    private let client = AgentHTTPClient()
     private var nextDue: [Int64]
 
     public init(checks: [CheckConfig], defaultIntervalMs: Int64, systemctlPath: String = "/usr/bin/systemctl") {

@@ -24,7 +24,7 @@ public final class Sender {
     public let token: String
     public let spool: Spool
     public private(set) var state: SenderState
-    private let client: HTTPClient
+    private let client: any HTTPTransport
     private let log: AgentLog
     private let timeoutMs: Int
     private var loggedProblem: String?
@@ -36,7 +36,7 @@ public final class Sender {
         self.token = token
         self.spool = spool
         self.state = SenderState(intervalMs: intervalMs)
-        self.client = HTTPClient()
+        self.client = AgentHTTPClient()
         self.log = log
         self.timeoutMs = timeoutMs
     }

@@ -1,4 +1,5 @@
 import Foundation
+import VigilHTTP
 import VigilWire
 
 /// The package's built executables (`swift test` builds them next to the test bundle).

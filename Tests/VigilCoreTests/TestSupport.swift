@@ -1,5 +1,6 @@
 import Foundation
 import VigilCore
+import VigilHTTP
 import VigilWire
 
 /// A temporary directory removed when the value is released.

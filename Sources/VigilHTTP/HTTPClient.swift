@@ -1,49 +1,11 @@
 import CCurl
-
-/// An outbound HTTP request.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    public var url: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
-    /// Whole-request timeout in milliseconds.
-    public var timeoutMs: Int
-    public var connectTimeoutMs: Int
-
-    public init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8] = [],
-                timeoutMs: Int = 10_000, connectTimeoutMs: Int = 3_000) {
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.timeoutMs = timeoutMs
-        self.connectTimeoutMs = connectTimeoutMs
-    }
-}
-
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    public var body: [UInt8]
-    /// Seconds from start to the end of the transfer, as libcurl measured it.
-    public var totalSeconds: Double
-
-    public var text: String { String(decoding: body, as: UTF8.self) }
-}
-
-/// A transfer that did not produce an HTTP response (refused, timed out, DNS, TLS...).
-public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
-    public var code: Int
-    public var message: String
-    public var description: String { "\(message) (curl \(code))" }
-    /// True when the peer could not be reached at all (connection refused, host unreachable, timeout).
-    public var isUnreachable: Bool { [6, 7, 28, 52, 55, 56].contains(code) }
-}
+import VigilWire
 
 /// A blocking HTTP client over libcurl: one easy handle, reused so connections stay alive.
 ///
-/// Not thread-safe; give each thread its own. Used by the agent (it has no event loop), the
-/// notifiers and the tests.
-public final class HTTPClient {
+/// Not thread-safe; give each thread its own. For the server side (notifiers, AI calls) and the tests;
+/// the agent does not link libcurl (see `PlainHTTPClient` and docs/ARCHITECTURE.md).
+public final class HTTPClient: HTTPTransport {
     private let handle: UnsafeMutableRawPointer
 
     private static let globalInit: Bool = {
@@ -117,7 +79,3 @@ public final class HTTPClient {
     }
 }
 
-/// The version every Vigil binary reports.
-public enum VigilVersion {
-    public static let current = "0.1.0"
-}

@@ -1,0 +1,23 @@
+#ifndef VIGIL_DYNCURL_H
+#define VIGIL_DYNCURL_H
+#include <stddef.h>
+
+/// The result of one transfer through a libcurl loaded at run time.
+typedef struct {
+    long status;          /* HTTP status, 0 when the transfer failed */
+    int curl_code;        /* CURLcode; 0 on success */
+    unsigned char *body;  /* malloc'd; free with vigil_dyncurl_free */
+    size_t body_len;
+    char error[256];
+} vigil_dyncurl_result;
+
+/// Loads libcurl.so.4 on first use. Returns 0 on success; otherwise fills `err`.
+int vigil_dyncurl_load(char *err, size_t errlen);
+
+/// Performs one request. `headers` holds `nheaders` "Name: value" strings.
+void vigil_dyncurl_perform(const char *method, const char *url, const char *const *headers, size_t nheaders,
+                           const unsigned char *body, size_t body_len, long timeout_ms, long connect_timeout_ms,
+                           size_t max_response, vigil_dyncurl_result *out);
+
+void vigil_dyncurl_free(vigil_dyncurl_result *r);
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Agent footprint beside prometheus-node-exporter on the same machine, same duration.
+# usage: bench/footprint.sh [BIN_DIR] [SECONDS] [INTERVAL]
+# vigil-agent pushes every INTERVAL to a local `vigil serve`; node_exporter is scraped every INTERVAL.
+# Prints peak RSS (VmHWM) and CPU per cycle for both. Needs prometheus-node-exporter and curl.
+set -euo pipefail
+bin=${1:-.build-release/release}
+secs=${2:-60}
+interval=${3:-1}
+work=$(mktemp -d /tmp/vigil-footprint.XXXXXX)
+pids=()
+trap 'kill ${pids[@]} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+vp=$(port); np=$(port)
+"$bin/vigil" serve --db "$work/v.db" --listen "127.0.0.1:$vp" 2>/dev/null & pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$vp/healthz" >/dev/null && break; sleep 0.1; done
+token=$("$bin/vigil" token create --fleet --db "$work/v.db" 2>/dev/null)
+"$bin/vigil-agent" --url "http://127.0.0.1:$vp" --token "$token" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
+prometheus-node-exporter --web.listen-address="127.0.0.1:$np" >/dev/null 2>&1 & np_pid=$!; pids+=($np_pid)
+sleep 1
+cycles=$(python3 -c "print(int($secs/$interval))")
+for _ in $(seq "$cycles"); do curl -s "http://127.0.0.1:$np/metrics" >/dev/null; sleep "$interval"; done
+hz=$(getconf CLK_TCK)
+report() { # name pid
+    local hwm rss ticks
+    hwm=$(awk '/VmHWM/{print $2}' /proc/$2/status); rss=$(awk '/VmRSS/{print $2}' /proc/$2/status)
+    ticks=$(awk '{print $14+$15}' /proc/$2/stat)
+    python3 -c "print(f'$1: peak RSS {$hwm/1024:.1f} MiB (now {$rss/1024:.1f}), CPU {$ticks/$hz:.2f} s over $cycles cycles = {$ticks/$hz/$cycles*1000:.2f} ms/cycle')"
+}
+report "vigil-agent    " $ap
+report "node_exporter  " $np_pid
+samples=$(curl -s "http://127.0.0.1:$vp/metrics" | awk '$1=="vigil_ingested_samples_total"{print $2}')
+echo "vigil-agent delivered $samples samples; node_exporter served $cycles scrapes"
