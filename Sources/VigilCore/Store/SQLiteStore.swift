@@ -107,10 +107,10 @@ public final class SQLiteStore: Store, Sendable {
             let h = try Int.fetchOne(db, sql: "SELECT count(*) FROM hosts") ?? 0
             let s = try Int.fetchOne(db, sql: "SELECT count(*) FROM series") ?? 0
             let seg = try Int.fetchOne(db, sql: "SELECT count(*) FROM sample_segments") ?? 0
-            let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(count), 0) FROM sample_chunks")
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(length(data)), 0) FROM sample_chunks")
             let l = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM logs") ?? 0
             let c = try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM check_results") ?? 0
-            return [h, s, seg, row?[0] ?? 0, row?[1] ?? 0, l, c]
+            return [h, s, seg, row?[0] ?? 0, row?[1] ?? 0, l, c, row?[2] ?? 0]
         }
         var bytes: Int64 = 0
         for suffix in ["", "-wal"] {
@@ -119,7 +119,7 @@ public final class SQLiteStore: Store, Sendable {
             }
         }
         return StoreStats(hosts: counts[0], series: counts[1], headSegments: counts[2], chunks: counts[3],
-                          samplesInChunks: counts[4], logs: counts[5], checkResults: counts[6], bytes: bytes)
+                          samplesInChunks: counts[4], chunkBytes: counts[7], logs: counts[5], checkResults: counts[6], bytes: bytes)
     }
 
     /// Runs a WAL checkpoint so the database file holds everything (used before measuring size).

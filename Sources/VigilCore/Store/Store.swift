@@ -65,17 +65,20 @@ public struct StoreStats: Sendable, Equatable {
     public var headSegments: Int
     public var chunks: Int
     public var samplesInChunks: Int
+    /// Bytes of encoded sample data in chunks (without SQLite's page and index overhead).
+    public var chunkBytes: Int
     public var logs: Int
     public var checkResults: Int
     /// Bytes on disk (database plus WAL).
     public var bytes: Int64
 
-    public init(hosts: Int, series: Int, headSegments: Int, chunks: Int, samplesInChunks: Int, logs: Int, checkResults: Int, bytes: Int64) {
+    public init(hosts: Int, series: Int, headSegments: Int, chunks: Int, samplesInChunks: Int, chunkBytes: Int = 0, logs: Int, checkResults: Int, bytes: Int64) {
         self.hosts = hosts
         self.series = series
         self.headSegments = headSegments
         self.chunks = chunks
         self.samplesInChunks = samplesInChunks
+        self.chunkBytes = chunkBytes
         self.logs = logs
         self.checkResults = checkResults
         self.bytes = bytes

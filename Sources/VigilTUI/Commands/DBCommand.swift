@@ -24,7 +24,7 @@ struct DBCommand: ParsableCommand {
                 hosts          \(s.hosts)
                 series         \(s.series)
                 head segments  \(s.headSegments)
-                chunks         \(s.chunks) (\(s.samplesInChunks) samples\(s.samplesInChunks > 0 ? String(format: ", %.2f bytes/sample incl. indexes", Double(s.bytes) / Double(s.samplesInChunks)) : ""))
+                chunks         \(s.chunks) (\(s.samplesInChunks) samples in \(s.chunkBytes) bytes\(s.samplesInChunks > 0 ? String(format: ": %.2f bytes/sample", Double(s.chunkBytes) / Double(s.samplesInChunks)) : ""))
                 log lines      \(s.logs)
                 check results  \(s.checkResults)
                 """)

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Console costs in a real pseudo-terminal: cold start to first frame, and bytes written per minute idle.
+
+usage: bench/console.py VIGIL_BINARY DB [SECONDS] [COLS] [ROWS]
+Seed DB first (vigil demo --db DB --hosts 20). The console runs with --no-local-collector and an
+ephemeral listener port so only the screen's own updates (clock, ages, refreshes) are counted.
+"""
+import os, pty, select, signal, struct, sys, fcntl, termios, time
+
+binary, db = sys.argv[1], sys.argv[2]
+secs = float(sys.argv[3]) if len(sys.argv) > 3 else 60
+cols = int(sys.argv[4]) if len(sys.argv) > 4 else 160
+rows = int(sys.argv[5]) if len(sys.argv) > 5 else 48
+
+t0 = time.monotonic()
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.update({"TERM": "xterm-256color", "LANG": "C.UTF-8"})
+    os.execv(binary, [binary, "--db", db, "--listen", "127.0.0.1:0", "--no-local-collector"])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+os.kill(pid, signal.SIGWINCH)
+
+buf = b""
+first_byte = first_frame = None
+while time.monotonic() - t0 < 30:
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if r:
+        chunk = os.read(fd, 65536)
+        if first_byte is None:
+            first_byte = time.monotonic() - t0
+        buf += chunk
+        # The first frame with data: the table has rows (a host name of the demo fleet).
+        if b"web-1" in buf and b"hosts" in buf:
+            first_frame = time.monotonic() - t0
+            break
+first_paint_bytes = len(buf)
+# Let the first refresh settle, then count an idle window.
+settle_end = time.monotonic() + 3
+while time.monotonic() < settle_end:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        os.read(fd, 65536)
+idle = 0
+writes = 0
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        n = len(os.read(fd, 65536))
+        idle += n
+        writes += 1
+os.write(fd, b"q")
+time.sleep(0.5)
+try:
+    os.kill(pid, signal.SIGTERM)
+except ProcessLookupError:
+    pass
+print(f"terminal {cols}x{rows}: first byte {first_byte*1000:.0f} ms, first frame with data {first_frame*1000:.0f} ms "
+      f"({first_paint_bytes} bytes)")
+print(f"idle dashboard: {idle} bytes in {secs:.0f} s = {idle / secs * 60:.0f} bytes/min ({writes} writes)")
