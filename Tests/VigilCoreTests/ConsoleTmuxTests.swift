@@ -75,4 +75,22 @@ struct ConsoleTmuxTests {
         try s.keys("q")
         #expect(await eventually(10) { !s.alive })
     }
+
+    @Test func attachesWhenServeHoldsTheStoreAndReadsConfig() async throws {
+        let dir = TempDir()
+        let db = dir.file("v.db")
+        let port = freePort()
+        let serve = try await startServe(db: db, port: port)
+        defer { serve.stop() }
+        // The lease is taken within a moment of the listener starting.
+        try await Task.sleep(for: .milliseconds(500))
+        let config = dir.file("config.yaml")
+        try "db: \(db)\ntheme: high-contrast\nlocal_collector: false\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let s = Session()
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "40", "-s", s.name, "LANG=C.UTF-8 \(Binaries.path("vigil")) --config \(config)"])
+        #expect(await waitFor(s) { $0.contains("attached to engine pid \(serve.process.processIdentifier)") }, "screen:\n\(s.screen())")
+        #expect(s.screen().contains("sqlite \(db)"), "the store comes from the config file")
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive })
+    }
 }

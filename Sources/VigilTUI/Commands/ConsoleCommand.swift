@@ -16,8 +16,11 @@ struct ConsoleCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(help: ArgumentHelp("Where the in-process listener takes agents (when this console runs the engine).", valueName: "HOST:PORT"))
-    var listen: String = "127.0.0.1:9470"
+    @Option(help: ArgumentHelp("Config file (default $XDG_CONFIG_HOME/vigil/config.yaml); flags and VIGIL_* variables override it.", valueName: "PATH"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Where the in-process listener takes agents when this console runs the engine (default 127.0.0.1:9470).", valueName: "HOST:PORT"))
+    var listen: String?
 
     @Option(help: ArgumentHelp("Colour theme: default, light, high-contrast, mono, or a file name in a themes directory.", valueName: "NAME"))
     var theme: String?
@@ -28,14 +31,26 @@ struct ConsoleCommand: ParsableCommand {
     @Flag(help: "Do not collect this machine's own metrics in-process.")
     var noLocalCollector = false
 
-    @Option(help: ArgumentHelp("Seconds between screen data refreshes.", valueName: "SECONDS"))
-    var refresh: Double = 2
+    @Option(help: ArgumentHelp("Seconds between screen data refreshes (default 2).", valueName: "SECONDS"))
+    var refresh: Double?
 
     func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let file: ConsoleConfig
+        do {
+            file = try ConsoleConfig.load(path: config ?? ConsoleConfig.defaultPath(), explicit: config != nil)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let address: ListenAddress
-        do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
+        do { address = try ListenAddress.parse(listen ?? file.listen ?? "127.0.0.1:9470") } catch let e as StoreError { throw ValidationError(e.message) }
+        let refresh = self.refresh ?? file.refreshSeconds ?? 2
         guard refresh >= 0.2 && refresh <= 60 else { throw ValidationError("--refresh must be from 0.2 to 60 seconds") }
-        let store = try self.store.open()
+        let readonly = self.readonly || (file.readonly ?? false)
+        let noLocalCollector = self.noLocalCollector || !(file.localCollector ?? true)
+        var storeOptions = self.store
+        if storeOptions.db == nil && environment["VIGIL_DB"] == nil { storeOptions.db = file.db }
+        let store = try storeOptions.open()
         let quiet = Logger(label: "vigil", factory: { _ in SwiftLogNoOpLogHandler() })
 
         var engine: VigilEngine?
@@ -65,7 +80,7 @@ struct ConsoleCommand: ParsableCommand {
 
         let options = ConsoleOptions(
             reader: store,
-            themeName: theme ?? ProcessInfo.processInfo.environment["VIGIL_THEME"] ?? "default",
+            themeName: theme ?? environment["VIGIL_THEME"] ?? file.theme ?? "default",
             themeDirectories: ConsoleCommand.themeDirectories(),
             readOnly: readonly,
             storeDescription: store.description,

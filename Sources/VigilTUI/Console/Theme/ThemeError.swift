@@ -1,19 +1,5 @@
-/// Why a theme could not be used, naming the file and, when known, the line and column at fault.
-struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The theme file (or the theme name when no file was found).
-    var file: String
-    /// 1-based line, when known.
-    var line: Int?
-    /// 1-based column, when known.
-    var column: Int?
-    var message: String
+import VigilCore
 
-    var description: String {
-        var location = file
-        if let line {
-            location += ":\(line)"
-            if let column { location += ":\(column)" }
-        }
-        return "\(location): \(message)"
-    }
-}
+/// Why a theme could not be used: the file (or the theme name when no file was found), and when known the
+/// line and column at fault. The same type as every other configuration error.
+typealias ThemeError = ConfigError

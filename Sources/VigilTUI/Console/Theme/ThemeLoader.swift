@@ -1,4 +1,5 @@
 import Foundation
+import VigilCore
 import Yams
 
 /// Finds and parses theme files (`<name>.yaml`).
@@ -76,11 +77,9 @@ enum ThemeLoader {
     static func parse(_ yaml: String, path: String, defaultName: String) throws(ThemeError) -> Theme {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw syntaxError(error, path: path)
+            root = try YAMLDocument.compose(yaml, file: path)
         } catch {
-            throw ThemeError(file: path, message: "\(error)")
+            throw ThemeError(file: error.file, line: error.line, column: error.column, message: error.message)
         }
         guard let root else { throw ThemeError(file: path, line: 1, message: "empty theme file") }
         guard let top = root.mapping else {
@@ -160,21 +159,6 @@ enum ThemeLoader {
 
     private static func invalid(_ node: Node, _ path: String, _ message: String) -> ThemeError {
         ThemeError(file: path, line: node.mark?.line, column: node.mark?.column, message: message)
-    }
-
-    private static func syntaxError(_ error: YamlError, path: String) -> ThemeError {
-        switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            var message = "YAML syntax error: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line))" }
-            return ThemeError(file: path, line: mark.line, column: mark.column, message: message)
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return ThemeError(file: path, line: context.mark.line, column: context.mark.column,
-                              message: "duplicated key(s) \(duplicates.sorted().joined(separator: ", "))")
-        default:
-            return ThemeError(file: path, message: "YAML error: \(error)")
-        }
     }
 
     /// `~` or `~/…` expanded with `$HOME`.
