@@ -25,54 +25,36 @@ public struct WireLimits: Sendable, Equatable {
 public enum WireNames {
     /// `[A-Za-z0-9._-]{1,253}`
     public static func isValidHost(_ s: String, limit: Int = 253) -> Bool {
-        var n = 0
-        for b in s.utf8 {
-            n += 1
-            if n > limit { return false }
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                continue
-            default:
-                return false
-            }
-        }
-        return n > 0
+        matches(s, limit: limit, first: isHostByte, rest: isHostByte)
     }
 
     /// Metric names: `[A-Za-z_][A-Za-z0-9_.:]*`, e.g. `cpu.usage_percent`.
     public static func isValidMetricName(_ s: String, limit: Int = 200) -> Bool {
-        var n = 0
-        for b in s.utf8 {
-            n += 1
-            if n > limit { return false }
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
-                continue
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: ":"):
-                if n == 1 { return false }
-            default:
-                return false
-            }
-        }
-        return n > 0
+        matches(s, limit: limit, first: isIdentifierStart) { isIdentifierStart($0) || isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: ":") }
     }
 
     /// Label names: `[A-Za-z_][A-Za-z0-9_]*`.
     public static func isValidLabelName(_ s: String, limit: Int = 100) -> Bool {
+        matches(s, limit: limit, first: isIdentifierStart) { isIdentifierStart($0) || isDigit($0) }
+    }
+
+    /// Whether `s` has 1 to `limit` bytes, the first accepted by `first` and the others by `rest`.
+    static func matches(_ s: String, limit: Int, first: (UInt8) -> Bool, rest: (UInt8) -> Bool) -> Bool {
         var n = 0
         for b in s.utf8 {
             n += 1
-            if n > limit { return false }
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
-                continue
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                if n == 1 { return false }
-            default:
-                return false
-            }
+            if n > limit || !(n == 1 ? first(b) : rest(b)) { return false }
         }
         return n > 0
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    static func isIdentifierStart(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z")) || b == UInt8(ascii: "_")
+    }
+
+    static func isHostByte(_ b: UInt8) -> Bool {
+        isIdentifierStart(b) || isDigit(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
     }
 }
