@@ -71,7 +71,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP"], swiftSettings: strict),
-        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore", "VigilHTTP", "VigilAgentCore"], swiftSettings: strict),
+        .testTarget(
+            name: "VigilCoreTests",
+            dependencies: ["VigilCore", "VigilHTTP", "VigilAgentCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI"], swiftSettings: strict),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],

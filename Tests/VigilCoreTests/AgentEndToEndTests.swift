@@ -9,7 +9,7 @@ import VigilWire
         let dir = TempDir()
         let db = dir.file("vigil.db")
         let store = try SQLiteStore(path: db)
-        let (_, secret) = try await store.createAgentToken(host: "e2e-1", expiresAt: nil, comment: "e2e", now: WallClock.nowMs())
+        let (_, secret) = try await store.createAgentToken(host: "e2e-1", expiresAt: nil, comment: "e2e", now: WallClock.nowMs(), actor: "test")
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
         defer { serve.stop() }
@@ -61,7 +61,7 @@ import VigilWire
         let dir = TempDir()
         let db = dir.file("vigil.db")
         let store = try SQLiteStore(path: db)
-        let (_, secret) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "fleet", now: WallClock.nowMs())
+        let (_, secret) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "fleet", now: WallClock.nowMs(), actor: "test")
         let port = freePort()
         var serve = try await startServe(db: db, port: port)
         let state = dir.file("state")

@@ -16,7 +16,7 @@ import VigilWire
     @Test func acceptsAValidBatchAndCommitsIt() async throws {
         let e = try await RunningEngine.start()
         defer { Task { await e.stop() } }
-        let (_, secret) = try await e.store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: WallClock.nowMs())
+        let (_, secret) = try await e.store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "test")
         let r = try await e.post(batchJSON(), token: secret)
         #expect(r.status == 200)
         #expect(r.text == "{\"accepted\":{\"samples\":3,\"logs\":1,\"checks\":0},\"jobs\":[]}")
@@ -34,9 +34,9 @@ import VigilWire
         limits.maxBodyBytes = 64 * 1024
         let e = try await RunningEngine.start(limits: limits)
         let now = WallClock.nowMs()
-        let (bound, boundSecret) = try await e.store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: now)
-        let (_, fleetSecret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: now)
-        let (_, expiredSecret) = try await e.store.createAgentToken(host: nil, expiresAt: now - 1, comment: "", now: now - 10)
+        let (bound, boundSecret) = try await e.store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: now, actor: "test")
+        let (_, fleetSecret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: now, actor: "test")
+        let (_, expiredSecret) = try await e.store.createAgentToken(host: nil, expiresAt: now - 1, comment: "", now: now - 10, actor: "test")
 
         // 401: missing, malformed, unknown, expired.
         var r = try await e.post(batchJSON(), token: nil)
@@ -77,7 +77,7 @@ import VigilWire
 
         // Revocation takes effect (the auth cache lives 5 s at most).
         #expect(try await e.post(batchJSON(), token: boundSecret).status == 200)
-        _ = try await e.store.revokeAgentToken(id: bound.id, now: WallClock.nowMs())
+        _ = try await e.store.revokeAgentToken(id: bound.id, now: WallClock.nowMs(), actor: "test")
         try await Task.sleep(for: .milliseconds(5200))
         r = try await e.post(batchJSON(), token: boundSecret)
         #expect(r.status == 401 && r.text.contains("revoked"))

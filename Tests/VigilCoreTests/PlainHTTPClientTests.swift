@@ -65,7 +65,7 @@ final class RawServer: @unchecked Sendable {
 @Suite struct PlainHTTPClientTests {
     @Test func talksToTheRealListenerWithKeepAlive() async throws {
         let e = try await RunningEngine.start()
-        let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs())
+        let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "test")
         let url = e.url
         let statuses = try await offPool { () -> [Int] in
             let client = PlainHTTPClient()

@@ -140,7 +140,7 @@ import VigilWire
         let dir = TempDir()
         let path = dir.file("v.db")
         let store = try SQLiteStore(path: path)
-        let (token, secret) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "rack 3", now: now)
+        let (token, secret) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "rack 3", now: now, actor: "test")
         #expect(secret.hasPrefix("vgl_") && secret.count == 44)
         #expect(try await store.agentToken(secret: secret)?.id == token.id)
         #expect(try await store.agentToken(secret: secret + "x") == nil)
@@ -148,9 +148,9 @@ import VigilWire
         try await store.checkpoint()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(bytes.range(of: Data(secret.utf8)) == nil)
-        #expect(try await store.revokeAgentToken(id: token.id, now: now))
+        #expect(try await store.revokeAgentToken(id: token.id, now: now, actor: "test"))
         #expect(try await store.agentToken(secret: secret)?.revokedAt == now)
-        #expect(try await !store.revokeAgentToken(id: "tok_missing", now: now))
+        #expect(try await !store.revokeAgentToken(id: "tok_missing", now: now, actor: "test"))
     }
 
     @Test func leaseHasOneHolderAndExpires() async throws {

@@ -144,6 +144,7 @@ struct LocalCollectorService: Service {
 
     func run() async throws {
         let source = makeSource()
+        var cycle = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = WallClock.nowMs()
             if let batch = source.next(nowMs: now) {
@@ -154,7 +155,10 @@ struct LocalCollectorService: Service {
                     logger.error("local collection not stored: \(error)")
                 }
             }
-            try? await gracefulShutdownSleep(interval)
+            // Rates need two readings: take the second after one second so the first screen has CPU and
+            // throughput figures, then settle on the interval.
+            cycle += 1
+            try? await gracefulShutdownSleep(cycle == 1 ? min(interval, .seconds(1)) : interval)
         }
     }
 }

@@ -83,6 +83,32 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v2-users-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY,
+                    role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+                    created_at INTEGER NOT NULL
+                );
+                -- Append-only: each row carries the hash of the previous one (AuditChain).
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    ts INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX audit_by_actor ON audit_log(actor, id);
+                CREATE INDEX audit_by_action ON audit_log(action, id);
+                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
         return m
     }
 }

@@ -3,13 +3,17 @@ import GRDB
 import VigilWire
 
 extension SQLiteStore {
-    public func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64) async throws -> (AgentToken, String) {
+    public func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64, actor: String) async throws -> (AgentToken, String) {
         let secret = AgentTokenSecret.generate()
         let token = AgentToken(id: AgentTokenSecret.generateID(), host: host, createdAt: now, expiresAt: expiresAt,
                                revokedAt: nil, lastUsedAt: nil, comment: comment)
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO agent_tokens (id, hash, host, created_at, expires_at, comment) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [token.id, AgentTokenSecret.hash(secret), host, now, expiresAt, comment])
+            var detail = host.map { "host \($0)" } ?? "fleet"
+            if let expiresAt { detail += ", expires \(expiresAt)" }
+            if !comment.isEmpty { detail += ", comment: \(comment)" }
+            _ = try SQLiteAudit.append(db, ts: now, actor: actor, action: "token.create", target: token.id, detail: detail)
         }
         return (token, secret)
     }
@@ -20,10 +24,12 @@ extension SQLiteStore {
         }
     }
 
-    public func revokeAgentToken(id: String, now: Int64) async throws -> Bool {
+    public func revokeAgentToken(id: String, now: Int64, actor: String) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: "UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", arguments: [now, id])
-            return db.changesCount > 0
+            guard db.changesCount > 0 else { return false }
+            _ = try SQLiteAudit.append(db, ts: now, actor: actor, action: "token.revoke", target: id, detail: "")
+            return true
         }
     }
 

@@ -143,14 +143,31 @@ public protocol Store: FleetReader, AnyObject {
     func stats() async throws -> StoreStats
 
     // MARK: agent tokens
-    /// Creates a token and returns it with its one-time secret (never stored, only its hash).
-    func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64) async throws -> (AgentToken, String)
+    /// Creates a token and returns it with its one-time secret (never stored, only its hash). Audited.
+    func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64, actor: String) async throws -> (AgentToken, String)
     func agentTokens() async throws -> [AgentToken]
-    /// Revokes by id; false when no such token.
-    func revokeAgentToken(id: String, now: Int64) async throws -> Bool
+    /// Revokes by id; false when no such token. Audited.
+    func revokeAgentToken(id: String, now: Int64, actor: String) async throws -> Bool
     /// The token a bearer secret belongs to, whether valid or not; nil when unknown.
     func agentToken(secret: String) async throws -> AgentToken?
     func touchAgentToken(id: String, now: Int64) async throws
+
+    // MARK: users and audit
+    func users() async throws -> [VigilUser]
+    /// The stored user, or nil.
+    func user(named name: String) async throws -> VigilUser?
+    /// Who `osUser` is: on a store with no users yet, its first admin (recorded and audited); otherwise the
+    /// stored user, or an unstored viewer.
+    func resolveUser(osUser: String, now: Int64) async throws -> VigilUser
+    /// Adds a user; throws when the name exists. Audited.
+    func addUser(_ name: String, role: UserRole, now: Int64, actor: String) async throws -> VigilUser
+    /// Changes a user's role; throws when there is no such user. Audited.
+    func setRole(of name: String, to role: UserRole, now: Int64, actor: String) async throws -> VigilUser
+    /// Appends an entry for an action performed elsewhere.
+    func audit(actor: String, action: String, target: String, detail: String, now: Int64) async throws -> AuditEntry
+    func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
+    /// Checks the whole chain.
+    func verifyAudit() async throws -> AuditChain.Verification
 
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.

@@ -34,10 +34,13 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             let store = try self.store.open()
+            let actor = try Operator.require(.manageTokens, store: store)
             let now = WallClock.nowMs()
             let expiresAt = expires.flatMap(DurationText.milliseconds).map { now + $0 }
             let (host, comment) = (self.host, self.comment)
-            let (token, secret) = try Blocking.run { try await store.createAgentToken(host: host, expiresAt: expiresAt, comment: comment, now: now) }
+            let (token, secret) = try Blocking.run {
+                try await store.createAgentToken(host: host, expiresAt: expiresAt, comment: comment, now: now, actor: actor.name)
+            }
             print(secret)
             let scope = token.host.map { "host \($0)" } ?? "any host (fleet token)"
             var note = "created \(token.id) for \(scope)"
@@ -71,8 +74,9 @@ struct TokenCommand: ParsableCommand {
 
         func run() throws {
             let store = try self.store.open()
+            let actor = try Operator.require(.manageTokens, store: store)
             let id = self.id
-            let found = try Blocking.run { try await store.revokeAgentToken(id: id, now: WallClock.nowMs()) }
+            let found = try Blocking.run { try await store.revokeAgentToken(id: id, now: WallClock.nowMs(), actor: actor.name) }
             guard found else { throw ValidationError("no token with id '\(id)'; see 'vigil token list'") }
             print("revoked \(id)")
         }
