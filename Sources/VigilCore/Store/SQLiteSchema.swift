@@ -109,6 +109,50 @@ enum SQLiteSchema {
                     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        m.registerMigration("v3-alerts") { db in
+            try db.execute(sql: """
+                CREATE TABLE alerts (
+                    fingerprint TEXT PRIMARY KEY,
+                    rule TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    annotations TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved')),
+                    value REAL,
+                    active_since INTEGER NOT NULL,
+                    fired_at INTEGER,
+                    resolved_at INTEGER,
+                    last_eval INTEGER NOT NULL,
+                    acked_by TEXT,
+                    acked_at INTEGER,
+                    ack_note TEXT,
+                    assignee TEXT,
+                    flapping INTEGER NOT NULL DEFAULT 0,
+                    source TEXT NOT NULL DEFAULT 'vigil',
+                    generator_url TEXT
+                );
+                CREATE INDEX alerts_by_state ON alerts(state, severity);
+                CREATE TABLE alert_events (
+                    id INTEGER PRIMARY KEY,
+                    fingerprint TEXT NOT NULL,
+                    ts INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX alert_events_by_alert ON alert_events(fingerprint, id);
+                CREATE TABLE silences (
+                    id TEXT PRIMARY KEY,
+                    matchers TEXT NOT NULL,
+                    starts_at INTEGER NOT NULL,
+                    ends_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expired_at INTEGER
+                );
+                """)
+        }
         return m
     }
 }

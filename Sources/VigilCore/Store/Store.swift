@@ -169,6 +169,24 @@ public protocol Store: FleetReader, AnyObject {
     /// Checks the whole chain.
     func verifyAudit() async throws -> AuditChain.Verification
 
+    // MARK: alerts
+    /// Applies the evaluator's results: upserts each alert and appends its lifecycle events, in one transaction.
+    func recordAlerts(_ updates: [AlertUpdate], now: Int64) async throws
+    /// Alerts in the given states (all when nil), most severe and oldest first.
+    func alerts(states: Set<String>?, limit: Int) async throws -> [StoredAlert]
+    func alert(fingerprint: String) async throws -> StoredAlert?
+    func alertTimeline(fingerprint: String) async throws -> [AlertTimelineEntry]
+    /// Operator actions on an alert (`ack` with a note, `unack`, `note`, `assign`, `manual_resolve`), recorded on
+    /// its timeline and in the audit log. Throws when the alert does not exist.
+    func alertAction(_ kind: AlertAction, fingerprint: String, detail: String, actor: String, now: Int64) async throws -> StoredAlert
+
+    // MARK: silences
+    func createSilence(matchers: [LabelMatcher], startsAt: Int64, endsAt: Int64, comment: String, actor: String, now: Int64) async throws -> Silence
+    /// Active and future silences; expired ones too when `includeExpired`.
+    func silences(includeExpired: Bool, now: Int64) async throws -> [Silence]
+    /// Ends a silence now; false when no such silence.
+    func expireSilence(id: String, actor: String, now: Int64) async throws -> Bool
+
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.
     func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease

@@ -1,0 +1,203 @@
+import VigilWire
+
+/// Pure evaluation of rules over plain values: which instances breach now. No I/O, no state; the alert
+/// lifecycle (`for`, `keep_firing_for`, flapping) is `AlertStateMachine`'s job, one per fingerprint.
+///
+/// Every function returns instances sorted by fingerprint.
+public enum RuleEvaluator {
+    /// Evaluates `rule` over the parts of `input` its kind reads.
+    public static func evaluate(_ rule: AlertRule, input: RuleInput, now: Int64) -> [AlertInstance] {
+        switch rule.kind {
+        case .threshold(let e):
+            threshold(rule, e, points: input.points, hostLabels: input.hostLabels, hostCPUs: input.hostCPUs, now: now)
+        case .forecast(let e):
+            forecast(rule, e, points: input.points, hostLabels: input.hostLabels, now: now)
+        case .rate(let e):
+            rate(rule, e, points: input.points, hostLabels: input.hostLabels, now: now)
+        case .hostStale(let e):
+            hostStale(rule, e, lastSeen: input.hostLastSeen, hostLabels: input.hostLabels, now: now)
+        case .seriesAbsent(let e):
+            seriesAbsent(rule, e, lastSeen: input.seriesLastSeen, hostLabels: input.hostLabels, now: now)
+        case .checkFailed(let e):
+            checkFailed(rule, e, results: input.checkResults, hostLabels: input.hostLabels)
+        case .logMatch(let e):
+            logMatch(rule, e, counts: input.logCounts, hostLabels: input.hostLabels)
+        case .anomaly(let e):
+            anomaly(rule, e, scores: input.anomalyScores, hostLabels: input.hostLabels)
+        }
+    }
+
+    // MARK: Metric kinds
+
+    /// Series of the metric that match; the aggregate of the points in `(now − window, now]` compared with
+    /// the threshold (divided by the host's CPU count with `per_cpu`; hosts of unknown CPU count are skipped).
+    /// Value: the (per-CPU) aggregate.
+    public static func threshold(_ rule: AlertRule, _ e: RuleKind.Threshold, points: [SeriesKey: [SeriesPoint]],
+                                 hostLabels: [String: [String: String]], hostCPUs: [String: Int] = [:], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
+            let values = window(series, e.window, now).map(\.value)
+            guard var value = e.aggregation.apply(values) else { continue }
+            if e.perCPU {
+                guard let cpus = hostCPUs[key.host], cpus > 0 else { continue }
+                value /= Double(cpus)
+            }
+            if e.op.compare(value, e.threshold) { out.append(instance(rule, key, value)) }
+        }
+        return sorted(out)
+    }
+
+    /// A least-squares line through the points of `(now − window, now]` (at least `min_points`); breaches
+    /// when the line is on the reached side of the threshold now or at `now + within`.
+    /// Value: seconds from now until the line reaches the threshold (0 when it already has).
+    public static func forecast(_ rule: AlertRule, _ e: RuleKind.Forecast, points: [SeriesKey: [SeriesPoint]],
+                                hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
+            let recent = window(series, e.window, now)
+            guard recent.count >= e.minPoints, let fit = LinearFit(recent) else { continue }
+            let current = fit.value(at: now)
+            let ahead = fit.value(at: now + e.within)
+            if e.op.compare(current, e.threshold) {
+                out.append(instance(rule, key, 0))
+            } else if e.op.compare(ahead, e.threshold), let reach = fit.time(reaching: e.threshold) {
+                out.append(instance(rule, key, max(0, (reach - Double(now)) / 1000)))
+            }
+        }
+        return sorted(out)
+    }
+
+    /// The change per second between the oldest and newest point of `(now − window, now]`, compared with
+    /// the threshold. Value: that rate.
+    public static func rate(_ rule: AlertRule, _ e: RuleKind.Rate, points: [SeriesKey: [SeriesPoint]],
+                            hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
+            let recent = window(series, e.window, now)
+            guard let first = recent.first, let last = recent.last, last.ts > first.ts else { continue }
+            let perSecond = (last.value - first.value) / (Double(last.ts - first.ts) / 1000)
+            if e.op.compare(perSecond, e.threshold) { out.append(instance(rule, key, perSecond)) }
+        }
+        return sorted(out)
+    }
+
+    /// Series of the metric that match whose newest point is older than `after`.
+    /// Value: seconds since that point.
+    public static func seriesAbsent(_ rule: AlertRule, _ e: RuleKind.SeriesAbsent, lastSeen: [SeriesKey: Int64],
+                                    hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (key, seen) in lastSeen where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
+            let age = now - seen
+            if age > e.after { out.append(instance(rule, key, Double(age) / 1000)) }
+        }
+        return sorted(out)
+    }
+
+    /// Series of the metric that match whose anomaly score is at least `min_score`. Value: the score.
+    public static func anomaly(_ rule: AlertRule, _ e: RuleKind.Anomaly, scores: [SeriesKey: Double],
+                               hostLabels: [String: [String: String]]) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (key, score) in scores where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
+            if score >= e.minScore { out.append(instance(rule, key, score)) }
+        }
+        return sorted(out)
+    }
+
+    // MARK: Host kinds
+
+    /// Hosts that match and sent nothing for longer than `after`. Value: seconds since their newest data.
+    public static func hostStale(_ rule: AlertRule, _ e: RuleKind.HostStale, lastSeen: [String: Int64],
+                                 hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (host, seen) in lastSeen where hostMatches(e.matchers, host, hostLabels) {
+            let age = now - seen
+            if age > e.after { out.append(instance(rule, host: host, extra: [:], Double(age) / 1000)) }
+        }
+        return sorted(out)
+    }
+
+    /// Checks (per host, name and kind) whose newest `consecutive` results all failed. Labels add `check`
+    /// and `check_kind`. Value: how many newest results failed in a row.
+    public static func checkFailed(_ rule: AlertRule, _ e: RuleKind.CheckFailed, results: [String: [CheckResult]],
+                                   hostLabels: [String: [String: String]]) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (host, hostResults) in results where hostMatches(e.matchers, host, hostLabels) {
+            var byCheck: [String: [(offset: Int, element: CheckResult)]] = [:]
+            for item in hostResults.enumerated() {
+                let r = item.element
+                if let kind = e.checkKind, r.kind != kind { continue }
+                if let check = e.check, !check.matches(r.name) { continue }
+                byCheck[r.name + "\u{0}" + r.kind.rawValue, default: []].append(item)
+            }
+            for (_, items) in byCheck {
+                // Newest first; for equal timestamps the later one in the input is the newer.
+                let newestFirst = items.sorted { ($0.element.ts, $0.offset) > ($1.element.ts, $1.offset) }
+                let failing = newestFirst.prefix { !$0.element.ok }.count
+                guard failing >= e.consecutive, let r = newestFirst.first?.element else { continue }
+                out.append(instance(rule, host: host, extra: ["check": r.name, "check_kind": r.kind.rawValue], Double(failing)))
+            }
+        }
+        return sorted(out)
+    }
+
+    /// Hosts that match with at least `min_count` matching lines. Value: the count.
+    public static func logMatch(_ rule: AlertRule, _ e: RuleKind.LogMatch, counts: [String: Int],
+                                hostLabels: [String: [String: String]]) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for (host, count) in counts where count >= e.minCount && hostMatches(e.matchers, host, hostLabels) {
+            out.append(instance(rule, host: host, extra: [:], Double(count)))
+        }
+        return sorted(out)
+    }
+
+    /// Counts, per host, the lines of `entries` within `(now − window, now]` that match `e` (level, source,
+    /// text): the `logCounts` input of a log_match rule when lines are at hand rather than counted by the store.
+    public static func countLogMatches(_ e: RuleKind.LogMatch, entries: [String: [LogEntry]], now: Int64) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (host, lines) in entries {
+            let n = lines.reduce(0) { $0 + ($1.ts > now - e.window && $1.ts <= now && e.matches($1) ? 1 : 0) }
+            if n > 0 { counts[host] = n }
+        }
+        return counts
+    }
+
+    // MARK: Matching
+
+    /// A label's value for a series: `host`, then the series' labels, then the host's labels; nil when absent.
+    public static func labelValue(_ name: String, _ key: SeriesKey, _ hostLabels: [String: [String: String]]) -> String? {
+        if name == "host" { return key.host }
+        return key.labels[name] ?? hostLabels[key.host]?[name]
+    }
+
+    /// Whether every matcher passes for the series (see `labelValue`).
+    public static func seriesMatches(_ matchers: [LabelMatcher], _ key: SeriesKey, _ hostLabels: [String: [String: String]]) -> Bool {
+        matchers.allMatch { labelValue($0, key, hostLabels) }
+    }
+
+    /// Whether every matcher passes for the host (its name as `host`, and its labels).
+    public static func hostMatches(_ matchers: [LabelMatcher], _ host: String, _ hostLabels: [String: [String: String]]) -> Bool {
+        matchers.allMatch { $0 == "host" ? host : hostLabels[host]?[$0] }
+    }
+
+    // MARK: Helpers
+
+    /// Finite points in `(now − window, now]`, oldest first.
+    static func window(_ points: [SeriesPoint], _ window: Int64, _ now: Int64) -> [SeriesPoint] {
+        points.filter { $0.ts > now - window && $0.ts <= now && $0.value.isFinite }.sorted { $0.ts < $1.ts }
+    }
+
+    private static func instance(_ rule: AlertRule, _ key: SeriesKey, _ value: Double) -> AlertInstance {
+        instance(rule, host: key.host, extra: key.labels, value)
+    }
+
+    private static func instance(_ rule: AlertRule, host: String, extra: [String: String], _ value: Double) -> AlertInstance {
+        var labels = extra
+        labels["host"] = host
+        labels.merge(rule.labels) { _, ruleValue in ruleValue }
+        return AlertInstance(alertName: rule.name, severity: rule.severity, labels: labels, value: value)
+    }
+
+    private static func sorted(_ instances: [AlertInstance]) -> [AlertInstance] {
+        instances.sorted { $0.fingerprint < $1.fingerprint }
+    }
+}

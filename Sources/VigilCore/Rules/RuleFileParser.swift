@@ -1,0 +1,489 @@
+import VigilWire
+import Yams
+
+/// Turns rule YAML into groups, collecting every error of the file with its line and column. Pure: no I/O.
+struct RuleFileParser {
+    let path: String
+    private(set) var errors: [RuleFileError] = []
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// The groups of `yaml`; check `errors` afterwards (groups with errors are left out).
+    mutating func parse(_ yaml: String) -> [RuleGroup] {
+        defer {
+            // File order; errors at the same position keep the order they were found in.
+            errors = errors.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+                .map(\.element)
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            errors.append(syntaxError(error))
+            return []
+        } catch {
+            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "YAML error: \(error)"))
+            return []
+        }
+        guard let root, !Self.isNull(root) else {
+            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected a mapping with 'groups:')"))
+            return []
+        }
+        guard let top = mapping(root, "a mapping with 'groups:'") else { return [] }
+        let f = fields(top, allowed: ["groups"], context: "the top level")
+        guard let groupsNode = require(f, "groups", in: root, context: "the top level", hint: "a list of rule groups") else { return [] }
+        guard let list = sequence(groupsNode, "a list of groups under 'groups'") else { return [] }
+        var groups: [RuleGroup] = []
+        var seen: [String: Node] = [:]
+        for item in list {
+            if let group = parseGroup(item, seen: &seen) { groups.append(group) }
+        }
+        return groups
+    }
+
+    // MARK: Groups and rules
+
+    private mutating func parseGroup(_ node: Node, seen: inout [String: Node]) -> RuleGroup? {
+        guard let map = mapping(node, "a group (a mapping with name, rules, and optionally interval)") else { return nil }
+        let before = errors.count
+        let f = fields(map, allowed: ["name", "interval", "rules"], context: "a group")
+        var name = ""
+        if let n = require(f, "name", in: node, context: "a group", hint: "the group's name"), let s = string(n, "the group name as a string") {
+            name = s
+            if let first = seen[s] {
+                fail(n, "duplicate group name '\(s)' (first defined at \(position(first)); group names must be unique in a file)")
+            } else {
+                seen[s] = n
+            }
+        }
+        var interval: Int64?
+        if let i = f["interval"] { interval = duration(i, key: "interval", positive: true) }
+        var rules: [AlertRule] = []
+        if let r = require(f, "rules", in: node, context: "group '\(name)'", hint: "a list of rules"),
+           let list = sequence(r, "a list of rules under 'rules'") {
+            var seenAlerts: [String: Node] = [:]
+            for item in list {
+                if let rule = parseRule(item, group: name, seen: &seenAlerts) { rules.append(rule) }
+            }
+        }
+        return errors.count == before ? RuleGroup(name: name, interval: interval, rules: rules) : nil
+    }
+
+    private static let ruleKeys = ["alert", "kind", "expr", "for", "keep_firing_for", "severity", "labels", "annotations", "flapping"]
+
+    private mutating func parseRule(_ node: Node, group: String, seen: inout [String: Node]) -> AlertRule? {
+        guard let map = mapping(node, "a rule (a mapping with alert, kind, expr, …)") else { return nil }
+        let before = errors.count
+        let peekName = map.first(where: { $0.key.scalar?.string == "alert" })?.value.scalar?.string
+        let context = peekName.map { "rule '\($0)'" } ?? "a rule"
+        let f = fields(map, allowed: Self.ruleKeys, context: context)
+
+        var name = ""
+        if let n = require(f, "alert", in: node, context: "a rule", hint: "the alert name"), let s = string(n, "the alert name as a string") {
+            if s.isEmpty || !s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." || $0 == ":" }) {
+                fail(n, "bad alert name '\(s)' (expected letters, digits, _ - . : such as HighCPU)")
+            } else if let first = seen[s] {
+                fail(n, "duplicate alert name '\(s)' in group '\(group)' (first defined at \(position(first)))")
+            } else {
+                seen[s] = n
+            }
+            name = s
+        }
+
+        var kindName: String?
+        if let k = require(f, "kind", in: node, context: context, hint: RuleKind.names.joined(separator: ", ")), let s = string(k, "a rule kind") {
+            if RuleKind.names.contains(s) {
+                kindName = s
+            } else {
+                fail(k, "unknown kind '\(s)' (expected one of \(RuleKind.names.joined(separator: ", ")))")
+            }
+        }
+        var kind: RuleKind?
+        if let e = require(f, "expr", in: node, context: context, hint: "a mapping whose keys depend on the kind") {
+            if let kindName {
+                kind = parseExpr(e, kind: kindName, rule: context)
+            } else {
+                _ = mapping(e, "a mapping under 'expr'")
+            }
+        }
+
+        let forDuration = f["for"].flatMap { duration($0, key: "for", positive: false) } ?? 0
+        let keepFiringFor = f["keep_firing_for"].flatMap { duration($0, key: "keep_firing_for", positive: false) } ?? 0
+
+        var severity = AlertSeverity.warning
+        if let s = f["severity"], let text = string(s, "a severity") {
+            if let parsed = AlertSeverity(rawValue: text) {
+                severity = parsed
+            } else {
+                fail(s, "unknown severity '\(text)' (expected info, warning, critical)")
+            }
+        }
+
+        var labels: [String: String] = [:]
+        if let l = f["labels"], let lmap = mapping(l, "a mapping of label names to strings under 'labels'") {
+            for (k, v) in lmap {
+                guard let key = labelName(k) else { continue }
+                if key == "host" {
+                    fail(k, "label 'host' is reserved (it is set from the data); choose another name")
+                    continue
+                }
+                if let value = string(v, "a string value for label '\(key)'") { labels[key] = value }
+            }
+        }
+
+        var annotations = RuleAnnotations()
+        if let a = f["annotations"], let amap = mapping(a, "a mapping with summary, description, runbook under 'annotations'") {
+            let af = fields(amap, allowed: ["summary", "description", "runbook"], context: "the annotations of \(context)")
+            annotations.summary = af["summary"].flatMap { string($0, "a string for 'summary'") }
+            annotations.description = af["description"].flatMap { string($0, "a string for 'description'") }
+            annotations.runbook = af["runbook"].flatMap { string($0, "a string for 'runbook'") }
+        }
+
+        var flap = FlapPolicy.default
+        if let fl = f["flapping"], let fmap = mapping(fl, "a mapping with max_changes, window, calm_changes under 'flapping'") {
+            let ff = fields(fmap, allowed: ["max_changes", "window", "calm_changes"], context: "the flapping settings of \(context)")
+            let maxChanges = ff["max_changes"].flatMap { int($0, key: "max_changes", min: 1) } ?? flap.maxChanges
+            let window = ff["window"].flatMap { duration($0, key: "window", positive: true) } ?? flap.window
+            var calm: Int?
+            if let c = ff["calm_changes"], let value = int(c, key: "calm_changes", min: 0) {
+                if value > maxChanges {
+                    fail(c, "calm_changes \(value) is above max_changes \(maxChanges) (expected at most max_changes)")
+                }
+                calm = value
+            }
+            flap = FlapPolicy(maxChanges: maxChanges, window: window, calmChanges: calm)
+        }
+
+        guard errors.count == before, let kind else { return nil }
+        return AlertRule(name: name, severity: severity, kind: kind, forDuration: forDuration, keepFiringFor: keepFiringFor,
+                         labels: labels, annotations: annotations, flapPolicy: flap, line: node.mark?.line ?? 0)
+    }
+
+    // MARK: Expressions
+
+    private static let exprKeys: [String: [String]] = [
+        "threshold": ["metric", "match", "aggregate", "window", "op", "threshold", "per_cpu"],
+        "forecast": ["metric", "match", "window", "op", "threshold", "within", "min_points"],
+        "rate": ["metric", "match", "window", "op", "threshold"],
+        "host_stale": ["match", "after"],
+        "series_absent": ["metric", "match", "after"],
+        "check_failed": ["check", "check_kind", "match", "consecutive"],
+        "log_match": ["contains", "regex", "level", "source", "match", "window", "min_count"],
+        "anomaly": ["metric", "match", "min_score"],
+    ]
+
+    private mutating func parseExpr(_ node: Node, kind: String, rule: String) -> RuleKind? {
+        let allowed = Self.exprKeys[kind] ?? []
+        guard let map = mapping(node, "a mapping under 'expr' with \(allowed.joined(separator: ", "))") else { return nil }
+        let before = errors.count
+        let context = "the \(kind) expr of \(rule)"
+        let f = fields(map, allowed: allowed, context: context)
+        func req(_ key: String, _ hint: String) -> Node? {
+            require(f, key, in: node, context: context, hint: hint)
+        }
+        let matchers = f["match"].map { self.matchers($0) } ?? []
+
+        let result: RuleKind?
+        switch kind {
+        case "threshold":
+            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            var aggregation = Aggregation.last
+            if let a = f["aggregate"], let s = string(a, "an aggregation") {
+                if let parsed = Aggregation(rawValue: s) { aggregation = parsed } else {
+                    fail(a, "unknown aggregation '\(s)' (expected last, avg, max, min)")
+                }
+            }
+            let window = f["window"].flatMap { duration($0, key: "window", positive: true) } ?? 300_000
+            let op = req("op", "the comparison, e.g. \">\"").flatMap { comparison($0, forecast: false) }
+            let threshold = req("threshold", "the value to compare with").flatMap { number($0, key: "threshold") }
+            let perCPU = f["per_cpu"].flatMap { bool($0, key: "per_cpu") } ?? false
+            if let metric, let op, let threshold {
+                result = .threshold(.init(metric: metric, matchers: matchers, aggregation: aggregation, window: window,
+                                          op: op, threshold: threshold, perCPU: perCPU))
+            } else { result = nil }
+        case "forecast":
+            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            let window = req("window", "the history the line is fitted to, e.g. 6h").flatMap { duration($0, key: "window", positive: true) }
+            let op = f["op"].map { comparison($0, forecast: true) } ?? .greaterOrEqual
+            let threshold = req("threshold", "the value the forecast must reach").flatMap { number($0, key: "threshold") }
+            let within = req("within", "how far ahead, e.g. 4h").flatMap { duration($0, key: "within", positive: true) }
+            let minPoints = f["min_points"].flatMap { int($0, key: "min_points", min: 2) } ?? 3
+            if let metric, let window, let op, let threshold, let within {
+                result = .forecast(.init(metric: metric, matchers: matchers, window: window, op: op, threshold: threshold,
+                                         within: within, minPoints: minPoints))
+            } else { result = nil }
+        case "rate":
+            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            let window = req("window", "the span the rate is measured over, e.g. 10m").flatMap { duration($0, key: "window", positive: true) }
+            let op = req("op", "the comparison, e.g. \">\"").flatMap { comparison($0, forecast: false) }
+            let threshold = req("threshold", "the rate per second to compare with").flatMap { number($0, key: "threshold") }
+            if let metric, let window, let op, let threshold {
+                result = .rate(.init(metric: metric, matchers: matchers, window: window, op: op, threshold: threshold))
+            } else { result = nil }
+        case "host_stale":
+            let after = req("after", "how long without data, e.g. 60s").flatMap { duration($0, key: "after", positive: true) }
+            result = after.map { .hostStale(.init(matchers: matchers, after: $0)) }
+        case "series_absent":
+            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            let after = req("after", "how long without a point, e.g. 5m").flatMap { duration($0, key: "after", positive: true) }
+            if let metric, let after {
+                result = .seriesAbsent(.init(metric: metric, matchers: matchers, after: after))
+            } else { result = nil }
+        case "check_failed":
+            let check = f["check"].flatMap { stringMatcher($0, subject: "'check'") }
+            var checkKind: CheckKind?
+            if let k = f["check_kind"], let s = string(k, "a check kind") {
+                checkKind = CheckKind(rawValue: s)
+                if checkKind == nil { fail(k, "unknown check kind '\(s)' (expected \(CheckKind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            }
+            let consecutive = f["consecutive"].flatMap { int($0, key: "consecutive", min: 1) } ?? 1
+            result = .checkFailed(.init(check: check, checkKind: checkKind, matchers: matchers, consecutive: consecutive))
+        case "log_match":
+            var pattern = RuleKind.LogPattern.any
+            if let c = f["contains"], let s = string(c, "the text a line must contain") {
+                if s.isEmpty { fail(c, "'contains' is empty (expected the text a line must contain)") }
+                pattern = .contains(s)
+            }
+            if let r = f["regex"], let s = string(r, "a regular expression") {
+                if f["contains"] != nil {
+                    fail(r, "use either 'contains' or 'regex', not both")
+                } else if let regex = RegexPattern(s, anchored: false) {
+                    pattern = .regex(regex)
+                } else {
+                    fail(r, "invalid regular expression '\(s)' (expected ICU/NSRegularExpression syntax)")
+                }
+            }
+            var level: LogLevel?
+            if let l = f["level"], let s = string(l, "a log level") {
+                level = LogLevel(rawValue: s)
+                if level == nil { fail(l, "unknown level '\(s)' (expected \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            }
+            let source = f["source"].flatMap { stringMatcher($0, subject: "'source'") }
+            if f["contains"] == nil && f["regex"] == nil && f["level"] == nil && f["source"] == nil {
+                fail(node, "\(context) matches every line (expected at least one of contains, regex, level, source)")
+            }
+            let window = req("window", "the span lines are counted over, e.g. 5m").flatMap { duration($0, key: "window", positive: true) }
+            let minCount = f["min_count"].flatMap { int($0, key: "min_count", min: 1) } ?? 1
+            if let window {
+                result = .logMatch(.init(pattern: pattern, minLevel: level, source: source, matchers: matchers, window: window, minCount: minCount))
+            } else { result = nil }
+        case "anomaly":
+            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            var minScore: Double?
+            if let m = req("min_score", "the lowest anomaly score that breaches, 0 to 1"), let value = number(m, key: "min_score") {
+                if value < 0 || value > 1 {
+                    fail(m, "min_score \(m.scalar?.string ?? "") is out of range (expected a number from 0 to 1)")
+                } else {
+                    minScore = value
+                }
+            }
+            if let metric, let minScore {
+                result = .anomaly(.init(metric: metric, matchers: matchers, minScore: minScore))
+            } else { result = nil }
+        default:
+            result = nil
+        }
+        return errors.count == before ? result : nil
+    }
+
+    // MARK: Values
+
+    private mutating func matchers(_ node: Node) -> [LabelMatcher] {
+        guard let map = mapping(node, "a mapping of label names to matchers under 'match' (e.g. mount: \"/\", host: \"=~web-.*\")") else { return [] }
+        var out: [LabelMatcher] = []
+        for (k, v) in map {
+            guard let label = labelName(k) else { continue }
+            let items: [Node]
+            if let list = v.sequence { items = Array(list) } else { items = [v] }
+            for item in items {
+                if let m = stringMatcher(item, subject: "label '\(label)'") {
+                    out.append(LabelMatcher(label: label, matcher: m))
+                }
+            }
+        }
+        return out
+    }
+
+    /// A matcher in the rule-file notation for `subject` (e.g. "label 'host'").
+    private mutating func stringMatcher(_ node: Node, subject: String) -> StringMatcher? {
+        guard let s = string(node, "a matcher for \(subject) (value, !=value, =~regex or !~regex)") else { return nil }
+        switch StringMatcher.parse(s) {
+        case .success(let m):
+            return m
+        case .failure(let e):
+            fail(node, "\(e.message) for \(subject) (expected ICU/NSRegularExpression syntax)")
+            return nil
+        }
+    }
+
+    private mutating func labelName(_ node: Node) -> String? {
+        guard let s = string(node, "a label name") else { return nil }
+        guard Self.isValidLabelName(s) else {
+            fail(node, "bad label name '\(s)' (expected letters, digits and _, not starting with a digit)")
+            return nil
+        }
+        return s
+    }
+
+    static func isValidLabelName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    private mutating func metricName(_ node: Node) -> String? {
+        guard let s = string(node, "a metric name") else { return nil }
+        guard WireNames.isValidMetricName(s) else {
+            fail(node, "bad metric name '\(s)' (expected letters, digits, _ . : such as cpu.usage_percent; see docs/metrics.md)")
+            return nil
+        }
+        return s
+    }
+
+    private static let opWords: [String: ComparisonOp] = [
+        "gt": .greater, "ge": .greaterOrEqual, "lt": .less, "le": .lessOrEqual, "eq": .equal, "ne": .notEqual,
+    ]
+
+    private mutating func comparison(_ node: Node, forecast: Bool) -> ComparisonOp? {
+        guard let s = string(node, "a comparison operator") else { return nil }
+        guard let op = ComparisonOp(rawValue: s) ?? Self.opWords[s] else {
+            fail(node, "unknown operator '\(s)' (expected \">\", \">=\", \"<\", \"<=\", \"==\", \"!=\" in quotes, or gt, ge, lt, le, eq, ne)")
+            return nil
+        }
+        if forecast && (op == .equal || op == .notEqual) {
+            fail(node, "operator '\(s)' cannot be forecast (expected \">\", \">=\", \"<\" or \"<=\": the side of the threshold that counts as reached)")
+            return nil
+        }
+        return op
+    }
+
+    private mutating func duration(_ node: Node, key: String, positive: Bool) -> Int64? {
+        guard let s = string(node, "a duration for '\(key)'") else { return nil }
+        guard let ms = DurationText.milliseconds(s) else {
+            fail(node, "bad duration '\(s)' for '\(key)' (expected e.g. 30s, 5m, 1h30m; a bare number means seconds)")
+            return nil
+        }
+        if positive && ms == 0 {
+            fail(node, "'\(key)' must be longer than 0 (expected e.g. 30s, 5m)")
+            return nil
+        }
+        return ms
+    }
+
+    private mutating func number(_ node: Node, key: String) -> Double? {
+        guard let s = string(node, "a number for '\(key)'") else { return nil }
+        guard let v = Double(s), v.isFinite else {
+            fail(node, "'\(s)' is not a number (expected a finite number for '\(key)', e.g. 90 or 0.5)")
+            return nil
+        }
+        return v
+    }
+
+    private mutating func int(_ node: Node, key: String, min: Int) -> Int? {
+        guard let s = string(node, "a whole number for '\(key)'") else { return nil }
+        guard let v = Int(s), v >= min else {
+            fail(node, "'\(s)' is not allowed for '\(key)' (expected a whole number of at least \(min))")
+            return nil
+        }
+        return v
+    }
+
+    private mutating func bool(_ node: Node, key: String) -> Bool? {
+        guard let s = string(node, "true or false for '\(key)'") else { return nil }
+        switch s {
+        case "true": return true
+        case "false": return false
+        default:
+            fail(node, "'\(s)' is not allowed for '\(key)' (expected true or false)")
+            return nil
+        }
+    }
+
+    // MARK: Structure
+
+    private mutating func string(_ node: Node, _ expected: String) -> String? {
+        guard let scalar = node.scalar, !Self.isNull(node) else {
+            fail(node, "expected \(expected), found \(Self.describe(node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    private mutating func mapping(_ node: Node, _ expected: String) -> Node.Mapping? {
+        guard let map = node.mapping else {
+            fail(node, "expected \(expected), found \(Self.describe(node))")
+            return nil
+        }
+        return map
+    }
+
+    private mutating func sequence(_ node: Node, _ expected: String) -> Node.Sequence? {
+        guard let list = node.sequence else {
+            fail(node, "expected \(expected), found \(Self.describe(node))")
+            return nil
+        }
+        return list
+    }
+
+    /// The values of `map` by key, reporting keys that are not in `allowed`.
+    private mutating func fields(_ map: Node.Mapping, allowed: [String], context: String) -> [String: Node] {
+        var out: [String: Node] = [:]
+        for (k, v) in map {
+            guard let key = k.scalar?.string, !Self.isNull(k) else {
+                fail(k, "expected a key (one of \(allowed.joined(separator: ", "))) in \(context), found \(Self.describe(k))")
+                continue
+            }
+            guard allowed.contains(key) else {
+                fail(k, "unknown key '\(key)' in \(context) (expected \(allowed.joined(separator: ", ")))")
+                continue
+            }
+            out[key] = v
+        }
+        return out
+    }
+
+    private mutating func require(_ f: [String: Node], _ key: String, in node: Node, context: String, hint: String) -> Node? {
+        if let v = f[key] { return v }
+        fail(node, "missing '\(key)' in \(context) (expected \(hint))")
+        return nil
+    }
+
+    private mutating func fail(_ node: Node, _ message: String) {
+        errors.append(RuleFileError(file: path, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, message: message))
+    }
+
+    private func position(_ node: Node) -> String {
+        node.mark.map { "\($0.line):\($0.column)" } ?? "?"
+    }
+
+    private static func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar, scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    private static func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar(let s): return isNull(node) ? "nothing" : "'\(s.string)'"
+        }
+    }
+
+    private func syntaxError(_ error: YamlError) -> RuleFileError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            var message = "YAML syntax error: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            return RuleFileError(file: path, line: mark.line, column: mark.column, message: message)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return RuleFileError(file: path, line: context.mark.line, column: context.mark.column,
+                                 message: "duplicated key(s) \(keys) in a mapping (expected each key once)")
+        default:
+            return RuleFileError(file: path, line: 0, column: 0, message: "YAML error: \(error)")
+        }
+    }
+}
