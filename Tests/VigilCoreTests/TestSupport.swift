@@ -33,10 +33,11 @@ struct RunningEngine {
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    static func start(limits: WireLimits = .default) async throws -> RunningEngine {
+    static func start(limits: WireLimits = .default, ruleDirectories: [String] = [], tickMs: Int64 = 10_000) async throws -> RunningEngine {
         let dir = TempDir()
         let store = try SQLiteStore(path: dir.file("vigil.db"))
-        let engine = VigilEngine(store: store, options: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false))
+        let engine = VigilEngine(store: store, options: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false,
+                                                              ruleDirectories: ruleDirectories, evaluationTickMs: tickMs))
         let task = Task { try await engine.run() }
         for _ in 0..<500 where engine.boundPort == nil { try await Task.sleep(for: .milliseconds(10)) }
         guard let port = engine.boundPort else { throw StoreError("engine did not bind") }

@@ -70,6 +70,14 @@ public struct AlertStateMachine: Sendable, Equatable {
         self.init(forDuration: rule.forDuration, keepFiringFor: rule.keepFiringFor, flapPolicy: rule.flapPolicy)
     }
 
+    /// A machine resuming an alert the store already has (after a restart), so a firing alert is not
+    /// demoted to pending and its `for` is not counted again.
+    public init(rule: AlertRule, restoring state: AlertState, flapping: Bool = false) {
+        self.init(rule: rule)
+        self.state = state
+        self.isFlapping = flapping
+    }
+
     /// Whether the alert is firing (including during `keep_firing_for`).
     public var isFiring: Bool {
         if case .firing = state { return true }

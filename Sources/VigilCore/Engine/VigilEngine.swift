@@ -25,10 +25,15 @@ public final class VigilEngine: Sendable {
         public var localInterval: Duration
         /// Whether signals (SIGTERM, SIGINT) stop the engine: true for `serve`, false in the console.
         public var handleSignals: Bool
+        /// Rule directories; nil = `RuleSet.defaultDirectories()`.
+        public var ruleDirectories: [String]?
+        /// Periodic evaluation for time-based conditions (ingest also triggers an evaluation).
+        public var evaluationTickMs: Int64
 
         public init(listen: ListenAddress = .default, limits: WireLimits = .default, compactEvery: Duration = .seconds(60),
                     compactAgeMs: Int64 = 120_000, localSource: (@Sendable () -> any BatchSource)? = nil,
-                    localInterval: Duration = .seconds(10), handleSignals: Bool = true) {
+                    localInterval: Duration = .seconds(10), handleSignals: Bool = true, ruleDirectories: [String]? = nil,
+                    evaluationTickMs: Int64 = 10_000) {
             self.listen = listen
             self.limits = limits
             self.compactEvery = compactEvery
@@ -36,6 +41,8 @@ public final class VigilEngine: Sendable {
             self.localSource = localSource
             self.localInterval = localInterval
             self.handleSignals = handleSignals
+            self.ruleDirectories = ruleDirectories
+            self.evaluationTickMs = evaluationTickMs
         }
     }
 
@@ -43,6 +50,9 @@ public final class VigilEngine: Sendable {
     public let options: Options
     public let metrics = ListenerMetrics()
     public let holder: String
+    /// Rule evaluation and alerting (the lease holder's job).
+    public let evaluator: RuleEvaluationService
+    let leader = LeaderFlag()
     private let bound = Mutex<Int?>(nil)
     private let group = Mutex<ServiceGroup?>(nil)
     private let logger: Logger
@@ -53,7 +63,13 @@ public final class VigilEngine: Sendable {
         self.logger = logger
         var g = SystemRandomNumberGenerator()
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max, using: &g))"
+        let flag = leader
+        self.evaluator = RuleEvaluationService(store: store, ruleDirectories: options.ruleDirectories ?? RuleSet.defaultDirectories(),
+                                               tickMs: options.evaluationTickMs, logger: logger, isLeader: { flag.isSet })
     }
+
+    /// Whether this engine holds the store's lease (and so evaluates rules).
+    public var holdsLease: Bool { leader.isSet }
 
     /// The port the listener bound (after it started).
     public var boundPort: Int? { bound.withLock { $0 } }
@@ -65,15 +81,18 @@ public final class VigilEngine: Sendable {
 
     /// Runs until a signal (serve) or `stop()` (console). Throws when the listener cannot bind.
     public func run() async throws {
-        let ingest = IngestService(store: store, limits: options.limits, metrics: metrics)
+        let evaluator = self.evaluator
+        let ingest = IngestService(store: store, limits: options.limits, metrics: metrics, onCommit: { evaluator.poke() })
         let app = Listener.application(ingest: ingest, address: options.listen, logger: logger) { port in
             self.bound.withLock { $0 = port }
         }
         var services: [any Service] = [app]
         services.append(LeaseService(engine: self))
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
+        services.append(evaluator)
         if let make = options.localSource {
-            services.append(LocalCollectorService(store: store, makeSource: make, interval: options.localInterval, metrics: metrics, logger: logger))
+            services.append(LocalCollectorService(store: store, makeSource: make, interval: options.localInterval, metrics: metrics, logger: logger,
+                                                  onCommit: { evaluator.poke() }))
         }
         let config = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
@@ -105,9 +124,12 @@ struct LeaseService: Service {
     func run() async throws {
         let store = engine.store
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            _ = try? await store.acquireLease(engine.leaseRecord(ttlMs: 15_000), now: WallClock.nowMs())
+            let now = WallClock.nowMs()
+            let current = try? await store.acquireLease(engine.leaseRecord(ttlMs: 15_000), now: now)
+            engine.leader.set(current?.holder == engine.holder)
             try? await gracefulShutdownSleep(.seconds(5))
         }
+        engine.leader.set(false)
         try? await store.releaseLease(holder: engine.holder)
     }
 }
@@ -141,6 +163,7 @@ struct LocalCollectorService: Service {
     let interval: Duration
     let metrics: ListenerMetrics
     let logger: Logger
+    let onCommit: @Sendable () -> Void
 
     func run() async throws {
         let source = makeSource()
@@ -151,6 +174,7 @@ struct LocalCollectorService: Service {
                 do {
                     let c = try await store.ingest(batch, receivedAt: now)
                     metrics.accepted(samples: c.samples, logs: c.logs, checks: c.checks, seconds: 0)
+                    onCommit()
                 } catch {
                     logger.error("local collection not stored: \(error)")
                 }
@@ -168,4 +192,11 @@ private func gracefulShutdownSleep(_ d: Duration) async throws {
     try await cancelWhenGracefulShutdown {
         try await Task.sleep(for: d)
     }
+}
+
+/// Whether this process holds the engine lease, shared with the services that only the leader runs.
+final class LeaderFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set(_ v: Bool) { value.store(v, ordering: .relaxed) }
 }

@@ -14,10 +14,15 @@ public final class IngestService: Sendable {
     private let lastTouched = Mutex<[String: Int64]>([:])
     let cacheTTLms: Int64 = 5_000
 
-    public init(store: any Store, limits: WireLimits = .default, metrics: ListenerMetrics = ListenerMetrics()) {
+    /// Called after every committed batch (the rule evaluator's poke).
+    let onCommit: @Sendable () -> Void
+
+    public init(store: any Store, limits: WireLimits = .default, metrics: ListenerMetrics = ListenerMetrics(),
+                onCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.limits = limits
         self.metrics = metrics
+        self.onCommit = onCommit
         self.decoder = IngestDecoder(limits: limits)
     }
 
@@ -85,7 +90,9 @@ public final class IngestService: Sendable {
                             message: "token \(token.id) is bound to host '\(bound)' but the batch reports host '\(batch.host)'", field: "host")
         }
         touch(token, now: now)
-        return try await store.ingest(batch, receivedAt: now)
+        let counts = try await store.ingest(batch, receivedAt: now)
+        onCommit()
+        return counts
     }
 
     private func authenticate(_ header: String?, now: Int64) async throws -> AgentToken {
@@ -117,6 +124,10 @@ public final class IngestService: Sendable {
         }
         if let exp = token.expiresAt, now >= exp {
             throw WireError(status: 401, code: "unauthorized", message: "agent token \(token.id) has expired")
+        }
+        if let user = token.user {
+            throw WireError(status: 401, code: "unauthorized",
+                            message: "token \(token.id) is an API token for user \(user); agents push with an agent token (vigil token create --host NAME)")
         }
         return token
     }

@@ -67,6 +67,7 @@ public enum Listener {
                 body: body))
             return json(result.body, status: result.status)
         }
+        AlertsAPI.register(on: router, store: ingest.store, maxBody: 1 << 20)
         router.get("/healthz") { _, _ -> Response in
             json("{\"status\":\"ok\",\"version\":\"\(VigilVersion.current)\"}", status: 200)
         }

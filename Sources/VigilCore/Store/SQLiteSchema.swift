@@ -153,6 +153,10 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v4-user-api-tokens") { db in
+            // A token with a user is an API token for scripts and chat bots (acting as that user), not an agent token.
+            try db.execute(sql: "ALTER TABLE agent_tokens ADD COLUMN user TEXT")
+        }
         return m
     }
 }

@@ -18,6 +18,19 @@ extension SQLiteStore {
         return (token, secret)
     }
 
+    public func createUserToken(user: String, expiresAt: Int64?, comment: String, now: Int64, actor: String) async throws -> (AgentToken, String) {
+        guard VigilUser.isValidName(user) else { throw StoreError("user name '\(user)' must match [A-Za-z_][A-Za-z0-9._-]{0,63}") }
+        let secret = AgentTokenSecret.generate()
+        let token = AgentToken(id: AgentTokenSecret.generateID(), host: nil, createdAt: now, expiresAt: expiresAt,
+                               revokedAt: nil, lastUsedAt: nil, comment: comment, user: user)
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO agent_tokens (id, hash, host, created_at, expires_at, comment, user) VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                           arguments: [token.id, AgentTokenSecret.hash(secret), now, expiresAt, comment, user])
+            _ = try SQLiteAudit.append(db, ts: now, actor: actor, action: "token.create", target: token.id, detail: "API token for user \(user)")
+        }
+        return (token, secret)
+    }
+
     public func agentTokens() async throws -> [AgentToken] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM agent_tokens ORDER BY created_at, id").map(Self.token(from:))
@@ -48,7 +61,7 @@ extension SQLiteStore {
 
     static func token(from r: Row) -> AgentToken {
         AgentToken(id: r["id"], host: r["host"], createdAt: r["created_at"], expiresAt: r["expires_at"],
-                   revokedAt: r["revoked_at"], lastUsedAt: r["last_used_at"], comment: r["comment"])
+                   revokedAt: r["revoked_at"], lastUsedAt: r["last_used_at"], comment: r["comment"], user: r["user"])
     }
 
     // MARK: lease

@@ -200,3 +200,48 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func recordPushedAlerts(_ alerts: [PushedAlert], now: Int64) async throws -> Int {
+        try await pool.write { db in
+            var created = 0
+            for a in alerts {
+                var labels = a.labels
+                labels["alertname"] = nil
+                let fp = a.fingerprint
+                let resolved = a.endsAt.map { $0 <= now } ?? false
+                let existing = try Row.fetchOne(db, sql: "SELECT state FROM alerts WHERE fingerprint = ?", arguments: [fp])
+                let wasActive = (existing?["state"] as String?).map { $0 != "resolved" } ?? false
+                if resolved {
+                    guard wasActive else { continue }
+                    try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, last_eval = ? WHERE fingerprint = ?",
+                                   arguments: [a.endsAt ?? now, now, fp])
+                    try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'resolved', 'prometheus', '')",
+                                   arguments: [fp, a.endsAt ?? now])
+                    continue
+                }
+                let start = a.startsAt ?? now
+                try db.execute(sql: """
+                    INSERT INTO alerts (fingerprint, rule, severity, labels, annotations, state, value, active_since, fired_at, last_eval, source, generator_url)
+                    VALUES (?, ?, ?, ?, ?, 'firing', NULL, ?, ?, ?, 'prometheus', ?)
+                    ON CONFLICT (fingerprint) DO UPDATE SET
+                        annotations = excluded.annotations, severity = excluded.severity, last_eval = excluded.last_eval,
+                        generator_url = excluded.generator_url,
+                        state = 'firing',
+                        active_since = CASE WHEN alerts.state = 'resolved' THEN excluded.active_since ELSE alerts.active_since END,
+                        fired_at = CASE WHEN alerts.state = 'resolved' THEN excluded.fired_at ELSE alerts.fired_at END,
+                        resolved_at = NULL,
+                        acked_by = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.acked_by END,
+                        acked_at = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.acked_at END,
+                        ack_note = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.ack_note END
+                    """, arguments: [fp, a.name, a.severity.rawValue, LabelsCodec.encode(labels), LabelsCodec.encode(a.annotations), start, start, now, a.generatorURL])
+                if !wasActive {
+                    created += 1
+                    try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'firing', 'prometheus', ?)",
+                                   arguments: [fp, start, a.generatorURL ?? ""])
+                }
+            }
+            return created
+        }
+    }
+}

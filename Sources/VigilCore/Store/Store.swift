@@ -24,9 +24,13 @@ public struct AgentToken: Sendable, Equatable {
     public var revokedAt: Int64?
     public var lastUsedAt: Int64?
     public var comment: String
+    /// For a user API token: the user it acts as. Nil for agent tokens.
+    public var user: String?
 
-    public init(id: String, host: String?, createdAt: Int64, expiresAt: Int64?, revokedAt: Int64?, lastUsedAt: Int64?, comment: String) {
+    public init(id: String, host: String?, createdAt: Int64, expiresAt: Int64?, revokedAt: Int64?, lastUsedAt: Int64?, comment: String,
+                user: String? = nil) {
         self.id = id
+        self.user = user
         self.host = host
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -145,6 +149,8 @@ public protocol Store: FleetReader, AnyObject {
     // MARK: agent tokens
     /// Creates a token and returns it with its one-time secret (never stored, only its hash). Audited.
     func createAgentToken(host: String?, expiresAt: Int64?, comment: String, now: Int64, actor: String) async throws -> (AgentToken, String)
+    /// Creates an API token acting as `user` (for `/api/v1/…`), shown once. Audited.
+    func createUserToken(user: String, expiresAt: Int64?, comment: String, now: Int64, actor: String) async throws -> (AgentToken, String)
     func agentTokens() async throws -> [AgentToken]
     /// Revokes by id; false when no such token. Audited.
     func revokeAgentToken(id: String, now: Int64, actor: String) async throws -> Bool
@@ -169,6 +175,12 @@ public protocol Store: FleetReader, AnyObject {
     /// Checks the whole chain.
     func verifyAudit() async throws -> AuditChain.Verification
 
+    // MARK: rule evaluation
+    /// Everything rules read, in one consistent snapshot: points of `metrics` in `[from, to]`, the newest point of
+    /// each of their series, hosts (labels, CPUs, last seen), the last `checkDepth` results of every check, and
+    /// log lines since `logsSince` (at most `logLimit`, newest kept).
+    func evaluationData(metrics: Set<String>, from: Int64, to: Int64, checkDepth: Int, logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
+
     // MARK: alerts
     /// Applies the evaluator's results: upserts each alert and appends its lifecycle events, in one transaction.
     func recordAlerts(_ updates: [AlertUpdate], now: Int64) async throws
@@ -179,6 +191,10 @@ public protocol Store: FleetReader, AnyObject {
     /// Operator actions on an alert (`ack` with a note, `unack`, `note`, `assign`, `manual_resolve`), recorded on
     /// its timeline and in the audit log. Throws when the alert does not exist.
     func alertAction(_ kind: AlertAction, fingerprint: String, detail: String, actor: String, now: Int64) async throws -> StoredAlert
+
+    /// Records alerts pushed in Alertmanager's format (`source` = `prometheus`): firing ones are upserted, ones
+    /// with an `endsAt` in the past are resolved. Returns how many were new.
+    func recordPushedAlerts(_ alerts: [PushedAlert], now: Int64) async throws -> Int
 
     // MARK: silences
     func createSilence(matchers: [LabelMatcher], startsAt: Int64, endsAt: Int64, comment: String, actor: String, now: Int64) async throws -> Silence
@@ -192,4 +208,17 @@ public protocol Store: FleetReader, AnyObject {
     func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease
     func releaseLease(holder: String) async throws
     func currentLease(now: Int64) async throws -> EngineLease?
+}
+
+/// What rule evaluation reads from the store.
+public struct EvaluationData: Sendable {
+    /// Everything but `logCounts` (those depend on each rule's pattern and window).
+    public var input: RuleInput
+    /// Recent log lines per host, oldest first.
+    public var logs: [String: [LogEntry]]
+
+    public init(input: RuleInput, logs: [String: [LogEntry]]) {
+        self.input = input
+        self.logs = logs
+    }
 }

@@ -34,6 +34,9 @@ struct ConsoleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds between screen data refreshes (default 2).", valueName: "SECONDS"))
     var refresh: Double?
 
+    @Option(name: .customLong("rules"), help: ArgumentHelp("A directory of rule files (repeatable), when this console runs the engine.", valueName: "DIR"))
+    var ruleDirectories: [String] = []
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let file: ConsoleConfig
@@ -61,7 +64,8 @@ struct ConsoleCommand: ParsableCommand {
             listenerDescription = "attached to engine pid \(lease.pid) on \(lease.hostname) (\(lease.listen))"
         } else {
             let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
-            let e = VigilEngine(store: store, options: .init(listen: address, localSource: local, handleSignals: false), logger: quiet)
+            let e = VigilEngine(store: store, options: .init(listen: address, localSource: local, handleSignals: false,
+                                                             ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories), logger: quiet)
             let failure = Shared<(any Error)?>(nil)
             runTask = Task.detached {
                 do { try await e.run() } catch { failure.set(error) }

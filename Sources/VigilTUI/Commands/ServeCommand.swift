@@ -19,6 +19,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest request body accepted, in bytes (default 8 MiB).", valueName: "BYTES"))
     var maxBody: Int = 8 * 1024 * 1024
 
+    @Option(name: .customLong("rules"), help: ArgumentHelp("A directory of rule files (repeatable; default: /etc/vigil/rules, ~/.config/vigil/rules, else the shipped defaults). SIGHUP reloads.", valueName: "DIR"))
+    var ruleDirectories: [String] = []
+
     func run() throws {
         let address: ListenAddress
         do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
@@ -32,8 +35,20 @@ struct ServeCommand: ParsableCommand {
             return h
         }
         let logger = Logger(label: "vigil")
-        let engine = VigilEngine(store: store, options: .init(listen: address, limits: limits), logger: logger)
-        logger.info("vigil serve: store \(store.description), listening on \(address)")
+        let engine = VigilEngine(store: store, options: .init(listen: address, limits: limits,
+                                                              ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories), logger: logger)
+        let rules = engine.evaluator.status
+        logger.info("vigil serve: store \(store.description), listening on \(address), \(rules.rules) rules from \(rules.files.count) files")
+        for e in rules.errors { logger.error("\(e)") }
+        // SIGHUP: reload the rule files (a broken file keeps its last good version).
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hup.setEventHandler {
+            engine.evaluator.requestReload()
+            logger.info("SIGHUP: reloading rules")
+        }
+        hup.resume()
+        defer { hup.cancel() }
         try Blocking.run {
             try await engine.run()
         }

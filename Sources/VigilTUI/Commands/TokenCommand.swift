@@ -18,14 +18,18 @@ struct TokenCommand: ParsableCommand {
         var host: String?
         @Flag(help: "A fleet token, valid for any host (instead of --host).")
         var fleet = false
+        @Option(help: "An API token for scripts and chat bots, acting as this user (instead of --host/--fleet).")
+        var user: String?
         @Option(help: ArgumentHelp("Expire after this long, e.g. 90d, 12h (default: never).", valueName: "DURATION"))
         var expires: String?
         @Option(help: "A note shown in 'vigil token list'.")
         var comment: String = ""
 
         func validate() throws {
-            if host == nil && !fleet { throw ValidationError("name the host the token is for (--host web-1), or pass --fleet for a token any host may use") }
-            if host != nil && fleet { throw ValidationError("--host and --fleet exclude each other") }
+            let kinds = (host != nil ? 1 : 0) + (fleet ? 1 : 0) + (user != nil ? 1 : 0)
+            if kinds == 0 { throw ValidationError("name the host the token is for (--host web-1), pass --fleet for a token any host may use, or --user NAME for an API token") }
+            if kinds > 1 { throw ValidationError("--host, --fleet and --user exclude each other") }
+            if let user, !VigilUser.isValidName(user) { throw ValidationError("--user '\(user)' must match [A-Za-z_][A-Za-z0-9._-]{0,63}") }
             if let host, !WireNames.isValidHost(host) { throw ValidationError("--host '\(host)' must match [A-Za-z0-9._-]{1,253}") }
             if let expires, DurationText.milliseconds(expires) == nil {
                 throw ValidationError("--expires '\(expires)' is not a duration; write e.g. 90d, 12h or 30m")
@@ -37,15 +41,17 @@ struct TokenCommand: ParsableCommand {
             let actor = try Operator.require(.manageTokens, store: store)
             let now = WallClock.nowMs()
             let expiresAt = expires.flatMap(DurationText.milliseconds).map { now + $0 }
-            let (host, comment) = (self.host, self.comment)
+            let (host, comment, user) = (self.host, self.comment, self.user)
             let (token, secret) = try Blocking.run {
-                try await store.createAgentToken(host: host, expiresAt: expiresAt, comment: comment, now: now, actor: actor.name)
+                if let user { return try await store.createUserToken(user: user, expiresAt: expiresAt, comment: comment, now: now, actor: actor.name) }
+                return try await store.createAgentToken(host: host, expiresAt: expiresAt, comment: comment, now: now, actor: actor.name)
             }
             print(secret)
-            let scope = token.host.map { "host \($0)" } ?? "any host (fleet token)"
+            let scope = token.user.map { "the API, acting as user \($0)" } ?? token.host.map { "host \($0)" } ?? "any host (fleet token)"
             var note = "created \(token.id) for \(scope)"
             if let e = token.expiresAt { note += ", expires \(TimeText.iso(e))" }
-            FileHandle.standardError.write(Data("\(note). The secret above is shown only once: put it in the agent's config (token:) or VIGIL_TOKEN.\n".utf8))
+            let use = token.user == nil ? "put it in the agent's config (token:) or VIGIL_TOKEN" : "send it as Authorization: Bearer <token>"
+            FileHandle.standardError.write(Data("\(note). The secret above is shown only once: \(use).\n".utf8))
         }
     }
 
@@ -59,10 +65,10 @@ struct TokenCommand: ParsableCommand {
             let now = WallClock.nowMs()
             let rows = tokens.map { t -> [String] in
                 let state = t.revokedAt != nil ? "revoked" : (t.isValid(at: now) ? "active" : "expired")
-                return [t.id, t.host ?? "(fleet)", state, TimeText.iso(t.createdAt), t.expiresAt.map(TimeText.iso) ?? "never",
+                return [t.id, t.user.map { "user \($0)" } ?? t.host ?? "(fleet)", state, TimeText.iso(t.createdAt), t.expiresAt.map(TimeText.iso) ?? "never",
                         t.lastUsedAt.map { DurationText.short(ms: now - $0) + " ago" } ?? "never", t.comment]
             }
-            print(TimeText.table(header: ["ID", "HOST", "STATE", "CREATED", "EXPIRES", "LAST USED", "COMMENT"], rows: rows))
+            print(TimeText.table(header: ["ID", "FOR", "STATE", "CREATED", "EXPIRES", "LAST USED", "COMMENT"], rows: rows))
         }
     }
 

@@ -1,0 +1,84 @@
+/// Every alert the engine is tracking: one state machine per fingerprint, fed by rule evaluations.
+///
+/// A plain value, pure: `step` takes the rules and what the store holds and returns the updates to record.
+public struct AlertBook: Sendable {
+    struct Tracked: Sendable {
+        var machine: AlertStateMachine
+        var instance: AlertInstance
+        var rule: String
+        var annotations: [String: String]
+    }
+
+    private(set) var tracked: [String: Tracked] = [:]
+
+    public init() {}
+
+    /// How many alerts are pending or firing.
+    public var activeCount: Int {
+        tracked.values.filter { if case .pending = $0.machine.state { return true }; return $0.machine.isFiring }.count
+    }
+
+    /// Resumes the alerts the store has as active, so a restart neither demotes nor re-fires them.
+    public mutating func restore(_ stored: [StoredAlert], rules: [AlertRule]) {
+        let byName = Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for a in stored where a.isActive && a.source == "vigil" {
+            guard let rule = byName[a.rule] else { continue }
+            let state: AlertState = a.state == "firing" ? .firing(since: a.firedAt ?? a.activeSince) : .pending(since: a.activeSince)
+            let instance = AlertInstance(alertName: a.rule, severity: a.severity, labels: a.labels, value: a.value ?? 0)
+            guard instance.fingerprint == a.fingerprint else { continue }
+            tracked[a.fingerprint] = Tracked(machine: AlertStateMachine(rule: rule, restoring: state, flapping: a.flapping),
+                                             instance: instance, rule: rule.name, annotations: a.annotations)
+        }
+    }
+
+    /// Evaluates every rule against `data` at `now` and returns what changed (plus the active alerts, whose
+    /// values and evaluation times are refreshed).
+    public mutating func step(rules: [AlertRule], data: EvaluationData, now: Int64) -> [AlertUpdate] {
+        var updates: [AlertUpdate] = []
+        var seen = Set<String>()
+        let ruleNames = Set(rules.map(\.name))
+        for rule in rules {
+            var input = data.input
+            if case .logMatch(let e) = rule.kind {
+                input.logCounts = RuleEvaluator.countLogMatches(e, entries: data.logs, now: now)
+            }
+            let annotations = AlertBook.annotations(rule.annotations)
+            for instance in RuleEvaluator.evaluate(rule, input: input, now: now) {
+                seen.insert(instance.fingerprint)
+                var t = tracked[instance.fingerprint] ?? Tracked(machine: AlertStateMachine(rule: rule), instance: instance, rule: rule.name, annotations: annotations)
+                t.instance = instance
+                t.annotations = annotations
+                let events = t.machine.evaluate(breaching: true, at: now)
+                tracked[instance.fingerprint] = t
+                updates.append(AlertUpdate(instance: instance, annotations: annotations, state: t.machine.state, flapping: t.machine.isFlapping, events: events))
+            }
+        }
+        // Everything tracked that did not breach this time, including alerts of rules that were removed.
+        for (fp, var t) in tracked where !seen.contains(fp) {
+            // A rule that is gone resolves its alerts now; the others see their condition clear.
+            let events = ruleNames.contains(t.rule) ? t.machine.evaluate(breaching: false, at: now) : t.machine.resolveManually(at: now)
+            let active = t.machine.isFiring || { if case .pending = t.machine.state { return true }; return false }()
+            if !events.isEmpty || active {
+                updates.append(AlertUpdate(instance: t.instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping, events: events))
+            }
+            if active && ruleNames.contains(t.rule) {
+                tracked[fp] = t
+            } else if case .resolved = t.machine.state, ruleNames.contains(t.rule), !t.machine.recentChanges.isEmpty,
+                      let last = t.machine.recentChanges.last, now - last < t.machine.flapPolicy.window {
+                // Kept while its changes still count for flap detection.
+                tracked[fp] = t
+            } else {
+                tracked[fp] = nil
+            }
+        }
+        return updates
+    }
+
+    static func annotations(_ a: RuleAnnotations) -> [String: String] {
+        var out: [String: String] = [:]
+        if let s = a.summary { out["summary"] = s }
+        if let d = a.description { out["description"] = d }
+        if let r = a.runbook { out["runbook"] = r }
+        return out
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import VigilWire
+
+/// What the console and `/metrics` show about rule evaluation.
+public struct RuleStatus: Sendable, Equatable {
+    public var files: [String]
+    public var rules: Int
+    /// `file:line:col: message` lines of the latest load.
+    public var errors: [String]
+    public var lastEvaluation: Int64?
+    public var lastDurationMs: Double?
+    public var activeAlerts: Int
+    public var holdsLease: Bool
+}
+
+/// Evaluates the rules when a batch is committed (poked by ingest) and on a periodic tick, drives one state
+/// machine per alert, and records the results. Only the lease holder evaluates.
+public final class RuleEvaluationService: Service, Sendable {
+    struct State: Sendable {
+        var rules: RuleSet
+        var book = AlertBook()
+        var restored = false
+        var lastEvaluation: Int64?
+        var lastDurationMs: Double?
+        var reloadRequested = false
+    }
+
+    let store: any Store
+    let tickMs: Int64
+    let logger: Logger
+    let isLeader: @Sendable () -> Bool
+    private let state: Mutex<State>
+    private let poked = Atomic<Bool>(false)
+
+    public init(store: any Store, ruleDirectories: [String], tickMs: Int64 = 10_000, logger: Logger, isLeader: @escaping @Sendable () -> Bool) {
+        self.store = store
+        self.tickMs = tickMs
+        self.logger = logger
+        self.isLeader = isLeader
+        var rules = RuleSet(directories: ruleDirectories)
+        rules.reload(now: WallClock.nowMs())
+        state = Mutex(State(rules: rules))
+        for e in rules.errors { logger.error("rule file error: \(e)") }
+    }
+
+    /// A batch was committed: evaluate soon (within ~50 ms).
+    public func poke() { poked.store(true, ordering: .relaxed) }
+
+    /// Re-read the rule files at the next evaluation (SIGHUP, `:reload`). The last good version of a broken file stays.
+    public func requestReload() {
+        state.withLock { $0.reloadRequested = true }
+        poke()
+    }
+
+    public var status: RuleStatus {
+        state.withLock { s in
+            RuleStatus(files: s.rules.files.keys.sorted(), rules: s.rules.rules.count,
+                       errors: s.rules.errors.flatMap { $0.errors.map(\.description) },
+                       lastEvaluation: s.lastEvaluation, lastDurationMs: s.lastDurationMs, activeAlerts: s.book.activeCount,
+                       holdsLease: isLeader())
+        }
+    }
+
+    public func run() async throws {
+        var nextTick = WallClock.nowMs()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = WallClock.nowMs()
+            if poked.exchange(false, ordering: .relaxed) || now >= nextTick {
+                nextTick = now + tickMs
+                if isLeader() {
+                    do {
+                        try await evaluate(now: now)
+                    } catch {
+                        logger.error("rule evaluation failed: \(error)")
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// One evaluation of every rule at `now`.
+    public func evaluate(now: Int64) async throws {
+        let started = WallClock.monotonicNs()
+        let (rules, needsRestore) = state.withLock { s -> ([AlertRule], Bool) in
+            if s.reloadRequested {
+                s.reloadRequested = false
+                s.rules.reload(now: now)
+            }
+            return (s.rules.rules, !s.restored)
+        }
+        if needsRestore {
+            let active = try await store.alerts(states: ["pending", "firing"], limit: 100_000)
+            state.withLock { s in
+                s.book.restore(active, rules: rules)
+                s.restored = true
+            }
+        }
+        var metrics = Set<String>()
+        var lookback: Int64 = 0
+        var logWindow: Int64?
+        var checkDepth = 0
+        for rule in rules {
+            if let m = rule.kind.metric { metrics.insert(m) }
+            if let l = rule.kind.lookback { lookback = max(lookback, l) }
+            switch rule.kind {
+            case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
+            case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
+            default: break
+            }
+        }
+        let data = try await store.evaluationData(metrics: metrics, from: now - max(lookback, 60_000), to: now + 60_000,
+                                                  checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
+        let updates = state.withLock { $0.book.step(rules: rules, data: data, now: now) }
+        try await store.recordAlerts(updates, now: now)
+        let ms = Double(WallClock.monotonicNs() - started) / 1e6
+        state.withLock { s in
+            s.lastEvaluation = now
+            s.lastDurationMs = ms
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+@testable import VigilCore
+import VigilHTTP
+import VigilWire
+
+/// Rules evaluated by a real engine: batches POSTed over loopback, alerts read back from the SQLite file.
+@Suite struct AlertingEngineTests {
+    static let rules = """
+        groups:
+          - name: test
+            rules:
+              - alert: CPUSaturated
+                kind: threshold
+                expr: {metric: cpu.usage_percent, aggregate: last, window: 1m, op: ">", threshold: 90}
+                for: 0s
+                severity: critical
+                annotations: {summary: CPU saturated}
+              - alert: CheckDown
+                kind: check_failed
+                expr: {consecutive: 2}
+                severity: warning
+        """
+
+    func start(rulesDir: String) async throws -> (RunningEngine, String) {
+        let e = try await RunningEngine.start(ruleDirectories: [rulesDir], tickMs: 200)
+        let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "test")
+        return (e, secret)
+    }
+
+    func post(_ e: RunningEngine, _ secret: String, _ batch: IngestBatch) async throws {
+        let r = try await e.post(Array(batch.json().utf8), token: secret)
+        #expect(r.status == 200, "\(r.text)")
+    }
+
+    @Test func aBreachingBatchFiresWithinASecondAndResolves() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try Self.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        let (e, secret) = try await start(rulesDir: dir.file("rules"))
+        #expect(e.engine.evaluator.status.rules == 2)
+        #expect(await eventually(5) { e.engine.holdsLease })
+
+        let sent = WallClock.nowMs()
+        try await post(e, secret, IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 97, ts: sent)]))
+        var fired: StoredAlert?
+        let ok = await eventually(3) {
+            fired = (try? await e.store.alerts(states: ["firing"], limit: 10))?.first
+            return fired != nil
+        }
+        #expect(ok)
+        let latency = WallClock.nowMs() - sent
+        #expect(latency < 1000, "breach to firing took \(latency) ms")
+        #expect(fired?.rule == "CPUSaturated" && fired?.labels["host"] == "web-1" && fired?.severity == .critical)
+        #expect(fired?.annotations["summary"] == "CPU saturated")
+
+        try await post(e, secret, IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 20, ts: WallClock.nowMs())]))
+        #expect(await eventually(3) { (try? await e.store.alerts(states: ["resolved"], limit: 10))?.count == 1 })
+        let timeline = try await e.store.alertTimeline(fingerprint: try #require(fired).fingerprint)
+        #expect(timeline.map(\.kind) == ["firing", "resolved"])
+        await e.stop()
+    }
+
+    @Test func checkFailuresNeedConsecutiveResults() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try Self.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        let (e, secret) = try await start(rulesDir: dir.file("rules"))
+        let check = { (ok: Bool) in CheckResult(name: "health", kind: .http, target: "http://x", ok: ok, latencyMs: 1, ts: WallClock.nowMs()) }
+        try await post(e, secret, IngestBatch(host: "api-1", checks: [check(false)]))
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await e.store.alerts(states: ["firing"], limit: 10).isEmpty, "one failure is not enough")
+        try await post(e, secret, IngestBatch(host: "api-1", checks: [check(false)]))
+        #expect(await eventually(3) { (try? await e.store.alerts(states: ["firing"], limit: 10))?.first?.rule == "CheckDown" })
+        await e.stop()
+    }
+
+    @Test func aBrokenRuleFileKeepsTheLastGoodRules() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try Self.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        let (e, secret) = try await start(rulesDir: dir.file("rules"))
+        try "groups:\n  - name: test\n    rules:\n      - alert: X\n        kind: nonsense\n".write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        e.engine.evaluator.requestReload()
+        #expect(await eventually(3) { !e.engine.evaluator.status.errors.isEmpty })
+        let status = e.engine.evaluator.status
+        #expect(status.rules == 2, "the last good version stays in force")
+        #expect(status.errors.contains { $0.contains("test.yaml:5:15: unknown kind 'nonsense'") }, "\(status.errors)")
+        // And it still alerts.
+        try await post(e, secret, IngestBatch(host: "web-9", samples: [Sample(name: "cpu.usage_percent", value: 99, ts: WallClock.nowMs())]))
+        #expect(await eventually(3) { (try? await e.store.alerts(states: ["firing"], limit: 10))?.first?.labels["host"] == "web-9" })
+        await e.stop()
+    }
+
+    @Test func aRestartNeitherDemotesNorRefiresAnAlert() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try Self.rules.replacingOccurrences(of: "for: 0s", with: "for: 1s").write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        let rules = try RuleFile.load(path: dir.file("rules/test.yaml")).rules
+        let now = WallClock.nowMs()
+        var book = AlertBook()
+        let data = EvaluationData(input: RuleInput(points: [SeriesKey(host: "db-1", name: "cpu.usage_percent"): [SeriesPoint(ts: now, value: 95)]]), logs: [:])
+        try await store.recordAlerts(book.step(rules: rules, data: data, now: now), now: now)
+        try await store.recordAlerts(book.step(rules: rules, data: data, now: now + 1500), now: now + 1500)
+        let firing = try await store.alerts(states: ["firing"], limit: 10)
+        #expect(firing.count == 1)
+        // A new engine (a restart) picks the alert up where it was.
+        var restarted = AlertBook()
+        restarted.restore(try await store.alerts(states: ["pending", "firing"], limit: 10), rules: rules)
+        let updates = restarted.step(rules: rules, data: data, now: now + 3000)
+        #expect(updates.count == 1 && updates[0].events.isEmpty)
+        if case .firing(let since) = updates[0].state { #expect(since == now + 1500, "fired at the second evaluation, as stored") } else { Issue.record("not firing: \(updates[0].state)") }
+    }
+}
