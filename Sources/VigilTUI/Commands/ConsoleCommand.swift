@@ -89,7 +89,9 @@ struct ConsoleCommand: ParsableCommand {
             readOnly: readonly,
             storeDescription: store.description,
             listenerDescription: listenerDescription,
-            refreshInterval: refresh
+            refreshInterval: refresh,
+            store: store,
+            user: try Operator.current(store: store)
         )
         defer {
             if let engine {

@@ -7,7 +7,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Work with alert rule files (format: docs/rules.md).",
-        subcommands: [Check.self, Bench.self]
+        subcommands: [Check.self, ImportPrometheus.self, Bench.self]
     )
 
     /// `vigil rules check FILE…`: prints every error as `FILE:LINE:COL: message` (on standard error) and one

@@ -15,14 +15,15 @@ enum ConsoleApp {
         let (theme, themeError) = ThemeLoader.loadOrFallback(options.themeName, directories: options.themeDirectories)
         let pipe = try WakePipe()
         let mailbox = Mailbox(pipe: pipe)
-        let poller = FleetPoller(reader: options.reader, mailbox: mailbox, interval: options.refreshInterval)
+        let poller = FleetPoller(reader: options.reader, store: options.store, mailbox: mailbox,
+                                 interval: options.refreshInterval)
         let signals = SignalForwarder.install(writeFD: pipe.writeFD)
         defer { signals.restore() }
         let terminal = try Terminal(environment: environment)
         defer { terminal.stop() }
 
         let controller = ConsoleController(
-            readOnly: options.readOnly, storeDescription: options.storeDescription,
+            readOnly: options.readOnly, user: options.user, storeDescription: options.storeDescription,
             listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
             theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii)
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
@@ -61,13 +62,15 @@ enum ConsoleApp {
                     controller.setNeedsDisplay()
                 case .refreshNow:
                     poller.refreshNow()
+                case .perform(let request):
+                    poller.perform(request, actor: options.user.name)
                 case .themeChanged:
                     palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
                     terminal.install(palette)
                     fullRedraw = true
                 }
             }
-            poller.subscribe(host: controller.subscribedHost)
+            poller.subscribe(controller.pollInterest)
             if t / 1000 != lastSecond {
                 lastSecond = t / 1000
                 controller.setNeedsDisplay() // the clock and "refreshed Ns ago"

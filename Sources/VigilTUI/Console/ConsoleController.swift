@@ -10,6 +10,8 @@ enum ConsoleEffect: Equatable, Sendable {
     case refreshNow
     /// The theme changed: recompile the palette.
     case themeChanged
+    /// Carry out a change in the store (already checked against the role and `--readonly`).
+    case perform(StoreRequest)
 }
 
 /// The console's state and behaviour without the terminal: the pane stack, the merged key map, the command and
@@ -27,9 +29,15 @@ final class ConsoleController {
         case normal
         case command(LineEditor)
         case filter(LineEditor, previous: String)
+        /// A pane asked for a line of text (an ack note): `submit` gets it.
+        case prompt(LineEditor, submit: (String) -> Reaction)
+        /// A yes/no question: `y` carries out the reaction.
+        case confirm(String, Reaction)
     }
 
     let readOnly: Bool
+    /// Who is at the keyboard; changing actions are checked against the role.
+    let user: VigilUser
     let storeDescription: String
     let listenerDescription: String?
     let themeDirectories: [String]
@@ -44,16 +52,19 @@ final class ConsoleController {
     private(set) var lastRefresh: Int64?
     private(set) var fleetError: String?
     private(set) var latestSnapshot: FleetSnapshot?
+    private(set) var latestAlerts: AlertsSnapshot?
+    private(set) var alertsError: String?
     /// Whether something changed since the last render.
     private(set) var isDirty = true
     /// Where the terminal cursor goes (the line editor), set by `render`.
     private(set) var cursor: (x: Int, y: Int)?
     private var effects: [ConsoleEffect] = []
 
-    init(readOnly: Bool = false, storeDescription: String = "", listenerDescription: String? = nil,
+    init(readOnly: Bool = false, user: VigilUser = .consoleDefault, storeDescription: String = "", listenerDescription: String? = nil,
          themeDirectories: [String] = [], theme: Theme = .builtinDefault, glyphs: Glyphs = .unicode,
          root: any Pane = DashboardPane()) {
         self.readOnly = readOnly
+        self.user = user
         self.storeDescription = storeDescription
         self.listenerDescription = listenerDescription
         self.themeDirectories = themeDirectories
@@ -75,6 +86,7 @@ final class ConsoleController {
             KeyAction([.char("?"), .function(1)], "help", section: g) { [self] in .push(HelpPane(documenting: mergedMap)) },
             KeyAction([.tab], "next section", section: g, shownInHints: false) { [self] in top.focusNext() ? .redraw : .ignored },
             KeyAction([.char("r"), .ctrl("r")], "refresh now", section: g, shownInHints: false) { .refreshNow },
+            KeyAction([.char("A")], "alerts", section: g, shownInHints: false) { .command(.alerts) },
             KeyAction([.escape, .char("h"), .left], isRoot ? "clear filter" : "back", section: g, shownInHints: !isRoot) { [self] in
                 if stack.count > 1 { return .pop }
                 if !top.filterText.isEmpty {
@@ -94,7 +106,9 @@ final class ConsoleController {
     /// The live key map: the top pane's over the global one, minus dangerous actions in read-only mode. The hint
     /// line and the help overlay are both generated from it.
     var mergedMap: KeyMap {
-        let map = top.keyMap.merged(over: globalMap)
+        // A form takes every key but Ctrl-C, which always quits.
+        let global = top.capturesTyping ? KeyMap(globalMap.actions.filter { $0.keys.contains(.ctrl("c")) }) : globalMap
+        let map = top.keyMap.merged(over: global)
         return readOnly ? map.droppingDangerous() : map
     }
 
@@ -107,7 +121,12 @@ final class ConsoleController {
 
     /// The host the visible panes want detail for.
     var subscribedHost: String? {
-        stack.last { !$0.isOverlay }?.subscribedHost
+        pollInterest.host
+    }
+
+    /// What the visible pane wants fetched (the host detail, resolved alerts, silences, a timeline).
+    var pollInterest: PollInterest {
+        stack.last { !$0.isOverlay }?.pollInterest ?? PollInterest()
     }
 
     /// Effects accumulated since the last call.
@@ -138,6 +157,13 @@ final class ConsoleController {
             fleetError = nil
         case .fleetError(let error):
             fleetError = error
+        case .alerts(let snapshot):
+            latestAlerts = snapshot
+            alertsError = nil
+        case .alertsError(let error):
+            alertsError = error
+        case .actionResult(let text, let isError):
+            showMessage(text, isError: isError, now: now)
         default:
             break
         }
@@ -213,6 +239,24 @@ final class ConsoleController {
             case .completionRequested, .ignored:
                 input = .filter(editor, previous: previous)
             }
+        case .prompt(var editor, let submit):
+            switch editor.handle(key) {
+            case .submitted(let text):
+                input = .normal
+                apply(submit(text), now: now)
+            case .cancelled:
+                input = .normal
+                showMessage("cancelled", isError: false, now: now)
+            case .edited, .ignored, .completionRequested:
+                input = .prompt(editor, submit: submit)
+            }
+        case .confirm(_, let reaction):
+            input = .normal
+            if key == .char("y") || key == .char("Y") {
+                apply(reaction, now: now)
+            } else {
+                showMessage("cancelled", isError: false, now: now)
+            }
         }
     }
 
@@ -243,14 +287,29 @@ final class ConsoleController {
             input = .filter(LineEditor(prompt: "/", text: current, history: filterHistory), previous: current)
         case .fullRedraw:
             effects.append(.fullRedraw)
+        case .perform(let request):
+            if readOnly {
+                showMessage("read-only console: \(request.doneMessage) not done", isError: true, now: now)
+            } else if let why = user.refusal(request.permission) {
+                showMessage(why, isError: true, now: now)
+            } else {
+                effects.append(.perform(request))
+            }
+        case .prompt(let prompt, let initial, let submit):
+            input = .prompt(LineEditor(prompt: prompt, text: initial), submit: submit)
+        case .confirm(let question, let reaction):
+            input = .confirm(question, reaction)
+        case .sequence(let reactions):
+            for r in reactions { apply(r, now: now) }
         }
         isDirty = true
     }
 
     private func push(_ pane: any Pane) {
         if let latestSnapshot { _ = pane.receive(.fleet(latestSnapshot), now: lastRefresh ?? 0) }
+        if let latestAlerts { _ = pane.receive(.alerts(latestAlerts), now: lastRefresh ?? 0) }
         stack.append(pane)
-        if pane.subscribedHost != nil { effects.append(.refreshNow) }
+        if !pane.isOverlay && pane.pollInterest != PollInterest() { effects.append(.refreshNow) }
     }
 
     /// Runs a `:` command.
@@ -285,6 +344,16 @@ final class ConsoleController {
                 showMessage("theme \(theme.name)", isError: false, now: now)
             } catch {
                 showMessage("theme: \(error.description)", isError: true, now: now)
+            }
+        case .alerts:
+            if !(top is AlertsPane) {
+                stack = [stack[0]]
+                push(AlertsPane(user: user))
+            }
+        case .silences:
+            if !(top is SilencesPane) {
+                stack = [stack[0]]
+                push(SilencesPane(user: user))
             }
         case .help:
             if !(top is HelpPane) { push(HelpPane(documenting: mergedMap)) }
@@ -365,7 +434,7 @@ final class ConsoleController {
     private func renderBottom(into canvas: inout Canvas, hintRow: Int, statusRow: Int, now: Int64) {
         let width = canvas.width
         switch input {
-        case .command(let editor), .filter(let editor, _):
+        case .command(let editor), .filter(let editor, _), .prompt(let editor, _):
             canvas.fill(Rect(x: 0, y: hintRow, width: width, height: 1), role: .command)
             let prompt = editor.prompt
             let available = width - TextWidth.of(prompt) - 2
@@ -375,6 +444,11 @@ final class ConsoleController {
             canvas.put(prompt, x: 0, y: hintRow, role: .command, attributes: [.bold])
             canvas.put(visible, x: TextWidth.of(prompt), y: hintRow, role: .command, maxWidth: available)
             cursor = (TextWidth.of(prompt) + TextWidth.of(String(head.dropFirst(skip))), hintRow)
+        case .confirm(let question, _):
+            canvas.fill(Rect(x: 0, y: hintRow, width: width, height: 1), role: .command)
+            let text = question + " (y/N) "
+            canvas.put(text, x: 0, y: hintRow, role: .command, attributes: [.bold], maxWidth: width)
+            cursor = (min(width - 1, TextWidth.of(text)), hintRow)
         case .normal:
             var x = 1
             for hint in hintSpans() {
@@ -393,12 +467,20 @@ final class ConsoleController {
         let separator = canvas.glyphs.isUnicode ? " · " : " | "
         // The refresh age always shows; the descriptions give way to messages.
         var left: (String, Bool)?
-        if let m = message { left = (m.text, m.isError) } else if let fleetError { left = ("refresh failed: " + fleetError, true) }
+        if let m = message {
+            left = (m.text, m.isError)
+        } else if let fleetError {
+            left = ("refresh failed: " + fleetError, true)
+        } else if let alertsError {
+            left = ("alerts refresh failed: " + alertsError, true)
+        }
         let rightLimit = left.map { max(width / 3, width - TextWidth.of($0.0) - 4) } ?? width - 2
         var descriptions = parts.joined(separator: separator)
-        let room = rightLimit - TextWidth.of(refreshed) - TextWidth.of(separator)
+        // The user and the refresh age always show; the descriptions give way.
+        let fixed = user.consoleLabel + separator + refreshed
+        let room = rightLimit - TextWidth.of(fixed) - TextWidth.of(separator)
         descriptions = room > 8 ? TextWidth.truncate(descriptions, to: room, ellipsis: canvas.glyphs.ellipsis) : ""
-        let right = descriptions.isEmpty ? refreshed : descriptions + separator + refreshed
+        let right = user.consoleLabel + separator + (descriptions.isEmpty ? refreshed : descriptions + separator + refreshed)
         let rightWidth = TextWidth.of(right)
         canvas.put(right, x: max(0, width - rightWidth - 1), y: statusRow, role: .status)
         if let (text, isError) = left {

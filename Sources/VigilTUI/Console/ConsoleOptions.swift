@@ -15,9 +15,14 @@ struct ConsoleOptions: Sendable {
     var listenerDescription: String?
     /// Seconds between refreshes.
     var refreshInterval: Double
+    /// Where alerts and silences are read and changed (nil: the alert panes stay empty).
+    var store: (any Store)?
+    /// Who is at the keyboard (the OS login resolved against the store).
+    var user: VigilUser
 
     init(reader: any FleetReader, themeName: String = "default", themeDirectories: [String] = [], readOnly: Bool = false,
-         storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2) {
+         storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2,
+         store: (any Store)? = nil, user: VigilUser? = nil) {
         self.reader = reader
         self.themeName = themeName
         self.themeDirectories = themeDirectories
@@ -25,5 +30,7 @@ struct ConsoleOptions: Sendable {
         self.storeDescription = storeDescription
         self.listenerDescription = listenerDescription
         self.refreshInterval = refreshInterval
+        self.store = store
+        self.user = user ?? .consoleDefault
     }
 }

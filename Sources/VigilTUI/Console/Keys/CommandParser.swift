@@ -1,12 +1,14 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
         "hosts": "hosts", "hs": "hosts", "dash": "hosts", "dashboard": "hosts", "fleet": "hosts",
         "host": "host", "h": "host", "detail": "host",
+        "alerts": "alerts", "a": "alerts", "alert": "alerts", "al": "alerts",
+        "silences": "silences", "silence": "silences", "sil": "silences",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh", "r": "refresh", "reload": "refresh",
         "help": "help", "?": "help",
@@ -17,6 +19,8 @@ enum CommandParser {
     static let usage: [(String, String)] = [
         (":hosts", "the fleet dashboard (aliases :dash :fleet)"),
         (":host NAME", "detail of one host (alias :h)"),
+        (":alerts", "firing and pending alerts (alias :a; A or Tab from hosts)"),
+        (":silences", "active silences (alias :sil)"),
         (":theme [NAME]", "switch theme, or list themes"),
         (":refresh", "fetch fresh data now (alias :r)"),
         (":help", "this help (alias :?)"),
@@ -44,6 +48,9 @@ enum CommandParser {
         case "theme":
             guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
             return .theme(args.first)
+        case "alerts", "silences":
+            guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
+            return name == "alerts" ? .alerts : .silences
         case "refresh": return .refresh
         case "help": return .help
         default: return .quit

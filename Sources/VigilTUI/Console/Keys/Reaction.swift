@@ -1,5 +1,5 @@
 /// What a key handler asks the console to do next.
-enum Reaction {
+indirect enum Reaction {
     /// The key was not for this handler; try the next map.
     case ignored
     /// Handled; the screen needs redrawing.
@@ -21,4 +21,12 @@ enum Reaction {
     case openFilter
     /// Repaint every cell (Ctrl-L).
     case fullRedraw
+    /// Ask the store for a change (checked against the user's role and `--readonly` first).
+    case perform(StoreRequest)
+    /// Ask for a line of text in the command-line style prompt; `submit` gets it on Enter (Esc cancels).
+    case prompt(String, initial: String, submit: (String) -> Reaction)
+    /// Ask a yes/no question on the command line; `y` carries out the reaction, any other key cancels.
+    case confirm(String, Reaction)
+    /// Several reactions in order.
+    case sequence([Reaction])
 }

@@ -10,6 +10,10 @@ enum TypedCommand: Equatable, Sendable {
     case help
     /// Fetch fresh data now.
     case refresh
+    /// The alerts pane.
+    case alerts
+    /// The silences pane.
+    case silences
 }
 
 /// A command line that did not parse; the message says what to type instead.

@@ -5,18 +5,23 @@ final class DashboardPane: Pane {
     let title = "hosts"
     let table: TableView<HostSummary>
     private(set) var snapshot: FleetSnapshot?
+    private(set) var alerts: AlertsSnapshot?
+    /// The worst firing severity per host, shared with the ALERT column.
+    private let marks: AlertMarks
 
     /// Column indices, for tests and sort defaults.
     enum Column: Int, CaseIterable {
-        case name, health, status, cpu, memory, disk, load, cpuTrend, memoryTrend, checks, errors, lastSeen, labels
+        case name, health, status, alert, cpu, memory, disk, load, cpuTrend, memoryTrend, checks, errors, lastSeen, labels
     }
 
     init() {
-        table = TableView(columns: DashboardPane.makeColumns(), sortColumn: Column.health.rawValue,
+        let marks = AlertMarks()
+        self.marks = marks
+        table = TableView(columns: DashboardPane.makeColumns(marks: marks), sortColumn: Column.health.rawValue,
                           emptyMessage: "no hosts yet: start vigil-agent on a server, or run `vigil demo`") { host in
             [host.name] + host.labels.map { "\($0.key)=\($0.value)" }
         }
-        table.changeSignature = { "\($0.health)|\($0.status.rawValue)|\($0.checksFailing)" }
+        table.changeSignature = { [marks] in "\($0.health)|\($0.status.rawValue)|\($0.checksFailing)|\(marks.worst[$0.name]?.rawValue ?? "")" }
     }
 
     var keyMap: KeyMap {
@@ -25,6 +30,7 @@ final class DashboardPane: Pane {
                 guard let host = table.selected else { return .message("no host selected", isError: false) }
                 return .push(HostDetailPane(name: host.name, summary: host))
             },
+            KeyAction([.tab], "alerts", section: "Hosts", shownInHints: false) { .command(.alerts) },
         ] + table.keyActions(section: "Hosts"))
     }
 
@@ -33,6 +39,12 @@ final class DashboardPane: Pane {
     var rowNoun: String { "host" }
 
     func receive(_ message: ConsoleMessage, now: Int64) -> Bool {
+        if case .alerts(let alerts) = message {
+            self.alerts = alerts
+            marks.worst = alerts.worstFiringByHost
+            if let snapshot { table.setRows(snapshot.hosts, now: now) }
+            return true
+        }
         guard case .fleet(let snapshot) = message else { return false }
         self.snapshot = snapshot
         let longest = snapshot.hosts.map { TextWidth.of($0.name) }.max() ?? 0
@@ -78,6 +90,12 @@ final class DashboardPane: Pane {
         }
         let failing = s.hosts.reduce(0) { $0 + $1.checksFailing }
         if failing > 0 { spans += [Span("   "), Span("\(failing) checks failing", .critical)] }
+        if let alerts {
+            let firing = alerts.active.filter { $0.state == "firing" }
+            if let worst = firing.map(\.severity).max() {
+                spans += [Span("   "), Span("\(firing.count) alert\(firing.count == 1 ? "" : "s") firing", AlertFormat.role(worst), [.bold])]
+            }
+        }
         return spans
     }
 
@@ -97,7 +115,7 @@ final class DashboardPane: Pane {
         }
     }
 
-    private static func makeColumns() -> [TableColumn<HostSummary>] {
+    private static func makeColumns(marks: AlertMarks) -> [TableColumn<HostSummary>] {
         func optionalLess(_ a: Double?, _ b: Double?) -> Bool { (a ?? -1) < (b ?? -1) }
         func spark(_ history: KeyPath<HostSummary, [Double?]>) -> (HostSummary, CellContext) -> [Span] {
             { host, ctx in
@@ -110,6 +128,11 @@ final class DashboardPane: Pane {
                   ascending: { $0.health < $1.health }) { "\($0.health)" },
             .text("STATUS", width: 6, priority: 80, role: { statusRole($0.status) },
                   ascending: { statusRank($0.status) < statusRank($1.status) }) { $0.status.rawValue },
+            TableColumn("ALERT", width: 5, priority: 90, ascending: { (marks.worst[$0.name]?.rank ?? -1) < (marks.worst[$1.name]?.rank ?? -1) },
+                        descendingFirst: true) { host, _ in
+                guard let severity = marks.worst[host.name] else { return [Span("-", .muted)] }
+                return [Span(AlertFormat.short(severity), AlertFormat.role(severity), severity == .critical ? [.bold] : [])]
+            },
             .text("CPU%", width: 5, alignRight: true, priority: 70, ascending: { optionalLess($0.cpu, $1.cpu) },
                   descendingFirst: true) { Format.percent($0.cpu) },
             .text("MEM%", width: 5, alignRight: true, priority: 69, ascending: { optionalLess($0.memory, $1.memory) },
@@ -133,4 +156,9 @@ final class DashboardPane: Pane {
             .text("LABELS", width: 6, flexible: true, priority: 10, role: { _ in .muted }) { Format.labels($0.labels) },
         ]
     }
+}
+
+/// The worst firing alert severity per host, shared between the dashboard and its ALERT column.
+final class AlertMarks {
+    var worst: [String: AlertSeverity] = [:]
 }

@@ -36,6 +36,10 @@ protocol Pane: AnyObject {
     var knownHosts: [String] { get }
     /// What the pane's rows are, for messages like "no host matches /foo".
     var rowNoun: String { get }
+    /// What the pane wants the poller to fetch while it is visible.
+    var pollInterest: PollInterest { get }
+    /// Forms: every key goes to the pane's own map, then `handleUnmapped`; global keys except Ctrl-C are off.
+    var capturesTyping: Bool { get }
 }
 
 extension Pane {
@@ -48,6 +52,8 @@ extension Pane {
     func focusNext() -> Bool { false }
     var knownHosts: [String] { [] }
     var rowNoun: String { "row" }
+    var pollInterest: PollInterest { PollInterest(host: subscribedHost) }
+    var capturesTyping: Bool { false }
 }
 
 /// What background work posts to the console's mailbox: immutable values only.
@@ -60,4 +66,12 @@ enum ConsoleMessage: Sendable {
     case fleetError(String)
     /// The detail refresh of host `name` failed.
     case detailError(name: String, String)
+    /// Fresh alerts (and, when asked for, resolved alerts and silences).
+    case alerts(AlertsSnapshot)
+    /// The alerts refresh failed.
+    case alertsError(String)
+    /// The timeline of one alert.
+    case timeline(fingerprint: String, [AlertTimelineEntry])
+    /// The outcome of a `StoreRequest`, for the status line.
+    case actionResult(String, isError: Bool)
 }

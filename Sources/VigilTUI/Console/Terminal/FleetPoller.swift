@@ -2,18 +2,25 @@ import Foundation
 import Synchronization
 import VigilCore
 
-/// Polls a `FleetReader` in the background every `interval` seconds (and on demand), posting snapshots and the
-/// detail of the subscribed host to the mailbox. Errors become messages, never crashes.
+/// Polls a `FleetReader` in the background every `interval` seconds (and on demand), posting snapshots, the
+/// active alerts (for the alert panes and the dashboard's marker) and whatever the visible pane asked for (a host's
+/// detail, resolved alerts, silences, an alert's timeline) to the mailbox. It also carries out the console's store
+/// changes (ack, silence…) off the UI thread and reports each as a message. Errors become messages, never crashes.
 final class FleetPoller: Sendable {
     private let reader: any FleetReader
+    private let store: (any Store)?
     private let mailbox: Mailbox
     private let interval: Double
-    private let detailHost = Mutex<String?>(nil)
+    private let interest = Mutex(PollInterest())
     private let triggers: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
 
-    init(reader: any FleetReader, mailbox: Mailbox, interval: Double) {
+    /// How many active (and resolved) alerts one round reads.
+    static let alertLimit = 1000
+
+    init(reader: any FleetReader, store: (any Store)? = nil, mailbox: Mailbox, interval: Double) {
         self.reader = reader
+        self.store = store
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
         (triggers, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -21,11 +28,49 @@ final class FleetPoller: Sendable {
 
     /// The host whose detail to fetch along with the fleet (nil: none).
     func subscribe(host: String?) {
-        let changed = detailHost.withLock { current in
-            defer { current = host }
-            return current != host
+        subscribe(PollInterest(host: host))
+    }
+
+    /// What to fetch besides the fleet and the active alerts; a change fetches at once.
+    func subscribe(_ wanted: PollInterest) {
+        let changed = interest.withLock { current in
+            defer { current = wanted }
+            return current != wanted
         }
-        if changed && host != nil { refreshNow() }
+        if changed && wanted != PollInterest() { refreshNow() }
+    }
+
+    /// Carries out a store change as `actor` in the background, posts the outcome, then refreshes.
+    func perform(_ request: StoreRequest, actor: String) {
+        guard let store else {
+            mailbox.post(.actionResult("no store: \(request.doneMessage) not done", isError: true))
+            return
+        }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                try await Self.execute(request, store: store, actor: actor, now: Self.nowMs())
+                mailbox.post(.actionResult(request.doneMessage, isError: false))
+            } catch {
+                mailbox.post(.actionResult("\(request.doneMessage) failed: \(error)", isError: true))
+            }
+            self.refreshNow()
+        }
+    }
+
+    /// One store change.
+    static func execute(_ request: StoreRequest, store: any Store, actor: String, now: Int64) async throws {
+        switch request {
+        case .alert(let action, let fingerprint, let detail, _):
+            _ = try await store.alertAction(action, fingerprint: fingerprint, detail: detail, actor: actor, now: now)
+        case .createSilence(let matchers, let duration, let comment):
+            _ = try await store.createSilence(matchers: matchers, startsAt: now, endsAt: now + duration, comment: comment,
+                                              actor: actor, now: now)
+        case .expireSilence(let id):
+            guard try await store.expireSilence(id: id, actor: actor, now: now) else {
+                throw StoreError("no silence \(id) (already expired?)")
+            }
+        }
     }
 
     /// Fetches now instead of at the next tick.
@@ -63,11 +108,29 @@ final class FleetPoller: Sendable {
         } catch {
             mailbox.post(.fleetError(String(describing: error)))
         }
-        guard let host = detailHost.withLock({ $0 }) else { return }
+        let wanted = interest.withLock { $0 }
+        if let store { await fetchAlerts(store, wanted: wanted) }
+        guard let host = wanted.host else { return }
         do {
             mailbox.post(.detail(name: host, try await reader.hostDetail(name: host, now: Self.nowMs())))
         } catch {
             mailbox.post(.detailError(name: host, String(describing: error)))
+        }
+    }
+
+    /// The active alerts, plus resolved ones, silences and a timeline when the visible pane wants them.
+    func fetchAlerts(_ store: any Store, wanted: PollInterest) async {
+        let now = Self.nowMs()
+        do {
+            let active = try await store.alerts(states: ["pending", "firing"], limit: Self.alertLimit)
+            let resolved = wanted.resolvedAlerts ? try await store.alerts(states: ["resolved"], limit: Self.alertLimit) : nil
+            let silences = wanted.silences ? try await store.silences(includeExpired: false, now: now) : nil
+            mailbox.post(.alerts(AlertsSnapshot(takenAt: now, active: active, resolved: resolved, silences: silences)))
+            if let fingerprint = wanted.timeline {
+                mailbox.post(.timeline(fingerprint: fingerprint, try await store.alertTimeline(fingerprint: fingerprint)))
+            }
+        } catch {
+            mailbox.post(.alertsError(String(describing: error)))
         }
     }
 

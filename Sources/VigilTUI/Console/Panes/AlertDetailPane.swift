@@ -1,0 +1,175 @@
+import VigilCore
+
+/// One alert in depth: severity, state and times, ack and assignee, labels, annotations, the host's CPU and memory
+/// around now, the same alert on other hosts, then the timeline of events (scrolls with `j` `k`).
+final class AlertDetailPane: Pane {
+    let user: VigilUser
+    private(set) var alert: StoredAlert
+    private(set) var timeline: [AlertTimelineEntry]?
+    private(set) var host: HostSummary?
+    /// The same rule active on other hosts.
+    private(set) var similar: [StoredAlert] = []
+    private(set) var lastError: String?
+    private(set) var scroll = 0
+    private var lastBodyHeight = 5
+
+    init(alert: StoredAlert, user: VigilUser) {
+        self.alert = alert
+        self.user = user
+    }
+
+    var title: String { alert.rule }
+    var knownHosts: [String] { alert.host.map { [$0] } ?? [] }
+    var pollInterest: PollInterest { PollInterest(resolvedAlerts: !alert.isActive, timeline: alert.fingerprint) }
+
+    var keyMap: KeyMap {
+        let section = "Alert detail"
+        return KeyMap(AlertActions(user: user, section: section) { [weak self] in self?.alert }.actions + [
+            KeyAction([.char("j"), .down], "scroll the timeline down", section: section, shownInHints: false) { [self] in
+                scroll = min(scroll + 1, max(0, (timeline?.count ?? 0) - lastBodyHeight))
+                return .redraw
+            },
+            KeyAction([.char("k"), .up], "scroll the timeline up", section: section, shownInHints: false) { [self] in
+                scroll = max(0, scroll - 1)
+                return .redraw
+            },
+        ])
+    }
+
+    func receive(_ message: ConsoleMessage, now: Int64) -> Bool {
+        switch message {
+        case .alerts(let s):
+            lastError = nil
+            if let fresh = s.active.first(where: { $0.fingerprint == alert.fingerprint })
+                ?? s.resolved?.first(where: { $0.fingerprint == alert.fingerprint }) {
+                alert = fresh
+            }
+            similar = s.active.filter { $0.rule == alert.rule && $0.fingerprint != alert.fingerprint && $0.host != alert.host }
+            return true
+        case .alertsError(let error):
+            lastError = error
+            return true
+        case .timeline(let fingerprint, let entries) where fingerprint == alert.fingerprint:
+            timeline = entries.sorted { ($0.ts, $0.id) < ($1.ts, $1.id) }
+            return true
+        case .fleet(let snapshot):
+            guard let name = alert.host, let s = snapshot.hosts.first(where: { $0.name == name }) else { return false }
+            host = s
+            return true
+        default:
+            return false
+        }
+    }
+
+    func render(into canvas: inout Canvas, in rect: Rect, context: RenderContext) {
+        guard rect.height >= 4 else { return }
+        let lines = headerLines(now: context.now, glyphs: context.glyphs, width: rect.width - 4)
+        let headerHeight = min(lines.count + 2, max(3, rect.height - 4))
+        let (headerRect, rest) = rect.splitTop(headerHeight)
+        canvas.box(headerRect, title: "\(AlertFormat.short(alert.severity)) \(AlertFormat.subject(alert)) · \(alert.state)",
+                   role: .border, titleRole: AlertFormat.role(alert.severity))
+        let inner = headerRect.inset(1)
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            canvas.put(line, x: inner.x + 1, y: inner.y + i, maxWidth: inner.width - 1)
+        }
+        guard rest.height >= 3 else { return }
+        let entries = timeline ?? []
+        canvas.box(rest, title: "Timeline (\(entries.count))", role: context.focused ? .borderFocus : .border)
+        let body = rest.inset(1)
+        lastBodyHeight = body.height
+        guard let timeline else {
+            canvas.put(lastError.map { "error: \($0)" } ?? "loading…", x: body.x + 1, y: body.y,
+                       role: lastError == nil ? .muted : .error, maxWidth: body.width - 1)
+            return
+        }
+        if timeline.isEmpty {
+            canvas.put("no events", x: body.x + 1, y: body.y, role: .muted, maxWidth: body.width - 1)
+            return
+        }
+        scroll = min(scroll, max(0, timeline.count - body.height))
+        for (i, entry) in timeline.dropFirst(scroll).prefix(body.height).enumerated() {
+            canvas.put(Self.timelineSpans(entry, now: context.now), x: body.x + 1, y: body.y + i, maxWidth: body.width - 2)
+        }
+    }
+
+    /// The header: state and times, ack, labels, annotations, sparklines, the alert elsewhere.
+    func headerLines(now: Int64, glyphs: Glyphs, width: Int) -> [[Span]] {
+        var out: [[Span]] = []
+        var first: [Span] = [
+            Span("severity ", .muted), Span(alert.severity.rawValue, AlertFormat.role(alert.severity), [.bold]),
+            Span("  state ", .muted), Span(alert.state, AlertFormat.stateRole(alert.state), [.bold]),
+        ]
+        if alert.flapping { first.append(Span(" (flapping)", .warning)) }
+        if let v = alert.value { first += [Span("  value ", .muted), Span(Format.number(v))] }
+        first += [Span("  rule ", .muted), Span(alert.rule), Span("  source ", .muted), Span(alert.source)]
+        out.append(first)
+
+        var times: [Span] = [Span("active since ", .muted), Span("\(Format.clock(alert.activeSince)) (\(Format.age(now - alert.activeSince)) ago)")]
+        if let f = alert.firedAt { times += [Span("  fired ", .muted), Span("\(Format.clock(f)) (\(Format.age(now - f)) ago)")] }
+        if let r = alert.resolvedAt { times += [Span("  resolved ", .muted), Span("\(Format.clock(r)) (\(Format.age(now - r)) ago)", .ok)] }
+        out.append(times)
+
+        var ack: [Span] = [Span("ack ", .muted)]
+        if let who = alert.ackedBy {
+            ack.append(Span("acked by \(who)", .ok))
+            if let at = alert.ackedAt { ack.append(Span(" \(Format.age(now - at)) ago", .muted)) }
+            if let note = alert.ackNote, !note.isEmpty { ack.append(Span(": \(note)")) }
+        } else {
+            ack.append(Span("not acknowledged", alert.isActive ? .warning : .muted))
+        }
+        ack += [Span("  assignee ", .muted), Span(alert.assignee ?? "none", alert.assignee == nil ? .muted : .text)]
+        out.append(ack)
+
+        out.append([Span("labels ", .muted), Span(alert.labels.isEmpty ? "none" : Format.labels(alert.labels))])
+        for key in ["summary", "description", "runbook"] {
+            if let text = alert.annotations[key], !text.isEmpty { out.append([Span("\(key) ", .muted), Span(text)]) }
+        }
+        for (key, text) in alert.annotations.sorted(by: { $0.key < $1.key })
+        where !["summary", "description", "runbook"].contains(key) && !text.isEmpty {
+            out.append([Span("\(key) ", .muted), Span(text)])
+        }
+        if let url = alert.generatorURL, !url.isEmpty { out.append([Span("source url ", .muted), Span(url)]) }
+
+        if let h = host {
+            let sparkWidth = max(8, min(30, (width - 40) / 2))
+            let unicode = glyphs.isUnicode
+            out.append([
+                Span("\(h.name) cpu ", .muted),
+                Span(Sparkline.render(h.cpuHistory, width: sparkWidth, unicode: unicode, range: 0...100), .sparkline),
+                Span(" " + Format.percent(h.cpu) + (h.cpu == nil ? "" : "%")),
+                Span("   mem ", .muted),
+                Span(Sparkline.render(h.memoryHistory, width: sparkWidth, unicode: unicode, range: 0...100), .sparkline),
+                Span(" " + Format.percent(h.memory) + (h.memory == nil ? "" : "%")),
+                Span("  (last 30m)", .muted),
+            ])
+        }
+        if !similar.isEmpty {
+            let names = similar.prefix(8).map { "\($0.host ?? "?") (\($0.state))" }.joined(separator: ", ")
+            out.append([Span("also on ", .muted), Span(names + (similar.count > 8 ? " +\(similar.count - 8) more" : ""))])
+        }
+        out.append([Span("fingerprint \(alert.fingerprint)", .muted)])
+        if let lastError { out.append([Span("refresh failed: \(lastError)", .error)]) }
+        return out
+    }
+
+    /// `09:41:12  3m ago  acked by alice: looking into it`.
+    static func timelineSpans(_ e: AlertTimelineEntry, now: Int64) -> [Span] {
+        let detail = e.detail.isEmpty ? "" : ": " + e.detail
+        let (text, role): (String, Role) = switch e.kind {
+        case "pending": ("pending" + detail, .warning)
+        case "firing": ("firing" + detail, .critical)
+        case "resolved": ("resolved" + detail, .ok)
+        case "cleared": ("cleared" + detail, .muted)
+        case "flapping_started": ("started flapping" + detail, .warning)
+        case "flapping_stopped": ("stopped flapping" + detail, .muted)
+        case "ack": ("acked by \(e.actor)" + detail, .ok)
+        case "unack": ("unacked by \(e.actor)" + detail, .warning)
+        case "note": ("note by \(e.actor)" + detail, .text)
+        case "assign": (e.detail.isEmpty ? "unassigned by \(e.actor)" : "assigned to \(e.detail) by \(e.actor)", .text)
+        case "manual_resolve": ("resolved by \(e.actor)" + detail, .ok)
+        default: ("\(e.kind) by \(e.actor)" + detail, .text)
+        }
+        return [Span(Format.clock(e.ts), .muted), Span("  " + TextWidth.fit(Format.age(now - e.ts), to: 4, alignRight: true) + " ago  ", .muted),
+                Span(text, role)]
+    }
+}
