@@ -54,6 +54,11 @@ public final class RuleEvaluationService: Service, Sendable {
         poke()
     }
 
+    /// The rules in force now.
+    public var currentRules: [AlertRule] {
+        state.withLock { $0.rules.rules }
+    }
+
     public var status: RuleStatus {
         state.withLock { s in
             RuleStatus(files: s.rules.files.keys.sorted(), rules: s.rules.rules.count,
