@@ -225,7 +225,7 @@ struct RuleFileTests {
             "t.yaml:23:15: the log_match expr of rule 'F' matches every line (expected at least one of contains, regex, level, source)",
             "t.yaml:24:11: duplicate group name 'g' (first defined at 2:11; group names must be unique in a file)",
             "t.yaml:25:12: expected a list of rules under 'rules', found a mapping",
-            "t.yaml:26:1: unknown key 'extra' in the top level (expected groups)",
+            "t.yaml:26:1: unknown key 'extra' in the top level (expected groups, inhibit_rules, maintenance)",
         ])
     }
 
@@ -239,7 +239,7 @@ struct RuleFileTests {
         #expect(errors("") == ["t.yaml: empty file (expected a mapping with 'groups:')"])
         #expect(errors("- a\n- b\n") == ["t.yaml:1:1: expected a mapping with 'groups:', found a list"])
         #expect(errors("rules: []\n") == [
-            "t.yaml:1:1: unknown key 'rules' in the top level (expected groups)",
+            "t.yaml:1:1: unknown key 'rules' in the top level (expected groups, inhibit_rules, maintenance)",
             "t.yaml:1:1: missing 'groups' in the top level (expected a list of rule groups)",
         ])
         let dir = TempDir()

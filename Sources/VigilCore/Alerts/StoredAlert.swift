@@ -23,11 +23,13 @@ public struct StoredAlert: Sendable, Equatable, Identifiable {
     /// `vigil` for Vigil's own rules, `prometheus` for alerts pushed to `/api/v2/alerts`.
     public var source: String
     public var generatorURL: String?
+    /// Why it is muted now (a silence, a maintenance window, an inhibiting alert); nil when not muted.
+    public var mutedBy: String?
 
     public init(fingerprint: String, rule: String, severity: AlertSeverity, labels: [String: String], annotations: [String: String],
                 state: String, value: Double?, activeSince: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil, lastEvaluated: Int64,
                 ackedBy: String? = nil, ackedAt: Int64? = nil, ackNote: String? = nil, assignee: String? = nil, flapping: Bool = false,
-                source: String = "vigil", generatorURL: String? = nil) {
+                source: String = "vigil", generatorURL: String? = nil, mutedBy: String? = nil) {
         self.fingerprint = fingerprint
         self.rule = rule
         self.severity = severity
@@ -46,6 +48,7 @@ public struct StoredAlert: Sendable, Equatable, Identifiable {
         self.flapping = flapping
         self.source = source
         self.generatorURL = generatorURL
+        self.mutedBy = mutedBy
     }
 
     public var host: String? { labels["host"] }

@@ -24,7 +24,8 @@ public final class RuleEvaluationService: Service, Sendable {
         var restored = false
         var lastEvaluation: Int64?
         var lastDurationMs: Double?
-        var reloadRequested = false
+        /// Who asked for a reload (audited), when one is pending.
+        var reloadRequestedBy: String?
     }
 
     let store: any Store
@@ -48,9 +49,10 @@ public final class RuleEvaluationService: Service, Sendable {
     /// A batch was committed: evaluate soon (within ~50 ms).
     public func poke() { poked.store(true, ordering: .relaxed) }
 
-    /// Re-read the rule files at the next evaluation (SIGHUP, `:reload`). The last good version of a broken file stays.
-    public func requestReload() {
-        state.withLock { $0.reloadRequested = true }
+    /// Re-read the rule files at the next evaluation (SIGHUP, `:reload`), audited as `actor`. The last good
+    /// version of a broken file stays.
+    public func requestReload(by actor: String = "system") {
+        state.withLock { $0.reloadRequestedBy = actor }
         poke()
     }
 
@@ -86,15 +88,40 @@ public final class RuleEvaluationService: Service, Sendable {
         }
     }
 
+    /// Marks every active alert muted or not: silences, open maintenance windows, and inhibitions by firing alerts
+    /// (Vigil's own and those pushed by Prometheus alike).
+    func updateMutes(now: Int64, windows: [MaintenanceWindow], inhibitions: [InhibitRule]) async throws {
+        let active = try await store.alerts(states: ["pending", "firing"], limit: 100_000)
+        guard !active.isEmpty else { return }
+        let silences = try await store.silences(includeExpired: false, now: now)
+        let firing = active.filter { $0.state == "firing" }.map { (name: $0.rule, labels: $0.labels, fingerprint: $0.fingerprint) }
+        var mutes: [String: String?] = [:]
+        for a in active {
+            let why = AlertMuting.mutedBy(alertName: a.rule, labels: a.labels, at: now, silences: silences, windows: windows,
+                                          inhibitions: inhibitions, firing: firing, fingerprint: a.fingerprint)
+            if why != a.mutedBy { mutes[a.fingerprint] = .some(why) }
+        }
+        try await store.setMutes(mutes)
+    }
+
     /// One evaluation of every rule at `now`.
     public func evaluate(now: Int64) async throws {
         let started = WallClock.monotonicNs()
-        let (rules, needsRestore) = state.withLock { s -> ([AlertRule], Bool) in
-            if s.reloadRequested {
-                s.reloadRequested = false
+        let (windows, inhibitions) = state.withLock { ($0.rules.maintenance, $0.rules.inhibitRules) }
+        let (rules, needsRestore, reload) = state.withLock { s -> ([AlertRule], Bool, (String, String)?) in
+            var reload: (String, String)?
+            if let actor = s.reloadRequestedBy {
+                s.reloadRequestedBy = nil
                 s.rules.reload(now: now)
+                let errors = s.rules.errors.flatMap(\.errors)
+                reload = (actor, "\(s.rules.rules.count) rules from \(s.rules.files.count) files" +
+                          (errors.isEmpty ? "" : "; \(errors.count) errors, first: \(errors[0])"))
             }
-            return (s.rules.rules, !s.restored)
+            return (s.rules.rules, !s.restored, reload)
+        }
+        if let (actor, detail) = reload {
+            _ = try await store.audit(actor: actor, action: "rules.reload", target: "rules", detail: detail, now: now)
+            logger.info("rules reloaded: \(detail)")
         }
         if needsRestore {
             let active = try await store.alerts(states: ["pending", "firing"], limit: 100_000)
@@ -120,6 +147,7 @@ public final class RuleEvaluationService: Service, Sendable {
                                                   checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
         let updates = state.withLock { $0.book.step(rules: rules, data: data, now: now) }
         try await store.recordAlerts(updates, now: now)
+        try await updateMutes(now: now, windows: windows, inhibitions: inhibitions)
         let ms = Double(WallClock.monotonicNs() - started) / 1e6
         state.withLock { s in
             s.lastEvaluation = now

@@ -19,6 +19,11 @@ public struct RuleSet: Sendable {
         files.keys.sorted().flatMap { files[$0]!.rules }
     }
 
+    /// Inhibit rules of every file in force.
+    public var inhibitRules: [InhibitRule] { files.keys.sorted().flatMap { files[$0]!.inhibitRules } }
+    /// Maintenance windows of every file in force.
+    public var maintenance: [MaintenanceWindow] { files.keys.sorted().flatMap { files[$0]!.maintenance } }
+
     /// The rule files found in the directories, sorted.
     public func paths() -> [String] {
         var out: [String] = []

@@ -7,10 +7,16 @@ public struct RuleFile: Sendable, Equatable {
     /// The path the rules came from, as given.
     public var path: String
     public var groups: [RuleGroup]
+    /// Alertmanager-style inhibitions (top-level `inhibit_rules:`).
+    public var inhibitRules: [InhibitRule]
+    /// Recurring maintenance windows (top-level `maintenance:`).
+    public var maintenance: [MaintenanceWindow]
 
-    public init(path: String, groups: [RuleGroup]) {
+    public init(path: String, groups: [RuleGroup], inhibitRules: [InhibitRule] = [], maintenance: [MaintenanceWindow] = []) {
         self.path = path
         self.groups = groups
+        self.inhibitRules = inhibitRules
+        self.maintenance = maintenance
     }
 
     /// Every rule of every group, in file order.
@@ -28,7 +34,7 @@ public struct RuleFile: Sendable, Equatable {
         var parser = RuleFileParser(path: path)
         let groups = parser.parse(yaml)
         guard parser.errors.isEmpty else { throw RuleFileErrors(path: path, errors: parser.errors) }
-        return RuleFile(path: path, groups: groups)
+        return RuleFile(path: path, groups: groups, inhibitRules: parser.inhibitRules, maintenance: parser.maintenance)
     }
 
     /// Reads and validates the rule file at `path`.

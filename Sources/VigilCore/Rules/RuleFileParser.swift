@@ -5,6 +5,8 @@ import Yams
 struct RuleFileParser {
     let path: String
     private(set) var errors: [RuleFileError] = []
+    private(set) var inhibitRules: [InhibitRule] = []
+    private(set) var maintenance: [MaintenanceWindow] = []
 
     init(path: String) {
         self.path = path
@@ -32,7 +34,14 @@ struct RuleFileParser {
             return []
         }
         guard let top = mapping(root, "a mapping with 'groups:'") else { return [] }
-        let f = fields(top, allowed: ["groups"], context: "the top level")
+        let f = fields(top, allowed: ["groups", "inhibit_rules", "maintenance"], context: "the top level")
+        if let list = f["inhibit_rules"], let items = sequence(list, "a list of inhibit rules under 'inhibit_rules'") {
+            for item in items { if let r = parseInhibit(item) { inhibitRules.append(r) } }
+        }
+        if let list = f["maintenance"], let items = sequence(list, "a list of maintenance windows under 'maintenance'") {
+            for item in items { if let w = parseMaintenance(item) { maintenance.append(w) } }
+        }
+        if f["groups"] == nil && (f["inhibit_rules"] != nil || f["maintenance"] != nil) { return [] }
         guard let groupsNode = require(f, "groups", in: root, context: "the top level", hint: "a list of rule groups") else { return [] }
         guard let list = sequence(groupsNode, "a list of groups under 'groups'") else { return [] }
         var groups: [RuleGroup] = []
@@ -41,6 +50,61 @@ struct RuleFileParser {
             if let group = parseGroup(item, seen: &seen) { groups.append(group) }
         }
         return groups
+    }
+
+    // MARK: Inhibition and maintenance
+
+    private mutating func parseInhibit(_ node: Node) -> InhibitRule? {
+        guard let map = mapping(node, "an inhibit rule (source_match, target_match, equal)") else { return nil }
+        let before = errors.count
+        let f = fields(map, allowed: ["source_match", "target_match", "equal"], context: "an inhibit rule")
+        let source = require(f, "source_match", in: node, context: "an inhibit rule", hint: "the matchers of the alert that mutes").map { matchers($0) } ?? []
+        let target = require(f, "target_match", in: node, context: "an inhibit rule", hint: "the matchers of the alerts it mutes").map { matchers($0) } ?? []
+        var equal: [String] = []
+        if let e = f["equal"], let list = sequence(e, "a list of label names under 'equal'") {
+            for item in list { if let l = labelName(item) { equal.append(l) } }
+        }
+        if errors.count == before && (source.isEmpty || target.isEmpty) {
+            fail(node, "an inhibit rule needs at least one source and one target matcher")
+        }
+        return errors.count == before ? InhibitRule(source: source, target: target, equal: equal, line: node.mark?.line ?? 0) : nil
+    }
+
+    private mutating func parseMaintenance(_ node: Node) -> MaintenanceWindow? {
+        guard let map = mapping(node, "a maintenance window (name, match, days, start, duration)") else { return nil }
+        let before = errors.count
+        let f = fields(map, allowed: ["name", "match", "days", "start", "duration"], context: "a maintenance window")
+        let name = require(f, "name", in: node, context: "a maintenance window", hint: "its name").flatMap { string($0, "the window's name") } ?? ""
+        let match = require(f, "match", in: node, context: "maintenance window '\(name)'", hint: "the matchers of the alerts it mutes").map { matchers($0) } ?? []
+        var days = Set<Int>()
+        if let d = f["days"] {
+            let items: [Node] = d.sequence.map(Array.init) ?? [d]
+            for item in items {
+                guard let text = string(item, "a weekday (sun, mon, …, or daily)") else { continue }
+                let t = text.lowercased()
+                if t == "daily" || t == "*" { days.formUnion(0...6) }
+                else if let i = MaintenanceWindow.weekdayNames.firstIndex(where: { t.hasPrefix($0) }) { days.insert(i) }
+                else { fail(item, "unknown weekday '\(text)' (expected sun, mon, tue, wed, thu, fri, sat or daily)") }
+            }
+        } else {
+            days.formUnion(0...6)
+        }
+        var start = 0
+        if let st = require(f, "start", in: node, context: "maintenance window '\(name)'", hint: "a UTC time like \"02:00\""),
+           let text = string(st, "a UTC time like \"02:00\"") {
+            let parts = text.split(separator: ":")
+            if parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) {
+                start = h * 60 + m
+            } else {
+                fail(st, "bad start time '\(text)' (expected HH:MM in UTC, quoted, e.g. \"02:00\")")
+            }
+        }
+        var length: Int64 = 0
+        if let d = require(f, "duration", in: node, context: "maintenance window '\(name)'", hint: "how long, e.g. 2h") {
+            length = duration(d, key: "duration", positive: true) ?? 0
+        }
+        return errors.count == before ? MaintenanceWindow(name: name, matchers: match, weekdays: days, startMinute: start, durationMs: length,
+                                                          line: node.mark?.line ?? 0) : nil
     }
 
     // MARK: Groups and rules

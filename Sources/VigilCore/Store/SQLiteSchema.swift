@@ -157,6 +157,10 @@ enum SQLiteSchema {
             // A token with a user is an API token for scripts and chat bots (acting as that user), not an agent token.
             try db.execute(sql: "ALTER TABLE agent_tokens ADD COLUMN user TEXT")
         }
+        m.registerMigration("v5-alert-muting") { db in
+            // Why an active alert is muted now: "silence sil_…", "maintenance NAME", "inhibited by ALERT on HOST".
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN muted_by TEXT")
+        }
         return m
     }
 }

@@ -88,6 +88,15 @@ extension SQLiteStore {
         }
     }
 
+    public func setMutes(_ mutes: [String: String?]) async throws {
+        guard !mutes.isEmpty else { return }
+        try await pool.write { db in
+            for (fp, why) in mutes {
+                try db.execute(sql: "UPDATE alerts SET muted_by = ? WHERE fingerprint = ? AND muted_by IS NOT ?", arguments: [why, fp, why])
+            }
+        }
+    }
+
     public func alertTimeline(fingerprint: String) async throws -> [AlertTimelineEntry] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM alert_events WHERE fingerprint = ? ORDER BY ts, id", arguments: [fingerprint]).map { r in
@@ -162,7 +171,8 @@ extension SQLiteStore {
                     labels: LabelsCodec.decode(r["labels"]), annotations: LabelsCodec.decode(r["annotations"]), state: r["state"],
                     value: r["value"], activeSince: r["active_since"], firedAt: r["fired_at"], resolvedAt: r["resolved_at"],
                     lastEvaluated: r["last_eval"], ackedBy: r["acked_by"], ackedAt: r["acked_at"], ackNote: r["ack_note"],
-                    assignee: r["assignee"], flapping: r["flapping"], source: r["source"], generatorURL: r["generator_url"])
+                    assignee: r["assignee"], flapping: r["flapping"], source: r["source"], generatorURL: r["generator_url"],
+                    mutedBy: r["muted_by"])
     }
 
     static func silence(from r: Row) -> Silence? {

@@ -187,6 +187,8 @@ public protocol Store: FleetReader, AnyObject {
     /// Alerts in the given states (all when nil), most severe and oldest first.
     func alerts(states: Set<String>?, limit: Int) async throws -> [StoredAlert]
     func alert(fingerprint: String) async throws -> StoredAlert?
+    /// Sets why each alert is muted (nil = not muted); only changed rows are written.
+    func setMutes(_ mutes: [String: String?]) async throws
     func alertTimeline(fingerprint: String) async throws -> [AlertTimelineEntry]
     /// Operator actions on an alert (`ack` with a note, `unack`, `note`, `assign`, `manual_resolve`), recorded on
     /// its timeline and in the audit log. Throws when the alert does not exist.

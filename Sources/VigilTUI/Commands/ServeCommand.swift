@@ -44,7 +44,7 @@ struct ServeCommand: ParsableCommand {
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         hup.setEventHandler {
-            engine.evaluator.requestReload()
+            engine.evaluator.requestReload(by: "SIGHUP")
             logger.info("SIGHUP: reloading rules")
         }
         hup.resume()
