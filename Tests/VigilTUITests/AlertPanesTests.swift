@@ -78,7 +78,7 @@ enum AlertFixtures {
         let lines = canvas.lines()
         #expect(lines[0].contains("4 firing  1 pending"), "\(lines[0])")
         #expect(lines[0].contains("3 critical  1 warning  1 info"), "\(lines[0])")
-        #expect(lines[0].contains("1 acked") && lines[0].contains("1 silenced"), "\(lines[0])")
+        #expect(lines[0].contains("1 acked") && lines[0].contains("1 muted"), "\(lines[0])")
         #expect(lines[1].contains("Alerts (5)"))
         for title in ["SEV", "STATE", "ALERT", "HOST", "VALUE", "AGE", "ACK", "ASSIGNEE", "SUMMARY"] {
             #expect(lines[2].contains(title), "missing \(title) in \(lines[2])")
@@ -88,8 +88,20 @@ enum AlertFixtures {
             #expect(disk.contains(value), "missing \(value) in \(disk)")
         }
         // The silenced alert says so; the pending one shows its pending age.
-        #expect(lines.first { $0.contains("HighLoad") }!.contains("silenced"))
+        #expect(lines.first { $0.contains("HighLoad") }!.contains("muted"))
         #expect(lines.first { $0.contains("HighCPU") && $0.contains("pending") }!.contains("1m"))
+    }
+
+    @Test func alertsTheEngineMutedShowAsMuted() {
+        var inhibited = AlertFixtures.alert("HighCPU", host: "web-9", severity: .critical, firedAgo: 60_000, summary: "cpu")
+        inhibited.mutedBy = "inhibited by HostStale on web-9"
+        let plain = AlertFixtures.alert("DiskFull", host: "db-9", severity: .warning, firedAgo: 60_000, summary: "disk")
+        let pane = AlertsPane(user: AlertFixtures.alice)
+        _ = pane.receive(.alerts(AlertsSnapshot(takenAt: AlertFixtures.now, active: [inhibited, plain], resolved: [], silences: [])), now: AlertFixtures.now)
+        let lines = Fixtures.render(pane).lines()
+        #expect(lines[0].contains("1 muted"), "\(lines[0])")
+        #expect(lines.first { $0.contains("web-9") }!.contains("muted"))
+        #expect(!lines.first { $0.contains("db-9") }!.contains("muted"))
     }
 
     @Test func sortedBySeverityThenStateThenAge() {

@@ -15,7 +15,8 @@ import Testing
         #expect(try CommandParser.parse("theme") == .theme(nil))
         #expect(try CommandParser.parse("help") == .help)
         #expect(try CommandParser.parse("?") == .help)
-        #expect(try CommandParser.parse("r") == .refresh)
+        #expect(try CommandParser.parse("refresh") == .refresh)
+        #expect(try CommandParser.parse("r") == .rules)
     }
 
     @Test func rejectsBadCommandsWithUsage() {

@@ -82,6 +82,9 @@ struct ConsoleCommand: ParsableCommand {
             engine = e
         }
 
+        let user = try Operator.current(store: store)
+        // The rules pane and `:reload` reach the evaluator only when this console runs the engine.
+        let evaluator = engine?.evaluator
         let options = ConsoleOptions(
             reader: store,
             themeName: theme ?? environment["VIGIL_THEME"] ?? file.theme ?? "default",
@@ -91,7 +94,10 @@ struct ConsoleCommand: ParsableCommand {
             listenerDescription: listenerDescription,
             refreshInterval: refresh,
             store: store,
-            user: try Operator.current(store: store)
+            user: user,
+            ruleStatus: evaluator.map { e in { @Sendable in e.status } },
+            rules: evaluator.map { e in { @Sendable in e.currentRules } },
+            reloadRules: evaluator.map { e in { @Sendable in e.requestReload(by: user.name) } }
         )
         defer {
             if let engine {

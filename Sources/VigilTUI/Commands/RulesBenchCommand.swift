@@ -12,6 +12,7 @@ extension RulesCommand {
         @Option(help: "Threshold rules to evaluate.") var rules: Int = 1000
         @Option(help: "Points per series in the rules' window (5 min at 10 s = 30).") var points: Int = 30
         @Option(help: "Evaluations to time (the median is reported).") var rounds: Int = 5
+        @Flag(help: "Values stay below every threshold (a healthy fleet), instead of uniform 0–100 (many alerts).") var healthy = false
 
         func validate() throws {
             guard hosts >= 1, rules >= 1, points >= 1, rounds >= 1 else { throw ValidationError("every count must be at least 1") }
@@ -31,7 +32,7 @@ extension RulesCommand {
                     var series: [SeriesPoint] = []
                     for k in 0..<points {
                         let ts: Int64 = now - Int64(points - k) * 10_000
-                        series.append(SeriesPoint(ts: ts, value: rng.nextDouble() * 100))
+                        series.append(SeriesPoint(ts: ts, value: rng.nextDouble() * (healthy ? 45 : 100)))
                     }
                     input.points[SeriesKey(host: name, name: metric)] = series
                 }

@@ -15,7 +15,8 @@ enum ConsoleApp {
         let (theme, themeError) = ThemeLoader.loadOrFallback(options.themeName, directories: options.themeDirectories)
         let pipe = try WakePipe()
         let mailbox = Mailbox(pipe: pipe)
-        let poller = FleetPoller(reader: options.reader, store: options.store, mailbox: mailbox,
+        let rules = RuleAccess(status: options.ruleStatus, rules: options.rules, reload: options.reloadRules)
+        let poller = FleetPoller(reader: options.reader, store: options.store, rules: rules, mailbox: mailbox,
                                  interval: options.refreshInterval)
         let signals = SignalForwarder.install(writeFD: pipe.writeFD)
         defer { signals.restore() }
@@ -25,7 +26,8 @@ enum ConsoleApp {
         let controller = ConsoleController(
             readOnly: options.readOnly, user: options.user, storeDescription: options.storeDescription,
             listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
-            theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii)
+            theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii,
+            rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil)
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
         var palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
         terminal.install(palette)
@@ -64,6 +66,8 @@ enum ConsoleApp {
                     poller.refreshNow()
                 case .perform(let request):
                     poller.perform(request, actor: options.user.name)
+                case .reloadRules:
+                    poller.reloadRules()
                 case .themeChanged:
                     palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
                     terminal.install(palette)

@@ -12,6 +12,8 @@ enum ConsoleEffect: Equatable, Sendable {
     case themeChanged
     /// Carry out a change in the store (already checked against the role and `--readonly`).
     case perform(StoreRequest)
+    /// Ask the engine this console runs to re-read its rule files (already checked).
+    case reloadRules
 }
 
 /// The console's state and behaviour without the terminal: the pane stack, the merged key map, the command and
@@ -41,6 +43,10 @@ final class ConsoleController {
     let storeDescription: String
     let listenerDescription: String?
     let themeDirectories: [String]
+    /// Whether this console runs the engine, so the rules pane can read its rule status.
+    let rulesEvaluatedHere: Bool
+    /// Whether `:reload` can reach the rule evaluator (this console runs the engine).
+    let canReloadRules: Bool
     var glyphs: Glyphs
     private(set) var theme: Theme
     private(set) var stack: [any Pane]
@@ -54,6 +60,7 @@ final class ConsoleController {
     private(set) var latestSnapshot: FleetSnapshot?
     private(set) var latestAlerts: AlertsSnapshot?
     private(set) var alertsError: String?
+    private(set) var latestRules: RulesSnapshot?
     /// Whether something changed since the last render.
     private(set) var isDirty = true
     /// Where the terminal cursor goes (the line editor), set by `render`.
@@ -62,12 +69,14 @@ final class ConsoleController {
 
     init(readOnly: Bool = false, user: VigilUser = .consoleDefault, storeDescription: String = "", listenerDescription: String? = nil,
          themeDirectories: [String] = [], theme: Theme = .builtinDefault, glyphs: Glyphs = .unicode,
-         root: any Pane = DashboardPane()) {
+         rulesEvaluatedHere: Bool = false, canReloadRules: Bool = false, root: any Pane = DashboardPane()) {
         self.readOnly = readOnly
         self.user = user
         self.storeDescription = storeDescription
         self.listenerDescription = listenerDescription
         self.themeDirectories = themeDirectories
+        self.rulesEvaluatedHere = rulesEvaluatedHere
+        self.canReloadRules = canReloadRules
         self.theme = theme
         self.glyphs = glyphs
         self.stack = [root]
@@ -162,6 +171,8 @@ final class ConsoleController {
             alertsError = nil
         case .alertsError(let error):
             alertsError = error
+        case .rules(let snapshot):
+            latestRules = snapshot
         case .actionResult(let text, let isError):
             showMessage(text, isError: isError, now: now)
         default:
@@ -308,6 +319,7 @@ final class ConsoleController {
     private func push(_ pane: any Pane) {
         if let latestSnapshot { _ = pane.receive(.fleet(latestSnapshot), now: lastRefresh ?? 0) }
         if let latestAlerts { _ = pane.receive(.alerts(latestAlerts), now: lastRefresh ?? 0) }
+        if let latestRules { _ = pane.receive(.rules(latestRules), now: lastRefresh ?? 0) }
         stack.append(pane)
         if !pane.isOverlay && pane.pollInterest != PollInterest() { effects.append(.refreshNow) }
     }
@@ -355,12 +367,34 @@ final class ConsoleController {
                 stack = [stack[0]]
                 push(SilencesPane(user: user))
             }
+        case .rules:
+            if !(top is RulesPane) {
+                stack = [stack[0]]
+                push(RulesPane(user: user, attachedMessage: rulesEvaluatedHere ? nil : RulesFormat.attachedMessage(listenerDescription)))
+            }
+        case .reload:
+            reloadRules(now: now)
         case .help:
             if !(top is HelpPane) { push(HelpPane(documenting: mergedMap)) }
         case .refresh:
             apply(.refreshNow, now: now)
         }
         isDirty = true
+    }
+
+    /// `:reload` and `R`: a changing action, so `--readonly` and the role (admin) are checked first; a console
+    /// attached to another engine cannot reach its evaluator.
+    private func reloadRules(now: Int64) {
+        if readOnly {
+            showMessage("read-only console: rule reload not done", isError: true, now: now)
+        } else if !canReloadRules {
+            showMessage(RulesFormat.attachedMessage(listenerDescription) + " (reload it there: SIGHUP)", isError: true, now: now)
+        } else if let why = user.refusal(.reloadRules) {
+            showMessage(why, isError: true, now: now)
+        } else {
+            effects.append(.reloadRules)
+            showMessage("reloading rules…", isError: false, now: now)
+        }
     }
 
     /// Replaces the theme (e.g. the startup fallback), as `:theme` does.

@@ -19,10 +19,18 @@ struct ConsoleOptions: Sendable {
     var store: (any Store)?
     /// Who is at the keyboard (the OS login resolved against the store).
     var user: VigilUser
+    /// The rule evaluator's status, when this console runs the engine (nil: attached to another engine, whose
+    /// rules the console cannot see; the rules pane says so).
+    var ruleStatus: (@Sendable () -> RuleStatus)?
+    /// The rules in force, when this console runs the engine.
+    var rules: (@Sendable () -> [AlertRule])?
+    /// Asks the engine this console runs to re-read its rule files (`:reload`); nil when attached.
+    var reloadRules: (@Sendable () -> Void)?
 
     init(reader: any FleetReader, themeName: String = "default", themeDirectories: [String] = [], readOnly: Bool = false,
          storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2,
-         store: (any Store)? = nil, user: VigilUser? = nil) {
+         store: (any Store)? = nil, user: VigilUser? = nil, ruleStatus: (@Sendable () -> RuleStatus)? = nil,
+         rules: (@Sendable () -> [AlertRule])? = nil, reloadRules: (@Sendable () -> Void)? = nil) {
         self.reader = reader
         self.themeName = themeName
         self.themeDirectories = themeDirectories
@@ -32,5 +40,8 @@ struct ConsoleOptions: Sendable {
         self.refreshInterval = refreshInterval
         self.store = store
         self.user = user ?? .consoleDefault
+        self.ruleStatus = ruleStatus
+        self.rules = rules
+        self.reloadRules = reloadRules
     }
 }

@@ -41,12 +41,15 @@ struct PollInterest: Equatable, Sendable {
     var silences = false
     /// Fetch the timeline of this alert (fingerprint).
     var timeline: String?
+    /// Also read the rule status and rules (the rules pane), when this console runs the engine.
+    var rules = false
 
-    init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil) {
+    init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false) {
         self.host = host
         self.resolvedAlerts = resolvedAlerts
         self.silences = silences
         self.timeline = timeline
+        self.rules = rules
     }
 }
 

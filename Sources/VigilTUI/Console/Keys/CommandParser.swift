@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -9,8 +9,10 @@ enum CommandParser {
         "host": "host", "h": "host", "detail": "host",
         "alerts": "alerts", "a": "alerts", "alert": "alerts", "al": "alerts",
         "silences": "silences", "silence": "silences", "sil": "silences",
+        "rules": "rules", "rule": "rules", "r": "rules",
+        "reload": "reload",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
-        "refresh": "refresh", "r": "refresh", "reload": "refresh",
+        "refresh": "refresh",
         "help": "help", "?": "help",
         "quit": "quit", "q": "quit", "q!": "quit", "exit": "quit", "qa": "quit",
     ]
@@ -21,8 +23,10 @@ enum CommandParser {
         (":host NAME", "detail of one host (alias :h)"),
         (":alerts", "firing and pending alerts (alias :a; A or Tab from hosts)"),
         (":silences", "active silences (alias :sil)"),
+        (":rules", "alerting rules and rule-file errors (alias :r)"),
+        (":reload", "re-read the rule files (admin; changes things)"),
         (":theme [NAME]", "switch theme, or list themes"),
-        (":refresh", "fetch fresh data now (alias :r)"),
+        (":refresh", "fetch fresh data now (also r, Ctrl-R)"),
         (":help", "this help (alias :?)"),
         (":quit", "quit (aliases :q :exit)"),
     ]
@@ -48,9 +52,14 @@ enum CommandParser {
         case "theme":
             guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
             return .theme(args.first)
-        case "alerts", "silences":
+        case "alerts", "silences", "rules", "reload":
             guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
-            return name == "alerts" ? .alerts : .silences
+            switch name {
+            case "alerts": return .alerts
+            case "silences": return .silences
+            case "rules": return .rules
+            default: return .reload
+            }
         case "refresh": return .refresh
         case "help": return .help
         default: return .quit

@@ -14,6 +14,10 @@ enum TypedCommand: Equatable, Sendable {
     case alerts
     /// The silences pane.
     case silences
+    /// The rules pane.
+    case rules
+    /// Re-read the rule files (admin; only when this console runs the engine).
+    case reload
 }
 
 /// A command line that did not parse; the message says what to type instead.

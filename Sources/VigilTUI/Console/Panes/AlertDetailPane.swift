@@ -118,6 +118,7 @@ final class AlertDetailPane: Pane {
             ack.append(Span("not acknowledged", alert.isActive ? .warning : .muted))
         }
         ack += [Span("  assignee ", .muted), Span(alert.assignee ?? "none", alert.assignee == nil ? .muted : .text)]
+        if let why = alert.mutedBy, alert.isActive { ack += [Span("  muted ", .muted), Span(why, .warning)] }
         out.append(ack)
 
         out.append([Span("labels ", .muted), Span(alert.labels.isEmpty ? "none" : Format.labels(alert.labels))])

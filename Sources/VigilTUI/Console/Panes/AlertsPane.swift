@@ -72,8 +72,10 @@ final class AlertsPane: Pane {
             lastError = nil
             if let r = s.resolved { resolved = r }
             if let sil = s.silences { silences = sil }
+            // The engine records why an alert is muted (silence, maintenance window, inhibition); a silence made
+            // a moment ago counts before the next evaluation records it.
             muted.fingerprints = Set(s.active.filter { a in
-                silences.contains { $0.mutes(alertName: a.rule, labels: a.labels, at: s.takenAt) }
+                a.mutedBy != nil || silences.contains { $0.mutes(alertName: a.rule, labels: a.labels, at: s.takenAt) }
             }.map(\.fingerprint))
             lastNow = now
             rebuild()
@@ -125,7 +127,7 @@ final class AlertsPane: Pane {
         table.render(into: &canvas, in: inner, focused: context.focused, now: context.now)
     }
 
-    /// "3 firing  1 pending   2 critical  1 warning  1 info   1 acked  1 silenced".
+    /// "3 firing  1 pending   2 critical  1 warning  1 info   1 acked  1 muted".
     func summarySpans() -> [Span] {
         guard let s = snapshot else {
             return [Span(lastError.map { "alerts: refresh failed: \($0)" } ?? "alerts: loading…", lastError == nil ? .muted : .error)]
@@ -140,7 +142,7 @@ final class AlertsPane: Pane {
         }
         let acked = s.active.filter { $0.ackedBy != nil }.count
         spans += [Span("   "), Span("\(acked) acked", .muted)]
-        if !muted.fingerprints.isEmpty { spans += [Span("  "), Span("\(muted.fingerprints.count) silenced", .muted)] }
+        if !muted.fingerprints.isEmpty { spans += [Span("  "), Span("\(muted.fingerprints.count) muted", .muted)] }
         let mine = s.active.filter(isMine).count
         if mine > 0 { spans += [Span("  "), Span("\(mine) mine", .info)] }
         if let lastError { spans += [Span("   "), Span("refresh failed: \(lastError)", .error)] }
@@ -155,7 +157,7 @@ final class AlertsPane: Pane {
             TableColumn("STATE", width: 8, priority: 90, ascending: { a, b in
                 (AlertFormat.stateRank(a.state), AlertFormat.since(a)) < (AlertFormat.stateRank(b.state), AlertFormat.since(b))
             }) { a, _ in
-                if a.isActive && muted.fingerprints.contains(a.fingerprint) { return [Span("silenced", .muted)] }
+                if a.isActive && muted.fingerprints.contains(a.fingerprint) { return [Span("muted", .muted)] }
                 return [Span(a.flapping ? a.state + "~" : a.state, AlertFormat.stateRole(a.state))]
             },
             .text("ALERT", width: 12, flexible: true, maxWidth: 28, priority: 100, role: { AlertFormat.role($0.severity) },

@@ -63,6 +63,8 @@ final class HelpPane: Pane {
         out.append([Span("  " + TextWidth.fit("/!regex", to: keyWidth), .hintKey), Span("hide matching rows")])
         out.append([Span("  " + TextWidth.fit("/critical", to: keyWidth), .hintKey),
                     Span("alerts: also severity, state, summary, acked=NAME, assignee=NAME")])
+        out.append([Span("  " + TextWidth.fit("/threshold", to: keyWidth), .hintKey),
+                    Span("rules: also kind, metric, severity, state, summary")])
         out.append([])
         out.append([Span("Health: ", .muted), Span(">=80 ok", .ok), Span("  "), Span("50-79 warning", .warning), Span("  "),
                     Span("<50 critical", .critical)])

@@ -72,6 +72,8 @@ enum ConsoleMessage: Sendable {
     case alertsError(String)
     /// The timeline of one alert.
     case timeline(fingerprint: String, [AlertTimelineEntry])
-    /// The outcome of a `StoreRequest`, for the status line.
+    /// The rule status and rules of the engine this console runs (while the rules pane is visible).
+    case rules(RulesSnapshot)
+    /// The outcome of a `StoreRequest` (or a rule reload), for the status line.
     case actionResult(String, isError: Bool)
 }

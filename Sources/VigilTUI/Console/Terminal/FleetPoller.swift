@@ -9,6 +9,7 @@ import VigilCore
 final class FleetPoller: Sendable {
     private let reader: any FleetReader
     private let store: (any Store)?
+    private let ruleAccess: RuleAccess
     private let mailbox: Mailbox
     private let interval: Double
     private let interest = Mutex(PollInterest())
@@ -18,9 +19,13 @@ final class FleetPoller: Sendable {
     /// How many active (and resolved) alerts one round reads.
     static let alertLimit = 1000
 
-    init(reader: any FleetReader, store: (any Store)? = nil, mailbox: Mailbox, interval: Double) {
+    /// How long a rule reload waits for the engine's next evaluation before reporting (ms).
+    static let reloadWaitMs: Int64 = 3000
+
+    init(reader: any FleetReader, store: (any Store)? = nil, rules: RuleAccess = RuleAccess(), mailbox: Mailbox, interval: Double) {
         self.reader = reader
         self.store = store
+        self.ruleAccess = rules
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
         (triggers, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -73,6 +78,38 @@ final class FleetPoller: Sendable {
         }
     }
 
+    /// Asks the engine this console runs to re-read its rule files (at its next evaluation, within ~50 ms), waits
+    /// for that evaluation, posts the outcome (counts, or the first error) and refreshes. Off the UI thread.
+    func reloadRules() {
+        guard let reload = ruleAccess.reload else {
+            mailbox.post(.actionResult("rules are evaluated by another engine: reload not done", isError: true))
+            return
+        }
+        let status = ruleAccess.status
+        let mailbox = self.mailbox
+        Task {
+            reload()
+            let requested = Self.nowMs()
+            if let status {
+                var outcome: (String, isError: Bool)?
+                while outcome == nil && Self.nowMs() - requested < Self.reloadWaitMs {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    let s = status()
+                    if let last = s.lastEvaluation, last >= requested { outcome = RulesFormat.reloaded(s) }
+                }
+                if let outcome {
+                    mailbox.post(.actionResult(outcome.0, isError: outcome.isError))
+                } else if !status().holdsLease {
+                    mailbox.post(.actionResult("rule reload requested: this engine is on standby and reloads when it takes the lease",
+                                               isError: false))
+                } else {
+                    mailbox.post(.actionResult("rule reload requested: not evaluated yet (see the engine's log)", isError: true))
+                }
+            }
+            self.refreshNow()
+        }
+    }
+
     /// Fetches now instead of at the next tick.
     func refreshNow() {
         continuation.yield(())
@@ -110,6 +147,7 @@ final class FleetPoller: Sendable {
         }
         let wanted = interest.withLock { $0 }
         if let store { await fetchAlerts(store, wanted: wanted) }
+        if wanted.rules, let rules = ruleAccess.snapshot(now: Self.nowMs()) { mailbox.post(.rules(rules)) }
         guard let host = wanted.host else { return }
         do {
             mailbox.post(.detail(name: host, try await reader.hostDetail(name: host, now: Self.nowMs())))
