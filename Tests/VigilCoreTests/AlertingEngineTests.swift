@@ -53,6 +53,7 @@ import VigilWire
         #expect(latency < 1000, "breach to firing took \(latency) ms")
         #expect(fired?.rule == "CPUSaturated" && fired?.labels["host"] == "web-1" && fired?.severity == .critical)
         #expect(fired?.annotations["summary"] == "CPU saturated")
+        #expect(fired?.metric == "cpu.usage_percent" && fired?.seriesLabels == [:], "the console draws the metric from these")
 
         try await post(e, secret, IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 20, ts: WallClock.nowMs())]))
         #expect(await eventually(3) { (try? await e.store.alerts(states: ["resolved"], limit: 10))?.count == 1 })

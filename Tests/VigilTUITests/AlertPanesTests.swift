@@ -92,6 +92,26 @@ enum AlertFixtures {
         #expect(lines.first { $0.contains("HighCPU") && $0.contains("pending") }!.contains("1m"))
     }
 
+    @Test func detailDrawsTheAlertsMetricAroundItsActiveTime() {
+        var a = AlertFixtures.alert("DiskFull", host: "db-1", severity: .critical, firedAgo: 600_000, value: 93, summary: "disk",
+                                    extra: ["mount": "/var"])
+        a.metric = "disk.used_percent"
+        a.seriesLabels = ["mount": "/var"]
+        let pane = AlertDetailPane(alert: a, user: AlertFixtures.alice)
+        let from = a.activeSince - 1_800_000
+        let points = (0..<40).map { SeriesPoint(ts: from + Int64($0) * 60_000, value: 80 + Double($0) / 3) }
+        _ = pane.receive(.alertMetric(fingerprint: a.fingerprint, points: points, from: from, to: AlertFixtures.now), now: AlertFixtures.now)
+        let lines = Fixtures.render(pane).lines()
+        let spark = lines.first { $0.contains("disk.used_percent{mount=/var}") }
+        #expect(spark != nil, "\(lines.joined(separator: "\n"))")
+        #expect(spark?.contains("93") == true, "latest value")
+        #expect(lines.contains { $0.contains("▲ active since") })
+        // Another alert's points are ignored.
+        let other = AlertDetailPane(alert: a, user: AlertFixtures.alice)
+        _ = other.receive(.alertMetric(fingerprint: "someone-else", points: points, from: from, to: AlertFixtures.now), now: AlertFixtures.now)
+        #expect(!Fixtures.render(other).lines().contains { $0.contains("disk.used_percent{") })
+    }
+
     @Test func alertsTheEngineMutedShowAsMuted() {
         var inhibited = AlertFixtures.alert("HighCPU", host: "web-9", severity: .critical, firedAgo: 60_000, summary: "cpu")
         inhibited.mutedBy = "inhibited by HostStale on web-9"

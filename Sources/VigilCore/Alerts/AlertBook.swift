@@ -7,6 +7,8 @@ public struct AlertBook: Sendable {
         var instance: AlertInstance
         var rule: String
         var annotations: [String: String]
+        var metric: String?
+        var seriesLabels: [String: String] = [:]
     }
 
     private(set) var tracked: [String: Tracked] = [:]
@@ -48,9 +50,12 @@ public struct AlertBook: Sendable {
                 var t = tracked[instance.fingerprint] ?? Tracked(machine: AlertStateMachine(rule: rule), instance: instance, rule: rule.name, annotations: annotations)
                 t.instance = instance
                 t.annotations = annotations
+                t.metric = rule.kind.metric
+                t.seriesLabels = rule.kind.metric == nil ? [:] : instance.labels.filter { $0.key != "host" && rule.labels[$0.key] == nil }
                 let events = t.machine.evaluate(breaching: true, at: now)
                 tracked[instance.fingerprint] = t
-                updates.append(AlertUpdate(instance: instance, annotations: annotations, state: t.machine.state, flapping: t.machine.isFlapping, events: events))
+                updates.append(AlertUpdate(instance: instance, annotations: annotations, state: t.machine.state, flapping: t.machine.isFlapping,
+                                           events: events, metric: t.metric, seriesLabels: t.seriesLabels))
             }
         }
         // Everything tracked that did not breach this time, including alerts of rules that were removed.
@@ -59,7 +64,8 @@ public struct AlertBook: Sendable {
             let events = ruleNames.contains(t.rule) ? t.machine.evaluate(breaching: false, at: now) : t.machine.resolveManually(at: now)
             let active = t.machine.isFiring || { if case .pending = t.machine.state { return true }; return false }()
             if !events.isEmpty || active {
-                updates.append(AlertUpdate(instance: t.instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping, events: events))
+                updates.append(AlertUpdate(instance: t.instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping,
+                                           events: events, metric: t.metric, seriesLabels: t.seriesLabels))
             }
             if active && ruleNames.contains(t.rule) {
                 tracked[fp] = t

@@ -25,11 +25,15 @@ public struct StoredAlert: Sendable, Equatable, Identifiable {
     public var generatorURL: String?
     /// Why it is muted now (a silence, a maintenance window, an inhibiting alert); nil when not muted.
     public var mutedBy: String?
+    /// For metric rules: the metric and the series labels (with `host`, the series the alert is about).
+    public var metric: String?
+    public var seriesLabels: [String: String] = [:]
 
     public init(fingerprint: String, rule: String, severity: AlertSeverity, labels: [String: String], annotations: [String: String],
                 state: String, value: Double?, activeSince: Int64, firedAt: Int64? = nil, resolvedAt: Int64? = nil, lastEvaluated: Int64,
                 ackedBy: String? = nil, ackedAt: Int64? = nil, ackNote: String? = nil, assignee: String? = nil, flapping: Bool = false,
-                source: String = "vigil", generatorURL: String? = nil, mutedBy: String? = nil) {
+                source: String = "vigil", generatorURL: String? = nil, mutedBy: String? = nil, metric: String? = nil,
+                seriesLabels: [String: String] = [:]) {
         self.fingerprint = fingerprint
         self.rule = rule
         self.severity = severity
@@ -49,6 +53,8 @@ public struct StoredAlert: Sendable, Equatable, Identifiable {
         self.source = source
         self.generatorURL = generatorURL
         self.mutedBy = mutedBy
+        self.metric = metric
+        self.seriesLabels = seriesLabels
     }
 
     public var host: String? { labels["host"] }
@@ -98,12 +104,18 @@ public struct AlertUpdate: Sendable, Equatable {
     public var state: AlertState
     public var flapping: Bool
     public var events: [AlertEvent]
+    /// The metric the rule reads (metric rules only) and the series' own labels, so the console can draw it.
+    public var metric: String?
+    public var seriesLabels: [String: String]
 
-    public init(instance: AlertInstance, annotations: [String: String], state: AlertState, flapping: Bool, events: [AlertEvent]) {
+    public init(instance: AlertInstance, annotations: [String: String], state: AlertState, flapping: Bool, events: [AlertEvent],
+                metric: String? = nil, seriesLabels: [String: String] = [:]) {
         self.instance = instance
         self.annotations = annotations
         self.state = state
         self.flapping = flapping
         self.events = events
+        self.metric = metric
+        self.seriesLabels = seriesLabels
     }
 }

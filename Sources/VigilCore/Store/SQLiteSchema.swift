@@ -161,6 +161,10 @@ enum SQLiteSchema {
             // Why an active alert is muted now: "silence sil_…", "maintenance NAME", "inhibited by ALERT on HOST".
             try db.execute(sql: "ALTER TABLE alerts ADD COLUMN muted_by TEXT")
         }
+        m.registerMigration("v6-alert-metric") { db in
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN metric TEXT")
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN series_labels TEXT")
+        }
         return m
     }
 }

@@ -44,18 +44,19 @@ extension SQLiteStore {
                 let reopened = !wasActive && (stateName == "pending" || stateName == "firing")
                 try db.execute(sql: """
                     INSERT INTO alerts (fingerprint, rule, severity, labels, annotations, state, value, active_since, fired_at, resolved_at,
-                                        last_eval, flapping, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'vigil')
+                                        last_eval, flapping, source, metric, series_labels)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'vigil', ?, ?)
                     ON CONFLICT (fingerprint) DO UPDATE SET
                         rule = excluded.rule, severity = excluded.severity, labels = excluded.labels, annotations = excluded.annotations,
                         state = excluded.state, value = excluded.value, active_since = excluded.active_since,
                         fired_at = excluded.fired_at, resolved_at = excluded.resolved_at, last_eval = excluded.last_eval,
-                        flapping = excluded.flapping,
+                        flapping = excluded.flapping, metric = excluded.metric, series_labels = excluded.series_labels,
                         acked_by = CASE WHEN ? THEN NULL ELSE acked_by END,
                         acked_at = CASE WHEN ? THEN NULL ELSE acked_at END,
                         ack_note = CASE WHEN ? THEN NULL ELSE ack_note END
                     """, arguments: [i.fingerprint, i.alertName, i.severity.rawValue, LabelsCodec.encode(i.labels), LabelsCodec.encode(u.annotations),
-                                     stateName, i.value, activeSince, firedAt, resolvedAt, now, u.flapping, reopened, reopened, reopened])
+                                     stateName, i.value, activeSince, firedAt, resolvedAt, now, u.flapping, u.metric,
+                                     LabelsCodec.encode(u.seriesLabels), reopened, reopened, reopened])
                 for e in u.events {
                     let (kind, at) = e.timeline
                     try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, 'system', ?)",
@@ -172,7 +173,7 @@ extension SQLiteStore {
                     value: r["value"], activeSince: r["active_since"], firedAt: r["fired_at"], resolvedAt: r["resolved_at"],
                     lastEvaluated: r["last_eval"], ackedBy: r["acked_by"], ackedAt: r["acked_at"], ackNote: r["ack_note"],
                     assignee: r["assignee"], flapping: r["flapping"], source: r["source"], generatorURL: r["generator_url"],
-                    mutedBy: r["muted_by"])
+                    mutedBy: r["muted_by"], metric: r["metric"], seriesLabels: LabelsCodec.decode(r["series_labels"] ?? "{}"))
     }
 
     static func silence(from r: Row) -> Silence? {

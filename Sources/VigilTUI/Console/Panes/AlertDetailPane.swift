@@ -6,6 +6,8 @@ final class AlertDetailPane: Pane {
     let user: VigilUser
     private(set) var alert: StoredAlert
     private(set) var timeline: [AlertTimelineEntry]?
+    /// The alert's metric around its firing time, when it has one.
+    private(set) var metricPoints: (points: [SeriesPoint], from: Int64, to: Int64)?
     private(set) var host: HostSummary?
     /// The same rule active on other hosts.
     private(set) var similar: [StoredAlert] = []
@@ -48,6 +50,9 @@ final class AlertDetailPane: Pane {
             return true
         case .alertsError(let error):
             lastError = error
+            return true
+        case .alertMetric(let fingerprint, let points, let from, let to) where fingerprint == alert.fingerprint:
+            metricPoints = (points, from, to)
             return true
         case .timeline(let fingerprint, let entries) where fingerprint == alert.fingerprint:
             timeline = entries.sorted { ($0.ts, $0.id) < ($1.ts, $1.id) }
@@ -131,8 +136,30 @@ final class AlertDetailPane: Pane {
         }
         if let url = alert.generatorURL, !url.isEmpty { out.append([Span("source url ", .muted), Span(url)]) }
 
+        if let metric = alert.metric, let m = metricPoints, !m.points.isEmpty {
+            let sparkWidth = max(10, min(60, width - 50))
+            // Braille draws two values per cell.
+            let perCell = glyphs.isUnicode ? 2 : 1
+            let slots = VigilCore.Sparkline.slots(m.points, from: m.from, to: m.to, count: sparkWidth * perCell)
+            let percent = metric.hasSuffix("_percent")
+            let series = alert.seriesLabels.isEmpty ? "" : "{" + Format.labels(alert.seriesLabels) + "}"
+            // Where the alert became active, as a column of the sparkline.
+            let activeAt = Int(Double(alert.activeSince - m.from) / Double(max(1, m.to - m.from)) * Double(sparkWidth))
+            let label = "\(metric)\(series) "
+            out.append([
+                Span(label, .muted),
+                Span(Sparkline.render(slots, width: sparkWidth, unicode: glyphs.isUnicode, range: percent ? 0...100 : nil), .sparkline),
+                Span(" " + (m.points.last.map { percent ? Format.percent($0.value) + "%" : String(format: "%.4g", $0.value) } ?? "-")),
+                Span("  \(Format.clock(m.from))–\(Format.clock(m.to))", .muted),
+            ])
+            // A marker under the column where the alert became active.
+            let column = label.count + max(0, min(sparkWidth - 1, activeAt))
+            out.append([Span(String(repeating: " ", count: column)), Span(glyphs.isUnicode ? "▲" : "^", AlertFormat.role(alert.severity)),
+                        Span(" \(alert.state == "pending" ? "pending" : "active") since \(Format.clock(alert.activeSince))", .muted)])
+        }
         if let h = host {
-            let sparkWidth = max(8, min(30, (width - 40) / 2))
+            // 30 slots of history: 15 braille cells, 30 ASCII ones.
+            let sparkWidth = glyphs.isUnicode ? 15 : max(8, min(30, (width - 40) / 2))
             let unicode = glyphs.isUnicode
             out.append([
                 Span("\(h.name) cpu ", .muted),

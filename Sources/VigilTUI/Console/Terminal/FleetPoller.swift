@@ -166,6 +166,13 @@ final class FleetPoller: Sendable {
             mailbox.post(.alerts(AlertsSnapshot(takenAt: now, active: active, resolved: resolved, silences: silences)))
             if let fingerprint = wanted.timeline {
                 mailbox.post(.timeline(fingerprint: fingerprint, try await store.alertTimeline(fingerprint: fingerprint)))
+                let alert = active.first { $0.fingerprint == fingerprint } ?? resolved?.first { $0.fingerprint == fingerprint }
+                if let alert, let metric = alert.metric, let host = alert.host {
+                    let from = alert.activeSince - 30 * 60_000
+                    let to = min(now, (alert.resolvedAt ?? now) + 10 * 60_000)
+                    let points = try await store.points(SeriesKey(host: host, name: metric, labels: alert.seriesLabels), from: from, to: to)
+                    mailbox.post(.alertMetric(fingerprint: fingerprint, points: points, from: from, to: to))
+                }
             }
         } catch {
             mailbox.post(.alertsError(String(describing: error)))
