@@ -231,6 +231,31 @@ enum AlertFixtures {
         #expect(hints.contains("Esc back"))
     }
 
+    @Test func onlyPushedAlertsResolveByHandAfterTypingYes() {
+        let c = AlertFixtures.controller()
+        c.run(.alerts, now: AlertFixtures.now)
+        _ = c.takeEffects()
+        // The selected alert (HighCPU on web-2) is Vigil's own: it resolves by itself.
+        c.handle(.char("x"), now: AlertFixtures.now)
+        #expect(c.takeEffects().isEmpty)
+        #expect(AlertFixtures.screen(c).lines()[29].contains("resolves by itself"))
+        // A pushed alert asks for "yes".
+        var pushed = AlertFixtures.alert("NodeDown", host: "web-7", severity: .critical, firedAgo: 60_000, summary: "down")
+        pushed.source = "prometheus"
+        let c2 = AlertFixtures.controller()
+        c2.receive(.alerts(AlertsSnapshot(takenAt: AlertFixtures.now, active: [pushed], resolved: [], silences: [])), now: AlertFixtures.now)
+        c2.run(.alerts, now: AlertFixtures.now)
+        _ = c2.takeEffects()
+        c2.handle(.char("x"), now: AlertFixtures.now)
+        AlertFixtures.type("no", into: c2)
+        c2.handle(.enter, now: AlertFixtures.now)
+        #expect(c2.takeEffects().isEmpty)
+        c2.handle(.char("x"), now: AlertFixtures.now)
+        AlertFixtures.type("yes", into: c2)
+        c2.handle(.enter, now: AlertFixtures.now)
+        #expect(c2.takeEffects() == [.perform(.alert(.manualResolve, fingerprint: "NodeDown-web-7", detail: "", subject: "NodeDown on web-7"))])
+    }
+
     @Test func ackAsksForANoteThenPerforms() {
         let c = AlertFixtures.controller()
         c.run(.alerts, now: AlertFixtures.now)

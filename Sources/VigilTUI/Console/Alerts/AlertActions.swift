@@ -9,7 +9,7 @@ struct AlertActions {
     /// The alert the keys act on (nil: nothing selected).
     let current: () -> StoredAlert?
 
-    /// Ack, silence, note, go to host (in hints), then unack and assign (help only).
+    /// Ack, silence, note, go to host (in hints), then unack, assign and resolve by hand (help only).
     var actions: [KeyAction] {
         [
             KeyAction([.char("a")], "ack", section: section, dangerous: true) { [self] in
@@ -52,6 +52,20 @@ struct AlertActions {
                     return .prompt("assign \(subject) to: ", initial: alert.assignee ?? user.name) { who in
                         .perform(.alert(.assign, fingerprint: alert.fingerprint,
                                         detail: who.trimmingCharacters(in: .whitespaces), subject: subject))
+                    }
+                }
+            },
+            KeyAction([.char("x")], "resolve by hand (pushed alerts)", section: section, shownInHints: false, dangerous: true) { [self] in
+                withAlert(.resolve) { alert in
+                    let subject = AlertFormat.subject(alert)
+                    guard alert.isActive else { return .message("\(subject) is already resolved", isError: false) }
+                    guard alert.source != "vigil" else {
+                        return .message("\(subject) resolves by itself when its condition clears; silence it (s) instead", isError: false)
+                    }
+                    return .prompt("resolve \(subject) by hand? type yes: ", initial: "") { answer in
+                        answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes"
+                            ? .perform(.alert(.manualResolve, fingerprint: alert.fingerprint, detail: "", subject: subject))
+                            : .message("not resolved", isError: false)
                     }
                 }
             },
