@@ -33,7 +33,7 @@ import VigilWire
         #expect(r.status == 200, "\(r.text)")
     }
 
-    @Test func aBreachingBatchFiresWithinASecondAndResolves() async throws {
+    @Test func aBreachingBatchFiresAndResolves() async throws {
         let dir = TempDir()
         try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
         try Self.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
@@ -48,9 +48,8 @@ import VigilWire
             fired = (try? await e.store.alerts(states: ["firing"], limit: 10))?.first
             return fired != nil
         }
-        #expect(ok)
-        let latency = WallClock.nowMs() - sent
-        #expect(latency < 1000, "breach to firing took \(latency) ms")
+        // How fast is a benchmark's question (docs/BENCHMARKS.md), not a timed test's: here only that it fires.
+        #expect(ok, "no firing alert \(WallClock.nowMs() - sent) ms after the breaching batch")
         #expect(fired?.rule == "CPUSaturated" && fired?.labels["host"] == "web-1" && fired?.severity == .critical)
         #expect(fired?.annotations["summary"] == "CPU saturated")
         #expect(fired?.metric == "cpu.usage_percent" && fired?.seriesLabels == [:], "the console draws the metric from these")
