@@ -93,4 +93,17 @@ struct ConsoleTmuxTests {
         try s.keys("q")
         #expect(await eventually(10) { !s.alive })
     }
+
+    @Test func aTakenPortStillCollectsAndEvaluates() async throws {
+        let dir = TempDir()
+        let squatter = RawServer { c in close(c) }
+        let s = Session()
+        let command = "LANG=C.UTF-8 \(Binaries.path("vigil")) --db \(dir.file("v.db")) --listen 127.0.0.1:\(squatter.port)"
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "30", "-s", s.name, command])
+        #expect(await waitFor(s) { $0.contains("listener off") && $0.contains("address in use") }, "screen:\n\(s.screen())")
+        // The built-in collector still runs: this machine shows up with a CPU figure.
+        #expect(await waitFor(s) { $0.contains("1 host ") && $0.contains("role=ops-box") }, "screen:\n\(s.screen())")
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive })
+    }
 }

@@ -16,6 +16,8 @@ public protocol BatchSource: AnyObject {
 public final class VigilEngine: Sendable {
     public struct Options: Sendable {
         public var listen: ListenAddress
+        /// False: no listener (a console whose port is taken still collects, evaluates and compacts).
+        public var runListener: Bool = true
         public var limits: WireLimits
         /// How often head segments are compacted, and how old they must be.
         public var compactEvery: Duration
@@ -86,7 +88,7 @@ public final class VigilEngine: Sendable {
         let app = Listener.application(ingest: ingest, address: options.listen, logger: logger) { port in
             self.bound.withLock { $0 = port }
         }
-        var services: [any Service] = [app]
+        var services: [any Service] = options.runListener ? [app] : []
         services.append(LeaseService(engine: self))
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
@@ -112,7 +114,7 @@ public final class VigilEngine: Sendable {
 
     func leaseRecord(ttlMs: Int64) -> EngineLease {
         EngineLease(holder: holder, pid: Int(getpid()), hostname: ProcessInfo.processInfo.hostName,
-                    listen: boundPort.map { "\(options.listen.host):\($0)" } ?? options.listen.description,
+                    listen: !options.runListener ? "no listener" : boundPort.map { "\(options.listen.host):\($0)" } ?? options.listen.description,
                     expiresAt: WallClock.nowMs() + ttlMs)
     }
 }

@@ -64,21 +64,23 @@ struct ConsoleCommand: ParsableCommand {
             listenerDescription = "attached to engine pid \(lease.pid) on \(lease.hostname) (\(lease.listen))"
         } else {
             let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
-            let e = VigilEngine(store: store, options: .init(listen: address, localSource: local, handleSignals: false,
-                                                             ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories), logger: quiet)
-            let failure = Shared<(any Error)?>(nil)
-            runTask = Task.detached {
-                do { try await e.run() } catch { failure.set(error) }
-            }
-            // Wait for the listener to bind (or fail) before drawing the first frame.
-            for _ in 0..<100 where e.boundPort == nil && failure.get() == nil { usleep(20_000) }
-            if let port = e.boundPort {
-                listenerDescription = "listening \(address.host):\(port)"
-            } else if let error = failure.get() {
+            var engineOptions = VigilEngine.Options(listen: address, localSource: local, handleSignals: false,
+                                                    ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
+            var (e, task, failure) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
+            if let error = failure {
+                // The port is taken (another program, or an engine on another store): run everything but the
+                // listener, so this machine is still collected and the rules still evaluated.
                 listenerDescription = "listener off: \(address) \(ConsoleCommand.describe(error))"
+                engineOptions.runListener = false
+                let failed = e
+                _ = try? Blocking.run { try await store.releaseLease(holder: failed.holder) }
+                (e, task, _) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
+            } else if let port = e.boundPort {
+                listenerDescription = "listening \(address.host):\(port)"
             } else {
                 listenerDescription = "listener starting on \(address)"
             }
+            runTask = task
             engine = e
         }
 
@@ -109,6 +111,17 @@ struct ConsoleCommand: ParsableCommand {
             }
         }
         try ConsoleApp.run(options)
+    }
+
+    /// Starts an engine and waits until its listener is bound (or it failed, or 2 s passed).
+    static func startEngine(store: any Store, options: VigilEngine.Options, logger: Logger) -> (VigilEngine, Task<Void, Never>, (any Error)?) {
+        let e = VigilEngine(store: store, options: options, logger: logger)
+        let failure = Shared<(any Error)?>(nil)
+        let task = Task.detached {
+            do { try await e.run() } catch { failure.set(error) }
+        }
+        for _ in 0..<100 where options.runListener && e.boundPort == nil && failure.get() == nil { usleep(20_000) }
+        return (e, task, failure.get())
     }
 
     static func describe(_ error: any Error) -> String {

@@ -79,7 +79,7 @@ final class DashboardPane: Pane {
     func summarySpans() -> [Span] {
         guard let s = snapshot else { return [Span("fleet: loading…", .muted)] }
         var spans = [
-            Span("\(s.hosts.count) hosts", .title, [.bold]), Span("  "),
+            Span(s.hosts.count == 1 ? "1 host" : "\(s.hosts.count) hosts", .title, [.bold]), Span("  "),
             Span("\(s.upCount) up", s.upCount > 0 ? .ok : .muted), Span("  "),
             Span("\(s.staleCount) stale", s.staleCount > 0 ? .warning : .muted), Span("  "),
             Span("\(s.downCount) down", s.downCount > 0 ? .critical : .muted), Span("   "),
@@ -89,7 +89,7 @@ final class DashboardPane: Pane {
             spans += [Span("   worst ", .muted), Span(worst.name), Span(" (\(worst.health))", Format.healthRole(worst.health))]
         }
         let failing = s.hosts.reduce(0) { $0 + $1.checksFailing }
-        if failing > 0 { spans += [Span("   "), Span("\(failing) checks failing", .critical)] }
+        if failing > 0 { spans += [Span("   "), Span("\(failing) check\(failing == 1 ? "" : "s") failing", .critical)] }
         if let alerts {
             let firing = alerts.active.filter { $0.state == "firing" }
             if let worst = firing.map(\.severity).max() {
