@@ -5,7 +5,10 @@ public enum DurationText {
     public static func milliseconds(_ text: String) -> Int64? {
         let t = text.trimmingSpaces()
         guard !t.isEmpty else { return nil }
-        if let n = Int64(t), n >= 0 { return n * 1000 }
+        if let n = Int64(t), n >= 0 {
+            let (ms, overflow) = n.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : ms
+        }
         var total: Int64 = 0
         var number: Int64 = 0
         var haveNumber = false
@@ -38,7 +41,9 @@ public enum DurationText {
             }
             let (p, o) = number.multipliedReportingOverflow(by: scale)
             if o { return nil }
-            total += p
+            let (sum, o2) = total.addingReportingOverflow(p)
+            if o2 { return nil }
+            total = sum
             number = 0
             haveNumber = false
         }

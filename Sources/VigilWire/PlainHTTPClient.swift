@@ -239,7 +239,9 @@ public final class PlainHTTPClient: HTTPTransport {
             let name = line[..<colon].lowercased()
             let value = String(line[line.index(after: colon)...]).trimmingSpaces().lowercased()
             switch name {
-            case "content-length": length = Int(value)
+            case "content-length":
+                guard let n = Int(value), n >= 0 else { throw HTTPTransportError(code: 8, message: "bad Content-Length '\(value.prefix(20))'") }
+                length = n
             case "transfer-encoding": chunked = value.contains("chunked")
             case "connection": if value.contains("close") { keepAlive = false } else if value.contains("keep-alive") { keepAlive = true }
             default: break
@@ -256,7 +258,7 @@ public final class PlainHTTPClient: HTTPTransport {
                     while let trailer = try r.line(self), !trailer.isEmpty {}
                     break
                 }
-                if body.count + size > limit { throw HTTPTransportError(code: 63, message: "response larger than \(limit) bytes") }
+                if size > limit - body.count { throw HTTPTransportError(code: 63, message: "response larger than \(limit) bytes") }
                 body.append(contentsOf: try r.take(size, self))
                 _ = try r.line(self)
             }

@@ -43,6 +43,20 @@ import VigilWire
         #expect(a.state == "pending" && a.ackedBy == nil)
     }
 
+    @Test func aReopenedAlertThatClearsBeforeFiringKeepsItsLastFiring() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        let instance = AlertInstance(alertName: "Slow", severity: .warning, labels: ["host": "api-1"], value: 1)
+        var m = AlertStateMachine(forDuration: 60_000)
+        for (t, breaching) in [(t0, true), (t0 + 60_000, true), (t0 + 120_000, false), (t0 + 300_000, true), (t0 + 310_000, false)] {
+            try await store.recordAlerts([update(&m, instance, breaching: breaching, at: t)], now: t)
+        }
+        let a = try #require(try await store.alert(fingerprint: instance.fingerprint))
+        #expect(a.state == "resolved")
+        #expect(a.firedAt == t0 + 60_000 && a.resolvedAt == t0 + 120_000 && a.activeSince == t0, "\(a)")
+        #expect(try await store.alertTimeline(fingerprint: instance.fingerprint).map(\.kind) == ["pending", "firing", "resolved", "pending"])
+    }
+
     @Test func aPendingAlertThatClearsLeavesNothing() async throws {
         let dir = TempDir()
         let store = try SQLiteStore(path: dir.file("v.db"))

@@ -93,6 +93,25 @@ import VigilWire
         await e.stop()
     }
 
+    @Test func aRestartResolvesAlertsOfRulesThatAreGone() async throws {
+        let rules = try RuleFile.parse(yaml: Self.rules, path: "t.yaml").rules
+        let now = WallClock.nowMs()
+        var book = AlertBook()
+        let data = EvaluationData(input: RuleInput(points: [SeriesKey(host: "db-1", name: "cpu.usage_percent"): [SeriesPoint(ts: now, value: 95)]]), logs: [:])
+        let fired = book.step(rules: rules, data: data, now: now)
+        let stored = fired.map { u in
+            StoredAlert(fingerprint: u.instance.fingerprint, rule: u.instance.alertName, severity: u.instance.severity, labels: u.instance.labels,
+                        annotations: u.annotations, state: "firing", value: u.instance.value, activeSince: now, firedAt: now, lastEvaluated: now)
+        }
+        #expect(stored.count == 1)
+        // Restarted with the rule removed: the alert resolves at the first step instead of staying firing forever.
+        var restarted = AlertBook()
+        restarted.restore(stored, rules: [])
+        let updates = restarted.step(rules: [], data: data, now: now + 1000)
+        #expect(updates.count == 1 && updates[0].events == [.resolved(at: now + 1000)])
+        #expect(restarted.activeCount == 0)
+    }
+
     @Test func aRestartNeitherDemotesNorRefiresAnAlert() async throws {
         let dir = TempDir()
         try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)

@@ -152,6 +152,27 @@ final class RawServer: @unchecked Sendable {
         #expect(errors[1].message.contains("timed out"))
     }
 
+    @Test func hostileResponsesAreErrorsNotCrashes() async throws {
+        let server = RawServer { c in
+            defer { close(c) }
+            guard let head = RawServer.readRequest(c) else { return }
+            if head.contains("GET /negative") {
+                RawServer.write(c, "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n")
+            } else {
+                RawServer.write(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nA\r\n7fffffffffffffff\r\n")
+            }
+        }
+        let base = "http://127.0.0.1:\(server.port)"
+        let codes = try await offPool { () -> [Int] in
+            var out: [Int] = []
+            for path in ["/negative", "/huge-chunk"] {
+                do { _ = try PlainHTTPClient().perform(HTTPRequest(url: base + path)) } catch { out.append((error as! HTTPTransportError).code) }
+            }
+            return out
+        }
+        #expect(codes == [8, 63])
+    }
+
     @Test func urlParsing() throws {
         #expect(try PlainHTTPClient.parse("http://[::1]:9470/api/v1/ingest") == .init(host: "::1", port: "9470", path: "/api/v1/ingest", hostHeader: "[::1]:9470"))
         #expect(try PlainHTTPClient.parse("http://ops-box") == .init(host: "ops-box", port: "80", path: "/", hostHeader: "ops-box"))

@@ -23,13 +23,16 @@ public struct AlertBook: Sendable {
     /// Resumes the alerts the store has as active, so a restart neither demotes nor re-fires them.
     public mutating func restore(_ stored: [StoredAlert], rules: [AlertRule]) {
         let byName = Dictionary(rules.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for a in stored where a.isActive && a.source == "vigil" {
-            guard let rule = byName[a.rule] else { continue }
+        for a in stored where a.isActive && a.source == "vigil" && tracked[a.fingerprint] == nil {
             let state: AlertState = a.state == "firing" ? .firing(since: a.firedAt ?? a.activeSince) : .pending(since: a.activeSince)
             let instance = AlertInstance(alertName: a.rule, severity: a.severity, labels: a.labels, value: a.value ?? 0)
             guard instance.fingerprint == a.fingerprint else { continue }
-            tracked[a.fingerprint] = Tracked(machine: AlertStateMachine(rule: rule, restoring: state, flapping: a.flapping),
-                                             instance: instance, rule: rule.name, annotations: a.annotations)
+            // An alert whose rule is gone is still tracked, so the next step resolves it (as it would have
+            // without the restart).
+            let machine = byName[a.rule].map { AlertStateMachine(rule: $0, restoring: state, flapping: a.flapping) }
+                ?? AlertStateMachine(restoring: state)
+            tracked[a.fingerprint] = Tracked(machine: machine, instance: instance, rule: a.rule, annotations: a.annotations,
+                                             metric: a.metric, seriesLabels: a.seriesLabels)
         }
     }
 

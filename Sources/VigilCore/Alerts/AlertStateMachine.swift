@@ -78,6 +78,12 @@ public struct AlertStateMachine: Sendable, Equatable {
         self.isFlapping = flapping
     }
 
+    /// A machine for a restored alert whose rule no longer exists (it will only be resolved).
+    public init(restoring state: AlertState) {
+        self.init()
+        self.state = state
+    }
+
     /// Whether the alert is firing (including during `keep_firing_for`).
     public var isFiring: Bool {
         if case .firing = state { return true }

@@ -82,6 +82,14 @@ public final class RuleEvaluationService: Service, Sendable {
                     } catch {
                         logger.error("rule evaluation failed: \(error)")
                     }
+                } else {
+                    // Another engine owns the alerts now: forget ours and restore from the store when we lead again.
+                    state.withLock { s in
+                        if s.restored {
+                            s.book = AlertBook()
+                            s.restored = false
+                        }
+                    }
                 }
             }
             try? await Task.sleep(for: .milliseconds(50))
@@ -107,18 +115,20 @@ public final class RuleEvaluationService: Service, Sendable {
     /// One evaluation of every rule at `now`.
     public func evaluate(now: Int64) async throws {
         let started = WallClock.monotonicNs()
-        let (windows, inhibitions) = state.withLock { ($0.rules.maintenance, $0.rules.inhibitRules) }
         let (rules, needsRestore, reload) = state.withLock { s -> ([AlertRule], Bool, (String, String)?) in
             var reload: (String, String)?
             if let actor = s.reloadRequestedBy {
                 s.reloadRequestedBy = nil
                 s.rules.reload(now: now)
+                // Alerts of rules that were broken at start are picked up from the store again.
+                s.restored = false
                 let errors = s.rules.errors.flatMap(\.errors)
                 reload = (actor, "\(s.rules.rules.count) rules from \(s.rules.files.count) files" +
                           (errors.isEmpty ? "" : "; \(errors.count) errors, first: \(errors[0])"))
             }
             return (s.rules.rules, !s.restored, reload)
         }
+        let (windows, inhibitions) = state.withLock { ($0.rules.maintenance, $0.rules.inhibitRules) }
         if let (actor, detail) = reload {
             _ = try await store.audit(actor: actor, action: "rules.reload", target: "rules", detail: detail, now: now)
             logger.info("rules reloaded: \(detail)")
@@ -145,8 +155,12 @@ public final class RuleEvaluationService: Service, Sendable {
         }
         let data = try await store.evaluationData(metrics: metrics, from: now - max(lookback, 60_000), to: now + 60_000,
                                                   checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
-        let updates = state.withLock { $0.book.step(rules: rules, data: data, now: now) }
+        // Step a copy and keep it only once the results are stored: a failed write must not leave the machines
+        // ahead of the store (a resolution would never be recorded).
+        var book = state.withLock { $0.book }
+        let updates = book.step(rules: rules, data: data, now: now)
         try await store.recordAlerts(updates, now: now)
+        state.withLock { $0.book = book }
         try await updateMutes(now: now, windows: windows, inhibitions: inhibitions)
         let ms = Double(WallClock.monotonicNs() - started) / 1e6
         state.withLock { s in

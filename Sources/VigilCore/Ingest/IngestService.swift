@@ -114,7 +114,13 @@ public final class IngestService: Sendable {
             token = cached
         } else {
             token = try await store.agentToken(secret: secret)
-            tokenCache.withLock { $0[hash] = (token, now) }
+            // Only known tokens are cached (unknown ones would let anyone grow the cache), and stale entries go.
+            if let token {
+                tokenCache.withLock { c in
+                    if c.count >= 10_000 { c = c.filter { now - $0.value.1 < cacheTTLms } }
+                    c[hash] = (token, now)
+                }
+            }
         }
         guard let token else {
             throw WireError(status: 401, code: "unauthorized", message: "unknown agent token: create one with 'vigil token create --host NAME'")

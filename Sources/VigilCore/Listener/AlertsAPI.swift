@@ -152,7 +152,9 @@ enum AlertsAPI {
                 let now = WallClock.nowMs()
                 let end: Int64
                 if let d = body.duration {
-                    guard let ms = DurationText.milliseconds(d), ms > 0 else { throw APIError(400, "duration '\(d)' is not a duration like 2h", field: "duration") }
+                    guard let ms = DurationText.milliseconds(d), ms > 0, ms <= 366 * 86_400_000 else {
+                        throw APIError(400, "duration '\(d)' is not a duration like 2h (at most a year)", field: "duration")
+                    }
                     end = now + ms
                 } else if let e = body.endsAt {
                     guard let t = parseTime(e), t > now else { throw APIError(400, "endsAt must be a future RFC 3339 time", field: "endsAt") }

@@ -18,8 +18,19 @@ extension SQLiteStore {
                     let lastResolved = try Int64.fetchOne(db, sql: "SELECT max(ts) FROM alert_events WHERE fingerprint = ? AND kind IN ('resolved', 'manual_resolve')",
                                                           arguments: [i.fingerprint])
                     if let lastResolved {
-                        try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, last_eval = ? WHERE fingerprint = ?",
-                                       arguments: [lastResolved, now, i.fingerprint])
+                        // Back to the last instance that fired: its start, firing and resolution times.
+                        let firedAt = try Int64.fetchOne(db, sql: "SELECT max(ts) FROM alert_events WHERE fingerprint = ? AND kind = 'firing' AND ts <= ?",
+                                                         arguments: [i.fingerprint, lastResolved])
+                        let pendingAt = try firedAt.flatMap {
+                            try Int64.fetchOne(db, sql: """
+                                SELECT max(ts) FROM alert_events WHERE fingerprint = ? AND kind = 'pending' AND ts <= ?
+                                  AND ts > coalesce((SELECT max(ts) FROM alert_events WHERE fingerprint = ? AND kind IN ('resolved', 'manual_resolve') AND ts < ?), 0)
+                                """, arguments: [i.fingerprint, $0, i.fingerprint, $0])
+                        }
+                        try db.execute(sql: """
+                            UPDATE alerts SET state = 'resolved', resolved_at = ?, fired_at = ?, active_since = coalesce(?, ?, active_since), last_eval = ?
+                            WHERE fingerprint = ?
+                            """, arguments: [lastResolved, firedAt, pendingAt, firedAt, now, i.fingerprint])
                         for e in u.events where e.timeline.kind != "cleared" {
                             try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, 'system', '')",
                                            arguments: [i.fingerprint, e.timeline.at, e.timeline.kind])
