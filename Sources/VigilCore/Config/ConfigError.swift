@@ -51,8 +51,9 @@ public enum YAMLDocument {
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return ConfigError(file: file, line: mark.line, column: mark.column, message: message)
         case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
             return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
-                               message: "duplicated key(s) \(duplicates.sorted().joined(separator: ", "))")
+                               message: "duplicated key(s) \(keys) in a mapping (expected each key once)")
         default:
             return ConfigError(file: file, message: "YAML error: \(error)")
         }

@@ -21,12 +21,9 @@ struct RuleFileParser {
         }
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            errors.append(syntaxError(error))
-            return []
+            root = try YAMLDocument.compose(yaml, file: path)
         } catch {
-            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "YAML error: \(error)"))
+            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
             return []
         }
         guard let root, !Self.isNull(root) else {
@@ -532,22 +529,6 @@ struct RuleFileParser {
         case .sequence: return "a list"
         case .alias: return "an alias"
         case .scalar(let s): return isNull(node) ? "nothing" : "'\(s.string)'"
-        }
-    }
-
-    private func syntaxError(_ error: YamlError) -> RuleFileError {
-        switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            var message = "YAML syntax error: \(problem)"
-            if let context { message += " (\(context.text) at line \(context.mark.line))" }
-            return RuleFileError(file: path, line: mark.line, column: mark.column, message: message)
-        case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return RuleFileError(file: path, line: context.mark.line, column: context.mark.column,
-                                 message: "duplicated key(s) \(keys) in a mapping (expected each key once)")
-        default:
-            return RuleFileError(file: path, line: 0, column: 0, message: "YAML error: \(error)")
         }
     }
 }
