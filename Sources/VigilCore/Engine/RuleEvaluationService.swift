@@ -141,6 +141,7 @@ public final class RuleEvaluationService: Service, Sendable {
             }
         }
         var metrics = Set<String>()
+        var lastSeenMetrics = Set<String>()
         var lookback: Int64 = 0
         var logWindow: Int64?
         var checkDepth = 0
@@ -150,10 +151,11 @@ public final class RuleEvaluationService: Service, Sendable {
             switch rule.kind {
             case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
+            case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
             default: break
             }
         }
-        let data = try await store.evaluationData(metrics: metrics, from: now - max(lookback, 60_000), to: now + 60_000,
+        let data = try await store.evaluationData(metrics: metrics, lastSeenMetrics: lastSeenMetrics, from: now - max(lookback, 60_000), to: now + 60_000,
                                                   checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
         // Step a copy and keep it only once the results are stored: a failed write must not leave the machines
         // ahead of the store (a resolution would never be recorded).

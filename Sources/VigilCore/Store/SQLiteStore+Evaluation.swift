@@ -3,7 +3,8 @@ import GRDB
 import VigilWire
 
 extension SQLiteStore {
-    public func evaluationData(metrics: Set<String>, from: Int64, to: Int64, checkDepth: Int, logsSince: Int64?, logLimit: Int) async throws -> EvaluationData {
+    public func evaluationData(metrics: Set<String>, lastSeenMetrics: Set<String>, from: Int64, to: Int64, checkDepth: Int,
+                               logsSince: Int64?, logLimit: Int) async throws -> EvaluationData {
         try await pool.read { db in
             var input = RuleInput()
             var hostNames: [Int64: String] = [:]
@@ -27,8 +28,11 @@ extension SQLiteStore {
                 for (sid, pts) in try SQLiteCompactor.readPoints(db: db, ids: ids, from: from, to: to) {
                     if let key = keys[sid] { input.points[key] = pts }
                 }
-                // The newest point of each series, even when older than the window (series_absent).
-                if !ids.isEmpty {
+                // The newest point of each series, even when older than the window (series_absent only: it scans
+                // the whole head, which is costly under heavy ingest).
+                let absentIDs = Set(keys.filter { lastSeenMetrics.contains($0.value.name) }.keys)
+                if !absentIDs.isEmpty {
+                    let ids = absentIDs
                     let list = ids.map(String.init).joined(separator: ",")
                     for r in try Row.fetchAll(db, sql: "SELECT series_id, max(end_ts) AS ts FROM sample_chunks WHERE series_id IN (\(list)) GROUP BY series_id") {
                         if let key = keys[r["series_id"]] { input.seriesLastSeen[key] = r["ts"] }
@@ -39,7 +43,9 @@ extension SQLiteStore {
                             if let key = keys[sid], ts > input.seriesLastSeen[key] ?? .min { input.seriesLastSeen[key] = ts }
                         }
                     }
-                    for (key, pts) in input.points { if let last = pts.last?.ts, last > input.seriesLastSeen[key] ?? .min { input.seriesLastSeen[key] = last } }
+                    for (key, pts) in input.points where lastSeenMetrics.contains(key.name) {
+                        if let last = pts.last?.ts, last > input.seriesLastSeen[key] ?? .min { input.seriesLastSeen[key] = last }
+                    }
                 }
             }
             if checkDepth > 0 {

@@ -177,9 +177,11 @@ public protocol Store: FleetReader, AnyObject {
 
     // MARK: rule evaluation
     /// Everything rules read, in one consistent snapshot: points of `metrics` in `[from, to]`, the newest point of
-    /// each of their series, hosts (labels, CPUs, last seen), the last `checkDepth` results of every check, and
-    /// log lines since `logsSince` (at most `logLimit`, newest kept).
-    func evaluationData(metrics: Set<String>, from: Int64, to: Int64, checkDepth: Int, logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
+    /// each series of `lastSeenMetrics` even when older than the window (series_absent), hosts (labels, CPUs, last
+    /// seen), the last `checkDepth` results of every check, and log lines since `logsSince` (at most `logLimit`,
+    /// newest kept).
+    func evaluationData(metrics: Set<String>, lastSeenMetrics: Set<String>, from: Int64, to: Int64, checkDepth: Int,
+                        logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
 
     // MARK: alerts
     /// Applies the evaluator's results: upserts each alert and appends its lifecycle events, in one transaction.
