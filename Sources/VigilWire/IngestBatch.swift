@@ -76,6 +76,12 @@ public enum LogLevel: String, Sendable, CaseIterable, Comparable {
     }
 
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
+
+    /// The level stored as `rank`, or nil for an unknown rank.
+    public init?(rank: Int) {
+        guard let level = LogLevel.allCases.first(where: { $0.rank == rank }) else { return nil }
+        self = level
+    }
 }
 
 /// One log line from a tailed file.

@@ -78,16 +78,7 @@ public struct RuleSet: Sendable {
         var dirs = ["/etc/vigil/rules"]
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         dirs.append(config + "/vigil/rules")
-        var shipped: String?
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            let candidate = dir.appendingPathComponent("rules").path
-            if FileManager.default.fileExists(atPath: candidate + "/default.yaml") { shipped = candidate; break }
-            dir = dir.deletingLastPathComponent()
-        }
-        for d in ["/usr/local/share/vigil/rules", "/usr/share/vigil/rules"] where shipped == nil && FileManager.default.fileExists(atPath: d) {
-            shipped = d
-        }
+        let shipped = ShippedFiles.directory("rules", containing: "default.yaml", executable: executable)
         let configured = RuleSet(directories: dirs).paths()
         if configured.isEmpty, let shipped { dirs.append(shipped) }
         return dirs

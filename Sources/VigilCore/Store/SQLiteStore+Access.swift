@@ -97,13 +97,11 @@ extension SQLiteStore {
 public enum AgentTokenSecret {
     /// `vgl_` followed by 40 hex digits (160 random bits).
     public static func generate() -> String {
-        var g = SystemRandomNumberGenerator()
-        return "vgl_" + (0..<20).map { _ in UInt8.random(in: 0...255, using: &g) }.hexString
+        RandomID.make(prefix: "vgl_", bytes: 20)
     }
 
     public static func generateID() -> String {
-        var g = SystemRandomNumberGenerator()
-        return "tok_" + (0..<4).map { _ in UInt8.random(in: 0...255, using: &g) }.hexString
+        RandomID.make(prefix: "tok_", bytes: 4)
     }
 
     public static func hash(_ secret: String) -> String {

@@ -148,8 +148,7 @@ extension SQLiteStore {
     public func createSilence(matchers: [LabelMatcher], startsAt: Int64, endsAt: Int64, comment: String, actor: String, now: Int64) async throws -> Silence {
         guard !matchers.isEmpty else { throw StoreError("a silence needs at least one matcher (e.g. host=web-1)") }
         guard endsAt > startsAt else { throw StoreError("a silence must end after it starts") }
-        var g = SystemRandomNumberGenerator()
-        let silence = Silence(id: "sil_" + (0..<4).map { _ in UInt8.random(in: 0...255, using: &g) }.hexString, matchers: matchers,
+        let silence = Silence(id: RandomID.make(prefix: "sil_", bytes: 4), matchers: matchers,
                               startsAt: startsAt, endsAt: endsAt, createdBy: actor, comment: comment, createdAt: now)
         let text = matchers.map(\.description)
         try await pool.write { db in

@@ -70,7 +70,7 @@ extension SQLiteStore {
                     guard let host = hostNames[r["host_id"]] else { continue }
                     let rank: Int = r["level"]
                     logs[host, default: []].append(LogEntry(ts: r["ts"], source: r["source"],
-                                                            level: LogLevel.allCases.first { $0.rank == rank } ?? .info, message: r["message"]))
+                                                            level: LogLevel(rank: rank) ?? .info, message: r["message"]))
                 }
             }
             return EvaluationData(input: input, logs: logs)

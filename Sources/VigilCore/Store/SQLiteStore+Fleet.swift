@@ -11,57 +11,63 @@ extension SQLiteStore {
 
     public func fleetSnapshot(now: Int64) async throws -> FleetSnapshot {
         try await pool.read { db in
-            let hosts = try HostRow.fetchAll(db)
-            let wanted = ["cpu.usage_percent", "mem.used_percent", "disk.used_percent", "load.1"]
-            let seriesRows = try Row.fetchAll(db, sql: "SELECT id, host_id, name FROM series WHERE name IN ('cpu.usage_percent', 'mem.used_percent', 'disk.used_percent', 'load.1')")
-            _ = wanted
-            var byHost: [Int64: [(id: Int64, name: String)]] = [:]
-            for r in seriesRows { byHost[r["host_id"], default: []].append((r["id"], r["name"])) }
-            let from = now - SQLiteStore.dashboardWindowMs
-            let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
-            let checks = try latestChecks(db)
-            let errors = try Dictionary(Row.fetchAll(db, sql: "SELECT host_id, count(*) AS n FROM logs WHERE ts >= ? AND level >= ? GROUP BY host_id",
-                                                     arguments: [now - 15 * 60_000, LogLevel.error.rank]).map { ($0["host_id"] as Int64, $0["n"] as Int) },
-                                        uniquingKeysWith: { a, _ in a })
-            var out: [HostSummary] = []
-            for h in hosts {
-                var s = h.summary(now: now)
-                var diskMax: Double?
-                for series in byHost[h.id] ?? [] {
-                    let pts = points[series.id] ?? []
-                    switch series.name {
-                    case "cpu.usage_percent":
-                        s.cpu = pts.last?.value
-                        s.cpuHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                    case "mem.used_percent":
-                        s.memory = pts.last?.value
-                        s.memoryHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                    case "disk.used_percent":
-                        if let v = pts.last?.value { diskMax = max(diskMax ?? v, v) }
-                    case "load.1":
-                        s.load1 = pts.last?.value
-                    default:
-                        break
-                    }
-                }
-                s.disk = diskMax
-                let hostChecks = checks[h.id] ?? []
-                s.checksTotal = hostChecks.count
-                s.checksFailing = hostChecks.filter { !$0.ok }.count
-                s.recentErrors = errors[h.id] ?? 0
-                s.health = HealthScore(status: s.status, cpu: s.cpu, memory: s.memory, disk: s.disk, load1: s.load1,
-                                       cpus: h.agentCpus, checksFailing: s.checksFailing, recentErrors: s.recentErrors).score
-                out.append(s)
-            }
-            return FleetSnapshot(takenAt: now, hosts: out)
+            FleetSnapshot(takenAt: now, hosts: try Self.summaries(db, now: now, hostID: nil))
         }
     }
 
+    /// The dashboard's view of every host, or of one (`hostID`): latest key metrics, short histories, checks,
+    /// recent errors and the health score.
+    static func summaries(_ db: Database, now: Int64, hostID: Int64?) throws -> [HostSummary] {
+        let onlyHost = hostID.map { " AND host_id = \($0)" } ?? ""
+        let hosts = try HostRow.fetchAll(db, sql: "SELECT * FROM hosts\(hostID.map { " WHERE id = \($0)" } ?? "") ORDER BY name")
+        let seriesRows = try Row.fetchAll(db, sql: """
+            SELECT id, host_id, name FROM series WHERE name IN ('cpu.usage_percent', 'mem.used_percent', 'disk.used_percent', 'load.1')\(onlyHost)
+            """)
+        var byHost: [Int64: [(id: Int64, name: String)]] = [:]
+        for r in seriesRows { byHost[r["host_id"], default: []].append((r["id"], r["name"])) }
+        let from = now - SQLiteStore.dashboardWindowMs
+        let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
+        let checks = try latestChecks(db, hostID: hostID)
+        let errors = try Dictionary(Row.fetchAll(db, sql: "SELECT host_id, count(*) AS n FROM logs WHERE ts >= ? AND level >= ?\(onlyHost) GROUP BY host_id",
+                                                 arguments: [now - 15 * 60_000, LogLevel.error.rank]).map { ($0["host_id"] as Int64, $0["n"] as Int) },
+                                    uniquingKeysWith: { a, _ in a })
+        var out: [HostSummary] = []
+        for h in hosts {
+            var s = h.summary(now: now)
+            var diskMax: Double?
+            for series in byHost[h.id] ?? [] {
+                let pts = points[series.id] ?? []
+                switch series.name {
+                case "cpu.usage_percent":
+                    s.cpu = pts.last?.value
+                    s.cpuHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
+                case "mem.used_percent":
+                    s.memory = pts.last?.value
+                    s.memoryHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
+                case "disk.used_percent":
+                    if let v = pts.last?.value { diskMax = max(diskMax ?? v, v) }
+                case "load.1":
+                    s.load1 = pts.last?.value
+                default:
+                    break
+                }
+            }
+            s.disk = diskMax
+            let hostChecks = checks[h.id] ?? []
+            s.checksTotal = hostChecks.count
+            s.checksFailing = hostChecks.filter { !$0.ok }.count
+            s.recentErrors = errors[h.id] ?? 0
+            s.health = HealthScore(status: s.status, cpu: s.cpu, memory: s.memory, disk: s.disk, load1: s.load1,
+                                   cpus: h.agentCpus, checksFailing: s.checksFailing, recentErrors: s.recentErrors).score
+            out.append(s)
+        }
+        return out
+    }
+
     public func hostDetail(name: String, now: Int64) async throws -> HostDetail? {
-        let snapshot = try await fleetSnapshot(now: now)
-        guard let summary = snapshot.hosts.first(where: { $0.name == name }) else { return nil }
-        return try await pool.read { db in
-            guard let hostID = try Int64.fetchOne(db, sql: "SELECT id FROM hosts WHERE name = ?", arguments: [name]) else { return nil }
+        try await pool.read { db in
+            guard let hostID = try Int64.fetchOne(db, sql: "SELECT id FROM hosts WHERE name = ?", arguments: [name]),
+                  let summary = try Self.summaries(db, now: now, hostID: hostID).first else { return nil }
             let seriesRows = try Row.fetchAll(db, sql: "SELECT id, name, labels FROM series WHERE host_id = ? ORDER BY name, labels", arguments: [hostID])
             let from = now - SQLiteStore.detailWindowMs
             let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
@@ -114,14 +120,15 @@ extension SQLiteStore {
     static func log(from r: Row, host: String) -> StoredLog {
         let rank: Int = r["level"]
         return StoredLog(id: r["id"], host: host, ts: r["ts"], source: r["source"],
-                         level: LogLevel.allCases.first { $0.rank == rank } ?? .info, message: r["message"])
+                         level: LogLevel(rank: rank) ?? .info, message: r["message"])
     }
 
-    private func latestChecks(_ db: Database) throws -> [Int64: [(name: String, ok: Bool)]] {
+    private static func latestChecks(_ db: Database, hostID: Int64?) throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
+        let onlyHost = hostID.map { " WHERE host_id = \($0)" } ?? ""
         let rows = try Row.fetchAll(db, sql: """
             SELECT c.host_id, c.name, c.ok FROM check_results c
-            JOIN (SELECT max(id) AS id FROM check_results GROUP BY host_id, name) latest ON latest.id = c.id
+            JOIN (SELECT max(id) AS id FROM check_results\(onlyHost) GROUP BY host_id, name) latest ON latest.id = c.id
             """)
         for r in rows { out[r["host_id"], default: []].append((r["name"], r["ok"])) }
         return out
@@ -162,10 +169,6 @@ struct HostRow: FetchableRecord {
         }
         firstSeen = row["first_seen"]
         lastSeen = row["last_seen"]
-    }
-
-    static func fetchAll(_ db: Database) throws -> [HostRow] {
-        try fetchAll(db, sql: "SELECT * FROM hosts ORDER BY name")
     }
 
     func summary(now: Int64) -> HostSummary {

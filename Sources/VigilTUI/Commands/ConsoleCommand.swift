@@ -139,16 +139,7 @@ struct ConsoleCommand: ParsableCommand {
         if let d = env["VIGIL_THEMES"] { dirs.append(d) }
         let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
         dirs.append(config + "/vigil/themes")
-        // Next to the binary, for a checkout: .build/<triple>/debug/vigil → <repo>/themes
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<5 {
-            let candidate = dir.appendingPathComponent("themes").path
-            if FileManager.default.fileExists(atPath: candidate + "/default.yaml") { dirs.append(candidate); break }
-            dir = dir.deletingLastPathComponent()
-        }
-        dirs.append("/usr/local/share/vigil/themes")
-        dirs.append("/usr/share/vigil/themes")
+        if let shipped = ShippedFiles.directory("themes", containing: "default.yaml") { dirs.append(shipped) }
         return dirs
     }
 }

@@ -113,18 +113,13 @@ final class AlertsPane: Pane {
         canvas.put(summarySpans(), x: summaryRect.x + 1, y: summaryRect.y, maxWidth: summaryRect.width - 2)
         var title = "Alerts"
         if snapshot != nil {
-            title += table.filter == nil ? " (\(table.rows.count))" : " (\(table.visible.count) of \(table.rows.count)) /\(table.filterText)"
+            title += table.countTitle
         }
         if showHistory { title += " +history" }
         if mineOnly { title += " mine" }
         canvas.box(boxRect, title: title, role: context.focused ? .borderFocus : .border)
         let inner = boxRect.inset(1)
-        guard snapshot != nil else {
-            let text = lastError.map { "error: \($0)" } ?? "waiting for the first refresh…"
-            canvas.put(text, x: inner.x + 1, y: inner.y, role: lastError == nil ? .muted : .error, maxWidth: inner.width - 1)
-            return
-        }
-        table.render(into: &canvas, in: inner, focused: context.focused, now: context.now)
+        table.render(orWaiting: snapshot != nil, error: lastError, into: &canvas, in: inner, focused: context.focused, now: context.now)
     }
 
     /// "3 firing  1 pending   2 critical  1 warning  1 info   1 acked  1 muted".

@@ -62,17 +62,9 @@ final class DashboardPane: Pane {
         guard rect.height >= 3 else { return }
         let (summaryRect, boxRect) = rect.splitTop(1)
         canvas.put(summarySpans(), x: summaryRect.x + 1, y: summaryRect.y, maxWidth: summaryRect.width - 2)
-        var title = "Hosts"
-        if let snapshot {
-            title += table.filter == nil ? " (\(snapshot.hosts.count))" : " (\(table.visible.count) of \(snapshot.hosts.count)) /\(table.filterText)"
-        }
+        let title = "Hosts" + (snapshot == nil ? "" : table.countTitle)
         canvas.box(boxRect, title: title, role: context.focused ? .borderFocus : .border)
-        let inner = boxRect.inset(1)
-        if snapshot == nil {
-            canvas.put("waiting for the first refresh…", x: inner.x + 1, y: inner.y, role: .muted, maxWidth: inner.width - 1)
-            return
-        }
-        table.render(into: &canvas, in: inner, focused: context.focused, now: context.now)
+        table.render(orWaiting: snapshot != nil, error: nil, into: &canvas, in: boxRect.inset(1), focused: context.focused, now: context.now)
     }
 
     /// "12 hosts  10 up  1 stale  1 down  mean health 87  worst db-2 (34)".

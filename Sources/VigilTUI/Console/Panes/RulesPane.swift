@@ -118,7 +118,7 @@ final class RulesPane: Pane {
         }
         var title = "Rules"
         if snapshot != nil {
-            title += table.filter == nil ? " (\(table.rows.count))" : " (\(table.visible.count) of \(table.rows.count)) /\(table.filterText)"
+            title += table.countTitle
         }
         canvas.box(boxRect, title: title, role: context.focused ? .borderFocus : .border)
         let inner = boxRect.inset(1)
@@ -126,11 +126,7 @@ final class RulesPane: Pane {
             canvas.put(attachedMessage, x: inner.x + 1, y: inner.y, role: .muted, maxWidth: inner.width - 1)
             return
         }
-        guard snapshot != nil else {
-            canvas.put("waiting for the first refresh…", x: inner.x + 1, y: inner.y, role: .muted, maxWidth: inner.width - 1)
-            return
-        }
-        table.render(into: &canvas, in: inner, focused: context.focused, now: context.now)
+        table.render(orWaiting: snapshot != nil, error: nil, into: &canvas, in: inner, focused: context.focused, now: context.now)
     }
 
     /// "12 rules from 3 files   1 rule file error   evaluated 4s ago in 12 ms   2 active alerts   leader".

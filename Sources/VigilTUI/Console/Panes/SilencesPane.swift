@@ -73,16 +73,11 @@ final class SilencesPane: Pane {
         guard rect.height >= 3 else { return }
         var title = "Silences"
         if silences != nil {
-            title += table.filter == nil ? " (\(table.rows.count))" : " (\(table.visible.count) of \(table.rows.count)) /\(table.filterText)"
+            title += table.countTitle
         }
         canvas.box(rect, title: title, role: context.focused ? .borderFocus : .border)
         let inner = rect.inset(1)
-        guard silences != nil else {
-            let text = lastError.map { "error: \($0)" } ?? "waiting for the first refresh…"
-            canvas.put(text, x: inner.x + 1, y: inner.y, role: lastError == nil ? .muted : .error, maxWidth: inner.width - 1)
-            return
-        }
-        table.render(into: &canvas, in: inner, focused: context.focused, now: context.now)
+        table.render(orWaiting: silences != nil, error: lastError, into: &canvas, in: inner, focused: context.focused, now: context.now)
     }
 
     private static func makeColumns(alerts: AlertsBox) -> [TableColumn<Silence>] {

@@ -91,6 +91,21 @@ final class TableView<Row: Identifiable> {
     /// The filter text, or "" when none.
     var filterText: String { filter?.text ?? "" }
 
+    /// What a pane's title adds: ` (12)`, or ` (3 of 12) /web` while filtered.
+    var countTitle: String {
+        filter == nil ? " (\(rows.count))" : " (\(visible.count) of \(rows.count)) /\(filterText)"
+    }
+
+    /// Draws the table, or until the first data arrives, the error or "waiting for the first refresh…".
+    func render(orWaiting hasData: Bool, error: String?, into canvas: inout Canvas, in inner: Rect, focused: Bool, now: Int64) {
+        guard hasData else {
+            canvas.put(error.map { "error: \($0)" } ?? "waiting for the first refresh…", x: inner.x + 1, y: inner.y,
+                       role: error == nil ? .muted : .error, maxWidth: inner.width - 1)
+            return
+        }
+        render(into: &canvas, in: inner, focused: focused, now: now)
+    }
+
     /// Sorts by column `index`; the same column again flips the direction.
     func sort(by index: Int, descending: Bool? = nil) {
         guard columns.indices.contains(index), columns[index].ascending != nil else { return }
