@@ -3,8 +3,29 @@
 import Glibc
 #endif
 import VigilAgentCore
+#if canImport(VigilSteps)
+import VigilSteps
+#endif
 
 let log = AgentLog()
+
+// `vigil-agent step NAME …`: one step program (runbook steps `vigil-step NAME …` run this), nothing else.
+if CommandLine.arguments.count >= 2 && CommandLine.arguments[1] == "step" {
+    let args = Array(CommandLine.arguments.dropFirst())
+    #if canImport(VigilSteps)
+    var env: [String: String] = [:]
+    var entry = environ
+    while let p = entry.pointee {
+        let pair = String(cString: p)
+        if let eq = pair.firstIndex(of: "=") { env[String(pair[..<eq])] = String(pair[pair.index(after: eq)...]) }
+        entry += 1
+    }
+    exit(StepPrograms.main(Array(args.dropFirst()), environment: env))
+    #else
+    log.error("this build of vigil-agent has no step programs (step \(args.dropFirst().first ?? ""))")
+    exit(2)
+    #endif
+}
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     log.error(message)

@@ -19,6 +19,8 @@ public final class Agent {
     /// Nil in print mode, which stores and sends nothing.
     public let spool: Spool?
     private let sender: Sender?
+    /// Runs runbook jobs on its own thread while the loop goes on; nil in print mode.
+    public let jobWorker: JobWorker?
     private var pendingChecks: [CheckResult] = []
 
     /// Sets up from `config`. With `persistent` false (for `--print`), nothing is written: no spool,
@@ -39,9 +41,11 @@ public final class Agent {
             self.spool = spool
             self.sender = Sender(ingestURL: config.ingestURL, token: config.token, spool: spool,
                                  intervalMs: config.intervalMs, log: log)
+            self.jobWorker = JobWorker(settings: JobWorker.Settings(config: config, host: host), log: log)
         } else {
             self.spool = nil
             self.sender = nil
+            self.jobWorker = nil
         }
         self.tailer = LogTailer(files: config.logs, stateDirectory: persistent ? config.stateDirectory : nil,
                                 maxLineBytes: config.maxLineBytes)
@@ -118,6 +122,12 @@ public final class Agent {
     /// offsets are saved.
     public func run(signals: SignalWaiter) {
         log.info("started (version \(VigilVersion.current), host \(host), pushing to \(config.ingestURL) every \(Self.formatDuration(config.intervalMs)), \(config.checks.count) checks, \(config.logs.count) logs, spool \(spool?.count ?? 0) batches)")
+        if let jobWorker {
+            sender?.jobHandler = { jobs, undecodable in jobWorker.offer(jobs, undecodable: undecodable) }
+            jobWorker.start()
+            log.info(config.remediation ? "runbook jobs: enabled (polling \(config.baseURL)/api/v1/jobs/next)"
+                     : "runbook jobs: disabled on this host; jobs sent here are refused")
+        }
         prime()
         var nextCycle = Self.monotonicMs() + min(config.intervalMs, 1000)
         while true {
@@ -147,8 +157,9 @@ public final class Agent {
         return "\(ms)ms"
     }
 
-    /// Saves the tail offsets.
+    /// Stops the job thread (a running step is killed and reported cancelled) and saves the tail offsets.
     public func shutdown() {
+        jobWorker?.stop()
         guard spool != nil else { return }
         do {
             try tailer.saveState()

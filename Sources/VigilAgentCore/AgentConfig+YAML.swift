@@ -59,7 +59,7 @@ extension AgentConfig {
                 config.systemctlPath = try r.string(value, k)
                 guard config.systemctlPath.hasPrefix("/") else { throw r.error(value, "systemctl_path must be an absolute path") }
             case "remediation":
-                config.remediation = try r.bool(value, k)
+                config.remediationPolicy = try r.remediation(value)
             case "max_line_bytes":
                 config.maxLineBytes = try r.int(value, k, in: 256...16_000)
             default:
@@ -130,6 +130,75 @@ struct ConfigReader {
             throw error(node, "\(what) must be a size like 67108864, 512KiB or 64MiB")
         }
         return b
+    }
+
+    /// `remediation: false` (the short form) or a mapping with `enabled`, the allow lists and tool paths.
+    func remediation(_ node: YAMLNode) throws(AgentError) -> RemediationPolicy {
+        var p = RemediationPolicy()
+        if case .scalar = node.value, !node.isNull {
+            p.enabled = try bool(node, "remediation")
+            return p
+        }
+        guard node.isNull || { if case .mapping = node.value { return true } else { return false } }() else {
+            throw error(node, "remediation must be true, false or a mapping (enabled, allow_dirs, log_dirs, ...)")
+        }
+        let known = ["enabled", "allow_dirs", "log_dirs", "allow_units", "allow_parents", "protected_processes",
+                     "systemctl", "journalctl", "logrotate", "ss", "drop_caches"]
+        for (k, v) in try mapping(node, "remediation") {
+            let name = k.scalar ?? ""
+            let what = "remediation.\(name)"
+            switch name {
+            case "enabled": p.enabled = try bool(v, what)
+            case "allow_dirs": p.allowDirs = try directories(v, what)
+            case "log_dirs": p.logDirs = try directories(v, what)
+            case "allow_units":
+                p.allowUnits = try strings(v, what) { (item, s) throws(AgentError) in
+                    guard CheckConfig.isValidUnitName(s) else {
+                        throw error(item, "\(what): '\(s)' is not a unit name ([A-Za-z0-9@._:-]+)")
+                    }
+                }
+            case "allow_parents", "protected_processes":
+                let names = try strings(v, what) { (item, s) throws(AgentError) in
+                    if let problem = RemediationPolicy.processNameProblem(s) { throw error(item, "\(what): '\(s)' \(problem)") }
+                }
+                if name == "allow_parents" { p.allowParents = names } else { p.protectedProcesses = names }
+            case "systemctl", "journalctl", "logrotate", "ss", "drop_caches":
+                let path = try string(v, what)
+                guard path.hasPrefix("/"), !path.contains("\n") else { throw error(v, "\(what) must be an absolute path") }
+                switch name {
+                case "systemctl": p.systemctl = path
+                case "journalctl": p.journalctl = path
+                case "logrotate": p.logrotate = path
+                case "ss": p.ss = path
+                default: p.dropCaches = path
+                }
+            default:
+                throw unknownKey(k, in: "remediation", known: known)
+            }
+        }
+        return p
+    }
+
+    /// A list of strings, each checked by `check`.
+    private func strings(_ node: YAMLNode, _ what: String,
+                         check: (YAMLNode, String) throws(AgentError) -> Void) throws(AgentError) -> [String] {
+        var out: [String] = []
+        for item in try sequence(node, what) {
+            let s = try string(item, "\(what)[]")
+            try check(item, s)
+            out.append(s)
+        }
+        return out
+    }
+
+    private func directories(_ node: YAMLNode, _ what: String) throws(AgentError) -> [String] {
+        try strings(node, what) { (item, s) throws(AgentError) in
+            if let problem = RemediationPolicy.directoryProblem(s) { throw error(item, "\(what): '\(s)' \(problem)") }
+        }.map { s in
+            var d = s
+            while d.count > 1 && d.hasSuffix("/") { d.removeLast() }
+            return d
+        }
     }
 
     func logFile(_ node: YAMLNode) throws(AgentError) -> LogFileConfig {

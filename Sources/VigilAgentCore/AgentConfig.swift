@@ -5,7 +5,7 @@ public struct AgentConfig: Sendable, Equatable {
     /// The default location of the configuration file.
     public static let defaultPath = "/etc/vigil/agent.yaml"
 
-    /// Base URL of the listener (`POST {url}/api/v1/ingest`).
+    /// Base URL of the listener (`POST {url}/api/v1/ingest`, `GET {url}/api/v1/jobs/next`).
     public var url = "http://127.0.0.1:9470"
     /// Bearer token.
     public var token = ""
@@ -22,8 +22,13 @@ public struct AgentConfig: Sendable, Equatable {
     public var logs: [LogFileConfig] = []
     public var checks: [CheckConfig] = []
     public var systemctlPath = "/usr/bin/systemctl"
-    /// Whether runbook jobs may run on this host (jobs are not implemented yet; the switch is kept).
-    public var remediation = true
+    /// The `remediation:` section: whether jobs run here and the limits of the step programs.
+    public var remediationPolicy = RemediationPolicy()
+    /// Whether runbook jobs may run on this host (`remediation.enabled`; `--no-remediation` clears it).
+    public var remediation: Bool {
+        get { remediationPolicy.enabled }
+        set { remediationPolicy.enabled = newValue }
+    }
     /// Log lines longer than this are cut.
     public var maxLineBytes = 8192
 
@@ -34,6 +39,13 @@ public struct AgentConfig: Sendable, Equatable {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         return base + "/api/v1/ingest"
+    }
+
+    /// The listener's base URL without trailing slashes.
+    public var baseURL: String {
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
     }
 
     /// Loads `path`. A missing file is an error only when `explicit` (given with `--config`);

@@ -22,9 +22,12 @@ public struct AgentOptions: Sendable, Equatable {
     /// The help text.
     public static let usage = """
         usage: vigil-agent [options]
+               vigil-agent step NAME [arguments]
 
         Collects host metrics, log lines and check results and pushes them to a Vigil listener,
-        spooling to disk while the listener is unreachable.
+        spooling to disk while the listener is unreachable, and runs the signed runbook jobs the
+        listener queues for this host. `step NAME` runs one built-in step program (what runbook
+        steps written as `vigil-step NAME …` execute).
 
         options:
           --config PATH      configuration file (default /etc/vigil/agent.yaml; missing default is fine)
@@ -36,7 +39,8 @@ public struct AgentOptions: Sendable, Equatable {
           --once             collect for about a second, push one batch, flush the spool, exit
                              (status 0 when everything was delivered)
           --print            print one batch as JSON on standard output and send nothing
-          --no-remediation   never run runbook jobs on this host
+          --no-remediation   never run runbook jobs on this host (they are refused; same as
+                             remediation.enabled: false)
           --version          print the version and exit
           --help             print this help and exit
 

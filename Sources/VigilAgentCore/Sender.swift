@@ -29,6 +29,9 @@ public final class Sender {
     private let timeoutMs: Int
     private var loggedProblem: String?
     private var failuresSinceLog = 0
+    /// Receives the jobs the listener put in its answers (the ``JobWorker``'s mailbox); nil when this
+    /// agent does not run jobs (`--once`), and then they are logged as ignored.
+    public var jobHandler: (([JobSpec], [UndecodableJob]) -> Void)?
 
     public init(ingestURL: String, token: String, spool: Spool, intervalMs: Int64, log: AgentLog = AgentLog(),
                 timeoutMs: Int = 15_000) {
@@ -75,6 +78,7 @@ public final class Sender {
                 case .acknowledged:
                     spool.remove(entry)
                     report.delivered += 1
+                    if case .status(_, let answer) = outcome { handOverJobs(answer) }
                 case .drop(let reason):
                     log.error(reason)
                     spool.remove(entry)
@@ -117,6 +121,26 @@ public final class Sender {
         }
         loggedProblem = nil
         failuresSinceLog = 0
+    }
+
+    /// Passes the jobs in an ingest answer to ``jobHandler``. Answers without a `jobs` key (older
+    /// listeners, tests) are not an error.
+    private func handOverJobs(_ answer: String) {
+        guard answer.utf8.count > 2, answer.contains("\"jobs\"") else { return }
+        let delivered: (jobs: [JobSpec], undecodable: [UndecodableJob])
+        do {
+            delivered = try JobList.decodeLenient(Array(answer.utf8))
+        } catch {
+            log.warning("cannot read the jobs in the listener's answer: \(error)")
+            return
+        }
+        let count = delivered.jobs.count + delivered.undecodable.count
+        guard count > 0 else { return }
+        if let jobHandler {
+            jobHandler(delivered.jobs, delivered.undecodable)
+        } else {
+            log.warning("the listener sent \(count) job\(count == 1 ? "" : "s") but this agent is not running jobs now (--once); ignored")
+        }
     }
 
     /// Logs a delivery problem when it is new, then every 30th time it repeats.

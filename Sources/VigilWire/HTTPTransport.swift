@@ -69,5 +69,5 @@ extension HTTPTransport {
 
 /// The version every Vigil binary reports.
 public enum VigilVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }

@@ -131,17 +131,17 @@ public struct IngestResponse: Sendable, Equatable {
     public var samples: Int
     public var logs: Int
     public var checks: Int
-    /// Jobs (runbook runs) for the agent; always present, empty until remediation exists.
-    public var jobs: [String]
+    /// Jobs (runbook runs) queued for the batch's host; the agent runs them like long-polled ones.
+    public var jobs: [JobSpec]
 
-    public init(samples: Int, logs: Int, checks: Int, jobs: [String] = []) {
+    public init(samples: Int, logs: Int, checks: Int, jobs: [JobSpec] = []) {
         self.samples = samples
         self.logs = logs
         self.checks = checks
         self.jobs = jobs
     }
 
-    /// `{"accepted":{"samples":N,"logs":N,"checks":N},"jobs":[]}`
+    /// `{"accepted":{"samples":N,"logs":N,"checks":N},"jobs":[JobSpec,…]}`
     public func json() -> String {
         var w = JSONWriter()
         w.beginObject()
@@ -151,9 +151,44 @@ public struct IngestResponse: Sendable, Equatable {
         w.key("checks"); w.int(checks)
         w.endObject()
         w.key("jobs"); w.beginArray()
-        for j in jobs { w.string(j) }
+        for j in jobs { j.write(to: &w) }
         w.endArray()
         w.endObject()
         return w.result
+    }
+
+    /// Strict decode of the answer. Missing counts read as 0 and a missing `jobs` as none (older
+    /// listeners); a bad job fails the whole answer, naming the field (`jobs[0].steps[1].kind`).
+    /// The agent itself reads the jobs with ``JobList/decodeLenient(_:)``, which keeps the good ones.
+    public static func decode(_ bytes: [UInt8]) throws(WireError) -> IngestResponse {
+        try JSONDocument.decode(bytes) { (s: inout JSONScanner) throws(WireError) -> IngestResponse in
+            var r = IngestResponse(samples: 0, logs: 0, checks: 0)
+            if try s.beginObject(field: "") {
+                repeat {
+                    let k = try s.key(field: "")
+                    switch k {
+                    case "accepted":
+                        guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object", field: "accepted") }
+                        if try s.beginObject(field: "accepted") {
+                            repeat {
+                                let a = try s.key(field: "accepted")
+                                let f = "accepted." + a
+                                switch a {
+                                case "samples": r.samples = Int(try JSONDocument.wholeNumber(&s, field: f, in: 0...JSONDocument.maxExactInteger))
+                                case "logs": r.logs = Int(try JSONDocument.wholeNumber(&s, field: f, in: 0...JSONDocument.maxExactInteger))
+                                case "checks": r.checks = Int(try JSONDocument.wholeNumber(&s, field: f, in: 0...JSONDocument.maxExactInteger))
+                                default: try s.skipValue(field: f)
+                                }
+                            } while try s.nextMember(close: UInt8(ascii: "}"), field: "accepted")
+                        }
+                    case "jobs":
+                        r.jobs = try JobList.decodeJobs(&s).jobs
+                    default:
+                        try s.skipValue(field: k)
+                    }
+                } while try s.nextMember(close: UInt8(ascii: "}"), field: "")
+            }
+            return r
+        }
     }
 }
