@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "VigilTUI",
             dependencies: [
-                "VigilCore", "VigilAgentCore", "CNcurses",
+                "VigilCore", "VigilAgentCore", "VigilSteps", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -65,9 +65,14 @@ let package = Package(
             dependencies: ["VigilWire", "CLibYAML", "CDynCurl"],
             swiftSettings: strict
         ),
+        .target(
+            name: "VigilSteps",
+            dependencies: ["VigilWire", "VigilAgentCore"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "VigilAgent",
-            dependencies: ["VigilAgentCore"],
+            dependencies: ["VigilAgentCore", "VigilSteps"],
             swiftSettings: strict
         ),
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP"], swiftSettings: strict),
@@ -77,6 +82,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI"], swiftSettings: strict),
+        .testTarget(name: "VigilStepsTests", dependencies: ["VigilSteps", "VigilWire", "VigilAgentCore"], swiftSettings: strict),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
