@@ -165,7 +165,7 @@ struct RuleFileTests {
         let durationHint = "(expected e.g. 30s, 5m, 1h30m; a bare number means seconds)"
         #expect(errors(yaml, file: "rules/bad.yaml") == [
             "rules/bad.yaml:3:15: bad duration 'soon' for 'interval' \(durationHint)",
-            "rules/bad.yaml:7:9: unknown key 'severty' in rule 'HighCPU' (expected alert, kind, expr, for, keep_firing_for, severity, labels, annotations, flapping)",
+            "rules/bad.yaml:7:9: unknown key 'severty' in rule 'HighCPU' (expected alert, kind, expr, for, keep_firing_for, severity, labels, annotations, flapping, remediation)",
             "rules/bad.yaml:10:15: unknown operator '>>' (expected \">\", \">=\", \"<\", \"<=\", \"==\", \"!=\" in quotes, or gt, ge, lt, le, eq, ne)",
             "rules/bad.yaml:11:22: 'ninety' is not a number (expected a finite number for 'threshold', e.g. 90 or 0.5)",
             "rules/bad.yaml:12:19: bad duration '5 minutes' for 'window' \(durationHint)",

@@ -31,6 +31,12 @@ public final class VigilEngine: Sendable {
         public var ruleDirectories: [String]?
         /// Periodic evaluation for time-based conditions (ingest also triggers an evaluation).
         public var evaluationTickMs: Int64
+        /// Runbooks: the shipped ones (nil = `RunbookCatalog.builtInDirectory()`) and the operator's own.
+        public var builtInRunbooks: String?
+        public var userRunbooks: String?
+        public var safety = SafetyPolicy()
+        /// Runs the local host's jobs in-process (the console with its built-in collector).
+        public var localJobs: (any LocalJobRunning)?
 
         public init(listen: ListenAddress = .default, limits: WireLimits = .default, compactEvery: Duration = .seconds(60),
                     compactAgeMs: Int64 = 120_000, localSource: (@Sendable () -> any BatchSource)? = nil,
@@ -54,6 +60,8 @@ public final class VigilEngine: Sendable {
     public let holder: String
     /// Rule evaluation and alerting (the lease holder's job).
     public let evaluator: RuleEvaluationService
+    /// Auto-remediation, run expiry and local jobs.
+    public let remediation: RemediationService
     let leader = LeaderFlag()
     private let bound = Mutex<Int?>(nil)
     private let group = Mutex<ServiceGroup?>(nil)
@@ -68,6 +76,13 @@ public final class VigilEngine: Sendable {
         let flag = leader
         self.evaluator = RuleEvaluationService(store: store, ruleDirectories: options.ruleDirectories ?? RuleSet.defaultDirectories(),
                                                tickMs: options.evaluationTickMs, logger: logger, isLeader: { flag.isSet })
+        let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks ?? RunbookCatalog.builtInDirectory(),
+                                          userDirectory: options.userRunbooks)
+        for e in catalog.errors { logger.error("runbook: \(e)") }
+        let evaluator = self.evaluator
+        self.remediation = RemediationService(remediator: Remediator(store: store, catalog: catalog, policy: options.safety),
+                                              rules: { evaluator.currentRules }, isLeader: { flag.isSet }, local: options.localJobs,
+                                              logger: logger)
     }
 
     /// Whether this engine holds the store's lease (and so evaluates rules).
@@ -85,13 +100,14 @@ public final class VigilEngine: Sendable {
     public func run() async throws {
         let evaluator = self.evaluator
         let ingest = IngestService(store: store, limits: options.limits, metrics: metrics, onCommit: { evaluator.poke() })
-        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger) { port in
+        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger, remediator: remediation.remediator) { port in
             self.bound.withLock { $0 = port }
         }
         var services: [any Service] = options.runListener ? [app] : []
         services.append(LeaseService(engine: self))
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
+        services.append(remediation)
         if let make = options.localSource {
             services.append(LocalCollectorService(store: store, makeSource: make, interval: options.localInterval, metrics: metrics, logger: logger,
                                                   onCommit: { evaluator.poke() }))

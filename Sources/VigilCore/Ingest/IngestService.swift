@@ -45,10 +45,10 @@ public final class IngestService: Sendable {
     public func handle(_ request: Request, now: Int64 = WallClock.nowMs()) async -> (status: Int, body: String) {
         let started = WallClock.monotonicNs()
         do {
-            let counts = try await accept(request, now: now)
+            let (counts, jobs) = try await accept(request, now: now)
             let seconds = Double(WallClock.monotonicNs() - started) / 1e9
             metrics.accepted(samples: counts.samples, logs: counts.logs, checks: counts.checks, seconds: seconds)
-            return (200, IngestResponse(samples: counts.samples, logs: counts.logs, checks: counts.checks).json())
+            return (200, IngestResponse(samples: counts.samples, logs: counts.logs, checks: counts.checks, jobs: jobs).json())
         } catch let e as WireError {
             metrics.rejected(e.code)
             return (e.status, e.json())
@@ -59,8 +59,8 @@ public final class IngestService: Sendable {
         }
     }
 
-    func accept(_ request: Request, now: Int64) async throws -> IngestCounts {
-        let token = try await authenticate(request.authorization, now: now)
+    func accept(_ request: Request, now: Int64) async throws -> (IngestCounts, [JobSpec]) {
+        let (token, keyHash) = try await authenticateAgent(request.authorization, now: now)
         if let ct = request.contentType?.lowercased() {
             let base = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard base == "application/json" else {
@@ -92,10 +92,23 @@ public final class IngestService: Sendable {
         touch(token, now: now)
         let counts = try await store.ingest(batch, receivedAt: now)
         onCommit()
-        return counts
+        // Runs queued for this host ride back on the answer (an indexed read when there are none).
+        let jobs = (try? await signedJobs(host: batch.host, keyHash: keyHash, now: now)) ?? []
+        return (counts, jobs)
     }
 
-    private func authenticate(_ header: String?, now: Int64) async throws -> AgentToken {
+    /// Claims the host's queued runs and signs each with the key of the token that asked.
+    func signedJobs(host: String, keyHash: String, now: Int64) async throws -> [JobSpec] {
+        guard try await store.hasQueuedJobs(host: host), let key = JobSignature.key(tokenHashHex: keyHash) else { return [] }
+        return try await store.claimJobs(host: host, now: now).map { run in
+            var job = run.job
+            job.signature = JobSignature.sign(job, key: key)
+            return job
+        }
+    }
+
+    /// The agent token of an `Authorization: Bearer` header and its stored hash (the job-signing key), or a 401.
+    func authenticateAgent(_ header: String?, now: Int64) async throws -> (AgentToken, String) {
         guard let header, !header.isEmpty else {
             throw WireError(status: 401, code: "unauthorized", message: "missing Authorization header: send 'Authorization: Bearer <agent token>'")
         }
@@ -135,7 +148,7 @@ public final class IngestService: Sendable {
             throw WireError(status: 401, code: "unauthorized",
                             message: "token \(token.id) is an API token for user \(user); agents push with an agent token (vigil token create --host NAME)")
         }
-        return token
+        return (token, hash)
     }
 
     /// Records a token's last use at most once a minute (not a write per request).

@@ -44,6 +44,7 @@ public enum Listener {
         ingest: IngestService,
         address: ListenAddress,
         logger: Logger,
+        remediator: Remediator? = nil,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
@@ -68,6 +69,7 @@ public enum Listener {
             return json(result.body, status: result.status)
         }
         AlertsAPI.register(on: router, store: ingest.store, maxBody: 1 << 20)
+        RemediationAPI.register(on: router, ingest: ingest, remediator: remediator, maxBody: 4 << 20)
         router.get("/healthz") { _, _ -> Response in
             json("{\"status\":\"ok\",\"version\":\"\(VigilVersion.current)\"}", status: 200)
         }

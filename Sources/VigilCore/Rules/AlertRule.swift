@@ -16,10 +16,12 @@ public struct AlertRule: Sendable, Equatable {
     public var flapPolicy: FlapPolicy
     /// 1-based line of the rule in its file (0 when built in code).
     public var line: Int
+    /// What Vigil may do on its own when the alert fires (`remediation:`); nil leaves it to people.
+    public var remediation: RuleRemediation?
 
     public init(name: String, severity: AlertSeverity = .warning, kind: RuleKind, forDuration: Int64 = 0, keepFiringFor: Int64 = 0,
                 labels: [String: String] = [:], annotations: RuleAnnotations = RuleAnnotations(), flapPolicy: FlapPolicy = .default,
-                line: Int = 0) {
+                line: Int = 0, remediation: RuleRemediation? = nil) {
         self.name = name
         self.severity = severity
         self.kind = kind
@@ -29,6 +31,21 @@ public struct AlertRule: Sendable, Equatable {
         self.annotations = annotations
         self.flapPolicy = flapPolicy
         self.line = line
+        self.remediation = remediation
+    }
+}
+
+/// A rule's `remediation:`: the runbook to run for its alerts, in which mode, with which parameters (values may
+/// take alert labels: `"{{labels.unit}}"`).
+public struct RuleRemediation: Sendable, Equatable {
+    public var runbook: String
+    public var mode: RemediationMode
+    public var parameters: [String: String]
+
+    public init(runbook: String, mode: RemediationMode, parameters: [String: String] = [:]) {
+        self.runbook = runbook
+        self.mode = mode
+        self.parameters = parameters
     }
 }
 

@@ -2,9 +2,9 @@ import VigilWire
 import Yams
 
 /// Turns rule YAML into groups, collecting every error of the file with its line and column. Pure: no I/O.
-struct RuleFileParser {
+struct RuleFileParser: YAMLFieldParsing {
     let path: String
-    private(set) var errors: [RuleFileError] = []
+    var errors: [RuleFileError] = []
     private(set) var inhibitRules: [InhibitRule] = []
     private(set) var maintenance: [MaintenanceWindow] = []
 
@@ -132,7 +132,7 @@ struct RuleFileParser {
         return errors.count == before ? RuleGroup(name: name, interval: interval, rules: rules) : nil
     }
 
-    private static let ruleKeys = ["alert", "kind", "expr", "for", "keep_firing_for", "severity", "labels", "annotations", "flapping"]
+    private static let ruleKeys = ["alert", "kind", "expr", "for", "keep_firing_for", "severity", "labels", "annotations", "flapping", "remediation"]
 
     private mutating func parseRule(_ node: Node, group: String, seen: inout [String: Node]) -> AlertRule? {
         guard let map = mapping(node, "a rule (a mapping with alert, kind, expr, …)") else { return nil }
@@ -217,9 +217,30 @@ struct RuleFileParser {
             flap = FlapPolicy(maxChanges: maxChanges, window: window, calmChanges: calm)
         }
 
+        var remediation: RuleRemediation?
+        if let r = f["remediation"], let rmap = mapping(r, "a mapping with runbook, mode, params under 'remediation'") {
+            let rf = fields(rmap, allowed: ["runbook", "mode", "params"], context: "the remediation of \(context)")
+            var mode = RemediationMode.manual
+            if let m = rf["mode"], let s = string(m, "auto, approve or manual") {
+                if let parsed = RemediationMode(rawValue: s) { mode = parsed } else { fail(m, "unknown mode '\(s)' (expected auto, approve or manual)") }
+            }
+            var params: [String: String] = [:]
+            if let p = rf["params"], let pmap = mapping(p, "a mapping of parameter names to values under 'params'") {
+                for (k, v) in pmap {
+                    if let key = string(k, "a parameter name"), let value = string(v, "a value for parameter '\(key)'") { params[key] = value }
+                }
+            }
+            if let rb = require(rf, "runbook", in: r, context: "the remediation of \(context)", hint: "a runbook name such as disk_cleanup"),
+               let name = string(rb, "a runbook name") {
+                if RunbookParser.isValidName(name) { remediation = RuleRemediation(runbook: name, mode: mode, parameters: params) } else {
+                    fail(rb, "bad runbook name '\(name)' (expected lowercase letters, digits and _)")
+                }
+            }
+        }
+
         guard errors.count == before, let kind else { return nil }
         return AlertRule(name: name, severity: severity, kind: kind, forDuration: forDuration, keepFiringFor: keepFiringFor,
-                         labels: labels, annotations: annotations, flapPolicy: flap, line: node.mark?.line ?? 0)
+                         labels: labels, annotations: annotations, flapPolicy: flap, line: node.mark?.line ?? 0, remediation: remediation)
     }
 
     // MARK: Expressions
@@ -351,57 +372,6 @@ struct RuleFileParser {
 
     // MARK: Values
 
-    private mutating func matchers(_ node: Node) -> [LabelMatcher] {
-        guard let map = mapping(node, "a mapping of label names to matchers under 'match' (e.g. mount: \"/\", host: \"=~web-.*\")") else { return [] }
-        var out: [LabelMatcher] = []
-        for (k, v) in map {
-            guard let label = labelName(k) else { continue }
-            let items: [Node]
-            if let list = v.sequence { items = Array(list) } else { items = [v] }
-            for item in items {
-                if let m = stringMatcher(item, subject: "label '\(label)'") {
-                    out.append(LabelMatcher(label: label, matcher: m))
-                }
-            }
-        }
-        return out
-    }
-
-    /// A matcher in the rule-file notation for `subject` (e.g. "label 'host'").
-    private mutating func stringMatcher(_ node: Node, subject: String) -> StringMatcher? {
-        guard let s = string(node, "a matcher for \(subject) (value, !=value, =~regex or !~regex)") else { return nil }
-        switch StringMatcher.parse(s) {
-        case .success(let m):
-            return m
-        case .failure(let e):
-            fail(node, "\(e.message) for \(subject) (expected ICU/NSRegularExpression syntax)")
-            return nil
-        }
-    }
-
-    private mutating func labelName(_ node: Node) -> String? {
-        guard let s = string(node, "a label name") else { return nil }
-        guard Self.isValidLabelName(s) else {
-            fail(node, "bad label name '\(s)' (expected letters, digits and _, not starting with a digit)")
-            return nil
-        }
-        return s
-    }
-
-    static func isValidLabelName(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
-    }
-
-    private mutating func metricName(_ node: Node) -> String? {
-        guard let s = string(node, "a metric name") else { return nil }
-        guard WireNames.isValidMetricName(s) else {
-            fail(node, "bad metric name '\(s)' (expected letters, digits, _ . : such as cpu.usage_percent; see docs/metrics.md)")
-            return nil
-        }
-        return s
-    }
-
     private static let opWords: [String: ComparisonOp] = [
         "gt": .greater, "ge": .greaterOrEqual, "lt": .less, "le": .lessOrEqual, "eq": .equal, "ne": .notEqual,
     ]
@@ -419,116 +389,4 @@ struct RuleFileParser {
         return op
     }
 
-    private mutating func duration(_ node: Node, key: String, positive: Bool) -> Int64? {
-        guard let s = string(node, "a duration for '\(key)'") else { return nil }
-        guard let ms = DurationText.milliseconds(s) else {
-            fail(node, "bad duration '\(s)' for '\(key)' (expected e.g. 30s, 5m, 1h30m; a bare number means seconds)")
-            return nil
-        }
-        if positive && ms == 0 {
-            fail(node, "'\(key)' must be longer than 0 (expected e.g. 30s, 5m)")
-            return nil
-        }
-        return ms
-    }
-
-    private mutating func number(_ node: Node, key: String) -> Double? {
-        guard let s = string(node, "a number for '\(key)'") else { return nil }
-        guard let v = Double(s), v.isFinite else {
-            fail(node, "'\(s)' is not a number (expected a finite number for '\(key)', e.g. 90 or 0.5)")
-            return nil
-        }
-        return v
-    }
-
-    private mutating func int(_ node: Node, key: String, min: Int) -> Int? {
-        guard let s = string(node, "a whole number for '\(key)'") else { return nil }
-        guard let v = Int(s), v >= min else {
-            fail(node, "'\(s)' is not allowed for '\(key)' (expected a whole number of at least \(min))")
-            return nil
-        }
-        return v
-    }
-
-    private mutating func bool(_ node: Node, key: String) -> Bool? {
-        guard let s = string(node, "true or false for '\(key)'") else { return nil }
-        switch s {
-        case "true": return true
-        case "false": return false
-        default:
-            fail(node, "'\(s)' is not allowed for '\(key)' (expected true or false)")
-            return nil
-        }
-    }
-
-    // MARK: Structure
-
-    private mutating func string(_ node: Node, _ expected: String) -> String? {
-        guard let scalar = node.scalar, !Self.isNull(node) else {
-            fail(node, "expected \(expected), found \(Self.describe(node))")
-            return nil
-        }
-        return scalar.string
-    }
-
-    private mutating func mapping(_ node: Node, _ expected: String) -> Node.Mapping? {
-        guard let map = node.mapping else {
-            fail(node, "expected \(expected), found \(Self.describe(node))")
-            return nil
-        }
-        return map
-    }
-
-    private mutating func sequence(_ node: Node, _ expected: String) -> Node.Sequence? {
-        guard let list = node.sequence else {
-            fail(node, "expected \(expected), found \(Self.describe(node))")
-            return nil
-        }
-        return list
-    }
-
-    /// The values of `map` by key, reporting keys that are not in `allowed`.
-    private mutating func fields(_ map: Node.Mapping, allowed: [String], context: String) -> [String: Node] {
-        var out: [String: Node] = [:]
-        for (k, v) in map {
-            guard let key = k.scalar?.string, !Self.isNull(k) else {
-                fail(k, "expected a key (one of \(allowed.joined(separator: ", "))) in \(context), found \(Self.describe(k))")
-                continue
-            }
-            guard allowed.contains(key) else {
-                fail(k, "unknown key '\(key)' in \(context) (expected \(allowed.joined(separator: ", ")))")
-                continue
-            }
-            out[key] = v
-        }
-        return out
-    }
-
-    private mutating func require(_ f: [String: Node], _ key: String, in node: Node, context: String, hint: String) -> Node? {
-        if let v = f[key] { return v }
-        fail(node, "missing '\(key)' in \(context) (expected \(hint))")
-        return nil
-    }
-
-    private mutating func fail(_ node: Node, _ message: String) {
-        errors.append(RuleFileError(file: path, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, message: message))
-    }
-
-    private func position(_ node: Node) -> String {
-        node.mark.map { "\($0.line):\($0.column)" } ?? "?"
-    }
-
-    private static func isNull(_ node: Node) -> Bool {
-        guard let scalar = node.scalar, scalar.style == .plain else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
-    }
-
-    private static func describe(_ node: Node) -> String {
-        switch node {
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
-        case .scalar(let s): return isNull(node) ? "nothing" : "'\(s.string)'"
-        }
-    }
 }

@@ -165,6 +165,44 @@ enum SQLiteSchema {
             try db.execute(sql: "ALTER TABLE alerts ADD COLUMN metric TEXT")
             try db.execute(sql: "ALTER TABLE alerts ADD COLUMN series_labels TEXT")
         }
+        m.registerMigration("v7-remediation") { db in
+            try db.execute(sql: """
+                CREATE TABLE remediation_runs (
+                    id TEXT PRIMARY KEY,
+                    runbook TEXT NOT NULL,
+                    runbook_hash TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    parameters TEXT NOT NULL,
+                    alert_fingerprint TEXT,
+                    alert_name TEXT,
+                    mode TEXT,
+                    dry_run INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    approved_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    dispatched_at INTEGER,
+                    finished_at INTEGER,
+                    job TEXT NOT NULL,
+                    cancel_requested INTEGER NOT NULL DEFAULT 0,
+                    verdict TEXT,
+                    diagnosis TEXT,
+                    last_seq INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX remediation_runs_by_host ON remediation_runs(host, state);
+                CREATE INDEX remediation_runs_by_time ON remediation_runs(created_at);
+                CREATE INDEX remediation_runs_by_alert ON remediation_runs(alert_fingerprint);
+                CREATE TABLE remediation_events (
+                    run_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    json TEXT NOT NULL,
+                    PRIMARY KEY (run_id, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

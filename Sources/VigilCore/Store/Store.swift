@@ -207,6 +207,22 @@ public protocol Store: FleetReader, AnyObject {
     /// Ends a silence now; false when no such silence.
     func expireSilence(id: String, actor: String, now: Int64) async throws -> Bool
 
+    // MARK: remediation runs
+    /// Stores a new run (audited; on its alert's timeline when it has one).
+    func createRun(_ run: RemediationRun, actor: String, now: Int64) async throws
+    func run(id: String) async throws -> RemediationRun?
+    /// Newest first.
+    func runs(_ filter: RunFilter) async throws -> [RemediationRun]
+    /// Applies one of the run's transitions inside a write, audited as `runbook.ACTION`.
+    func updateRun(id: String, action: String, actor: String, now: Int64,
+                   _ change: @Sendable @escaping (inout RemediationRun) throws -> Void) async throws -> RemediationRun
+    /// Marks the host's queued runs dispatched and returns them (expiring stale ones).
+    func claimJobs(host: String, now: Int64) async throws -> [RemediationRun]
+    func hasQueuedJobs(host: String) async throws -> Bool
+    /// An agent's events for a run of `host`; duplicates by seq are ignored.
+    func recordJobEvents(id: String, host: String, events: [JobEvent], now: Int64) async throws -> JobEventsAnswer
+    func runEvents(id: String, afterSeq: Int) async throws -> [JobEvent]
+
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.
     func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease

@@ -66,6 +66,8 @@ struct ConsoleCommand: ParsableCommand {
             let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
             var engineOptions = VigilEngine.Options(listen: address, localSource: local, handleSignals: false,
                                                     ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
+            engineOptions.userRunbooks = RunbookCatalog.defaultUserDirectory()
+            if !noLocalCollector && !readonly { engineOptions.localJobs = LocalJobRunner(host: LocalJobRunner.localHostName()) }
             var (e, task, failure) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
             if let error = failure {
                 // The port is taken (another program, or an engine on another store): run everything but the

@@ -22,6 +22,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("rules"), help: ArgumentHelp("A directory of rule files (repeatable; default: /etc/vigil/rules, ~/.config/vigil/rules, else the shipped defaults). SIGHUP reloads.", valueName: "DIR"))
     var ruleDirectories: [String] = []
 
+    @Option(name: .customLong("runbooks"), help: ArgumentHelp("Your runbook directory (default $VIGIL_RUNBOOKS, ~/.config/vigil/runbooks or /etc/vigil/runbooks).", valueName: "DIR"))
+    var runbookDirectory: String?
+
     func run() throws {
         let address: ListenAddress
         do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
@@ -35,8 +38,9 @@ struct ServeCommand: ParsableCommand {
             return h
         }
         let logger = Logger(label: "vigil")
-        let engine = VigilEngine(store: store, options: .init(listen: address, limits: limits,
-                                                              ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories), logger: logger)
+        var options = VigilEngine.Options(listen: address, limits: limits, ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
+        options.userRunbooks = runbookDirectory ?? RunbookCatalog.defaultUserDirectory()
+        let engine = VigilEngine(store: store, options: options, logger: logger)
         let rules = engine.evaluator.status
         logger.info("vigil serve: store \(store.description), listening on \(address), \(rules.rules) rules from \(rules.files.count) files")
         for e in rules.errors { logger.error("\(e)") }

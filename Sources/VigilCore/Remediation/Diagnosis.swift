@@ -1,0 +1,50 @@
+/// A probable cause of an alert, the evidence for it, and the runbook that fits, with a confidence. Produced by
+/// a `Diagnoser`: the heuristic one here, or an AI one that may only name runbooks from the catalogue.
+public struct Diagnosis: Sendable, Equatable, Codable {
+    public var cause: String
+    public var evidence: [String]
+    /// A runbook from the catalogue, or nil when no runbook fits (then an operator must look).
+    public var runbook: String?
+    public var parameters: [String: String]
+    /// 0…1.
+    public var confidence: Double
+    /// "heuristic" or the AI model that produced it.
+    public var source: String
+
+    public init(cause: String, evidence: [String], runbook: String?, parameters: [String: String] = [:], confidence: Double,
+                source: String = "heuristic") {
+        self.cause = cause
+        self.evidence = evidence
+        self.runbook = runbook
+        self.parameters = parameters
+        self.confidence = min(1, max(0, confidence))
+        self.source = source
+    }
+}
+
+/// What a diagnoser may look at: the alert and the host's recent data.
+public struct DiagnosisInput: Sendable {
+    public var alert: StoredAlert
+    /// The host's recent points per metric name (the last hour or so): the alert's metric and the usual
+    /// companions (mem, swap, disk, tcp, proc).
+    public var series: [String: [SeriesPoint]]
+    /// Recent warning-and-above log lines of the host, newest first.
+    public var logs: [StoredLog]
+    public var now: Int64
+
+    public init(alert: StoredAlert, series: [String: [SeriesPoint]] = [:], logs: [StoredLog] = [], now: Int64) {
+        self.alert = alert
+        self.series = series
+        self.logs = logs
+        self.now = now
+    }
+
+    /// The latest value of `metric`, if any.
+    public func latest(_ metric: String) -> Double? { series[metric]?.max { $0.ts < $1.ts }?.value }
+}
+
+/// Anything that turns an alert into a diagnosis. The heuristic diagnoser always answers; an AI diagnoser may
+/// fail, and then the heuristic answer is shown instead.
+public protocol Diagnoser: Sendable {
+    func diagnose(_ input: DiagnosisInput, catalog: RunbookCatalog) async -> Diagnosis
+}

@@ -1,0 +1,133 @@
+import Foundation
+import VigilWire
+
+/// A remediation request that cannot become a run, saying why.
+public struct RemediationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A run as it would be made: resolved parameters, the exact steps, the diagnosis and the safety verdict.
+/// The console shows it before anyone presses Enter; `submit` turns it into a stored run.
+public struct RemediationPlan: Sendable {
+    public var runbook: Runbook
+    public var host: String
+    public var parameters: [String: String]
+    public var steps: [JobStep]
+    public var verdict: SafetyVerdict
+    public var diagnosis: Diagnosis?
+    public var alert: StoredAlert?
+    public var mode: RemediationMode?
+    public var dryRun: Bool
+    public var requestedBy: String
+}
+
+/// The one place that turns "run this runbook on that host" into a checked, stored run: used by the console,
+/// `vigil runbook`, the API and the auto-remediation service alike. Reads the store; writes only runs.
+public struct Remediator: Sendable {
+    public let store: any Store
+    public var catalog: RunbookCatalog
+    public var policy: SafetyPolicy
+    public var diagnoser: any Diagnoser
+    /// The console's `--readonly`: every plan is blocked.
+    public var readOnly: Bool
+
+    public init(store: any Store, catalog: RunbookCatalog, policy: SafetyPolicy = SafetyPolicy(),
+                diagnoser: any Diagnoser = HeuristicDiagnoser(), readOnly: Bool = false) {
+        self.store = store
+        self.catalog = catalog
+        self.policy = policy
+        self.diagnoser = diagnoser
+        self.readOnly = readOnly
+    }
+
+    /// The metrics a diagnosis looks at besides the alert's own.
+    static let companionMetrics = ["mem.used_percent", "swap.used_percent", "proc.zombies", "tcp.close_wait", "tcp.time_wait",
+                                   "cpu.iowait_percent", "cpu.steal_percent", "cpu.usage_percent"]
+
+    /// What the host's recent data says about the alert.
+    public func diagnose(_ alert: StoredAlert, now: Int64) async -> Diagnosis {
+        var input = DiagnosisInput(alert: alert, now: now)
+        if let host = alert.host {
+            let from = now - 3_600_000
+            if let m = alert.metric, let pts = try? await store.points(SeriesKey(host: host, name: m, labels: alert.seriesLabels), from: from, to: now) {
+                input.series[m] = pts
+            }
+            for m in Self.companionMetrics where input.series[m] == nil {
+                if let pts = try? await store.points(SeriesKey(host: host, name: m), from: from, to: now), !pts.isEmpty { input.series[m] = pts }
+            }
+            input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
+        }
+        return await diagnoser.diagnose(input, catalog: catalog)
+    }
+
+    /// Resolves, renders and checks a run without storing anything.
+    public func plan(runbook name: String, host: String, parameters explicit: [String: String] = [:], ruleParameters: [String: String] = [:],
+                     alert: StoredAlert? = nil, diagnosis: Diagnosis? = nil, requester: SafetyRequest.Requester, dryRun: Bool,
+                     now: Int64) async throws -> RemediationPlan {
+        guard let runbook = catalog.runbook(named: name) else {
+            throw RemediationError("no runbook named '\(name)' (known: \(catalog.runbooks.map(\.name).joined(separator: ", ")))")
+        }
+        guard WireNames.isValidHost(host) else { throw RemediationError("'\(host)' is not a valid host name") }
+        var labels = alert?.labels ?? [:]
+        for (k, v) in alert?.seriesLabels ?? [:] where labels[k] == nil { labels[k] = v }
+        let values: [String: String]
+        do {
+            values = try RunbookRenderer.resolve(runbook, explicit: explicit, fromRule: ruleParameters, labels: labels)
+        } catch {
+            throw RemediationError("\(runbook.name): \(error.description)")
+        }
+        let steps = RunbookRenderer.render(runbook, values: values, host: host)
+        let snapshot = try await store.fleetSnapshot(now: now)
+        let hostSummary = snapshot.hosts.first { $0.name == host }
+        let group = hostSummary?.labels["group"]
+        var groupOfHost: [String: String] = [:]
+        for h in snapshot.hosts { if let g = h.labels["group"] { groupOfHost[h.name] = g } }
+        let recent = try await store.runs(RunFilter(since: now - 86_400_000, limit: 5000))
+        let request = SafetyRequest(runbook: runbook, host: host, requester: requester, dryRun: dryRun, now: now,
+                                    hostLastSeen: hostSummary?.lastSeen, agentVersion: hostSummary?.agent?.version,
+                                    group: group, groupSize: group.map { g in snapshot.hosts.filter { $0.labels["group"] == g }.count } ?? 0,
+                                    mutedBy: alert?.mutedBy, recentRuns: recent, groupOfHost: groupOfHost, readOnly: readOnly)
+        let verdict = SafetyChecker.check(request, policy: policy)
+        var mode: RemediationMode?
+        var who = "vigil"
+        switch requester {
+        case .rule(let m): mode = m
+        case .user(let name, _): who = name
+        }
+        return RemediationPlan(runbook: runbook, host: host, parameters: values, steps: steps, verdict: verdict, diagnosis: diagnosis,
+                               alert: alert, mode: mode, dryRun: dryRun, requestedBy: who)
+    }
+
+    /// Stores the plan as a run: blocked, proposed, awaiting approval or queued, as its verdict and mode say.
+    public func submit(_ plan: RemediationPlan, now: Int64) async throws -> RemediationRun {
+        var run = RemediationRun(id: RandomID.make(prefix: "run_", bytes: 6), runbook: plan.runbook, host: plan.host,
+                                 parameters: plan.parameters, steps: plan.steps, alertFingerprint: plan.alert?.fingerprint,
+                                 alertName: plan.alert?.rule, mode: plan.mode, dryRun: plan.dryRun, requestedBy: plan.requestedBy, now: now)
+        run.diagnosis = plan.diagnosis
+        run.submit(verdict: plan.verdict, now: now)
+        try await store.createRun(run, actor: plan.requestedBy, now: now)
+        return run
+    }
+
+    /// An operator approves a waiting run; the role the runbook needs is checked again.
+    public func approve(_ id: String, by user: VigilUser, now: Int64) async throws -> RemediationRun {
+        guard !readOnly else { throw RemediationError("this console is read-only (--readonly)") }
+        guard let run = try await store.run(id: id) else { throw RemediationError("no run '\(id)'") }
+        let needed = catalog.runbook(named: run.runbook)?.role ?? .operator
+        guard user.role >= needed else { throw RemediationError("\(user.name) is \(user.role.rawValue); approving \(run.runbook) needs \(needed.rawValue)") }
+        return try await store.updateRun(id: id, action: "approve", actor: user.name, now: now) { try $0.approve(by: user.name, now: now) }
+    }
+
+    public func reject(_ id: String, by user: VigilUser, reason: String, now: Int64) async throws -> RemediationRun {
+        guard !readOnly else { throw RemediationError("this console is read-only (--readonly)") }
+        guard user.role >= .operator else { throw RemediationError("\(user.name) is a viewer; rejecting a run needs operator") }
+        return try await store.updateRun(id: id, action: "reject", actor: user.name, now: now) { try $0.reject(by: user.name, reason: reason, now: now) }
+    }
+
+    public func cancel(_ id: String, by user: VigilUser, now: Int64) async throws -> RemediationRun {
+        guard user.role >= .operator else { throw RemediationError("\(user.name) is a viewer; cancelling a run needs operator") }
+        return try await store.updateRun(id: id, action: "cancel", actor: user.name, now: now) { try $0.cancel(by: user.name, now: now) }
+    }
+}

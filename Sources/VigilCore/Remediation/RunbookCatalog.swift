@@ -1,0 +1,72 @@
+import Foundation
+
+/// Every runbook Vigil knows: the built-ins shipped in `runbooks/` and the operator's own directory. A file
+/// with errors is left out and its errors kept for `vigil runbook list` and the console.
+public struct RunbookCatalog: Sendable {
+    public private(set) var runbooks: [Runbook]
+    public private(set) var errors: [RuleFileError]
+
+    public init(runbooks: [Runbook], errors: [RuleFileError] = []) {
+        self.runbooks = runbooks.sorted { $0.name < $1.name }
+        self.errors = errors
+    }
+
+    public func runbook(named name: String) -> Runbook? { runbooks.first { $0.name == name } }
+
+    /// Runbooks fitting an alert, lowest risk first.
+    public func matching(alertName: String, labels: [String: String]) -> [Runbook] {
+        runbooks.filter { $0.matches(alertName: alertName, labels: labels) }.sorted { ($0.risk, $0.name) < ($1.risk, $1.name) }
+    }
+
+    /// Parses one file's text.
+    public static func parse(_ text: String, path: String, builtIn: Bool) -> Result<Runbook, RuleFileErrors> {
+        var parser = RunbookParser(path: path)
+        if let runbook = parser.parse(text, builtIn: builtIn), parser.errors.isEmpty { return .success(runbook) }
+        return .failure(RuleFileErrors(path: path, errors: parser.errors))
+    }
+
+    /// Loads `builtInDirectory` then `userDirectory` (`*.yaml`, `*.yml`, in name order). A user runbook with a
+    /// built-in's name replaces it; two user files with one name are an error.
+    public static func load(builtInDirectory: String?, userDirectory: String?) -> RunbookCatalog {
+        var byName: [String: Runbook] = [:]
+        var errors: [RuleFileError] = []
+        for (dir, builtIn) in [(builtInDirectory, true), (userDirectory, false)] {
+            guard let dir else { continue }
+            for path in yamlFiles(in: dir) {
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    errors.append(RuleFileError(file: path, line: 0, column: 0, message: "cannot read the file (or it is not UTF-8)"))
+                    continue
+                }
+                switch parse(text, path: path, builtIn: builtIn) {
+                case .success(let rb):
+                    if let other = byName[rb.name], !other.builtIn, !builtIn {
+                        errors.append(RuleFileError(file: path, line: 0, column: 0, message: "runbook '\(rb.name)' is already defined in \(other.file)"))
+                    } else {
+                        byName[rb.name] = rb
+                    }
+                case .failure(let e):
+                    errors += e.errors
+                }
+            }
+        }
+        return RunbookCatalog(runbooks: Array(byName.values), errors: errors)
+    }
+
+    /// The shipped `runbooks/` directory (next to the binary in a checkout, or installed).
+    public static func builtInDirectory(executable: String = CommandLine.arguments.first ?? "") -> String? {
+        ShippedFiles.directory("runbooks", containing: "disk_cleanup.yaml", executable: executable)
+    }
+
+    /// The operator's runbooks: `$VIGIL_RUNBOOKS`, else `~/.config/vigil/runbooks` or `/etc/vigil/runbooks`
+    /// (the first that exists).
+    public static func defaultUserDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let d = environment["VIGIL_RUNBOOKS"], !d.isEmpty { return d }
+        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return [config + "/vigil/runbooks", "/etc/vigil/runbooks"].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func yamlFiles(in dir: String) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { dir + "/" + $0 }
+    }
+}
