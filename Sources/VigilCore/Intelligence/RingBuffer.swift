@@ -1,0 +1,37 @@
+/// A fixed-capacity FIFO: appending to a full buffer drops (and returns) the oldest element.
+/// Logical index 0 is the oldest element, `count - 1` the newest.
+struct RingBuffer<Element: Sendable>: Sendable {
+    private var storage: [Element] = []
+    private var head = 0  // index in `storage` of the oldest element once full
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity >= 1, "RingBuffer capacity must be at least 1")
+        self.capacity = capacity
+        storage.reserveCapacity(capacity)
+    }
+
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.isEmpty }
+    var isFull: Bool { storage.count == capacity }
+
+    /// The element at logical position `i` (0 = oldest).
+    subscript(i: Int) -> Element {
+        let j = head + i
+        return storage[j < capacity ? j : j - capacity]
+    }
+
+    /// Appends `element`; when full, the oldest element is dropped and returned.
+    @discardableResult
+    mutating func append(_ element: Element) -> Element? {
+        if storage.count < capacity {
+            storage.append(element)
+            return nil
+        }
+        let old = storage[head]
+        storage[head] = element
+        head += 1
+        if head == capacity { head = 0 }
+        return old
+    }
+}

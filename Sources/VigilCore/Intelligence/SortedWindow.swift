@@ -1,0 +1,56 @@
+/// The last `capacity` values of a stream, kept both in arrival order (to know which one leaves) and sorted
+/// (for ranks and quantiles). Insertion and eviction are each a binary search plus a memmove: O(log n + n) with a
+/// tiny constant, about a microsecond for a few thousand values. Values must not be NaN.
+struct SortedWindow: Sendable {
+    private var arrival: RingBuffer<Double>
+    private(set) var sorted: [Double] = []
+
+    init(capacity: Int) {
+        arrival = RingBuffer(capacity: capacity)
+        sorted.reserveCapacity(capacity)
+    }
+
+    var count: Int { sorted.count }
+
+    /// Adds `value`, evicting the oldest value when the window is full.
+    mutating func insert(_ value: Double) {
+        if let old = arrival.append(value) {
+            sorted.remove(at: lowerBound(old))
+        }
+        sorted.insert(value, at: upperBound(value))
+    }
+
+    /// Number of stored values `< value`.
+    func lowerBound(_ value: Double) -> Int {
+        var lo = 0
+        var hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Number of stored values `<= value`.
+    func upperBound(_ value: Double) -> Int {
+        var lo = 0
+        var hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if sorted[mid] <= value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The `q` quantile (0...1) with linear interpolation between order statistics (numpy's default).
+    /// Precondition: not empty.
+    func quantile(_ q: Double) -> Double {
+        let n = sorted.count
+        let pos = q * Double(n - 1)
+        let i = Int(pos.rounded(.down))
+        if i + 1 >= n { return sorted[n - 1] }
+        let a = sorted[i]
+        let b = sorted[i + 1]
+        return a + (b - a) * (pos - Double(i))
+    }
+}
