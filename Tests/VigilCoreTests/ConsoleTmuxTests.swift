@@ -64,6 +64,59 @@ struct ConsoleTmuxTests {
         #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
     }
 
+    @Test func remediateAFiringAlertOnTheLocalHostWithADryRun() async throws {
+        let dir = TempDir()
+        // A rule that fires at once on this machine's own disk, which the console collects and runs jobs for.
+        let rules = dir.file("rules")
+        try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+        try """
+        groups:
+          - name: test
+            interval: 1s
+            rules:
+              - alert: DiskSpaceLow
+                kind: threshold
+                expr:
+                  metric: disk.used_percent
+                  op: ">"
+                  threshold: 0
+                severity: warning
+                annotations:
+                  summary: disk filling up
+        """.write(toFile: rules + "/disk.yaml", atomically: true, encoding: .utf8)
+        let s = Session()
+        let command = "LANG=C.UTF-8 TERM=xterm-256color VIGIL_RUNBOOKS=\(dir.file("none")) \(Binaries.path("vigil")) --db \(dir.file("v.db")) "
+            + "--listen 127.0.0.1:0 --rules \(rules)"
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "48", "-s", s.name, command])
+        try await Task.sleep(for: .seconds(1))
+        try s.keys("A")
+        #expect(await waitFor(s, 30) { $0.contains("DiskSpaceLow") && $0.contains("firing") }, "alerts:\n\(s.screen())")
+
+        // r: diagnosis, the proposed runbook with its parameters, every safety check, the exact steps.
+        try s.keys("r")
+        #expect(await waitFor(s) { $0.contains("Safety · allowed") && $0.contains("vigil-step disk-usage --path") }, "plan:\n\(s.screen())")
+        let plan = s.screen()
+        for part in ["Diagnosis · heuristic", "Runbook disk_cleanup · medium risk", "older_than_days", "reachable", "cooldown", "3. verify",
+                     "d dry run"] {
+            #expect(plan.contains(part), "missing '\(part)':\n\(plan)")
+        }
+
+        // d: a dry run on the host's agent (the console's own): its output streams in, nothing changes.
+        try s.keys("d")
+        #expect(await waitFor(s, 60) { $0.contains("Dry-run output · succeeded") }, "dry run:\n\(s.screen())")
+        let out = s.screen()
+        for part in ["▶ [1/3 check] usage before", "disk-usage:", "✓ exit 0", "dry run: nothing was changed", "recorded in the audit log"] {
+            #expect(out.contains(part), "missing '\(part)':\n\(out)")
+        }
+
+        // Esc goes back to the alerts.
+        try s.keys("Escape")
+        #expect(await waitFor(s, 5) { $0.split(separator: "\n").first?.contains("› remediate") == false && $0.contains("DiskSpaceLow") }, "back:\n\(s.screen())")
+        try s.keys("q")
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive }, "vigil did not exit:\n\(s.screen())")
+    }
+
     @Test func tooSmallTerminalSaysSo() async throws {
         let dir = TempDir()
         let s = Session()

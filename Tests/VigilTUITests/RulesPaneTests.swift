@@ -184,7 +184,7 @@ enum RuleFixtures {
         #expect(try CommandParser.parse("refresh") == .refresh)
         #expect(throws: CommandError(message: "usage: :reload")) { try CommandParser.parse("reload now") }
         #expect(CommandParser.complete("rel", hosts: [], themes: []).line == "reload ")
-        #expect(CommandParser.complete("ru", hosts: [], themes: []).candidates == ["rules", "rule"])
+        #expect(CommandParser.complete("ru", hosts: [], themes: []).candidates == ["rules", "runbooks", "rule", "runbook", "runs"])
     }
 
     @Test func reloadAsAdminRequestsIt() throws {

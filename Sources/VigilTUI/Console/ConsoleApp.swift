@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import VigilCore
 
 /// The interactive console: curses on the calling thread, a background poller feeding a mailbox, one loop.
 enum ConsoleApp {
@@ -18,6 +19,13 @@ enum ConsoleApp {
         let rules = RuleAccess(status: options.ruleStatus, rules: options.rules, reload: options.reloadRules)
         let poller = FleetPoller(reader: options.reader, store: options.store, rules: rules, mailbox: mailbox,
                                  interval: options.refreshInterval)
+        let catalog = options.catalog ?? RunbookCatalog.load(builtInDirectory: RunbookCatalog.builtInDirectory(),
+                                                             userDirectory: RunbookCatalog.defaultUserDirectory())
+        // Read-only: the remediator blocks every plan as well, so nothing can run even if a request slipped through.
+        let remediator = options.store.map { Remediator(store: $0, catalog: catalog, policy: options.safety, readOnly: options.readOnly) }
+        let worker = RemediationWorker(remediator: remediator, user: options.user, rules: options.rules, mailbox: mailbox) {
+            poller.refreshNow()
+        }
         let signals = SignalForwarder.install(writeFD: pipe.writeFD)
         defer { signals.restore() }
         let terminal = try Terminal(environment: environment)
@@ -27,15 +35,17 @@ enum ConsoleApp {
             readOnly: options.readOnly, user: options.user, storeDescription: options.storeDescription,
             listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
             theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii,
-            rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil)
+            rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil, catalog: catalog)
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
         var palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
         terminal.install(palette)
 
         let task = Task.detached { await poller.run() }
+        let followTask = Task.detached { await worker.run() }
         defer {
             poller.finish()
             task.cancel()
+            followTask.cancel()
         }
 
         var lastFrame: Int64 = 0
@@ -68,6 +78,8 @@ enum ConsoleApp {
                     poller.perform(request, actor: options.user.name)
                 case .reloadRules:
                     poller.reloadRules()
+                case .remediate(let request):
+                    worker.perform(request)
                 case .themeChanged:
                     palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
                     terminal.install(palette)
@@ -75,6 +87,7 @@ enum ConsoleApp {
                 }
             }
             poller.subscribe(controller.pollInterest)
+            worker.follow(controller.followedRuns)
             if t / 1000 != lastSecond {
                 lastSecond = t / 1000
                 controller.setNeedsDisplay() // the clock and "refreshed Ns ago"

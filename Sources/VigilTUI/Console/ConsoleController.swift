@@ -14,6 +14,8 @@ enum ConsoleEffect: Equatable, Sendable {
     case perform(StoreRequest)
     /// Ask the engine this console runs to re-read its rule files (already checked).
     case reloadRules
+    /// Hand a remediation request to the worker (changing ones already checked).
+    case remediate(RemediationRequest)
 }
 
 /// The console's state and behaviour without the terminal: the pane stack, the merged key map, the command and
@@ -47,6 +49,8 @@ final class ConsoleController {
     let rulesEvaluatedHere: Bool
     /// Whether `:reload` can reach the rule evaluator (this console runs the engine).
     let canReloadRules: Bool
+    /// The runbooks the remediation panes offer.
+    let catalog: RunbookCatalog
     var glyphs: Glyphs
     private(set) var theme: Theme
     private(set) var stack: [any Pane]
@@ -61,6 +65,7 @@ final class ConsoleController {
     private(set) var latestAlerts: AlertsSnapshot?
     private(set) var alertsError: String?
     private(set) var latestRules: RulesSnapshot?
+    private(set) var latestRuns: RunsSnapshot?
     /// Whether something changed since the last render.
     private(set) var isDirty = true
     /// Where the terminal cursor goes (the line editor), set by `render`.
@@ -69,7 +74,9 @@ final class ConsoleController {
 
     init(readOnly: Bool = false, user: VigilUser = .consoleDefault, storeDescription: String = "", listenerDescription: String? = nil,
          themeDirectories: [String] = [], theme: Theme = .builtinDefault, glyphs: Glyphs = .unicode,
-         rulesEvaluatedHere: Bool = false, canReloadRules: Bool = false, root: any Pane = DashboardPane()) {
+         rulesEvaluatedHere: Bool = false, canReloadRules: Bool = false, catalog: RunbookCatalog = RunbookCatalog(runbooks: []),
+         root: any Pane = DashboardPane()) {
+        self.catalog = catalog
         self.readOnly = readOnly
         self.user = user
         self.storeDescription = storeDescription
@@ -138,6 +145,11 @@ final class ConsoleController {
         stack.last { !$0.isOverlay }?.pollInterest ?? PollInterest()
     }
 
+    /// The runs the visible pane follows (polled every 250 ms by the remediation worker).
+    var followedRuns: [RunFollow] {
+        stack.last { !$0.isOverlay }?.followedRuns ?? []
+    }
+
     /// Effects accumulated since the last call.
     func takeEffects() -> [ConsoleEffect] {
         defer { effects.removeAll() }
@@ -173,6 +185,8 @@ final class ConsoleController {
             alertsError = error
         case .rules(let snapshot):
             latestRules = snapshot
+        case .runs(let snapshot):
+            latestRuns = snapshot
         case .actionResult(let text, let isError):
             showMessage(text, isError: isError, now: now)
         default:
@@ -310,6 +324,22 @@ final class ConsoleController {
             input = .prompt(LineEditor(prompt: prompt, text: initial), submit: submit)
         case .confirm(let question, let reaction):
             input = .confirm(question, reaction)
+        case .openRemediation(let alert):
+            guard alert.host != nil else {
+                showMessage("\(AlertFormat.subject(alert)) has no host label: there is no host to run a runbook on", isError: true, now: now)
+                break
+            }
+            let pane = RemediationPane(alert: alert, user: user, catalog: catalog, readOnly: readOnly)
+            push(pane)
+            apply(pane.prepare(), now: now)
+        case .remediate(let request):
+            if request.changesThings && readOnly {
+                showMessage("read-only console: \(request.what) not done (nothing runs with --readonly)", isError: true, now: now)
+            } else if request.changesThings, let why = user.refusal(.runRunbook) {
+                showMessage(why, isError: true, now: now)
+            } else {
+                effects.append(.remediate(request))
+            }
         case .sequence(let reactions):
             for r in reactions { apply(r, now: now) }
         }
@@ -320,6 +350,7 @@ final class ConsoleController {
         if let latestSnapshot { _ = pane.receive(.fleet(latestSnapshot), now: lastRefresh ?? 0) }
         if let latestAlerts { _ = pane.receive(.alerts(latestAlerts), now: lastRefresh ?? 0) }
         if let latestRules { _ = pane.receive(.rules(latestRules), now: lastRefresh ?? 0) }
+        if let latestRuns { _ = pane.receive(.runs(latestRuns), now: lastRefresh ?? 0) }
         stack.append(pane)
         if !pane.isOverlay && pane.pollInterest != PollInterest() { effects.append(.refreshNow) }
     }
@@ -371,6 +402,11 @@ final class ConsoleController {
             if !(top is RulesPane) {
                 stack = [stack[0]]
                 push(RulesPane(user: user, attachedMessage: rulesEvaluatedHere ? nil : RulesFormat.attachedMessage(listenerDescription)))
+            }
+        case .runbooks:
+            if !(top is RunbooksPane) {
+                stack = [stack[0]]
+                push(RunbooksPane(user: user, catalog: catalog, readOnly: readOnly))
             }
         case .reload:
             reloadRules(now: now)

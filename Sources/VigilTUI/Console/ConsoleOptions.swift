@@ -26,6 +26,10 @@ struct ConsoleOptions: Sendable {
     var rules: (@Sendable () -> [AlertRule])?
     /// Asks the engine this console runs to re-read its rule files (`:reload`); nil when attached.
     var reloadRules: (@Sendable () -> Void)?
+    /// The runbooks remediation offers; nil loads the shipped ones and the operator's (as the engine does).
+    var catalog: RunbookCatalog?
+    /// The safety limits the console's plans are checked against.
+    var safety = SafetyPolicy()
 
     init(reader: any FleetReader, themeName: String = "default", themeDirectories: [String] = [], readOnly: Bool = false,
          storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2,

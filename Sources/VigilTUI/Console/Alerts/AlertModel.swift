@@ -43,13 +43,17 @@ struct PollInterest: Equatable, Sendable {
     var timeline: String?
     /// Also read the rule status and rules (the rules pane), when this console runs the engine.
     var rules = false
+    /// Also read recent remediation runs and the approvals queue (the runbooks pane).
+    var runs = false
 
-    init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false) {
+    init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
+         runs: Bool = false) {
         self.host = host
         self.resolvedAlerts = resolvedAlerts
         self.silences = silences
         self.timeline = timeline
         self.rules = rules
+        self.runs = runs
     }
 }
 

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -10,6 +10,7 @@ enum CommandParser {
         "alerts": "alerts", "a": "alerts", "alert": "alerts", "al": "alerts",
         "silences": "silences", "silence": "silences", "sil": "silences",
         "rules": "rules", "rule": "rules", "r": "rules",
+        "runbooks": "runbooks", "runbook": "runbooks", "rb": "runbooks", "runs": "runbooks", "remediation": "runbooks",
         "reload": "reload",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh",
@@ -24,6 +25,7 @@ enum CommandParser {
         (":alerts", "firing and pending alerts (alias :a; A or Tab from hosts)"),
         (":silences", "active silences (alias :sil)"),
         (":rules", "alerting rules and rule-file errors (alias :r)"),
+        (":runbooks", "approvals queue, runs with their output, the runbook catalogue (aliases :rb :runs)"),
         (":reload", "re-read the rule files (admin; changes things)"),
         (":theme [NAME]", "switch theme, or list themes"),
         (":refresh", "fetch fresh data now (also r, Ctrl-R)"),
@@ -52,12 +54,13 @@ enum CommandParser {
         case "theme":
             guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
             return .theme(args.first)
-        case "alerts", "silences", "rules", "reload":
+        case "alerts", "silences", "rules", "runbooks", "reload":
             guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
             switch name {
             case "alerts": return .alerts
             case "silences": return .silences
             case "rules": return .rules
+            case "runbooks": return .runbooks
             default: return .reload
             }
         case "refresh": return .refresh

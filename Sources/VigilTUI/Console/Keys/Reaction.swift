@@ -1,3 +1,5 @@
+import VigilCore
+
 /// What a key handler asks the console to do next.
 indirect enum Reaction {
     /// The key was not for this handler; try the next map.
@@ -27,6 +29,10 @@ indirect enum Reaction {
     case prompt(String, initial: String, submit: (String) -> Reaction)
     /// Ask a yes/no question on the command line; `y` carries out the reaction, any other key cancels.
     case confirm(String, Reaction)
+    /// Open remediation for an alert (`r`): the console builds the pane with the runbook catalogue.
+    case openRemediation(StoredAlert)
+    /// Ask the remediation worker for a plan, a run, an approval… (changing requests are checked first).
+    case remediate(RemediationRequest)
     /// Several reactions in order.
     case sequence([Reaction])
 }

@@ -16,6 +16,8 @@ enum TypedCommand: Equatable, Sendable {
     case silences
     /// The rules pane.
     case rules
+    /// The runbooks pane: approvals, runs, catalogue.
+    case runbooks
     /// Re-read the rule files (admin; only when this console runs the engine).
     case reload
 }

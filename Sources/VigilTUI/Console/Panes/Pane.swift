@@ -40,6 +40,8 @@ protocol Pane: AnyObject {
     var pollInterest: PollInterest { get }
     /// Forms: every key goes to the pane's own map, then `handleUnmapped`; global keys except Ctrl-C are off.
     var capturesTyping: Bool { get }
+    /// Remediation runs whose state and output the pane wants polled (every 250 ms) while it is visible.
+    var followedRuns: [RunFollow] { get }
 }
 
 extension Pane {
@@ -54,6 +56,7 @@ extension Pane {
     var rowNoun: String { "row" }
     var pollInterest: PollInterest { PollInterest(host: subscribedHost) }
     var capturesTyping: Bool { false }
+    var followedRuns: [RunFollow] { [] }
 }
 
 /// What background work posts to the console's mailbox: immutable values only.
@@ -78,4 +81,8 @@ enum ConsoleMessage: Sendable {
     case rules(RulesSnapshot)
     /// The outcome of a `StoreRequest` (or a rule reload), for the status line.
     case actionResult(String, isError: Bool)
+    /// Recent remediation runs and the approvals queue (while the runbooks pane is visible).
+    case runs(RunsSnapshot)
+    /// A diagnosis, plan, started run or run progress from `RemediationWorker`.
+    case remediation(RemediationUpdate)
 }

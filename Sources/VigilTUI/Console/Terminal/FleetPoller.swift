@@ -148,6 +148,7 @@ final class FleetPoller: Sendable {
         let wanted = interest.withLock { $0 }
         if let store { await fetchAlerts(store, wanted: wanted) }
         if wanted.rules, let rules = ruleAccess.snapshot(now: Self.nowMs()) { mailbox.post(.rules(rules)) }
+        if wanted.runs, let store { await fetchRuns(store) }
         guard let host = wanted.host else { return }
         do {
             mailbox.post(.detail(name: host, try await reader.hostDetail(name: host, now: Self.nowMs())))
@@ -176,6 +177,18 @@ final class FleetPoller: Sendable {
             }
         } catch {
             mailbox.post(.alertsError(String(describing: error)))
+        }
+    }
+
+    /// Runs of the last week and the approvals queue, for the runbooks pane.
+    func fetchRuns(_ store: any Store) async {
+        let now = Self.nowMs()
+        do {
+            let recent = try await store.runs(RunFilter(since: now - 7 * 86_400_000, limit: 500))
+            let waiting = try await store.runs(RunFilter(states: [.awaitingApproval, .proposed], limit: 500))
+            mailbox.post(.runs(RunsSnapshot(takenAt: now, recent: recent, approvals: waiting.sorted { $0.createdAt < $1.createdAt })))
+        } catch {
+            mailbox.post(.actionResult("runs refresh failed: \(error)", isError: true))
         }
     }
 
