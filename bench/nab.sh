@@ -6,7 +6,7 @@
 #   RESULTS_DIR   default a temporary directory, removed at the end; one results CSV per data file, same layout
 # Runs the real binary once per data file, then prints the NAB score for the three cost profiles with per-file
 # raw scores (scorer: $NAB_SCORER, default /work/shared/tools/nab_score.py) and the wall time per row
-# (process start and CSV I/O included; the detector alone is a few µs per row, see bench/NAB.md).
+# (process start and CSV I/O included; the detector alone is a few µs per row, see docs/BENCHMARKS.md).
 set -euo pipefail
 bin=${1:-.build-release/release/vigil}
 data=${2:-/work/shared/data/nab}

@@ -59,7 +59,17 @@ public struct Remediator: Sendable {
             }
             input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
         }
-        return await diagnoser.diagnose(input, catalog: catalog)
+        var d = await diagnoser.diagnose(input, catalog: catalog)
+        // Incident memory: what happened the last times an alert like this fired.
+        let similar = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
+        if let memory = IncidentMemory.summary(similar, now: now) {
+            d.evidence.append(memory)
+            if let best = IncidentMemory.bestFix(similar), d.runbook == nil, catalog.runbook(named: best) != nil {
+                d.runbook = best
+                d.evidence.append("\(best) fixed it before")
+            }
+        }
+        return d
     }
 
     /// Resolves, renders and checks a run without storing anything.

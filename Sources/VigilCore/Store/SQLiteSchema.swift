@@ -203,6 +203,53 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v8-intelligence") { db in
+            try db.execute(sql: """
+                -- Every AI call: what for, how big, how long, how it ended (nothing of the content).
+                CREATE TABLE ai_calls (
+                    id INTEGER PRIMARY KEY,
+                    ts INTEGER NOT NULL,
+                    feature TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    prompt_tokens INTEGER,
+                    completion_tokens INTEGER,
+                    latency_ms INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX ai_calls_by_ts ON ai_calls(ts);
+                -- Resolved alerts remembered for "seen before" (full-text ranked).
+                CREATE TABLE incidents (
+                    id TEXT PRIMARY KEY,
+                    fingerprint TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    host TEXT,
+                    severity TEXT NOT NULL,
+                    labels TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    resolved_at INTEGER NOT NULL,
+                    diagnosis TEXT NOT NULL,
+                    runbook TEXT,
+                    outcome TEXT,
+                    notes TEXT NOT NULL,
+                    patterns TEXT NOT NULL
+                );
+                CREATE INDEX incidents_by_rule ON incidents(rule, resolved_at);
+                CREATE VIRTUAL TABLE incidents_fts USING fts5(rule, host, labels, diagnosis, runbook, notes, patterns,
+                                                              content='incidents', content_rowid='rowid');
+                -- Log templates mined on ingest (<*> for variable parts); logs point at theirs.
+                CREATE TABLE log_templates (
+                    id INTEGER PRIMARY KEY,
+                    template TEXT NOT NULL UNIQUE,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    count INTEGER NOT NULL DEFAULT 0,
+                    max_level INTEGER NOT NULL DEFAULT 0
+                );
+                ALTER TABLE logs ADD COLUMN template_id INTEGER;
+                CREATE INDEX logs_by_template ON logs(template_id, ts);
+                """)
+        }
         return m
     }
 }

@@ -73,6 +73,9 @@ extension SQLiteStore {
                     try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, 'system', ?)",
                                    arguments: [i.fingerprint, at, kind, kind == "firing" || kind == "pending" ? "value \(i.value)" : ""])
                 }
+                if case .resolved(let at) = u.state, wasActive, firedAt != nil {
+                    try SQLiteIncidents.remember(fingerprint: i.fingerprint, at: at, db)
+                }
             }
         }
     }
@@ -134,6 +137,7 @@ extension SQLiteStore {
             case .manualResolve:
                 guard current.isActive else { throw StoreError("alert \(current.rule) is already resolved") }
                 try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE fingerprint = ?", arguments: [now, fingerprint])
+                if current.firedAt != nil { try SQLiteIncidents.remember(fingerprint: fingerprint, at: now, db) }
             }
             try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
                            arguments: [fingerprint, now, kind.rawValue, actor, detail])
@@ -239,6 +243,7 @@ extension SQLiteStore {
                                    arguments: [a.endsAt ?? now, now, fp])
                     try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'resolved', 'prometheus', '')",
                                    arguments: [fp, a.endsAt ?? now])
+                    try SQLiteIncidents.remember(fingerprint: fp, at: a.endsAt ?? now, db)
                     continue
                 }
                 let start = a.startsAt ?? now

@@ -223,6 +223,12 @@ public protocol Store: FleetReader, AnyObject {
     func recordJobEvents(id: String, host: String, events: [JobEvent], now: Int64) async throws -> JobEventsAnswer
     func runEvents(id: String, afterSeq: Int) async throws -> [JobEvent]
 
+    // MARK: incident memory
+    /// Resolved incidents most like `alert`, best first (its own current episode excluded).
+    func similarIncidents(to alert: StoredAlert, limit: Int) async throws -> [IncidentRecord]
+    /// Recent incidents, newest first.
+    func incidents(limit: Int) async throws -> [IncidentRecord]
+
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.
     func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease
