@@ -112,6 +112,27 @@ enum AlertFixtures {
         #expect(!Fixtures.render(other).lines().contains { $0.contains("disk.used_percent{") })
     }
 
+    @Test func detailShowsWhatHappenedTheLastTimes() {
+        let a = AlertFixtures.alert("CheckDown", host: "web-1", severity: .critical, firedAgo: 60_000, summary: "nginx down")
+        let pane = AlertDetailPane(alert: a, user: AlertFixtures.alice)
+        #expect(!Fixtures.render(pane).lines().contains { $0.contains("seen before") })
+        let now = AlertFixtures.now
+        let past = [
+            IncidentRecord(id: "inc_1", fingerprint: a.fingerprint, rule: "CheckDown", host: "web-1", severity: "critical", labels: [:],
+                           startedAt: now - 7_200_000, resolvedAt: now - 7_000_000, diagnosis: "nginx.service is down",
+                           runbook: "service_restart", outcome: "succeeded"),
+            IncidentRecord(id: "inc_2", fingerprint: a.fingerprint, rule: "CheckDown", host: "web-1", severity: "critical", labels: [:],
+                           startedAt: now - 90_000_000, resolvedAt: now - 86_400_000, runbook: "service_restart", outcome: "succeeded",
+                           notes: "restarted by hand"),
+        ]
+        #expect(pane.receive(.pastIncidents(fingerprint: a.fingerprint, past), now: now))
+        #expect(!pane.receive(.pastIncidents(fingerprint: "another", []), now: now))
+        let lines = Fixtures.render(pane).lines()
+        let seen = lines.first { $0.contains("seen before") }
+        #expect(seen?.contains("seen twice before (last 1h ago), fixed by service_restart twice") == true, "\(lines.joined(separator: "\n"))")
+        #expect(lines.contains { $0.contains("service_restart succeeded · nginx.service is down") })
+    }
+
     @Test func alertsTheEngineMutedShowAsMuted() {
         var inhibited = AlertFixtures.alert("HighCPU", host: "web-9", severity: .critical, firedAgo: 60_000, summary: "cpu")
         inhibited.mutedBy = "inhibited by HostStale on web-9"

@@ -11,6 +11,8 @@ final class AlertDetailPane: Pane {
     private(set) var host: HostSummary?
     /// The same rule active on other hosts.
     private(set) var similar: [StoredAlert] = []
+    /// Resolved incidents like this one (nil until fetched).
+    private(set) var pastIncidents: [IncidentRecord]?
     private(set) var lastError: String?
     private(set) var scroll = 0
     private var lastBodyHeight = 5
@@ -57,6 +59,10 @@ final class AlertDetailPane: Pane {
         case .timeline(let fingerprint, let entries) where fingerprint == alert.fingerprint:
             timeline = entries.sorted { ($0.ts, $0.id) < ($1.ts, $1.id) }
             return true
+        case .pastIncidents(let fingerprint, let incidents) where fingerprint == alert.fingerprint:
+            let changed = pastIncidents != incidents
+            pastIncidents = incidents
+            return changed
         case .fleet(let snapshot):
             guard let name = alert.host, let s = snapshot.hosts.first(where: { $0.name == name }) else { return false }
             host = s
@@ -170,6 +176,15 @@ final class AlertDetailPane: Pane {
                 Span(" " + Format.percent(h.memory) + (h.memory == nil ? "" : "%")),
                 Span("  (last 30m)", .muted),
             ])
+        }
+        if let past = pastIncidents, let summary = IncidentMemory.summary(past, now: now) {
+            out.append([Span("seen before ", .muted), Span(summary, .info)])
+            for i in past.prefix(2) {
+                var line = "  \(Format.age(now - i.resolvedAt)) ago · \(i.rule) on \(i.host ?? "?") · lasted \(Format.age(i.durationMs))"
+                if let rb = i.runbook { line += " · \(rb) \(i.outcome ?? "")" }
+                if !i.diagnosis.isEmpty { line += " · \(i.diagnosis)" } else if let note = i.notes.split(separator: "\n").last { line += " · \(note)" }
+                out.append([Span(line, .muted)])
+            }
         }
         if !similar.isEmpty {
             let names = similar.prefix(8).map { "\($0.host ?? "?") (\($0.state))" }.joined(separator: ", ")

@@ -75,6 +75,8 @@ enum ConsoleMessage: Sendable {
     case alertsError(String)
     /// The timeline of one alert.
     case timeline(fingerprint: String, [AlertTimelineEntry])
+    /// Resolved incidents like one alert, best first (the incident memory).
+    case pastIncidents(fingerprint: String, [IncidentRecord])
     /// The points of an alert's metric from 30 minutes before it became active until now (or its end).
     case alertMetric(fingerprint: String, points: [SeriesPoint], from: Int64, to: Int64)
     /// The rule status and rules of the engine this console runs (while the rules pane is visible).

@@ -168,6 +168,9 @@ final class FleetPoller: Sendable {
             if let fingerprint = wanted.timeline {
                 mailbox.post(.timeline(fingerprint: fingerprint, try await store.alertTimeline(fingerprint: fingerprint)))
                 let alert = active.first { $0.fingerprint == fingerprint } ?? resolved?.first { $0.fingerprint == fingerprint }
+                if let alert {
+                    mailbox.post(.pastIncidents(fingerprint: fingerprint, try await store.similarIncidents(to: alert, limit: 5)))
+                }
                 if let alert, let metric = alert.metric, let host = alert.host {
                     let from = alert.activeSince - 30 * 60_000
                     let to = min(now, (alert.resolvedAt ?? now) + 10 * 60_000)
