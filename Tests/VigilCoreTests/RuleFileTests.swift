@@ -20,7 +20,8 @@ struct RuleFileTests {
         let file = try RuleFile.load(path: Self.repoRoot + "/rules/default.yaml")
         let byName = Dictionary(uniqueKeysWithValues: file.rules.map { ($0.name, $0) })
         #expect(Set(byName.keys) == ["HighCPU", "HighMemory", "HighLoadPerCore", "ZombieProcesses", "DiskSpaceLow", "DiskSpaceCritical",
-                                     "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst"])
+                                     "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern"])
+        #expect(byName["NewErrorPattern"]?.kind == .newLogPattern(.init(minLevel: .error, within: 900_000)))
 
         let cpu = try #require(byName["HighCPU"])
         #expect(cpu.severity == .warning)
@@ -99,12 +100,15 @@ struct RuleFileTests {
                   - alert: Odd
                     kind: anomaly
                     expr: {metric: cpu.usage_percent, min_score: 0.8}
+                  - alert: NewErrors
+                    kind: new_log_pattern
+                    expr: {level: critical, within: 10m, match: {host: "=~db-.*"}}
             """
         let file = try RuleFile.parse(yaml: yaml, path: "all.yaml")
         #expect(file.groups.count == 1 && file.groups[0].interval == 20_000)
         let rules = file.rules
         #expect(rules.map(\.kind.name) == RuleKind.names)
-        #expect(file.rulesByKind.map(\.count) == Array(repeating: 1, count: 8))
+        #expect(file.rulesByKind.map(\.count) == Array(repeating: 1, count: 9))
 
         let root = rules[0]
         #expect(root.line == 5)
@@ -124,6 +128,8 @@ struct RuleFileTests {
               case .logMatch(let log) = rules[6].kind, case .anomaly(let anomaly) = rules[7].kind else {
             Issue.record("kinds out of order"); return
         }
+        guard case .newLogPattern(let newPattern) = rules[8].kind else { Issue.record("not new_log_pattern"); return }
+        #expect(newPattern.minLevel == .critical && newPattern.within == 600_000 && newPattern.matchers.map(\.description) == ["host=~db-.*"])
         #expect(absent.after == 300_000 && absent.matchers.map(\.description) == ["mount=/data"])
         #expect(check.check?.description == "=~api-.*" && check.checkKind == .http && check.consecutive == 2)
         #expect(check.check?.matches("api-orders") == true && check.check?.matches("web-api") == false)
@@ -172,7 +178,7 @@ struct RuleFileTests {
             "rules/bad.yaml:13:16: duplicate alert name 'HighCPU' in group 'broken' (first defined at 5:16)",
             "rules/bad.yaml:15:19: unknown severity 'urgent' (expected info, warning, critical)",
             "rules/bad.yaml:19:19: invalid regular expression 'web-([' for label 'host' (expected ICU/NSRegularExpression syntax)",
-            "rules/bad.yaml:23:15: unknown kind 'stale' (expected one of threshold, forecast, rate, host_stale, series_absent, check_failed, log_match, anomaly)",
+            "rules/bad.yaml:23:15: unknown kind 'stale' (expected one of threshold, forecast, rate, host_stale, series_absent, check_failed, log_match, anomaly, new_log_pattern)",
             "rules/bad.yaml:25:9: missing 'expr' in rule 'NoExpr' (expected a mapping whose keys depend on the kind)",
             "rules/bad.yaml:27:14: bad duration '-5m' for 'for' \(durationHint)",
         ])

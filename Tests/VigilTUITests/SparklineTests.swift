@@ -26,4 +26,15 @@ import Testing
         #expect(Sparkline.render([0, 5, 10], width: 3, unicode: false) == ".+@")
         #expect(Sparkline.render([7, 7], width: 2, unicode: false) == "@@")
     }
+
+    @Test func anomalyMarksColourTheirCellsOnly() {
+        let values: [Double?] = [0, 50, 100, 50]
+        #expect(Sparkline.spans(values, marks: [], width: 4, unicode: false, range: 0...100) == [Span(".+@+", .sparkline)])
+        #expect(Sparkline.spans(values, marks: [false, false, true, false], width: 4, unicode: false, range: 0...100)
+                == [Span(".+", .sparkline), Span("@", .warning, [.underline]), Span("+", .sparkline)])
+        // Braille: two slots per cell; right-aligned like the values.
+        #expect(Sparkline.markedCells([true, false, false, true], width: 2, unicode: true) == [true, true])
+        #expect(Sparkline.markedCells([false, false, false, true], width: 3, unicode: true) == [false, false, true])
+        #expect(Sparkline.markedCells([true, false, false], width: 2, unicode: false) == [false, false])
+    }
 }

@@ -32,6 +32,8 @@ public final class RuleEvaluationService: Service, Sendable {
     let tickMs: Int64
     let logger: Logger
     let isLeader: @Sendable () -> Bool
+    /// Scores the series that `anomaly` rules name, before each evaluation.
+    public let anomalyScanner: AnomalyScanService
     private let state: Mutex<State>
     private let poked = Atomic<Bool>(false)
 
@@ -40,6 +42,7 @@ public final class RuleEvaluationService: Service, Sendable {
         self.tickMs = tickMs
         self.logger = logger
         self.isLeader = isLeader
+        self.anomalyScanner = AnomalyScanService(store: store, logger: logger)
         var rules = RuleSet(directories: ruleDirectories)
         rules.reload(now: WallClock.nowMs())
         state = Mutex(State(rules: rules))
@@ -145,18 +148,35 @@ public final class RuleEvaluationService: Service, Sendable {
         var lookback: Int64 = 0
         var logWindow: Int64?
         var checkDepth = 0
+        var anomalyMetrics = Set<String>()
+        var newPatterns: (since: Int64, level: LogLevel)?
         for rule in rules {
-            if let m = rule.kind.metric { metrics.insert(m) }
             if let l = rule.kind.lookback { lookback = max(lookback, l) }
             switch rule.kind {
             case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
             case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
+            case .anomaly(let e): anomalyMetrics.insert(e.metric)
+            case .newLogPattern(let e):
+                newPatterns = (min(newPatterns?.since ?? .max, now - e.within), min(newPatterns?.level ?? e.minLevel, e.minLevel))
             default: break
             }
+            // Anomaly rules read scores, not points.
+            if let m = rule.kind.metric, !rule.kind.isAnomaly { metrics.insert(m) }
         }
-        let data = try await store.evaluationData(metrics: metrics, lastSeenMetrics: lastSeenMetrics, from: now - max(lookback, 60_000), to: now + 60_000,
+        var anomalyScores: [SeriesKey: Double] = [:]
+        do {
+            anomalyScores = try await anomalyScanner.scan(metrics: anomalyMetrics, now: now)
+        } catch {
+            logger.error("anomaly scan failed: \(error)")
+            anomalyScores = anomalyScanner.scores
+        }
+        var data = try await store.evaluationData(metrics: metrics, lastSeenMetrics: lastSeenMetrics, from: now - max(lookback, 60_000), to: now + 60_000,
                                                   checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
+        data.input.anomalyScores = anomalyScores
+        if let newPatterns {
+            data.input.newLogPatterns = try await store.newLogPatterns(since: newPatterns.since, minLevel: newPatterns.level)
+        }
         // Step a copy and keep it only once the results are stored: a failed write must not leave the machines
         // ahead of the store (a resolution would never be recorded).
         var book = state.withLock { $0.book }

@@ -88,13 +88,17 @@ public struct SeriesSummary: Sendable, Equatable, Identifiable {
     public var latestTs: Int64?
     /// Oldest first, evenly spaced slots over the detail window.
     public var history: [Double?]
+    /// Per slot of `history`: whether a point in it has an anomaly score of at least
+    /// `AnomalyScanner.markThreshold` (empty when the series is not scanned).
+    public var anomalies: [Bool]
 
-    public init(name: String, labels: [String: String], latest: Double?, latestTs: Int64?, history: [Double?]) {
+    public init(name: String, labels: [String: String], latest: Double?, latestTs: Int64?, history: [Double?], anomalies: [Bool] = []) {
         self.name = name
         self.labels = labels
         self.latest = latest
         self.latestTs = latestTs
         self.history = history
+        self.anomalies = anomalies
     }
 }
 

@@ -306,3 +306,20 @@ public struct LogTemplateMiner: Sendable {
         return survivor
     }
 }
+
+// MARK: - Read-only views for keeping a copy in step (LogTemplateTracker)
+
+extension LogTemplateMiner {
+    /// The live templates sharing the bucket of `id` (resolved; same token count and first token), that one
+    /// included: the only templates a later `add` can merge with it or generalise alongside it.
+    public func bucketMates(of id: Int) -> [Int] {
+        let c = clusters[resolve(id)]
+        let n = c.tokens.count
+        let first: Int32 = options.prefixTokens >= 1 && n > 0 ? c.tokens[0] : -1
+        let second: Int32 = options.prefixTokens >= 2 && n > 1 ? c.tokens[1] : -1
+        return (buckets[BucketKey(count: Int32(n), first: first, second: second)] ?? []).map(Int.init)
+    }
+
+    /// How many `<*>` positions the template `id` (resolved) has; it grows when the template generalises.
+    public func wildcardCount(of id: Int) -> Int { clusters[resolve(id)].wildcards }
+}

@@ -24,6 +24,8 @@ public enum RuleEvaluator {
             logMatch(rule, e, counts: input.logCounts, hostLabels: input.hostLabels)
         case .anomaly(let e):
             anomaly(rule, e, scores: input.anomalyScores, hostLabels: input.hostLabels)
+        case .newLogPattern(let e):
+            newLogPattern(rule, e, patterns: input.newLogPatterns, hostLabels: input.hostLabels, now: now)
         }
     }
 
@@ -146,6 +148,17 @@ public enum RuleEvaluator {
         var out: [AlertInstance] = []
         for (host, count) in counts where count >= e.minCount && hostMatches(e.matchers, host, hostLabels) {
             out.append(instance(rule, host: host, extra: [:], Double(count)))
+        }
+        return sorted(out)
+    }
+
+    /// Per host and template: templates first seen within `within` with lines at or above `min_level` from a
+    /// host that matches. Labels add `pattern` (the template text). Value: that host's lines of it.
+    public static func newLogPattern(_ rule: AlertRule, _ e: RuleKind.NewLogPattern, patterns: [NewLogPattern],
+                                     hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for p in patterns where p.firstSeen >= now - e.within && p.level >= e.minLevel && hostMatches(e.matchers, p.host, hostLabels) {
+            out.append(instance(rule, host: p.host, extra: ["pattern": p.template], Double(p.count)))
         }
         return sorted(out)
     }

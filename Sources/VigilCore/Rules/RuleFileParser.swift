@@ -254,6 +254,7 @@ struct RuleFileParser: YAMLFieldParsing {
         "check_failed": ["check", "check_kind", "match", "consecutive"],
         "log_match": ["contains", "regex", "level", "source", "match", "window", "min_count"],
         "anomaly": ["metric", "match", "min_score"],
+        "new_log_pattern": ["level", "within", "match"],
     ]
 
     private mutating func parseExpr(_ node: Node, kind: String, rule: String) -> RuleKind? {
@@ -364,6 +365,15 @@ struct RuleFileParser: YAMLFieldParsing {
             if let metric, let minScore {
                 result = .anomaly(.init(metric: metric, matchers: matchers, minScore: minScore))
             } else { result = nil }
+        case "new_log_pattern":
+            var level = LogLevel.error
+            if let l = f["level"], let s = string(l, "a log level") {
+                if let parsed = LogLevel(rawValue: s) { level = parsed } else {
+                    fail(l, "unknown level '\(s)' (expected \(LogLevel.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
+            let within = f["within"].flatMap { duration($0, key: "within", positive: true) } ?? 900_000
+            result = .newLogPattern(.init(minLevel: level, within: within, matchers: matchers))
         default:
             result = nil
         }

@@ -19,10 +19,12 @@ public struct RuleInput: Sendable {
     public var logCounts: [String: Int]
     /// Newest anomaly score (0…1) per series (anomaly).
     public var anomalyScores: [SeriesKey: Double]
+    /// Recently first-seen log templates, per host (new_log_pattern; see `Store.newLogPatterns`).
+    public var newLogPatterns: [NewLogPattern]
 
     public init(points: [SeriesKey: [SeriesPoint]] = [:], hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
                 hostLastSeen: [String: Int64] = [:], seriesLastSeen: [SeriesKey: Int64] = [:], checkResults: [String: [CheckResult]] = [:],
-                logCounts: [String: Int] = [:], anomalyScores: [SeriesKey: Double] = [:]) {
+                logCounts: [String: Int] = [:], anomalyScores: [SeriesKey: Double] = [:], newLogPatterns: [NewLogPattern] = []) {
         self.points = points
         self.hostLabels = hostLabels
         self.hostCPUs = hostCPUs
@@ -31,5 +33,6 @@ public struct RuleInput: Sendable {
         self.checkResults = checkResults
         self.logCounts = logCounts
         self.anomalyScores = anomalyScores
+        self.newLogPatterns = newLogPatterns
     }
 }

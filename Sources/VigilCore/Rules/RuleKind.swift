@@ -11,9 +11,11 @@ public enum RuleKind: Sendable, Equatable {
     case checkFailed(CheckFailed)
     case logMatch(LogMatch)
     case anomaly(Anomaly)
+    case newLogPattern(NewLogPattern)
 
     /// Every kind's name as written in `kind:`, in documentation order.
-    public static let names = ["threshold", "forecast", "rate", "host_stale", "series_absent", "check_failed", "log_match", "anomaly"]
+    public static let names = ["threshold", "forecast", "rate", "host_stale", "series_absent", "check_failed", "log_match", "anomaly",
+                               "new_log_pattern"]
 
     /// The name written in `kind:`.
     public var name: String {
@@ -26,6 +28,7 @@ public enum RuleKind: Sendable, Equatable {
         case .checkFailed: "check_failed"
         case .logMatch: "log_match"
         case .anomaly: "anomaly"
+        case .newLogPattern: "new_log_pattern"
         }
     }
 
@@ -37,8 +40,14 @@ public enum RuleKind: Sendable, Equatable {
         case .rate(let e): e.metric
         case .seriesAbsent(let e): e.metric
         case .anomaly(let e): e.metric
-        case .hostStale, .checkFailed, .logMatch: nil
+        case .hostStale, .checkFailed, .logMatch, .newLogPattern: nil
         }
+    }
+
+    /// Whether this is an `anomaly` rule (it reads scores from the anomaly scanner, not points).
+    public var isAnomaly: Bool {
+        if case .anomaly = self { return true }
+        return false
     }
 
     /// How far back (ms) the evaluator needs points or lines; nil when it needs none.
@@ -48,7 +57,7 @@ public enum RuleKind: Sendable, Equatable {
         case .forecast(let e): e.window
         case .rate(let e): e.window
         case .logMatch(let e): e.window
-        case .hostStale, .seriesAbsent, .checkFailed, .anomaly: nil
+        case .hostStale, .seriesAbsent, .checkFailed, .anomaly, .newLogPattern: nil
         }
     }
 
@@ -227,6 +236,23 @@ public enum RuleKind: Sendable, Equatable {
             self.metric = metric
             self.matchers = matchers
             self.minScore = minScore
+        }
+    }
+
+    /// A log template (see `LogTemplateMiner`) first seen within `within` whose lines reach `minLevel`: a kind
+    /// of error never logged before. One instance per host and template.
+    public struct NewLogPattern: Sendable, Equatable {
+        /// Lines below this level do not count.
+        public var minLevel: LogLevel
+        /// Milliseconds: how recent the template's first line must be.
+        public var within: Int64
+        /// On `host` and host labels.
+        public var matchers: [LabelMatcher]
+
+        public init(minLevel: LogLevel = .error, within: Int64 = 900_000, matchers: [LabelMatcher] = []) {
+            self.minLevel = minLevel
+            self.within = within
+            self.matchers = matchers
         }
     }
 }

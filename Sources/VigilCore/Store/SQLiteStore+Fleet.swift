@@ -71,10 +71,24 @@ extension SQLiteStore {
             let seriesRows = try Row.fetchAll(db, sql: "SELECT id, name, labels FROM series WHERE host_id = ? ORDER BY name, labels", arguments: [hostID])
             let from = now - SQLiteStore.detailWindowMs
             let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
-            let series = seriesRows.map { r -> SeriesSummary in
+            // Anomaly scores (derived series) mark the points of the series they score instead of being listed.
+            var scoreSeries: [String: Int64] = [:]
+            for r in seriesRows where (r["name"] as String) == AnomalyScanner.scoreMetric {
+                var labels = LabelsCodec.decode(r["labels"])
+                guard let metric = labels.removeValue(forKey: AnomalyScanner.metricLabel) else { continue }
+                scoreSeries[metric + "\u{0}" + LabelsCodec.encode(labels)] = r["id"]
+            }
+            let series = seriesRows.compactMap { r -> SeriesSummary? in
+                let name: String = r["name"]
+                if name == AnomalyScanner.scoreMetric { return nil }
+                let labels = LabelsCodec.decode(r["labels"])
                 let pts = points[r["id"]] ?? []
-                return SeriesSummary(name: r["name"], labels: LabelsCodec.decode(r["labels"]), latest: pts.last?.value, latestTs: pts.last?.ts,
-                                     history: Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.detailSlots))
+                var marks: [Bool] = []
+                if let sid = scoreSeries[name + "\u{0}" + LabelsCodec.encode(labels)] {
+                    marks = Sparkline.marks(points[sid] ?? [], from: from, to: now, count: SQLiteStore.detailSlots, atLeast: AnomalyScanner.markThreshold)
+                }
+                return SeriesSummary(name: name, labels: labels, latest: pts.last?.value, latestTs: pts.last?.ts,
+                                     history: Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.detailSlots), anomalies: marks)
             }
             let checks = try checkStatuses(db, hostID: hostID)
             let logs = try Row.fetchAll(db, sql: "SELECT id, ts, source, level, message FROM logs WHERE host_id = ? ORDER BY ts DESC, id DESC LIMIT 200",

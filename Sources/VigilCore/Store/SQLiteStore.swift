@@ -77,8 +77,8 @@ public final class SQLiteStore: Store, Sendable {
                             }
                             out.append(.success(counts!))
                         } catch {
-                            // The savepoint rolled back: cached series ids created inside it are gone.
-                            self.writer.forgetSeries()
+                            // The savepoint rolled back: cached series and template ids created inside it are gone.
+                            self.writer.forgetCaches()
                             out.append(.failure(error))
                         }
                     }
@@ -86,7 +86,7 @@ public final class SQLiteStore: Store, Sendable {
                 }
             } catch {
                 results = Array(repeating: .failure(error), count: work.count)
-                writer.forgetSeries()
+                writer.forgetCaches()
             }
             for (i, item) in work.enumerated() {
                 item.continuation.resume(with: results[i])

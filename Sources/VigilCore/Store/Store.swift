@@ -223,11 +223,27 @@ public protocol Store: FleetReader, AnyObject {
     func recordJobEvents(id: String, host: String, events: [JobEvent], now: Int64) async throws -> JobEventsAnswer
     func runEvents(id: String, afterSeq: Int) async throws -> [JobEvent]
 
+    // MARK: AI call log (Intelligence/AI)
+
     // MARK: incident memory
     /// Resolved incidents most like `alert`, best first (its own current episode excluded).
     func similarIncidents(to alert: StoredAlert, limit: Int) async throws -> [IncidentRecord]
     /// Recent incidents, newest first.
     func incidents(limit: Int) async throws -> [IncidentRecord]
+
+    // MARK: log templates
+    /// The templates with the most lines among lines of `host` (nil: every host) with `from <= ts < to`, most
+    /// first, each with a 12-slice trend over the range and the count of the equally long range before it.
+    func topLogPatterns(host: String?, from: Int64, to: Int64, limit: Int) async throws -> [LogPatternStat]
+    /// Per host and template: templates first seen at or after `since` (line time) whose lines reach `minLevel`,
+    /// with that host's lines at or above `minLevel` (the `new_log_pattern` rule).
+    func newLogPatterns(since: Int64, minLevel: LogLevel) async throws -> [NewLogPattern]
+
+    // MARK: anomaly scanner
+    /// The series of these metrics (every host).
+    func seriesKeys(metrics: Set<String>) async throws -> [SeriesKey]
+    /// Points of each of `keys` in `[from, to]`, oldest first (series without points are left out).
+    func points(_ keys: [SeriesKey], from: Int64, to: Int64) async throws -> [SeriesKey: [SeriesPoint]]
 
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.

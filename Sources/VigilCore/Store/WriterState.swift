@@ -15,9 +15,37 @@ final class WriterState: Sendable {
         var labels: String
     }
 
-    /// Drops cached ids (after a failed transaction rolled back rows they may point to).
-    func forgetSeries() {
+    /// Log templates mined on ingest (`LogTemplateTracker`); nil until the first write with logs, which
+    /// restores it from `log_templates`, and again after a rolled-back write (it may be ahead of the store).
+    /// Its own lock: writes of samples never wait for it.
+    private let templates = Mutex<LogTemplateTracker?>(nil)
+
+    /// Per-batch tally of one template's lines, added to its row once at the end of the batch.
+    struct TemplateTally {
+        var count = 0
+        var firstTs = Int64.max
+        var lastTs = Int64.min
+        var maxLevel = 0
+
+        mutating func add(ts: Int64, level: Int) {
+            count += 1
+            firstTs = min(firstTs, ts)
+            lastTs = max(lastTs, ts)
+            maxLevel = max(maxLevel, level)
+        }
+
+        mutating func absorb(_ o: TemplateTally) {
+            count += o.count
+            firstTs = min(firstTs, o.firstTs)
+            lastTs = max(lastTs, o.lastTs)
+            maxLevel = max(maxLevel, o.maxLevel)
+        }
+    }
+
+    /// Drops cached ids and the template tracker (after a failed transaction rolled back rows they may point to).
+    func forgetCaches() {
         seriesIDs.withLock { $0.removeAll() }
+        templates.withLock { $0 = nil }
     }
 
     func write(_ batch: IngestBatch, receivedAt: Int64, db: Database) throws -> IngestCounts {
@@ -51,12 +79,7 @@ final class WriterState: Sendable {
         }
 
         if !batch.logs.isEmpty {
-            let insert = try db.cachedStatement(sql: "INSERT INTO logs (host_id, ts, source, level, message) VALUES (?, ?, ?, ?, ?)")
-            let fts = try db.cachedStatement(sql: "INSERT INTO logs_fts (rowid, message) VALUES (?, ?)")
-            for l in batch.logs {
-                try insert.execute(arguments: [hostID, l.ts, l.source, l.level.rank, l.message])
-                try fts.execute(arguments: [db.lastInsertedRowID, l.message])
-            }
+            try writeLogs(batch.logs, hostID: hostID, db: db)
         }
 
         if !batch.checks.isEmpty {
@@ -69,6 +92,77 @@ final class WriterState: Sendable {
             }
         }
         return IngestCounts(samples: batch.samples.count, logs: batch.logs.count, checks: batch.checks.count)
+    }
+
+    /// Inserts the lines with their template ids (one shared miner, under `templates`' lock) and adds each
+    /// template's lines of the batch to its row.
+    private func writeLogs(_ logs: [LogEntry], hostID: Int64, db: Database) throws {
+        let insert = try db.cachedStatement(sql: "INSERT INTO logs (host_id, ts, source, level, message, template_id) VALUES (?, ?, ?, ?, ?, ?)")
+        let fts = try db.cachedStatement(sql: "INSERT INTO logs_fts (rowid, message) VALUES (?, ?)")
+        try templates.withLock { slot in
+            var tracker: LogTemplateTracker
+            var tallies: [Int64: TemplateTally] = [:]
+            if slot != nil {
+                tracker = slot!
+                slot = nil  // `tracker` is now the only reference: mining mutates in place. Stays nil if we throw.
+            } else {
+                tracker = LogTemplateTracker()
+                let rows = try Row.fetchAll(db, sql: "SELECT id, template FROM log_templates")
+                    .map { (id: $0["id"] as Int64, text: $0["template"] as String) }
+                for a in tracker.restore(rows: rows) {
+                    try Self.apply(a, tracker: &tracker, tallies: &tallies, ts: logs[0].ts, db: db)
+                }
+            }
+            for l in logs {
+                let (m, actions) = tracker.observe(l.message)
+                for a in actions {
+                    try Self.apply(a, tracker: &tracker, tallies: &tallies, ts: l.ts, db: db)
+                }
+                guard let template = tracker.storedID(ofMiner: m) else {
+                    throw StoreError("no stored log template for miner template \(m)")
+                }
+                try insert.execute(arguments: [hostID, l.ts, l.source, l.level.rank, l.message, template])
+                try fts.execute(arguments: [db.lastInsertedRowID, l.message])
+                tallies[template, default: TemplateTally()].add(ts: l.ts, level: l.level.rank)
+            }
+            let update = try db.cachedStatement(sql: """
+                UPDATE log_templates SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?),
+                    max_level = max(max_level, ?) WHERE id = ?
+                """)
+            for (id, t) in tallies where t.count > 0 {
+                try update.execute(arguments: [t.count, t.firstTs, t.lastTs, t.maxLevel, id])
+            }
+            slot = tracker
+        }
+    }
+
+    /// Carries out one `LogTemplateTracker.Action`.
+    private static func apply(_ action: LogTemplateTracker.Action, tracker: inout LogTemplateTracker, tallies: inout [Int64: TemplateTally],
+                              ts: Int64, db: Database) throws {
+        switch action {
+        case .create(let miner, let text):
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO log_templates (template, first_seen, last_seen, count, max_level) VALUES (?, ?, ?, 0, 0)
+                ON CONFLICT (template) DO UPDATE SET template = excluded.template RETURNING id
+                """)
+            guard let id = try Int64.fetchOne(stmt, arguments: [text, ts, ts]) else { throw StoreError("could not insert log template \(text)") }
+            tracker.bind(miner: miner, stored: id, text: text)
+        case .rename(let id, let text):
+            try db.cachedStatement(sql: "UPDATE log_templates SET template = ? WHERE id = ?").execute(arguments: [text, id])
+        case .fold(let from, let into):
+            // Rare (the miner merges templates early in their life); uses the logs_by_template index.
+            try db.cachedStatement(sql: "UPDATE logs SET template_id = ? WHERE template_id = ?").execute(arguments: [into, from])
+            try db.cachedStatement(sql: """
+                UPDATE log_templates SET
+                    count = count + coalesce((SELECT count FROM log_templates WHERE id = ?1), 0),
+                    first_seen = min(first_seen, coalesce((SELECT first_seen FROM log_templates WHERE id = ?1), first_seen)),
+                    last_seen = max(last_seen, coalesce((SELECT last_seen FROM log_templates WHERE id = ?1), last_seen)),
+                    max_level = max(max_level, coalesce((SELECT max_level FROM log_templates WHERE id = ?1), max_level))
+                WHERE id = ?2
+                """).execute(arguments: [from, into])
+            try db.cachedStatement(sql: "DELETE FROM log_templates WHERE id = ?").execute(arguments: [from])
+            if let t = tallies.removeValue(forKey: from) { tallies[into, default: TemplateTally()].absorb(t) }
+        }
     }
 
     private func upsertHost(_ batch: IngestBatch, receivedAt: Int64, db: Database) throws -> Int64 {

@@ -50,4 +50,37 @@ enum Sparkline {
         }
         return String(slots.map { asciiRamp[level($0, levels: asciiRamp.count - 1)] })
     }
+
+    /// Which of the `width` cells that `render` draws hold a marked slot (`marks` aligned with its `values`).
+    static func markedCells(_ marks: [Bool], width: Int, unicode: Bool) -> [Bool] {
+        guard width > 0 else { return [] }
+        let perCell = unicode ? 2 : 1
+        let wanted = width * perCell
+        var slots = Array(marks.suffix(wanted))
+        if slots.count < wanted { slots = Array(repeating: false, count: wanted - slots.count) + slots }
+        return (0..<width).map { cell in slots[(cell * perCell)..<(cell * perCell + perCell)].contains(true) }
+    }
+
+    /// `render` as spans: cells holding a marked slot (an anomaly) in `markRole`, underlined (visible without
+    /// colour too); the others in `.sparkline`.
+    static func spans(_ values: [Double?], marks: [Bool], width: Int, unicode: Bool, range: ClosedRange<Double>? = nil,
+                      markRole: Role = .warning) -> [Span] {
+        let text = render(values, width: width, unicode: unicode, range: range)
+        guard marks.contains(true) else { return [Span(text, .sparkline)] }
+        let marked = markedCells(marks, width: width, unicode: unicode)
+        var out: [Span] = []
+        var run = ""
+        var runMarked = false
+        for (i, ch) in text.enumerated() {
+            let m = i < marked.count && marked[i]
+            if m != runMarked && !run.isEmpty {
+                out.append(runMarked ? Span(run, markRole, [.underline]) : Span(run, .sparkline))
+                run = ""
+            }
+            runMarked = m
+            run.append(ch)
+        }
+        if !run.isEmpty { out.append(runMarked ? Span(run, markRole, [.underline]) : Span(run, .sparkline)) }
+        return out
+    }
 }

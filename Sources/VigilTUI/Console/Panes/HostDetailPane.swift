@@ -247,7 +247,8 @@ final class HostDetailPane: Pane {
             },
             TableColumn("TREND", width: 24, priority: 60) { s, ctx in
                 let range: ClosedRange<Double>? = Format.unit(ofSeries: s.name) == .percent ? 0...100 : nil
-                return [Span(Sparkline.render(s.history, width: ctx.width, unicode: ctx.glyphs.isUnicode, range: range), .sparkline)]
+                // Points the anomaly scanner scored ≥ 0.9 are drawn in the warning role, underlined.
+                return Sparkline.spans(s.history, marks: s.anomalies, width: ctx.width, unicode: ctx.glyphs.isUnicode, range: range)
             },
             TableColumn("AGE", width: 5, alignRight: true, priority: 50,
                         ascending: { ($0.latestTs ?? 0) > ($1.latestTs ?? 0) }) { s, ctx in

@@ -1,0 +1,128 @@
+import Logging
+import Synchronization
+import VigilWire
+
+/// Runs the anomaly scanner for the rule evaluation service (lease holder only; called before each evaluation,
+/// not a `Service` of its own): reads the new points of the series that `anomaly` rules name, feeds them to
+/// `AnomalyScanner`, stores the scores as the derived series `anomaly.score{metric=<name>, <series labels>}`
+/// through the normal ingest path, and returns the score per series for `RuleInput.anomalyScores`.
+///
+/// Reads: series whose newest fed point is recent (within `fastLagMs` of now) are read every scan from their
+/// oldest cursor; the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so
+/// one stopped series does not make every scan re-read an hour of data. Series seen for the first time
+/// (including every series after a restart) are restored from the last 7 days (`AnomalyScanner`).
+public final class AnomalyScanService: Sendable {
+    struct State: Sendable {
+        var scanner: AnomalyScanner
+        var lastSlowScan = Int64.min
+        var refusedReported = 0
+    }
+
+    let store: any Store
+    let logger: Logger
+    let fastLagMs: Int64 = 5 * 60_000
+    let slowEveryMs: Int64 = 60_000
+    let catchUpMs: Int64 = 60 * 60_000
+    /// Points up to this far in the future are read (the listener refuses more skew).
+    let futureMs: Int64 = WireLimits.default.maxFutureSkewMs
+    /// A restored series' old anomalies do not alert: only scores of points this recent do.
+    let alertRecentMs: Int64 = 5 * 60_000
+    private let state: Mutex<State>
+
+    public init(store: any Store, maxSeries: Int = AnomalyScanner.defaultMaxSeries, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        state = Mutex(State(scanner: AnomalyScanner(maxSeries: maxSeries)))
+    }
+
+    /// The scores as of the latest scan.
+    public var scores: [SeriesKey: Double] { state.withLock { $0.scanner.scores } }
+
+    /// Number of series scanned.
+    public var scannedSeries: Int { state.withLock { $0.scanner.count } }
+
+    /// Scans the new points of every series of `metrics`; returns the score per scanned series. Called from one
+    /// task at a time (the evaluation loop).
+    public func scan(metrics requested: Set<String>, now: Int64) async throws -> [SeriesKey: Double] {
+        let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
+        state.withLock { $0.scanner.retain(metrics: metrics) }
+        guard !metrics.isEmpty else { return [:] }
+        let keys = try await store.seriesKeys(metrics: metrics)
+        let (cursors, room, slowDue) = state.withLock { s in
+            (s.scanner.cursors, s.scanner.maxSeries - s.scanner.count, s.lastSlowScan == .min || now - s.lastSlowScan >= slowEveryMs)
+        }
+        var scored: [SeriesKey: [SeriesPoint]] = [:]
+
+        // Series new to the scanner: restore from history, within the cap.
+        let fresh = keys.filter { cursors[$0] == nil }
+        let restoring = Array(fresh.prefix(max(0, room)))
+        reportCap(total: keys.count, refused: fresh.count - restoring.count)
+        var start = 0
+        while start < restoring.count {
+            let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
+            start += chunk.count
+            let from = now - AnomalyScanner.restoreWindowMs
+            let history = try await store.points(chunk, from: from, to: now + futureMs)
+            let stored = try await store.points(chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)
+            state.withLock { s in
+                for key in chunk {
+                    let until = stored[AnomalyScanner.scoreKey(of: key)]?.last?.ts
+                    if let new = s.scanner.restore(key, history: history[key] ?? [], scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
+                        scored[key] = new
+                    }
+                }
+            }
+        }
+
+        // Series already scanned: read from their cursors.
+        var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]
+        if slowDue {
+            lanes.append(cursors.filter { $0.value < now - fastLagMs }.map { ($0.key, $0.value) })
+            state.withLock { $0.lastSlowScan = now }
+        }
+        for lane in lanes where !lane.isEmpty {
+            let oldest = lane.map(\.1).min() ?? now
+            let from = max(oldest == .min ? .min : oldest + 1, now - catchUpMs)
+            let points = try await store.points(lane.map(\.0), from: from, to: now + futureMs)
+            guard !points.isEmpty else { continue }
+            state.withLock { s in
+                for (key, pts) in points {
+                    let new = s.scanner.feed(key, points: pts)
+                    if !new.isEmpty { scored[key, default: []] += new }
+                }
+            }
+        }
+
+        try await store(scored, now: now)
+        return state.withLock { $0.scanner.scores }
+    }
+
+    /// Writes the scores as `anomaly.score` samples, one batch per host.
+    private func store(_ scored: [SeriesKey: [SeriesPoint]], now: Int64) async throws {
+        var byHost: [String: [Sample]] = [:]
+        for (key, points) in scored {
+            let scoreKey = AnomalyScanner.scoreKey(of: key)
+            byHost[key.host, default: []] += points.map { Sample(name: scoreKey.name, value: $0.value, ts: $0.ts, labels: scoreKey.labels) }
+        }
+        for (host, samples) in byHost.sorted(by: { $0.key < $1.key }) {
+            // "Received" at the newest scored point (never later than now): storing scores must not make a host
+            // that stopped reporting look alive.
+            let newest = samples.map(\.ts).max() ?? now
+            _ = try await store.ingest(IngestBatch(host: host, samples: samples), receivedAt: min(now, newest))
+        }
+    }
+
+    private func reportCap(total: Int, refused: Int) {
+        let changed = state.withLock { s -> Bool in
+            guard s.refusedReported != refused else { return false }
+            s.refusedReported = refused
+            return true
+        }
+        guard changed else { return }
+        if refused > 0 {
+            logger.warning("anomaly scanner: \(total) series of the metrics that anomaly rules name; scanning \(total - refused) (the cap), \(refused) not scanned")
+        } else {
+            logger.info("anomaly scanner: all \(total) series of the anomaly rules' metrics are scanned again")
+        }
+    }
+}
