@@ -12,6 +12,8 @@ import VigilCore
             refresh: 500ms
             readonly: true
             local_collector: false
+            ai:
+              model: deepseek-chat
             """, file: "config.yaml")
         #expect(c == ConsoleConfig(db: "/var/lib/vigil/vigil.db", listen: "0.0.0.0:9470", theme: "light", refreshSeconds: 0.5,
                                    readonly: true, localCollector: false))
@@ -23,6 +25,7 @@ import VigilCore
         ("refresh: soon\n", "config.yaml:1:10: 'refresh' must be a duration"),
         ("readonly: maybe\n", "config.yaml:1:11: 'readonly' must be true or false"),
         ("listen: nowhere\n", "config.yaml:1:9: 'listen' must be HOST:PORT"),
+        ("ai: deepseek\n", "config.yaml:1:5: 'ai' must be a mapping"),
         ("- a\n- b\n", "config.yaml:1:1: the config is a mapping"),
         ("theme: [unclosed\n", "config.yaml:2:1: YAML syntax error"),
     ])

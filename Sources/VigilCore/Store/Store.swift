@@ -224,6 +224,11 @@ public protocol Store: FleetReader, AnyObject {
     func runEvents(id: String, afterSeq: Int) async throws -> [JobEvent]
 
     // MARK: AI call log (Intelligence/AI)
+    /// Appends one AI call (feature, model, tokens, latency, outcome; never the content). Returns its id.
+    @discardableResult
+    func recordAICall(_ call: AICallRecord) async throws -> Int64
+    /// The newest `limit` AI calls, newest first.
+    func aiCalls(limit: Int) async throws -> [AICallRecord]
 
     // MARK: incident memory
     /// Resolved incidents most like `alert`, best first (its own current episode excluded).

@@ -22,7 +22,7 @@ struct ConsoleConfig: Equatable {
     var readonly: Bool?
     var localCollector: Bool?
 
-    static let keys = ["db", "listen", "theme", "refresh", "readonly", "local_collector"]
+    static let keys = ["db", "listen", "theme", "refresh", "readonly", "local_collector", "ai"]
 
     /// The default location: `$XDG_CONFIG_HOME/vigil/config.yaml` or `~/.config/vigil/config.yaml`.
     static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -72,6 +72,9 @@ struct ConsoleConfig: Equatable {
                 config.refreshSeconds = Double(ms) / 1000
             case "readonly": config.readonly = try bool()
             case "local_collector": config.localCollector = try bool()
+            case "ai":
+                // Read by AIConfig (docs/ai.md); checked there.
+                guard value.mapping != nil else { throw ConfigError.at(value, file: file, "'ai' must be a mapping (base_url, model, key_file, …; see docs/ai.md)") }
             default:
                 throw ConfigError.at(keyNode, file: file, "unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
             }
