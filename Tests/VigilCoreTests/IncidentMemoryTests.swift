@@ -75,3 +75,22 @@ struct IncidentMemoryTests {
         #expect(IncidentMemory.query(for: alert)?.contains("NEAR(") == false)
     }
 }
+
+struct IncidentMemoryForAITests {
+    @Test func theAISeesPastIncidentsLikeTheAlert() {
+        let now: Int64 = 1_800_000_000_000
+        var alert = StoredAlert(fingerprint: "fp", rule: "CheckDown", severity: .critical, labels: ["host": "web-1", "unit": "nginx.service"],
+                                annotations: [:], state: "firing", value: 0, activeSince: now - 60_000, firedAt: now - 60_000, resolvedAt: nil,
+                                lastEvaluated: now)
+        alert.metric = nil
+        let past = IncidentRecord(id: "inc_1", fingerprint: "fp", rule: "CheckDown", host: "web-1", severity: "critical", labels: [:],
+                                  startedAt: now - 7_200_000, resolvedAt: now - 7_000_000, diagnosis: "nginx.service is down",
+                                  runbook: "service_restart", outcome: "succeeded", notes: "worker pool exhausted")
+        let input = DiagnosisInput(alert: alert, incidents: [past], now: now)
+        let messages = AIDiagnoser.messages(for: input, catalog: builtInCatalog(), heuristic: nil)
+        let user = messages.map(\.content).joined(separator: "\n")
+        #expect(user.contains("PAST INCIDENTS LIKE THIS"))
+        #expect(user.contains("seen once before"))
+        #expect(user.contains("ran service_restart: succeeded") && user.contains("worker pool exhausted"))
+    }
+}

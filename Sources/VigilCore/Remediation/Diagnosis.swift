@@ -30,12 +30,16 @@ public struct DiagnosisInput: Sendable {
     public var series: [String: [SeriesPoint]]
     /// Recent warning-and-above log lines of the host, newest first.
     public var logs: [StoredLog]
+    /// Resolved incidents like this alert, best first (the incident memory).
+    public var incidents: [IncidentRecord]
     public var now: Int64
 
-    public init(alert: StoredAlert, series: [String: [SeriesPoint]] = [:], logs: [StoredLog] = [], now: Int64) {
+    public init(alert: StoredAlert, series: [String: [SeriesPoint]] = [:], logs: [StoredLog] = [], incidents: [IncidentRecord] = [],
+                now: Int64) {
         self.alert = alert
         self.series = series
         self.logs = logs
+        self.incidents = incidents
         self.now = now
     }
 

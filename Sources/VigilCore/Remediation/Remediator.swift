@@ -59,9 +59,10 @@ public struct Remediator: Sendable {
             }
             input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
         }
-        var d = await diagnoser.diagnose(input, catalog: catalog)
-        // Incident memory: what happened the last times an alert like this fired.
+        // Incident memory: what happened the last times an alert like this fired (the AI sees it too).
         let similar = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
+        input.incidents = similar
+        var d = await diagnoser.diagnose(input, catalog: catalog)
         if let memory = IncidentMemory.summary(similar, now: now) {
             d.evidence.append(memory)
             if let best = IncidentMemory.bestFix(similar), d.runbook == nil, catalog.runbook(named: best) != nil {

@@ -188,6 +188,18 @@ public struct AIDiagnoser: Diagnoser {
                 u.append("×\(counts[m]!.0) [\(counts[m]!.1.rawValue)] \(m)")
             }
         }
+        if !input.incidents.isEmpty {
+            u.append("")
+            u.append("PAST INCIDENTS LIKE THIS (incident memory, best match first)")
+            if let summary = IncidentMemory.summary(input.incidents, now: input.now) { u.append(summary) }
+            for i in input.incidents.prefix(5) {
+                var line = "- \(i.rule) on \(i.host ?? "?") \(DurationText.short(ms: max(0, input.now - i.resolvedAt))) ago, lasted \(DurationText.short(ms: i.durationMs))"
+                if !i.diagnosis.isEmpty { line += "; diagnosis: \(i.diagnosis)" }
+                if let rb = i.runbook { line += "; ran \(rb): \(i.outcome ?? "?")" }
+                if !i.notes.isEmpty { line += "; notes: \(i.notes.replacingOccurrences(of: "\n", with: " / ").prefix(200))" }
+                u.append(line)
+            }
+        }
         u.append("")
         u.append("RUNBOOK CATALOGUE")
         if catalog.runbooks.isEmpty { u.append("(empty: answer with \"runbook\": null)") }
@@ -228,6 +240,7 @@ public struct AIDiagnoser: Diagnoser {
             if let pts = try? await store.points(SeriesKey(host: host, name: m), from: from, to: now), !pts.isEmpty { input.series[m] = pts }
         }
         input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
+        input.incidents = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
         return input
     }
 }
