@@ -49,20 +49,7 @@ public final class HTTPClient: HTTPTransport {
         headerList = curl_slist_append(headerList, "Expect:")
         var body = request.body
         let rc: CURLcode = body.withUnsafeMutableBytes { bodyPtr in
-            _ = vigil_curl_set_string(handle, CURLOPT_URL, request.url)
-            _ = vigil_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-            _ = vigil_curl_set_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMs)
-            _ = vigil_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
-            _ = vigil_curl_set_string(handle, CURLOPT_USERAGENT, "vigil/\(VigilVersion.current)")
-            _ = vigil_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
-            if request.method == "GET" {
-                _ = vigil_curl_set_long(handle, CURLOPT_HTTPGET, 1)
-            } else {
-                _ = vigil_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-                _ = vigil_curl_set_long(handle, CURLOPT_POST, 1)
-                _ = vigil_curl_set_pointer(handle, CURLOPT_POSTFIELDS, bodyPtr.baseAddress)
-                _ = vigil_curl_set_offt(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyPtr.count))
-            }
+            Self.configure(handle, request, headers: headerList, body: bodyPtr)
             _ = vigil_curl_set_write(handle, { ptr, size, count, ud in
                 guard let ptr, let ud else { return 0 }
                 let sink = Unmanaged<Sink>.fromOpaque(ud).takeUnretainedValue()
@@ -133,20 +120,7 @@ public final class HTTPClient: HTTPTransport {
             defer { box.release() }
             var body = request.body
             return body.withUnsafeMutableBytes { bodyPtr -> Result<HTTPStreamResult, HTTPTransportError> in
-                _ = vigil_curl_set_string(handle, CURLOPT_URL, request.url)
-                _ = vigil_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
-                _ = vigil_curl_set_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMs)
-                _ = vigil_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
-                _ = vigil_curl_set_string(handle, CURLOPT_USERAGENT, "vigil/\(VigilVersion.current)")
-                _ = vigil_curl_set_slist(handle, CURLOPT_HTTPHEADER, headerList)
-                if request.method == "GET" {
-                    _ = vigil_curl_set_long(handle, CURLOPT_HTTPGET, 1)
-                } else {
-                    _ = vigil_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
-                    _ = vigil_curl_set_long(handle, CURLOPT_POST, 1)
-                    _ = vigil_curl_set_pointer(handle, CURLOPT_POSTFIELDS, bodyPtr.baseAddress)
-                    _ = vigil_curl_set_offt(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyPtr.count))
-                }
+                Self.configure(handle, request, headers: headerList, body: bodyPtr)
                 _ = vigil_curl_set_header(handle, { ptr, size, count, ud in
                     guard let ptr, let ud else { return 0 }
                     let c = Unmanaged<StreamContext>.fromOpaque(ud).takeUnretainedValue()
@@ -261,4 +235,26 @@ public struct HTTPStreamResult: Sendable {
     public var stoppedByReceiver: Bool
 
     public func header(_ name: String) -> String? { HTTPStreamHead(status: status, headers: headers).header(name) }
+}
+
+extension HTTPClient {
+    /// The options every request sets: URL, timeouts, user agent, headers, and the method with its body (which
+    /// `body` must keep alive until the transfer ends).
+    static func configure(_ handle: UnsafeMutableRawPointer?, _ request: HTTPRequest, headers: UnsafeMutablePointer<curl_slist>?,
+                          body: UnsafeMutableRawBufferPointer) {
+        _ = vigil_curl_set_string(handle, CURLOPT_URL, request.url)
+        _ = vigil_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = vigil_curl_set_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMs)
+        _ = vigil_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeoutMs)
+        _ = vigil_curl_set_string(handle, CURLOPT_USERAGENT, "vigil/\(VigilVersion.current)")
+        _ = vigil_curl_set_slist(handle, CURLOPT_HTTPHEADER, headers)
+        if request.method == "GET" {
+            _ = vigil_curl_set_long(handle, CURLOPT_HTTPGET, 1)
+        } else {
+            _ = vigil_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+            _ = vigil_curl_set_long(handle, CURLOPT_POST, 1)
+            _ = vigil_curl_set_pointer(handle, CURLOPT_POSTFIELDS, body.baseAddress)
+            _ = vigil_curl_set_offt(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+        }
+    }
 }

@@ -53,11 +53,13 @@ extension SQLiteStore {
         }
     }
 
+    /// Runs on every evaluation: CROSS JOIN makes SQLite start from the (few) recent templates and reach their
+    /// lines through `logs_by_template`, instead of scanning every log line.
     public func newLogPatterns(since: Int64, minLevel: LogLevel) async throws -> [NewLogPattern] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT h.name AS host, t.id, t.template, t.first_seen, count(*) AS n, max(l.level) AS lvl
-                FROM log_templates t JOIN logs l ON l.template_id = t.id JOIN hosts h ON h.id = l.host_id
+                FROM log_templates t CROSS JOIN logs l ON l.template_id = t.id JOIN hosts h ON h.id = l.host_id
                 WHERE t.first_seen >= ? AND t.max_level >= ? AND l.level >= ?
                 GROUP BY l.host_id, t.id ORDER BY t.id, h.name
                 """, arguments: [since, minLevel.rank, minLevel.rank]).map { r in
