@@ -250,6 +250,56 @@ enum SQLiteSchema {
                 CREATE INDEX logs_by_template ON logs(template_id, ts);
                 """)
         }
+        m.registerMigration("v9-chat") { db in
+            try db.execute(sql: """
+                -- The console's chat conversations, one per incident (an alert fingerprint, host:NAME, or general).
+                CREATE TABLE chat_messages (
+                    conversation TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    meta TEXT NOT NULL DEFAULT '',
+                    PRIMARY KEY (conversation, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v10-reports") { db in
+            try db.execute(sql: """
+                -- Generated reports (vigil report daily), as text and JSON.
+                CREATE TABLE reports (
+                    id INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    from_ts INTEGER NOT NULL,
+                    to_ts INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    json TEXT NOT NULL
+                );
+                CREATE INDEX reports_by_kind ON reports(kind, created_at);
+                -- Suggested dependencies between hosts, accepted or rejected by an operator (vigil topology).
+                CREATE TABLE topology_edges (
+                    id INTEGER PRIMARY KEY,
+                    from_host TEXT NOT NULL,
+                    from_service TEXT NOT NULL DEFAULT '',
+                    to_host TEXT NOT NULL,
+                    to_service TEXT NOT NULL DEFAULT '',
+                    kind TEXT NOT NULL,
+                    evidence TEXT NOT NULL,
+                    confidence REAL NOT NULL,
+                    source TEXT NOT NULL CHECK (source IN ('heuristic', 'ai')),
+                    state TEXT NOT NULL CHECK (state IN ('suggested', 'accepted', 'rejected')),
+                    decided_by TEXT,
+                    decided_at INTEGER,
+                    reason TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    UNIQUE (from_host, from_service, to_host, to_service, kind)
+                );
+                -- Reports read alert events by time.
+                CREATE INDEX alert_events_by_ts ON alert_events(ts);
+                """)
+        }
         return m
     }
 }

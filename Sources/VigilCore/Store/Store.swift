@@ -243,12 +243,43 @@ public protocol Store: FleetReader, AnyObject {
     /// Per host and template: templates first seen at or after `since` (line time) whose lines reach `minLevel`,
     /// with that host's lines at or above `minLevel` (the `new_log_pattern` rule).
     func newLogPatterns(since: Int64, minLevel: LogLevel) async throws -> [NewLogPattern]
+    /// The newest `limit` lines of one template (`logs.template_id`), of `host` (nil: every host), newest first.
+    func logs(templateID: Int64, host: String?, limit: Int) async throws -> [StoredLog]
 
     // MARK: anomaly scanner
     /// The series of these metrics (every host).
     func seriesKeys(metrics: Set<String>) async throws -> [SeriesKey]
     /// Points of each of `keys` in `[from, to]`, oldest first (series without points are left out).
     func points(_ keys: [SeriesKey], from: Int64, to: Int64) async throws -> [SeriesKey: [SeriesPoint]]
+
+    // MARK: chat
+    /// Appends messages to their conversations, numbering each after the conversation's last; returns them numbered.
+    @discardableResult
+    func appendChatMessages(_ messages: [ChatRecord]) async throws -> [ChatRecord]
+    /// The newest `limit` messages of a conversation, oldest first.
+    func chatMessages(conversation: String, limit: Int) async throws -> [ChatRecord]
+
+    // MARK: reports and topology
+    /// Alert `firing`, `resolved` and `manual_resolve` events with `from <= ts < to`, oldest first (at most `limit`),
+    /// each with its alert's rule, host and severity and, for a resolution, when its episode fired.
+    func alertEvents(from: Int64, to: Int64, limit: Int) async throws -> [ReportAlertEvent]
+    /// Incidents resolved with `from <= resolved_at < to`, newest first.
+    func incidents(resolvedFrom from: Int64, to: Int64, limit: Int) async throws -> [IncidentRecord]
+    /// Stores a generated report; returns it with its id.
+    @discardableResult
+    func saveReport(_ report: StoredReport) async throws -> StoredReport
+    /// Stored reports of `kind` (every kind when nil), newest first.
+    func reports(kind: String?, limit: Int) async throws -> [StoredReport]
+    func report(id: Int64) async throws -> StoredReport?
+    /// Records suggested edges: a new relation is added as `suggested`; a known one gets the new evidence,
+    /// confidence and source but keeps its state, so a rejected edge is not suggested again. Returns the stored edges.
+    @discardableResult
+    func suggestTopologyEdges(_ edges: [TopologyEdge], now: Int64) async throws -> [TopologyEdge]
+    /// Edges in these states (all when nil), accepted first, then by confidence.
+    func topologyEdges(states: Set<TopologyEdgeState>?) async throws -> [TopologyEdge]
+    /// Accepts or rejects an edge, recording who, when and why; audited as `topology.accept` / `topology.reject`.
+    /// Throws when there is no such edge.
+    func decideTopologyEdge(id: Int64, state: TopologyEdgeState, actor: String, reason: String, now: Int64) async throws -> TopologyEdge
 
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.

@@ -188,6 +188,9 @@ extension FleetTools {
         let now = clock()
         let snapshot = try await store.fleetSnapshot(now: now)
         guard snapshot.hosts.contains(where: { $0.name == host }) else { throw unknownHost(host, known: snapshot.hosts.map(\.name)) }
+        // Edges an operator accepted (vigil topology accept) win over inference.
+        let accepted = try await store.topologyEdges(states: [.accepted]).filter { $0.other(than: host) != nil }
+        if !accepted.isEmpty { return acceptedNeighbours(of: host, accepted, hosts: snapshot.hosts) }
         var checks: [ObservedCheck]
         if let q = store as? any FleetToolQueries {
             checks = try await q.latestCheckTargets()
@@ -223,6 +226,34 @@ extension FleetTools {
         return ToolResult(value: .object(out))
     }
 
+    /// The neighbours of `host` from accepted topology edges, with each edge's direction and who accepted it.
+    func acceptedNeighbours(of host: String, _ edges: [TopologyEdge], hosts: [HostSummary]) -> ToolResult {
+        let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var relations: [String: [String]] = [:]
+        var order: [String] = []
+        for e in edges {
+            guard let other = e.other(than: host) else { continue }
+            if relations[other] == nil { order.append(other) }
+            var text = "\(e.endpoints) \(e.kind.rawValue)"
+            if let by = e.decidedBy { text += " (accepted by \(by))" }
+            relations[other, default: []].append(text)
+        }
+        return ToolResult(value: .object([
+            "host": .string(host),
+            "inferred": false,
+            "how": .string("topology edges accepted by an operator (vigil topology accept); inferred relations are not shown while \(host) has any"),
+            "neighbours": .array(order.map { name in
+                var o: [String: JSONValue] = ["host": .string(name), "relations": .array((relations[name] ?? []).map(JSONValue.string))]
+                if let h = byName[name] {
+                    o["status"] = .string(h.status.rawValue)
+                    o["health"] = .int(h.health)
+                }
+                return .object(o)
+            }),
+        ]))
+    }
+
+    // MARK: similar_incidents
     // MARK: similar_incidents
 
     func similarIncidents(_ a: ToolArguments) async throws -> ToolResult {

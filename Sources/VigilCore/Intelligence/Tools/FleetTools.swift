@@ -91,9 +91,10 @@ public struct FleetTools: Sendable {
                     ToolParameter("limit", .integer(min: 1, max: 200), "At most this many lines (default 50)."),
                 ]),
             ToolDefinition(name: Self.topologyNeighbours, description: """
-                Hosts related to a host, INFERRED from observed data only (Vigil has no declared topology yet): hosts \
-                sharing its group, role, service or cluster label, and hosts whose checks probe it or that its checks \
-                probe (by name or address label). Absence of a neighbour proves nothing.
+                Hosts related to a host. When an operator accepted topology edges for it, those (inferred: false); \
+                otherwise INFERRED from observed data only: hosts sharing its group, role, service or cluster label, \
+                and hosts whose checks probe it or that its checks probe (by name or address label). Absence of a \
+                neighbour proves nothing.
                 """, parameters: [
                     ToolParameter("host", .string, "The host name, e.g. web-1.", required: true),
                 ]),

@@ -1,0 +1,23 @@
+import Foundation
+import GRDB
+import VigilWire
+
+extension SQLiteStore {
+    public func logs(templateID: Int64, host: String?, limit: Int) async throws -> [StoredLog] {
+        guard limit > 0 else { return [] }
+        return try await pool.read { db in
+            var sql = """
+                SELECT l.id, l.ts, l.source, l.level, l.message, h.name AS host FROM logs l JOIN hosts h ON h.id = l.host_id
+                WHERE l.template_id = ?
+                """
+            var args: [any DatabaseValueConvertible] = [templateID]
+            if let host {
+                sql += " AND h.name = ?"
+                args.append(host)
+            }
+            sql += " ORDER BY l.ts DESC, l.id DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { Self.log(from: $0, host: $0["host"]) }
+        }
+    }
+}
