@@ -248,7 +248,7 @@ enum AlertFixtures {
         let c = AlertFixtures.controller()
         c.run(.alerts, now: AlertFixtures.now)
         let hints = AlertFixtures.screen(c).lines()[28]
-        #expect(hints.contains("Enter open  a ack  s silence  n note  r remediate  g host  h history  m mine  > sort  / filter"), "\(hints)")
+        #expect(hints.contains("Enter open  a ack  s silence  n note  r remediate  c chat  g host  h history  m mine  > sort  / filter"), "\(hints)")
         #expect(hints.contains("Esc back"))
     }
 

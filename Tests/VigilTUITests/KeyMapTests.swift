@@ -87,11 +87,11 @@ final class DangerousPane: Pane {
         var canvas = Canvas(width: 120, height: 30)
         controller.render(into: &canvas, now: Fixtures.now)
         let hints = canvas.lines()[28]
-        #expect(hints.contains("Enter open host  s sort  / filter  : command  ? help  q quit"), "\(hints)")
+        #expect(hints.contains("Enter open host  L fleet logs  s sort  / filter  : command  ? help  q quit"), "\(hints)")
         let shown = controller.mergedMap.hints.map(\.title)
-        #expect(shown == ["open host", "sort", "filter", "command", "help", "quit"])
+        #expect(shown == ["open host", "fleet logs", "sort", "filter", "command", "help", "quit"])
         // In a detail view, q means back and Esc is offered.
         controller.handle(.enter, now: Fixtures.now)
-        #expect(controller.mergedMap.hints.map(\.title) == ["next section", "sort", "filter", "command", "help", "back"])
+        #expect(controller.mergedMap.hints.map(\.title) == ["next section", "chat", "sort", "filter", "command", "help", "back"])
     }
 }

@@ -26,6 +26,7 @@ enum ConsoleApp {
         let worker = RemediationWorker(remediator: remediator, user: options.user, rules: options.rules, mailbox: mailbox) {
             poller.refreshNow()
         }
+        let (chatWorker, chatSettings) = makeChatWorker(options, remediator: remediator, mailbox: mailbox)
         let signals = SignalForwarder.install(writeFD: pipe.writeFD)
         defer { signals.restore() }
         let terminal = try Terminal(environment: environment)
@@ -35,8 +36,9 @@ enum ConsoleApp {
             readOnly: options.readOnly, user: options.user, storeDescription: options.storeDescription,
             listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
             theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii,
-            rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil, catalog: catalog)
+            rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil, catalog: catalog, chat: chatSettings)
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
+        if let problem = chatSettings.problem { controller.showMessage("AI configuration: \(problem) (the assistant is off)", isError: true, now: FleetPoller.nowMs()) }
         var palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
         terminal.install(palette)
 
@@ -80,6 +82,8 @@ enum ConsoleApp {
                     poller.reloadRules()
                 case .remediate(let request):
                     worker.perform(request)
+                case .chat(let request):
+                    chatWorker.perform(request)
                 case .themeChanged:
                     palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
                     terminal.install(palette)
@@ -101,6 +105,31 @@ enum ConsoleApp {
                 lastFrame = t
             }
         }
+    }
+
+    /// The chat pane's worker: an `AIClient` logging every call in the store, and the read-only fleet tools on
+    /// behalf of the console's user (their `propose_runbook` plans through the console's remediator, so
+    /// `--readonly` blocks every proposal too). A broken AI configuration turns the assistant off and says why.
+    static func makeChatWorker(_ options: ConsoleOptions, remediator: Remediator?, mailbox: Mailbox) -> (ChatWorker, ChatSettings) {
+        var config = AIConfig()
+        var problem: String?
+        if let given = options.ai {
+            config = given
+        } else {
+            do { config = try AIConfig.load() } catch { problem = error.description }
+        }
+        var client: AIClient?
+        do {
+            client = try AIClient(config: config, log: options.store.map { StoreAICallLog(store: $0) })
+        } catch {
+            problem = error.description
+            config.apiKey = nil
+        }
+        let tools = options.store.flatMap { store in
+            remediator.map { FleetTools(store: store, remediator: $0, requester: .user(name: options.user.name, role: options.user.role)) }
+        }
+        let worker = ChatWorker(client: client, tools: tools, store: options.store, mailbox: mailbox)
+        return (worker, ChatSettings(config, problem: problem))
     }
 
     /// A process can start with signals blocked (the mask is inherited across fork and exec, and thread

@@ -16,6 +16,8 @@ enum ConsoleEffect: Equatable, Sendable {
     case reloadRules
     /// Hand a remediation request to the worker (changing ones already checked).
     case remediate(RemediationRequest)
+    /// Hand a chat request to the chat worker (read-only: nothing it does changes the fleet).
+    case chat(ChatRequest)
 }
 
 /// The console's state and behaviour without the terminal: the pane stack, the merged key map, the command and
@@ -51,6 +53,8 @@ final class ConsoleController {
     let canReloadRules: Bool
     /// The runbooks the remediation panes offer.
     let catalog: RunbookCatalog
+    /// Whether the AI assistant may call out (a key is configured), and its model.
+    let chat: ChatSettings
     var glyphs: Glyphs
     private(set) var theme: Theme
     private(set) var stack: [any Pane]
@@ -75,8 +79,9 @@ final class ConsoleController {
     init(readOnly: Bool = false, user: VigilUser = .consoleDefault, storeDescription: String = "", listenerDescription: String? = nil,
          themeDirectories: [String] = [], theme: Theme = .builtinDefault, glyphs: Glyphs = .unicode,
          rulesEvaluatedHere: Bool = false, canReloadRules: Bool = false, catalog: RunbookCatalog = RunbookCatalog(runbooks: []),
-         root: any Pane = DashboardPane()) {
+         chat: ChatSettings = ChatSettings(), root: any Pane = DashboardPane()) {
         self.catalog = catalog
+        self.chat = chat
         self.readOnly = readOnly
         self.user = user
         self.storeDescription = storeDescription
@@ -340,6 +345,12 @@ final class ConsoleController {
             } else {
                 effects.append(.remediate(request))
             }
+        case .openChat(let subject):
+            let pane = ChatPane(subject: subject, settings: chat, user: user, catalog: catalog, readOnly: readOnly)
+            push(pane)
+            apply(pane.open(), now: now)
+        case .chat(let request):
+            effects.append(.chat(request))
         case .sequence(let reactions):
             for r in reactions { apply(r, now: now) }
         }
@@ -410,6 +421,43 @@ final class ConsoleController {
             }
         case .reload:
             reloadRules(now: now)
+        case .chat(let host):
+            var subject = ChatSubject.general
+            if let host {
+                let names = hostNames
+                let matches = names.contains(host) || names.isEmpty ? [host] : names.filter { $0.hasPrefix(host) }
+                guard matches.count == 1 else {
+                    showMessage(matches.isEmpty ? "no host \(host)" : "ambiguous host \(host): \(matches.prefix(8).joined(separator: " "))",
+                                isError: true, now: now)
+                    return
+                }
+                subject = .host(matches[0])
+            }
+            if let current = top as? ChatPane, current.subject.conversation == subject.conversation { break }
+            stack = [stack[0]]
+            apply(.openChat(subject), now: now)
+        case .aiCalls:
+            if !(top is AICallsPane) {
+                stack = [stack[0]]
+                let pane = AICallsPane(settings: chat)
+                push(pane)
+                apply(pane.reload(), now: now)
+            }
+        case .logs(let host):
+            var target: String?
+            if let host {
+                let names = hostNames
+                let matches = names.contains(host) || names.isEmpty ? [host] : names.filter { $0.hasPrefix(host) }
+                guard matches.count == 1 else {
+                    showMessage(matches.isEmpty ? "no host \(host)" : "ambiguous host \(host): \(matches.prefix(8).joined(separator: " "))",
+                                isError: true, now: now)
+                    return
+                }
+                target = matches[0]
+            }
+            if let current = top as? LogsPane, current.host == target { break }
+            stack = [stack[0]]
+            push(LogsPane(host: target))
         case .help:
             if !(top is HelpPane) { push(HelpPane(documenting: mergedMap)) }
         case .refresh:

@@ -30,6 +30,9 @@ struct ConsoleOptions: Sendable {
     var catalog: RunbookCatalog?
     /// The safety limits the console's plans are checked against.
     var safety = SafetyPolicy()
+    /// Where the AI assistant sends its questions; nil loads it as `vigil ai` does (environment, then the `ai:`
+    /// section of ~/.config/vigil/config.yaml).
+    var ai: AIConfig?
 
     init(reader: any FleetReader, themeName: String = "default", themeDirectories: [String] = [], readOnly: Bool = false,
          storeDescription: String = "", listenerDescription: String? = nil, refreshInterval: Double = 2,

@@ -39,6 +39,10 @@ struct AlertActions {
                 guard let alert = current() else { return .message("no alert selected", isError: false) }
                 return .openRemediation(alert)
             },
+            KeyAction([.char("c")], "chat", section: section) { [self] in
+                guard let alert = current() else { return .message("no alert selected", isError: false) }
+                return .openChat(.alert(alert))
+            },
             KeyAction([.char("g")], "host", section: section) { [self] in
                 guard let alert = current() else { return .message("no alert selected", isError: false) }
                 guard let host = alert.host else { return .message("\(alert.rule) has no host label", isError: true) }

@@ -45,6 +45,8 @@ struct PollInterest: Equatable, Sendable {
     var rules = false
     /// Also read recent remediation runs and the approvals queue (the runbooks pane).
     var runs = false
+    /// Log patterns of a host (or the fleet) over a time range, and raw lines (the logs pane).
+    var logs: LogsInterest?
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "chat", "ai", "logs", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -12,6 +12,9 @@ enum CommandParser {
         "rules": "rules", "rule": "rules", "r": "rules",
         "runbooks": "runbooks", "runbook": "runbooks", "rb": "runbooks", "runs": "runbooks", "remediation": "runbooks",
         "reload": "reload",
+        "chat": "chat", "ask": "chat", "assistant": "chat",
+        "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
+        "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh",
         "help": "help", "?": "help",
@@ -26,6 +29,9 @@ enum CommandParser {
         (":silences", "active silences (alias :sil)"),
         (":rules", "alerting rules and rule-file errors (alias :r)"),
         (":runbooks", "approvals queue, runs with their output, the runbook catalogue (aliases :rb :runs)"),
+        (":chat [HOST]", "the AI assistant about the fleet or a host (alias :ask; c on an alert or host)"),
+        (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
+        (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
         (":reload", "re-read the rule files (admin; changes things)"),
         (":theme [NAME]", "switch theme, or list themes"),
         (":refresh", "fetch fresh data now (also r, Ctrl-R)"),
@@ -63,6 +69,15 @@ enum CommandParser {
             case "runbooks": return .runbooks
             default: return .reload
             }
+        case "chat":
+            guard args.count <= 1 else { throw CommandError(message: "usage: :chat [HOST]") }
+            return .chat(host: args.first)
+        case "logs":
+            guard args.count <= 1 else { throw CommandError(message: "usage: :logs [HOST]") }
+            return .logs(host: args.first)
+        case "ai":
+            guard args.isEmpty else { throw CommandError(message: "usage: :ai") }
+            return .aiCalls
         case "refresh": return .refresh
         case "help": return .help
         default: return .quit
@@ -82,7 +97,7 @@ enum CommandParser {
             pool = commands + aliases.keys.filter { $0.count > 2 && !commands.contains($0) }.sorted()
         } else {
             switch aliases[words[0].lowercased()] {
-            case "host", "hosts": pool = hosts
+            case "host", "hosts", "chat", "logs": pool = hosts
             case "theme": pool = themes
             default: pool = []
             }

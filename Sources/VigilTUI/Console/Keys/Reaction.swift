@@ -33,6 +33,10 @@ indirect enum Reaction {
     case openRemediation(StoredAlert)
     /// Ask the remediation worker for a plan, a run, an approval… (changing requests are checked first).
     case remediate(RemediationRequest)
+    /// Open the AI chat about `subject` (`:chat`, `c`): the console builds the pane with the AI settings.
+    case openChat(ChatSubject)
+    /// Ask the chat worker to load a conversation, answer a question, stop an answer, read the AI call log.
+    case chat(ChatRequest)
     /// Several reactions in order.
     case sequence([Reaction])
 }

@@ -20,6 +20,12 @@ enum TypedCommand: Equatable, Sendable {
     case runbooks
     /// Re-read the rule files (admin; only when this console runs the engine).
     case reload
+    /// The AI chat: about the fleet, or about one host.
+    case chat(host: String?)
+    /// The AI call log.
+    case aiCalls
+    /// The logs pane: top log patterns of one host, or of the fleet.
+    case logs(host: String?)
 }
 
 /// A command line that did not parse; the message says what to type instead.

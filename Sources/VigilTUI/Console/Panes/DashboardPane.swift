@@ -31,6 +31,7 @@ final class DashboardPane: Pane {
                 return .push(HostDetailPane(name: host.name, summary: host))
             },
             KeyAction([.tab], "alerts", section: "Hosts", shownInHints: false) { .command(.alerts) },
+            KeyAction([.char("L")], "fleet logs", section: "Hosts") { .push(LogsPane()) },
         ] + table.keyActions(section: "Hosts"))
     }
 

@@ -69,7 +69,9 @@ final class HostDetailPane: Pane {
             _ = focusNext()
             return .redraw
         }
-        return KeyMap([next] + Section.allCases.map { s in
+        let chat = KeyAction([.char("c")], "chat", section: section) { [self] in .openChat(.host(name)) }
+        let logs = KeyAction([.char("L")], "log patterns", section: section, shownInHints: false) { [self] in .push(LogsPane(host: name)) }
+        return KeyMap([next, chat, logs] + Section.allCases.map { s in
             KeyAction([.char(Character(String(s.rawValue + 1)))], "go to \(s.title.lowercased())", section: section,
                       shownInHints: false) { [self] in
                 focus = s

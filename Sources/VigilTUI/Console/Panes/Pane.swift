@@ -87,4 +87,8 @@ enum ConsoleMessage: Sendable {
     case runs(RunsSnapshot)
     /// A diagnosis, plan, started run or run progress from `RemediationWorker`.
     case remediation(RemediationUpdate)
+    /// A loaded conversation, a streamed piece of an answer, a tool result, the AI call log, from `ChatWorker`.
+    case chat(ChatUpdate)
+    /// Top log patterns, a pattern's raw lines or search results, from the poller (while the logs pane is visible).
+    case logs(LogsUpdate)
 }

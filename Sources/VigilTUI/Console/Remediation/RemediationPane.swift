@@ -63,6 +63,22 @@ final class RemediationPane: Pane {
         self.showsStoredRun = false
     }
 
+    /// A runbook proposed elsewhere (the chat assistant's `propose_runbook`), preset with its runbook, host and
+    /// parameters, for `alert` when it is about one (on the same host). Push it with `prepare()`: it plans afresh,
+    /// so the safety checks run again and nothing runs until the operator says so, as after `r`.
+    init(runbook: String, host: String, parameters: [String: String], alert: StoredAlert?, user: VigilUser, catalog: RunbookCatalog,
+         readOnly: Bool) {
+        self.alert = alert
+        self.alertActive = alert?.isActive
+        self.user = user
+        self.catalog = catalog
+        self.readOnly = readOnly
+        self.host = host
+        self.runbookName = runbook
+        self.overrides = parameters
+        self.showsStoredRun = false
+    }
+
     /// A stored run: its plan as it was made, its output so far and live.
     init(run: RemediationRun, alert: StoredAlert?, user: VigilUser, catalog: RunbookCatalog, readOnly: Bool) {
         self.run = run

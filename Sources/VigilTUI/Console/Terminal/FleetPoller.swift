@@ -15,6 +15,8 @@ final class FleetPoller: Sendable {
     private let interest = Mutex(PollInterest())
     private let triggers: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    /// Reads the logs pane's patterns and lines.
+    private let logsFetcher = LogsFetcher()
 
     /// How many active (and resolved) alerts one round reads.
     static let alertLimit = 1000
@@ -149,6 +151,9 @@ final class FleetPoller: Sendable {
         if let store { await fetchAlerts(store, wanted: wanted) }
         if wanted.rules, let rules = ruleAccess.snapshot(now: Self.nowMs()) { mailbox.post(.rules(rules)) }
         if wanted.runs, let store { await fetchRuns(store) }
+        if let logs = wanted.logs, let store {
+            for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
+        }
         guard let host = wanted.host else { return }
         do {
             mailbox.post(.detail(name: host, try await reader.hostDetail(name: host, now: Self.nowMs())))
