@@ -150,8 +150,8 @@ import VigilWire
         let log = MemoryAICallLog()
         let start = WallClock.monotonicNs()
         let result = try await Self.diagnoser(server, idleMs: 300, log: log).analyze(Self.diskInput(), catalog: builtInCatalog())
-        #expect(elapsedMs(since: start) < 4_000)  // the server would hang for 10 s
-        #expect((log.records.first?.latencyMs ?? 0) < 1_500)
+        #expect(elapsedMs(since: start) < 9_000)  // the server would hang for 10 s
+        #expect((log.records.first?.latencyMs ?? .max) < 9_000)
         #expect(result.diagnosis.source == "heuristic")
         #expect(result.fallbackReason?.hasPrefix("AI unavailable (the AI server did not answer in time") == true)
         #expect(log.records.map(\.outcome) == [.timeout])

