@@ -71,33 +71,12 @@ final class JobTestServer: @unchecked Sendable {
     }
 
     private func handle(_ c: Int32) {
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        var headEnd: Int?
-        var length = 0
-        while true {
-            var p = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 5000) > 0 else { return }
-            let n = read(c, &buf, buf.count)
-            guard n > 0 else { return }
-            data += buf[0..<n]
-            if headEnd == nil, let r = Self.headEnd(data) {
-                headEnd = r
-                for line in String(decoding: data[0..<r], as: UTF8.self).split(separator: "\r\n")
-                where line.lowercased().hasPrefix("content-length:") {
-                    length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
-                }
-            }
-            if let h = headEnd, data.count >= h + 4 + length { break }
-        }
-        let h = headEnd!
-        let head = String(decoding: data[0..<h], as: UTF8.self)
+        guard let (head, body) = TestSocket.readRequest(c) else { return }
         let first = head.split(separator: "\r\n").first?.split(separator: " ") ?? []
-        let request = Request(method: String(first[0]), target: String(first[1]), head: head, body: Array(data[(h + 4)..<(h + 4 + length)]))
+        let request = Request(method: String(first[0]), target: String(first[1]), head: head, body: body)
         lock.withLock { _requests.append(request) }
-        let (status, body) = respond(request)
-        let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        _ = Array(response.utf8).withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+        let (status, answer) = respond(request)
+        TestSocket.writeResponse(c, status: status, body: answer)
     }
 
     private func respond(_ r: Request) -> (Int, String) {
@@ -129,12 +108,6 @@ final class JobTestServer: @unchecked Sendable {
             return (200, lock.withLock { _ingestBody })
         }
         return (404, #"{"error":"not found"}"#)
-    }
-
-    private static func headEnd(_ d: [UInt8]) -> Int? {
-        guard d.count >= 4 else { return nil }
-        for i in 0...(d.count - 4) where d[i] == 13 && d[i + 1] == 10 && d[i + 2] == 13 && d[i + 3] == 10 { return i }
-        return nil
     }
 }
 

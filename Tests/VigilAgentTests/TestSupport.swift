@@ -113,46 +113,59 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 
     private func handle(_ c: Int32) {
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        var headEnd: Int?
-        var contentLength = 0
-        while true {
-            var p = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 5000) > 0 else { return }
-            let n = read(c, &buf, buf.count)
-            guard n > 0 else { return }
-            data += buf[0..<n]
-            if headEnd == nil, let r = findHeadEnd(data) {
-                headEnd = r
-                let head = String(decoding: data[0..<r], as: UTF8.self)
-                let req = Request(head: head, body: [])
-                contentLength = Int(req.header("Content-Length") ?? "0") ?? 0
-            }
-            if let h = headEnd, data.count >= h + 4 + contentLength { break }
-        }
-        let h = headEnd!
-        let request = Request(head: String(decoding: data[0..<h], as: UTF8.self),
-                              body: Array(data[(h + 4)..<(h + 4 + contentLength)]))
+        guard let (head, body) = TestSocket.readRequest(c) else { return }
+        let request = Request(head: head, body: body)
         lock.lock()
         let index = _requests.count
         _requests.append(request)
         lock.unlock()
-        let (status, body) = respond(index, request)
+        let (status, answer) = respond(index, request)
+        TestSocket.writeResponse(c, status: status, body: answer)
+    }
+}
+
+enum TestSocket {
+    /// Reads one HTTP/1.1 request (head and a Content-Length body) from `c`; nil when the peer goes quiet for 5 s
+    /// or closes first.
+    static func readRequest(_ c: Int32) -> (head: String, body: [UInt8])? {
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var headEnd: Int?
+        var length = 0
+        while true {
+            if let h = headEnd, data.count >= h + 4 + length { break }
+            var p = pollfd(fd: c, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 5000) > 0 else { return nil }
+            let n = read(c, &buf, buf.count)
+            guard n > 0 else { return nil }
+            data += buf[0..<n]
+            if headEnd == nil, let r = headEndIndex(data) {
+                headEnd = r
+                for line in String(decoding: data[0..<r], as: UTF8.self).split(separator: "\r\n")
+                where line.lowercased().hasPrefix("content-length:") {
+                    length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+                }
+            }
+        }
+        let h = headEnd!
+        return (String(decoding: data[0..<h], as: UTF8.self), Array(data[(h + 4)..<(h + 4 + length)]))
+    }
+
+    /// Writes a JSON answer and asks the client to close.
+    static func writeResponse(_ c: Int32, status: Int, body: String) {
         let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         _ = Array(response.utf8).withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
     }
 
-    private func findHeadEnd(_ d: [UInt8]) -> Int? {
+    /// The index of the blank line that ends an HTTP head, if it has arrived.
+    static func headEndIndex(_ d: [UInt8]) -> Int? {
         guard d.count >= 4 else { return nil }
         for i in 0...(d.count - 4) where d[i] == 13 && d[i + 1] == 10 && d[i + 2] == 13 && d[i + 3] == 10 {
             return i
         }
         return nil
     }
-}
 
-enum TestSocket {
     /// A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
     static func listen() -> (Int32, UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -61,7 +61,9 @@ public final class RemediationService: Service, Sendable {
             }
             if let local {
                 do {
-                    for run in try await store.claimJobs(host: local.host, now: now) {
+                    // A read first: claiming is a write transaction, and nothing is queued nearly always.
+                    let queued = try await store.hasQueuedJobs(host: local.host)
+                    for run in queued ? try await store.claimJobs(host: local.host, now: now) : [] {
                         await runLocally(run, runner: local)
                     }
                 } catch {
