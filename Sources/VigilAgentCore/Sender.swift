@@ -156,6 +156,9 @@ public final class Sender {
         var headers = [("Content-Type", "application/json")]
         if !token.isEmpty { headers.append(("Authorization", "Bearer \(token)")) }
         if compressed { headers.append(("Content-Encoding", "gzip")) }
+        // Only a sender that runs jobs takes them off the ingest answer (a script pushing metrics with the same
+        // token must not swallow the host's jobs).
+        if jobHandler != nil { headers.append((IngestResponse.acceptJobsHeader, "1")) }
         let request = HTTPRequest(method: "POST", url: ingestURL, headers: headers, body: body, timeoutMs: timeoutMs,
                                   connectTimeoutMs: min(timeoutMs, 5000))
         do {

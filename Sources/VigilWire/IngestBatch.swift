@@ -128,6 +128,10 @@ public struct CheckResult: Sendable, Equatable {
 
 /// The listener's answer to an accepted batch.
 public struct IngestResponse: Sendable, Equatable {
+    /// The request header (value `1`) with which an agent that runs jobs asks for them on the ingest answer. Without
+    /// it the answer's `jobs` stays empty: the jobs wait for the long-poll (or the next batch of a job runner).
+    public static let acceptJobsHeader = "X-Vigil-Accept-Jobs"
+
     public var samples: Int
     public var logs: Int
     public var checks: Int

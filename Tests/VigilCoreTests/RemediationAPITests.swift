@@ -63,13 +63,24 @@ import VigilWire
         #expect(try JobList.decode(again.body).jobs.isEmpty)
     }
 
-    @Test func jobsAlsoRideOnTheIngestAnswer() async throws {
+    @Test func jobsRideOnTheIngestAnswerOnlyForASenderThatRunsThem() async throws {
         let w = try await World.make()
         defer { Task { await w.engine.stop() } }
         let run = try await w.queue()
-        let r = try await w.engine.post(Array(IngestBatch.simple(host: "web-1", at: WallClock.nowMs()).json().utf8), token: w.secret)
-        #expect(r.status == 200)
-        let answer = try IngestResponse.decode(r.body)
+        func push(acceptJobs: Bool) async throws -> IngestResponse {
+            var headers = [("Authorization", "Bearer \(w.secret)"), ("Content-Type", "application/json")]
+            if acceptJobs { headers.append((IngestResponse.acceptJobsHeader, "1")) }
+            let r = HTTPRequest(method: "POST", url: w.engine.url + "/api/v1/ingest", headers: headers,
+                                body: Array(IngestBatch.simple(host: "web-1", at: WallClock.nowMs()).json().utf8))
+            let answer = try await offPool { try HTTPClient().perform(r) }
+            #expect(answer.status == 200)
+            return try IngestResponse.decode(answer.body)
+        }
+        // A script pushing metrics with the host's token does not swallow the job …
+        #expect(try await push(acceptJobs: false).jobs.isEmpty)
+        #expect(try await w.store.run(id: run.id)?.state == .queued)
+        // … the agent, which says it runs jobs, gets it, signed.
+        let answer = try await push(acceptJobs: true)
         #expect(answer.jobs.map(\.id) == [run.id])
         #expect(JobSignature.verify(answer.jobs[0], key: JobSignature.key(tokenSecret: w.secret)))
     }

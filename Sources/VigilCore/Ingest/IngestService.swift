@@ -32,12 +32,15 @@ public final class IngestService: Sendable {
         public var contentType: String?
         public var contentEncoding: String?
         public var body: [UInt8]
+        /// The sender runs jobs (`X-Vigil-Accept-Jobs: 1`): hand it the host's queued ones.
+        public var acceptsJobs: Bool
 
-        public init(authorization: String?, contentType: String?, contentEncoding: String?, body: [UInt8]) {
+        public init(authorization: String?, contentType: String?, contentEncoding: String?, body: [UInt8], acceptsJobs: Bool = false) {
             self.authorization = authorization
             self.contentType = contentType
             self.contentEncoding = contentEncoding
             self.body = body
+            self.acceptsJobs = acceptsJobs
         }
     }
 
@@ -93,7 +96,7 @@ public final class IngestService: Sendable {
         let counts = try await store.ingest(batch, receivedAt: now)
         onCommit()
         // Runs queued for this host ride back on the answer (an indexed read when there are none).
-        let jobs = (try? await signedJobs(host: batch.host, keyHash: keyHash, now: now)) ?? []
+        let jobs = request.acceptsJobs ? ((try? await signedJobs(host: batch.host, keyHash: keyHash, now: now)) ?? []) : []
         return (counts, jobs)
     }
 

@@ -65,7 +65,8 @@ public enum Listener {
                 authorization: request.headers[.authorization],
                 contentType: request.headers[.contentType],
                 contentEncoding: request.headers[.contentEncoding],
-                body: body))
+                body: body,
+                acceptsJobs: request.headers.contains { $0.name.canonicalName == IngestResponse.acceptJobsHeader.lowercased() && $0.value == "1" }))
             return json(result.body, status: result.status)
         }
         AlertsAPI.register(on: router, store: ingest.store, maxBody: 1 << 20)
