@@ -1,4 +1,5 @@
 import Foundation
+import VigilWire
 
 /// Diagnosis without AI: rules of thumb an on-call engineer would apply first, from the alert's metric and
 /// labels, the host's recent metrics and its recent error logs. Pure.
@@ -25,7 +26,8 @@ public struct HeuristicDiagnoser: Diagnoser {
             d = serviceDown(input)
         } else if a.rule == "HostStale" {
             d = Diagnosis(cause: "\(host(a)) stopped reporting: the host is down, its network is cut, or vigil-agent stopped",
-                          evidence: ["no data since \(ago(a.activeSince, input.now))"], runbook: nil, confidence: 0.6)
+                          evidence: [a.value.map { "last report \(DurationText.short(ms: Int64($0 * 1000))) ago" } ?? "stale since \(ago(a.activeSince, input.now))"],
+                          runbook: nil, confidence: 0.6)
         } else if metric.hasPrefix("cpu.") || metric.hasPrefix("load.") {
             d = cpu(input)
         } else {

@@ -649,7 +649,9 @@ final class RemediationPane: Pane {
         let (top, bottom) = body.splitTop(min(topWant, body.height - max(8, body.height / 3)))
         let left = Rect(x: top.x, y: top.y, width: leftWidth, height: top.height)
         let right = Rect(x: top.x + leftWidth, y: top.y, width: top.width - leftWidth, height: top.height)
-        let diagHeight = min(diagWant, max(4, left.height / 3))
+        // The diagnosis gets a third of the column, and everything the runbook box does not need (with no runbook
+        // fitting, that box holds one line and the evidence should not be cut for it).
+        let diagHeight = max(min(diagWant, max(4, left.height / 3)), min(diagWant, left.height - (rbCount + 2)))
         let (diagRect, rbRect) = left.splitTop(diagHeight)
         drawBox(&canvas, diagRect, diagnosisTitle, diag, scroll: 0, focused: false, context)
         drawRunbook(&canvas, rbRect, context)
