@@ -43,6 +43,28 @@ public struct DiagnosisInput: Sendable {
         self.now = now
     }
 
+    /// The metrics a diagnosis looks at besides the alert's own.
+    public static let companionMetrics = ["mem.used_percent", "swap.used_percent", "proc.zombies", "tcp.close_wait", "tcp.time_wait",
+                                          "cpu.iowait_percent", "cpu.steal_percent", "cpu.usage_percent"]
+
+    /// What a diagnosis (heuristic or AI) looks at for `alert`: the host's last hour of the alert's metric and its
+    /// companions, its recent warning-and-above logs, and the similar past incidents.
+    public static func gather(for alert: StoredAlert, store: any Store, now: Int64) async -> DiagnosisInput {
+        var input = DiagnosisInput(alert: alert, now: now)
+        if let host = alert.host {
+            let from = now - 3_600_000
+            if let m = alert.metric, let pts = try? await store.points(SeriesKey(host: host, name: m, labels: alert.seriesLabels), from: from, to: now) {
+                input.series[m] = pts
+            }
+            for m in companionMetrics where input.series[m] == nil {
+                if let pts = try? await store.points(SeriesKey(host: host, name: m), from: from, to: now), !pts.isEmpty { input.series[m] = pts }
+            }
+            input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
+        }
+        input.incidents = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
+        return input
+    }
+
     /// The latest value of `metric`, if any.
     public func latest(_ metric: String) -> Double? { series[metric]?.max { $0.ts < $1.ts }?.value }
 }

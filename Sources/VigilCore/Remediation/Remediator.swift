@@ -42,26 +42,10 @@ public struct Remediator: Sendable {
         self.readOnly = readOnly
     }
 
-    /// The metrics a diagnosis looks at besides the alert's own.
-    static let companionMetrics = ["mem.used_percent", "swap.used_percent", "proc.zombies", "tcp.close_wait", "tcp.time_wait",
-                                   "cpu.iowait_percent", "cpu.steal_percent", "cpu.usage_percent"]
-
-    /// What the host's recent data says about the alert.
+    /// What the host's recent data and the incident memory say about the alert.
     public func diagnose(_ alert: StoredAlert, now: Int64) async -> Diagnosis {
-        var input = DiagnosisInput(alert: alert, now: now)
-        if let host = alert.host {
-            let from = now - 3_600_000
-            if let m = alert.metric, let pts = try? await store.points(SeriesKey(host: host, name: m, labels: alert.seriesLabels), from: from, to: now) {
-                input.series[m] = pts
-            }
-            for m in Self.companionMetrics where input.series[m] == nil {
-                if let pts = try? await store.points(SeriesKey(host: host, name: m), from: from, to: now), !pts.isEmpty { input.series[m] = pts }
-            }
-            input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
-        }
-        // Incident memory: what happened the last times an alert like this fired (the AI sees it too).
-        let similar = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
-        input.incidents = similar
+        let input = await DiagnosisInput.gather(for: alert, store: store, now: now)
+        let similar = input.incidents
         var d = await diagnoser.diagnose(input, catalog: catalog)
         if let memory = IncidentMemory.summary(similar, now: now) {
             d.evidence.append(memory)
@@ -90,15 +74,15 @@ public struct Remediator: Sendable {
             throw RemediationError("\(runbook.name): \(error.description)")
         }
         let steps = RunbookRenderer.render(runbook, values: values, host: host)
-        let snapshot = try await store.fleetSnapshot(now: now)
-        let hostSummary = snapshot.hosts.first { $0.name == host }
+        let hosts = try await store.hostInventory(now: now)
+        let hostSummary = hosts.first { $0.name == host }
         let group = hostSummary?.labels["group"]
         var groupOfHost: [String: String] = [:]
-        for h in snapshot.hosts { if let g = h.labels["group"] { groupOfHost[h.name] = g } }
+        for h in hosts { if let g = h.labels["group"] { groupOfHost[h.name] = g } }
         let recent = try await store.runs(RunFilter(since: now - 86_400_000, limit: 5000))
         let request = SafetyRequest(runbook: runbook, host: host, requester: requester, dryRun: dryRun, now: now,
                                     hostLastSeen: hostSummary?.lastSeen, agentVersion: hostSummary?.agent?.version,
-                                    group: group, groupSize: group.map { g in snapshot.hosts.filter { $0.labels["group"] == g }.count } ?? 0,
+                                    group: group, groupSize: group.map { g in hosts.filter { $0.labels["group"] == g }.count } ?? 0,
                                     mutedBy: alert?.mutedBy, recentRuns: recent, groupOfHost: groupOfHost, readOnly: readOnly)
         let verdict = SafetyChecker.check(request, policy: policy)
         var mode: RemediationMode?

@@ -15,6 +15,12 @@ extension SQLiteStore {
         }
     }
 
+    /// Every host with its labels, agent and last report only: no metrics, checks or logs are read (the safety
+    /// checks need nothing more, and they run for every remediation plan).
+    public func hostInventory(now: Int64) async throws -> [HostSummary] {
+        try await pool.read { db in try HostRow.fetchAll(db, sql: "SELECT * FROM hosts ORDER BY name").map { $0.summary(now: now) } }
+    }
+
     /// The dashboard's view of every host, or of one (`hostID`): latest key metrics, short histories, checks,
     /// recent errors and the health score.
     static func summaries(_ db: Database, now: Int64, hostID: Int64?) throws -> [HostSummary] {

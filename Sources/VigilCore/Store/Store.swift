@@ -207,6 +207,9 @@ public protocol Store: FleetReader, AnyObject {
     /// Ends a silence now; false when no such silence.
     func expireSilence(id: String, actor: String, now: Int64) async throws -> Bool
 
+    /// Every host with its labels, agent and last report (no metrics read): cheaper than `fleetSnapshot`.
+    func hostInventory(now: Int64) async throws -> [HostSummary]
+
     // MARK: remediation runs
     /// Stores a new run (audited; on its alert's timeline when it has one).
     func createRun(_ run: RemediationRun, actor: String, now: Int64) async throws

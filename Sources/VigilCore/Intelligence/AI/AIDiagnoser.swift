@@ -227,20 +227,8 @@ public struct AIDiagnoser: Diagnoser {
         v == v.rounded() && abs(v) < 1e12 ? String(Int64(v)) : String(format: "%.2f", v)
     }
 
-    /// What a diagnosis looks at for `alert`: the host's last hour of the alert's metric and its companions, and
-    /// its recent warning-and-above logs (as `Remediator.diagnose` gathers them).
+    /// What a diagnosis looks at for `alert` (the same as `Remediator.diagnose` gathers).
     public static func input(for alert: StoredAlert, store: any Store, now: Int64) async -> DiagnosisInput {
-        var input = DiagnosisInput(alert: alert, now: now)
-        guard let host = alert.host else { return input }
-        let from = now - 3_600_000
-        if let m = alert.metric, let pts = try? await store.points(SeriesKey(host: host, name: m, labels: alert.seriesLabels), from: from, to: now) {
-            input.series[m] = pts
-        }
-        for m in Remediator.companionMetrics where input.series[m] == nil {
-            if let pts = try? await store.points(SeriesKey(host: host, name: m), from: from, to: now), !pts.isEmpty { input.series[m] = pts }
-        }
-        input.logs = (try? await store.logs(host: host, query: nil, minLevel: .warning, limit: 50)) ?? []
-        input.incidents = (try? await store.similarIncidents(to: alert, limit: 10)) ?? []
-        return input
+        await DiagnosisInput.gather(for: alert, store: store, now: now)
     }
 }
