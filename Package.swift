@@ -40,6 +40,9 @@ let package = Package(
         ),
         // libcurl loaded at run time, for the agent's https only (never linked into the agent).
         .target(name: "CDynCurl"),
+        // Build-time generator of the embedded defaults (rules/, runbooks/, themes/), run by the plugin below.
+        .executableTarget(name: "VigilEmbedGen", swiftSettings: strict),
+        .plugin(name: "EmbedDefaults", capability: .buildTool(), dependencies: ["VigilEmbedGen"]),
         .target(
             name: "VigilCore",
             dependencies: [
@@ -50,7 +53,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["EmbedDefaults"]
         ),
         .executableTarget(
             name: "VigilTUI",

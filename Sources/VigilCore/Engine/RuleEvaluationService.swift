@@ -9,6 +9,8 @@ public struct RuleStatus: Sendable, Equatable {
     public var rules: Int
     /// `file:line:col: message` lines of the latest load.
     public var errors: [String]
+    /// Warnings of the latest load: a named rule directory missing, no rules in force.
+    public var warnings: [String] = []
     public var lastEvaluation: Int64?
     public var lastDurationMs: Double?
     public var activeAlerts: Int
@@ -37,16 +39,22 @@ public final class RuleEvaluationService: Service, Sendable {
     private let state: Mutex<State>
     private let poked = Atomic<Bool>(false)
 
-    public init(store: any Store, ruleDirectories: [String], tickMs: Int64 = 10_000, logger: Logger, isLeader: @escaping @Sendable () -> Bool) {
+    public convenience init(store: any Store, ruleDirectories: [String], tickMs: Int64 = 10_000, logger: Logger,
+                            isLeader: @escaping @Sendable () -> Bool) {
+        self.init(store: store, rules: RuleSet(directories: ruleDirectories), tickMs: tickMs, logger: logger, isLeader: isLeader)
+    }
+
+    public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, isLeader: @escaping @Sendable () -> Bool) {
         self.store = store
         self.tickMs = tickMs
         self.logger = logger
         self.isLeader = isLeader
         self.anomalyScanner = AnomalyScanService(store: store, logger: logger)
-        var rules = RuleSet(directories: ruleDirectories)
+        var rules = rules
         rules.reload(now: WallClock.nowMs())
         state = Mutex(State(rules: rules))
         for e in rules.errors { logger.error("rule file error: \(e)") }
+        for w in rules.warnings { logger.warning("rules: \(w)") }
     }
 
     /// A batch was committed: evaluate soon (within ~50 ms).
@@ -59,6 +67,14 @@ public final class RuleEvaluationService: Service, Sendable {
         poke()
     }
 
+    /// Where the rules come from: "the embedded defaults", or the rule directories.
+    public var ruleSources: String {
+        state.withLock { s in
+            let files = s.rules.files.count
+            return "\(files) file\(files == 1 ? "" : "s") (\(s.rules.sourceDescription))"
+        }
+    }
+
     /// The rules in force now.
     public var currentRules: [AlertRule] {
         state.withLock { $0.rules.rules }
@@ -67,7 +83,7 @@ public final class RuleEvaluationService: Service, Sendable {
     public var status: RuleStatus {
         state.withLock { s in
             RuleStatus(files: s.rules.files.keys.sorted(), rules: s.rules.rules.count,
-                       errors: s.rules.errors.flatMap { $0.errors.map(\.description) },
+                       errors: s.rules.errors.flatMap { $0.errors.map(\.description) }, warnings: s.rules.warnings,
                        lastEvaluation: s.lastEvaluation, lastDurationMs: s.lastDurationMs, activeAlerts: s.book.activeCount,
                        holdsLease: isLeader())
         }
@@ -135,6 +151,7 @@ public final class RuleEvaluationService: Service, Sendable {
         if let (actor, detail) = reload {
             _ = try await store.audit(actor: actor, action: "rules.reload", target: "rules", detail: detail, now: now)
             logger.info("rules reloaded: \(detail)")
+            for w in state.withLock({ $0.rules.warnings }) { logger.warning("rules: \(w)") }
         }
         if needsRestore {
             let active = try await store.alerts(states: ["pending", "firing"], limit: 100_000)

@@ -27,11 +27,12 @@ public final class VigilEngine: Sendable {
         public var localInterval: Duration
         /// Whether signals (SIGTERM, SIGINT) stop the engine: true for `serve`, false in the console.
         public var handleSignals: Bool
-        /// Rule directories; nil = `RuleSet.defaultDirectories()`.
+        /// Rule directories, exactly (an empty list: no rules); nil = `RuleSet.standard()` (the configured
+        /// directories, else the embedded defaults).
         public var ruleDirectories: [String]?
         /// Periodic evaluation for time-based conditions (ingest also triggers an evaluation).
         public var evaluationTickMs: Int64
-        /// Runbooks: the shipped ones (nil = `RunbookCatalog.builtInDirectory()`) and the operator's own.
+        /// Runbooks: a directory of built-ins (nil = the ones embedded in the binary) and the operator's own.
         public var builtInRunbooks: String?
         public var userRunbooks: String?
         public var safety = SafetyPolicy()
@@ -74,9 +75,9 @@ public final class VigilEngine: Sendable {
         var g = SystemRandomNumberGenerator()
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max, using: &g))"
         let flag = leader
-        self.evaluator = RuleEvaluationService(store: store, ruleDirectories: options.ruleDirectories ?? RuleSet.defaultDirectories(),
+        self.evaluator = RuleEvaluationService(store: store, rules: options.ruleDirectories.map { RuleSet(directories: $0) } ?? RuleSet.standard(),
                                                tickMs: options.evaluationTickMs, logger: logger, isLeader: { flag.isSet })
-        let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks ?? RunbookCatalog.builtInDirectory(),
+        let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,
                                           userDirectory: options.userRunbooks)
         for e in catalog.errors { logger.error("runbook: \(e)") }
         let evaluator = self.evaluator
@@ -108,6 +109,11 @@ public final class VigilEngine: Sendable {
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
         services.append(remediation)
+        if let demo = await DemoSettings.load(from: store) {
+            let flag = leader
+            services.append(DemoSimulatorService(store: store, settings: demo, isLeader: { flag.isSet }, onCommit: { evaluator.poke() },
+                                                 logger: logger))
+        }
         if let make = options.localSource {
             services.append(LocalCollectorService(store: store, makeSource: make, interval: options.localInterval, metrics: metrics, logger: logger,
                                                   onCommit: { evaluator.poke() }))

@@ -1,11 +1,17 @@
 import Foundation
 import VigilWire
 
-/// A realistic demo fleet: two dozen hosts in groups, a week of history, checks, logs and a few
-/// live incidents, so a newcomer can explore a busy console at once (`vigil demo`).
+/// A realistic demo fleet: two dozen hosts in groups, a week of history, checks, logs and a bad night of
+/// incidents, so a newcomer can explore a busy console at once (`vigil demo`).
 ///
-/// Deterministic for a given seed and `now`. History is coarse far back (5 min), finer for the last
+/// Deterministic for a given seed, `now` and `epoch`. History is coarse far back (5 min), finer for the last
 /// day (1 min) and fine for the last 30 minutes (10 s), like a store that has been downsampled.
+///
+/// The incidents are scheduled from `epoch` (when the demo was seeded), so an engine simulating the fleet on
+/// (`DemoSimulator`) sees them begin one after another over the first minutes, as on a real bad night:
+/// web-3's CPU is already saturating, worker-4's consumer check starts failing at +30 s, cache-1 goes down at
+/// +20 s, worker-2 collects zombies from +1 min, api-2's slow leak surges from +90 s, lb-2 goes quiet from
+/// +2½ min for three minutes, and db-2's data disk keeps filling.
 public struct DemoFleet: Sendable {
     public struct Host: Sendable {
         public var name: String
@@ -13,17 +19,32 @@ public struct DemoFleet: Sendable {
         public var labels: [String: String]
         public var cpus: Int
         public var memory: Int64
-        /// Stopped reporting this many ms before now (0 = live).
-        public var silentForMs: Int64
     }
 
     public var hosts: [Host]
+    /// The end of the history.
     public var now: Int64
+    /// When the bad night starts (the time the demo was seeded): incident onsets are offsets from it.
+    public var epoch: Int64
     public var days: Int
     public var seed: UInt64
 
-    public init(hostCount: Int = 24, days: Int = 7, now: Int64, seed: UInt64 = 42) {
+    /// When each planted incident begins, in ms after `epoch` (negative: before the demo was seeded).
+    public enum Onset {
+        public static let web3CPU: Int64 = -8 * 60_000
+        public static let cache1Down: Int64 = 20_000
+        public static let worker4Check: Int64 = 30_000
+        public static let worker2Zombies: Int64 = 60_000
+        public static let api2Surge: Int64 = 90_000
+        public static let lb2Quiet: Int64 = 150_000
+        public static let lb2Back: Int64 = 330_000
+        public static let api2Leak: Int64 = -5 * 3_600_000
+        public static let db2Fill: Int64 = -6 * 3_600_000
+    }
+
+    public init(hostCount: Int = 24, days: Int = 7, now: Int64, epoch: Int64? = nil, seed: UInt64 = 42) {
         self.now = now
+        self.epoch = epoch ?? now
         self.days = max(1, days)
         self.seed = seed
         let plan: [(String, Int, String)] = [("lb", 2, "edge"), ("web", 6, "frontend"), ("api", 4, "backend"), ("worker", 5, "backend"),
@@ -36,20 +57,16 @@ public struct DemoFleet: Sendable {
                 let dc = k % 3 == 2 ? "fra1" : "ams1"
                 let env = role == "worker" && i == 5 ? "staging" : "prod"
                 let big = role == "db" || role == "cache"
-                var silent: Int64 = 0
-                if role == "cache" && i == 1 { silent = 20 * 60_000 }
-                if role == "lb" && i == 2 { silent = 2 * 60_000 }
                 hosts.append(Host(name: "\(role)-\(i)", role: role,
                                   labels: ["role": role, "group": group, "env": env, "dc": dc],
-                                  cpus: big ? 16 : (role == "worker" ? 8 : 4), memory: (big ? 64 : 16) * 1_073_741_824,
-                                  silentForMs: silent))
+                                  cpus: big ? 16 : (role == "worker" ? 8 : 4), memory: (big ? 64 : 16) * 1_073_741_824))
                 k += 1
             }
         }
         while hosts.count < hostCount {
             let i = hosts.count + 1
             hosts.append(Host(name: "node-\(i)", role: "worker", labels: ["role": "worker", "group": "backend", "env": "prod", "dc": "ams1"],
-                              cpus: 8, memory: 16 * 1_073_741_824, silentForMs: 0))
+                              cpus: 8, memory: 16 * 1_073_741_824))
         }
         self.hosts = hosts
     }
@@ -69,9 +86,21 @@ public struct DemoFleet: Sendable {
         return out
     }
 
+    /// ms since an incident's onset at `t` (negative before it).
+    func since(_ onset: Int64, _ t: Int64) -> Int64 { t - (epoch + onset) }
+
+    /// Whether `host` reports at `t`: cache-1 goes down for good, lb-2 goes quiet for three minutes.
+    public func isReporting(_ host: Host, at t: Int64) -> Bool {
+        switch host.name {
+        case "cache-1": since(Onset.cache1Down, t) < 0
+        case "lb-2": since(Onset.lb2Quiet, t) < 0 || since(Onset.lb2Back, t) >= 0
+        default: true
+        }
+    }
+
     /// The history of one host as batches of at most `perBatch` timestamps, oldest first.
     public func batches(for host: Host, perBatch: Int = 360) -> [IngestBatch] {
-        let times = timeline().filter { $0 <= now - host.silentForMs }
+        let times = timeline().filter { isReporting(host, at: $0) }
         var out: [IngestBatch] = []
         var i = 0
         var rng = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: host.name.hashValueStable))
@@ -89,9 +118,9 @@ public struct DemoFleet: Sendable {
         return out
     }
 
-    /// One live batch per host at `t` (for `vigil demo --live`).
+    /// One live batch of `host` at `t`, or nil while it does not report (the demo simulator).
     public func liveBatch(for host: Host, at t: Int64, rng: inout SplitMix64) -> IngestBatch? {
-        guard host.silentForMs == 0 else { return nil }
+        guard isReporting(host, at: t) else { return nil }
         var b = IngestBatch(host: host.name, agent: agentInfo(host), labels: host.labels)
         b.samples = samples(host, at: t, rng: &rng)
         b.checks = checks(host, times: [t], rng: &rng)
@@ -113,7 +142,7 @@ public struct DemoFleet: Sendable {
     private func samples(_ h: Host, at t: Int64, rng: inout SplitMix64) -> [Sample] {
         let d = diurnal(t)
         let noise = { (scale: Double, rng: inout SplitMix64) in (rng.nextDouble() - 0.5) * scale }
-        let recent = now - t
+        let web3 = h.name == "web-3" && since(Onset.web3CPU, t) >= 0
         var cpu: Double
         switch h.role {
         case "web", "api", "lb": cpu = 15 + 45 * d + noise(8, &rng)
@@ -121,16 +150,17 @@ public struct DemoFleet: Sendable {
         case "db": cpu = 20 + 20 * d + noise(6, &rng)
         default: cpu = 5 + 5 * d + noise(3, &rng)
         }
-        if h.name == "web-3" && recent < 40 * 60_000 { cpu = min(99.5, 88 + Double(40 * 60_000 - recent) / 300_000 + noise(3, &rng)) }
+        if web3 { cpu = min(99.5, 91 + min(8, Double(since(Onset.web3CPU, t)) / 300_000) + noise(3, &rng)) }
         cpu = min(100, max(0.5, cpu))
         var mem: Double = h.role == "cache" ? 78 + noise(2, &rng) : (h.role == "db" ? 70 + noise(3, &rng) : 45 + 15 * d + noise(4, &rng))
         if h.name == "api-2" {
-            // A leak: memory climbs over the last six hours.
-            let leak = max(0, 1 - Double(recent) / Double(6 * 3_600_000))
-            mem = 55 + 37 * leak + noise(1, &rng)
+            // A slow leak over five hours to 88 %, then a surge of 1 % a minute from +90 s (90 % at about +3½ min).
+            let leak = min(1, max(0, Double(since(Onset.api2Leak, t)) / Double(-Onset.api2Leak)))
+            let surge = min(9, max(0, Double(since(Onset.api2Surge, t)) / 60_000))
+            mem = 55 + 33 * leak + surge + noise(1, &rng)
         }
         mem = min(99.9, max(1, mem))
-        let weekFraction = 1 - Double(recent) / Double(Int64(days) * 86_400_000)
+        let weekFraction = min(1, 1 - Double(now - t) / Double(Int64(days) * 86_400_000))
         var rootDisk = 38 + 6 * weekFraction + noise(0.2, &rng)
         if h.role == "mon" { rootDisk = 61 + 4 * weekFraction }
         let load = Double(h.cpus) * cpu / 100 * (0.9 + rng.nextDouble() * 0.2)
@@ -149,13 +179,17 @@ public struct DemoFleet: Sendable {
             Sample(name: "net.rx_bytes_per_s", value: (2_000_000 * d * (h.role == "lb" ? 8 : 1) + 50_000 * rng.nextDouble()).rounded(), ts: t, labels: ["interface": "eth0"]),
             Sample(name: "net.tx_bytes_per_s", value: (3_500_000 * d * (h.role == "lb" ? 8 : 1) + 50_000 * rng.nextDouble()).rounded(), ts: t, labels: ["interface": "eth0"]),
             Sample(name: "proc.count", value: Double(180 + Int(rng.nextDouble() * 20)), ts: t),
-            Sample(name: "proc.zombies", value: h.name == "worker-2" && recent < 3 * 3_600_000 ? 7 : 0, ts: t),
+            Sample(name: "proc.zombies", value: h.name == "worker-2" && since(Onset.worker2Zombies, t) >= 0 ? 7 : 0, ts: t),
             Sample(name: "tcp.established", value: (h.role == "lb" || h.role == "web" ? 400 + 1200 * d : 40 + 30 * d).rounded(), ts: t),
             Sample(name: "uptime.seconds", value: Double((t - (now - 41 * 86_400_000)) / 1000), ts: t),
         ]
         if h.role == "db" {
-            var dataDisk = 70 + 19 * weekFraction + noise(0.1, &rng)
-            if h.name == "db-2" { dataDisk = 72 + 21.5 * weekFraction }
+            var dataDisk = 62 + 12 * weekFraction + noise(0.1, &rng)
+            if h.name == "db-2" {
+                // Filling at about 2.2 % an hour since six hours before the epoch: 93 % then, 95 % about 55 min later.
+                let filling = max(0, Double(since(Onset.db2Fill, t)) / 3_600_000)
+                dataDisk = min(99.5, 74 + 6 * weekFraction + 13 * filling / 6)
+            }
             out.append(Sample(name: "disk.used_percent", value: round2(dataDisk), ts: t, labels: ["mount": "/var/lib/postgresql"]))
         }
         return out
@@ -169,15 +203,15 @@ public struct DemoFleet: Sendable {
         var last: Int64?
         for t in times where last.map({ t - $0 >= 60_000 }) ?? true {
             last = t
-            let recent = now - t
+            let web3 = h.name == "web-3" && since(Onset.web3CPU, t) >= 0
             switch h.role {
             case "web", "api", "lb":
                 let port = h.role == "api" ? 8080 : 80
                 out.append(CheckResult(name: "http-health", kind: .http, target: "http://\(h.name):\(port)/healthz", ok: true,
-                                       latencyMs: 8 + 20 * rng.nextDouble() + (h.name == "web-3" && recent < 40 * 60_000 ? 900 : 0), detail: "HTTP 200", ts: t))
+                                       latencyMs: 8 + 20 * rng.nextDouble() + (web3 ? 900 : 0), detail: "HTTP 200", ts: t))
                 out.append(CheckResult(name: "nginx", kind: .systemd, target: "nginx.service", ok: true, latencyMs: 3, detail: "active", ts: t))
             case "worker":
-                let failing = h.name == "worker-4" && recent < 10 * 60_000
+                let failing = h.name == "worker-4" && since(Onset.worker4Check, t) >= 0
                 out.append(CheckResult(name: "queue-consumer", kind: .http, target: "http://\(h.name):9100/ready", ok: !failing,
                                        latencyMs: failing ? 2.1 : 5 + 5 * rng.nextDouble(), detail: failing ? "HTTP 503" : "HTTP 200", ts: t))
             case "db":
@@ -195,19 +229,19 @@ public struct DemoFleet: Sendable {
     private func logs(_ h: Host, times: [Int64], rng: inout SplitMix64) -> [LogEntry] {
         var out: [LogEntry] = []
         for t in times {
-            let recent = now - t
             if rng.nextDouble() < 0.04 {
                 out.append(routine(h, t, &rng))
             }
-            if h.name == "web-3" && recent < 40 * 60_000 && rng.nextDouble() < 0.5 {
+            // web-3: about nine upstream timeouts a minute, enough for ErrorLogBurst (20 in 5 minutes).
+            for _ in 0..<(h.name == "web-3" && since(Onset.web3CPU, t) >= 0 ? Int(rng.nextDouble() * 4) : 0) {
                 out.append(LogEntry(ts: t, source: "/var/log/nginx/error.log", level: .error,
                                     message: "upstream timed out (110: Connection timed out) while reading response header from upstream, client: 10.0.3.\(Int(rng.nextDouble() * 250)), server: shop.example.com, request: \"GET /api/cart HTTP/1.1\", upstream: \"http://10.0.1.12:8080/api/cart\""))
             }
-            if h.name == "worker-4" && recent < 10 * 60_000 && rng.nextDouble() < 0.6 {
+            if h.name == "worker-4" && since(Onset.worker4Check, t) >= 0 && rng.nextDouble() < 0.6 {
                 out.append(LogEntry(ts: t, source: "/var/log/worker/consumer.log", level: .error,
                                     message: "ERROR consumer: lost connection to broker amqp://mq-1:5672 (connection reset by peer), retrying in 5s"))
             }
-            if h.name == "api-2" && recent < 60 * 60_000 && rng.nextDouble() < 0.1 {
+            if h.name == "api-2" && since(Onset.api2Surge, t) >= -30 * 60_000 && rng.nextDouble() < 0.1 {
                 out.append(LogEntry(ts: t, source: "/var/log/api/app.log", level: .warning,
                                     message: "WARN gc: heap usage \(86 + Int(rng.nextDouble() * 8))% after full collection (pause \(200 + Int(rng.nextDouble() * 300))ms)"))
             }

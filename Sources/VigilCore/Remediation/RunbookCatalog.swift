@@ -1,6 +1,7 @@
 import Foundation
 
-/// Every runbook Vigil knows: the built-ins shipped in `runbooks/` and the operator's own directory. A file
+/// Every runbook Vigil knows: the built-ins embedded in the binary (from the repository's `runbooks/`) and the
+/// operator's own directory. A file
 /// with errors is left out and its errors kept for `vigil runbook list` and the console.
 public struct RunbookCatalog: Sendable {
     public private(set) var runbooks: [Runbook]
@@ -25,36 +26,49 @@ public struct RunbookCatalog: Sendable {
         return .failure(RuleFileErrors(path: path, errors: parser.errors))
     }
 
-    /// Loads `builtInDirectory` then `userDirectory` (`*.yaml`, `*.yml`, in name order). A user runbook with a
-    /// built-in's name replaces it; two user files with one name are an error.
-    public static func load(builtInDirectory: String?, userDirectory: String?) -> RunbookCatalog {
+    /// Loads the built-ins (the files of `builtInDirectory`, or when nil the runbooks embedded in the binary), then
+    /// `userDirectory` (`*.yaml`, `*.yml`, in name order). A user runbook with a built-in's name replaces it; two
+    /// user files with one name are an error. Each runbook's `file` says where it came from (a path, or
+    /// `embedded:runbooks/NAME.yaml`).
+    public static func load(builtInDirectory: String? = nil, userDirectory: String?) -> RunbookCatalog {
         var byName: [String: Runbook] = [:]
         var errors: [RuleFileError] = []
-        for (dir, builtIn) in [(builtInDirectory, true), (userDirectory, false)] {
-            guard let dir else { continue }
-            for path in yamlFiles(in: dir) {
-                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                    errors.append(RuleFileError(file: path, line: 0, column: 0, message: "cannot read the file (or it is not UTF-8)"))
-                    continue
+        func add(text: String, path: String, builtIn: Bool) {
+            switch parse(text, path: path, builtIn: builtIn) {
+            case .success(let rb):
+                if let other = byName[rb.name], !other.builtIn, !builtIn {
+                    errors.append(RuleFileError(file: path, line: 0, column: 0, message: "runbook '\(rb.name)' is already defined in \(other.file)"))
+                } else {
+                    byName[rb.name] = rb
                 }
-                switch parse(text, path: path, builtIn: builtIn) {
-                case .success(let rb):
-                    if let other = byName[rb.name], !other.builtIn, !builtIn {
-                        errors.append(RuleFileError(file: path, line: 0, column: 0, message: "runbook '\(rb.name)' is already defined in \(other.file)"))
-                    } else {
-                        byName[rb.name] = rb
-                    }
-                case .failure(let e):
-                    errors += e.errors
-                }
+            case .failure(let e):
+                errors += e.errors
             }
+        }
+        if let builtInDirectory {
+            readFiles(in: builtInDirectory, errors: &errors) { add(text: $1, path: $0, builtIn: true) }
+        } else {
+            for file in EmbeddedDefaults.files(in: "runbooks") { add(text: file.text, path: file.origin, builtIn: true) }
+        }
+        if let userDirectory {
+            readFiles(in: userDirectory, errors: &errors) { add(text: $1, path: $0, builtIn: false) }
         }
         return RunbookCatalog(runbooks: Array(byName.values), errors: errors)
     }
 
-    /// The shipped `runbooks/` directory (next to the binary in a checkout, or installed).
-    public static func builtInDirectory(executable: String = CommandLine.arguments.first ?? "") -> String? {
-        ShippedFiles.directory("runbooks", containing: "disk_cleanup.yaml", executable: executable)
+    /// Calls `body(path, text)` for each YAML file of `dir`; a missing directory or unreadable file is an error.
+    private static func readFiles(in dir: String, errors: inout [RuleFileError], _ body: (String, String) -> Void) {
+        guard FileManager.default.fileExists(atPath: dir) else {
+            errors.append(RuleFileError(file: dir, line: 0, column: 0, message: "runbook directory does not exist"))
+            return
+        }
+        for path in yamlFiles(in: dir) {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                errors.append(RuleFileError(file: path, line: 0, column: 0, message: "cannot read the file (or it is not UTF-8)"))
+                continue
+            }
+            body(path, text)
+        }
     }
 
     /// The operator's runbooks: `$VIGIL_RUNBOOKS`, else `~/.config/vigil/runbooks` or `/etc/vigil/runbooks`

@@ -300,6 +300,16 @@ enum SQLiteSchema {
                 CREATE INDEX alert_events_by_ts ON alert_events(ts);
                 """)
         }
+        m.registerMigration("v11-settings") { db in
+            try db.execute(sql: """
+                -- Small facts about the store itself, e.g. demo.epoch for a store made by vigil demo.
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

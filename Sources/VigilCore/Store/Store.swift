@@ -286,6 +286,14 @@ public protocol Store: FleetReader, AnyObject {
 
     // MARK: engine lease
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.
+    /// A setting of the store (`demo.epoch`, …), or nil.
+    func setting(_ key: String) async throws -> String?
+    /// Sets (or with nil, removes) a setting of the store.
+    func setSetting(_ key: String, to value: String?, now: Int64) async throws
+    /// Deletes samples, logs and check results older than `before` (the demo's bounded store). Returns the rows
+    /// deleted.
+    func prune(before: Int64) async throws -> Int
+
     func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease
     func releaseLease(holder: String) async throws
     func currentLease(now: Int64) async throws -> EngineLease?

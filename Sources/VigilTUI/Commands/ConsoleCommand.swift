@@ -87,14 +87,15 @@ struct ConsoleCommand: ParsableCommand {
         }
 
         let user = try Operator.current(store: store)
+        let isDemo = (try? Blocking.run { await DemoSettings.load(from: store) }) != nil
         // The rules pane and `:reload` reach the evaluator only when this console runs the engine.
         let evaluator = engine?.evaluator
-        let options = ConsoleOptions(
+        var options = ConsoleOptions(
             reader: store,
             themeName: theme ?? environment["VIGIL_THEME"] ?? file.theme ?? "default",
             themeDirectories: ConsoleCommand.themeDirectories(),
             readOnly: readonly,
-            storeDescription: store.description,
+            storeDescription: store.description + (isDemo ? " (demo)" : ""),
             listenerDescription: listenerDescription,
             refreshInterval: refresh,
             store: store,
@@ -103,6 +104,7 @@ struct ConsoleCommand: ParsableCommand {
             rules: evaluator.map { e in { @Sendable in e.currentRules } },
             reloadRules: evaluator.map { e in { @Sendable in e.requestReload(by: user.name) } }
         )
+        options.warnings = evaluator?.status.warnings ?? []
         defer {
             if let engine {
                 let task = runTask
@@ -134,14 +136,13 @@ struct ConsoleCommand: ParsableCommand {
         return "(\(text.prefix(60)))"
     }
 
-    /// Where themes are looked up, first match wins.
+    /// Where theme files are looked up, first match wins; the themes embedded in the binary come after them.
     static func themeDirectories() -> [String] {
         var dirs: [String] = []
         let env = ProcessInfo.processInfo.environment
         if let d = env["VIGIL_THEMES"] { dirs.append(d) }
         let config = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
         dirs.append(config + "/vigil/themes")
-        if let shipped = ShippedFiles.directory("themes", containing: "default.yaml") { dirs.append(shipped) }
         return dirs
     }
 }

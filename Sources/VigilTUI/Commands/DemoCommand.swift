@@ -1,4 +1,3 @@
-import Synchronization
 import ArgumentParser
 import Foundation
 import VigilCore
@@ -8,13 +7,12 @@ import VigilWire
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Seed a demo fleet (hosts with labels and groups, a week of history, checks, logs, a few incidents)."
+        abstract: "Seed a demo fleet (hosts with labels and groups, a week of history, checks, logs, incidents that unfold live)."
     )
 
     @OptionGroup var store: StoreOptions
     @Option(help: "How many hosts (at least 1).") var hosts: Int = 24
     @Option(help: "Days of history (1 to 30).") var days: Int = 7
-    @Flag(help: "Keep feeding the live hosts every 10 s until interrupted (Ctrl-C).") var live = false
 
     func validate() throws {
         guard hosts >= 1 && hosts <= 1000 else { throw ValidationError("--hosts must be from 1 to 1000") }
@@ -51,38 +49,10 @@ struct DemoCommand: ParsableCommand {
         }
         let secs = Date().timeIntervalSince(started)
         print("seeded \(fleet.hosts.count) hosts, \(days) days: \(counts.0) samples, \(counts.1) log lines, \(counts.2) check results in \(String(format: "%.1f", secs)) s into \(store.description)")
-        print("incidents: web-3 CPU saturated with upstream timeouts, api-2 memory leak, db-2 data disk filling, worker-4 consumer check failing, worker-2 zombies, cache-1 down, lb-2 stale")
-        if !live {
-            print("explore it: vigil --db \(self.store.location.pathForDisplay)   (add --live to keep the demo hosts reporting)")
-            return
-        }
-        print("feeding live demo data every 10 s; Ctrl-C to stop")
-        signal(SIGINT, SIG_IGN)
-        let stop = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let stopped = Stopped()
-        stop.setEventHandler { stopped.set() }
-        stop.resume()
-        try Blocking.run {
-            var rng = SplitMix64(seed: UInt64(now))
-            while !stopped.isSet {
-                let t = WallClock.nowMs()
-                let liveFleet = DemoFleet(hostCount: fleet.hosts.count, days: 1, now: t)
-                for host in liveFleet.hosts {
-                    if let b = liveFleet.liveBatch(for: host, at: t, rng: &rng) { _ = try await store.ingest(b, receivedAt: t) }
-                }
-                _ = try await store.compact(olderThan: t - 120_000)
-                for _ in 0..<100 where !stopped.isSet { try await Task.sleep(for: .milliseconds(100)) }
-            }
-        }
-        print("stopped")
+        try Blocking.run { try await DemoSettings(epoch: now, hosts: fleet.hosts.count, days: days).save(to: store, now: now) }
+        print("the night goes bad from now: web-3 CPU saturated with upstream timeouts, cache-1 going down, worker-4's consumer check failing, worker-2 zombies, api-2 memory leak, lb-2 going quiet, db-2 data disk filling")
+        print("explore it: vigil --db \(self.store.location.pathForDisplay)   (the console, or vigil serve on this store, keeps the demo hosts reporting)")
     }
-}
-
-/// A flag set from a signal handler's queue.
-final class Stopped: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .relaxed) }
-    var isSet: Bool { flag.load(ordering: .relaxed) }
 }
 
 extension StoreLocation {

@@ -7,8 +7,33 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Work with alert rule files (format: docs/rules.md).",
-        subcommands: [Check.self, ImportPrometheus.self, Bench.self]
+        subcommands: [List.self, Check.self, ImportPrometheus.self, Bench.self]
     )
+
+    /// `vigil rules list`: the rules in force, each with the file it comes from (a path, or "embedded").
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The rules the engine would load now, and where each comes from (a file, or embedded)."
+        )
+        @Option(name: .customLong("rules"), help: ArgumentHelp("A directory of rule files (repeatable), as for 'vigil serve'.", valueName: "DIR"))
+        var directories: [String] = []
+
+        func run() throws {
+            var set = directories.isEmpty ? RuleSet.standard() : RuleSet(directories: directories)
+            set.reload(now: 0)
+            var rows: [[String]] = []
+            for path in set.files.keys.sorted() {
+                for rule in set.files[path]!.rules {
+                    rows.append([rule.name, rule.kind.name, rule.severity.rawValue, "\(path):\(rule.line)"])
+                }
+            }
+            print(TimeText.table(header: ["ALERT", "KIND", "SEVERITY", "SOURCE"], rows: rows))
+            print("\(rows.count) rule(s) from \(set.sourceDescription)")
+            for e in set.errors.flatMap(\.errors) { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
+            for w in set.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+            if !set.errors.isEmpty { throw ExitCode.failure }
+        }
+    }
 
     /// `vigil rules check FILE…`: prints every error as `FILE:LINE:COL: message` (on standard error) and one
     /// OK line per good file (on standard output); exits 1 when any file has an error.

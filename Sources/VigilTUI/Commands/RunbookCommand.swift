@@ -19,15 +19,14 @@ struct RunbookCommand: ParsableCommand {
         var directory: String?
 
         func load() -> RunbookCatalog {
-            let catalog = RunbookCatalog.load(builtInDirectory: RunbookCatalog.builtInDirectory(),
-                                              userDirectory: directory ?? RunbookCatalog.defaultUserDirectory())
+            let catalog = RunbookCatalog.load(userDirectory: directory ?? RunbookCatalog.defaultUserDirectory())
             for e in catalog.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
             return catalog
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The catalogue: name, risk, role, the alerts each fits.")
+        static let configuration = CommandConfiguration(abstract: "The catalogue: name, risk, role, the alerts each fits, where each comes from.")
         @OptionGroup var catalog: CatalogOptions
 
         func run() throws {
@@ -35,10 +34,11 @@ struct RunbookCommand: ParsableCommand {
             var rows: [[String]] = []
             for rb in c.runbooks {
                 let fits = rb.matches.map { m in ([m.alert.map { "alert\($0.description)" }].compactMap { $0 } + m.labels.map(\.description)).joined(separator: " ") }
-                rows.append([rb.name + (rb.builtIn ? "" : " (yours)"), rb.risk.rawValue, rb.role.rawValue, "\(rb.steps.count)",
-                             fits.joined(separator: "; "), rb.description])
+                let source = EmbeddedDefaults.isEmbedded(rb.file) ? "embedded" : rb.file
+                rows.append([rb.name, rb.risk.rawValue, rb.role.rawValue, "\(rb.steps.count)", fits.joined(separator: "; "), source, rb.description])
             }
-            print(TimeText.table(header: ["NAME", "RISK", "ROLE", "STEPS", "FITS", "DESCRIPTION"], rows: rows))
+            print(TimeText.table(header: ["NAME", "RISK", "ROLE", "STEPS", "FITS", "SOURCE", "DESCRIPTION"], rows: rows))
+            if c.runbooks.isEmpty { FileHandle.standardError.write(Data("warning: no runbooks\n".utf8)) }
             if !c.errors.isEmpty { throw ExitCode.failure }
         }
     }

@@ -42,8 +42,7 @@ struct ServeCommand: ParsableCommand {
         options.userRunbooks = runbookDirectory ?? RunbookCatalog.defaultUserDirectory()
         let engine = VigilEngine(store: store, options: options, logger: logger)
         let rules = engine.evaluator.status
-        logger.info("vigil serve: store \(store.description), listening on \(address), \(rules.rules) rules from \(rules.files.count) files")
-        for e in rules.errors { logger.error("\(e)") }
+        logger.info("vigil serve: store \(store.description), listening on \(address), \(rules.rules) rules from \(engine.evaluator.ruleSources)")
         // SIGHUP: reload the rule files (a broken file keeps its last good version).
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())

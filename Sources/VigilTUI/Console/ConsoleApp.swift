@@ -19,8 +19,7 @@ enum ConsoleApp {
         let rules = RuleAccess(status: options.ruleStatus, rules: options.rules, reload: options.reloadRules)
         let poller = FleetPoller(reader: options.reader, store: options.store, rules: rules, mailbox: mailbox,
                                  interval: options.refreshInterval)
-        let catalog = options.catalog ?? RunbookCatalog.load(builtInDirectory: RunbookCatalog.builtInDirectory(),
-                                                             userDirectory: RunbookCatalog.defaultUserDirectory())
+        let catalog = options.catalog ?? RunbookCatalog.load(userDirectory: RunbookCatalog.defaultUserDirectory())
         // Read-only: the remediator blocks every plan as well, so nothing can run even if a request slipped through.
         let remediator = options.store.map { Remediator(store: $0, catalog: catalog, policy: options.safety, readOnly: options.readOnly) }
         let worker = RemediationWorker(remediator: remediator, user: options.user, rules: options.rules, mailbox: mailbox) {
@@ -37,6 +36,8 @@ enum ConsoleApp {
             listenerDescription: options.listenerDescription, themeDirectories: options.themeDirectories,
             theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii,
             rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil, catalog: catalog, chat: chatSettings)
+        controller.warnings = options.warnings
+        controller.refreshGrace = max(10_000, Int64(options.refreshInterval * 3000))
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }
         if let problem = chatSettings.problem { controller.showMessage("AI configuration: \(problem) (the assistant is off)", isError: true, now: FleetPoller.nowMs()) }
         var palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)

@@ -62,6 +62,11 @@ final class ConsoleController {
     private(set) var commandHistory: [String] = []
     private(set) var filterHistory: [String] = []
     private(set) var message: (text: String, isError: Bool, until: Int64)?
+    /// Standing warnings (no rules in force, a rule directory missing), shown on the status line whenever no
+    /// transient message or refresh error takes it.
+    var warnings: [String] = []
+    /// How old the last refresh may be before the status line shows its age instead of "live" (ms).
+    var refreshGrace: Int64 = 10_000
     /// Unix ms of the last successful fleet refresh.
     private(set) var lastRefresh: Int64?
     private(set) var fleetError: String?
@@ -190,6 +195,7 @@ final class ConsoleController {
             alertsError = error
         case .rules(let snapshot):
             latestRules = snapshot
+            warnings = snapshot.status.warnings
         case .runs(let snapshot):
             latestRuns = snapshot
         case .actionResult(let text, let isError):
@@ -537,7 +543,7 @@ final class ConsoleController {
         let crumbs = stack.map(\.title).joined(separator: arrow)
         var right: [Span] = []
         if readOnly { right += [Span("READ-ONLY", .warning, [.bold]), Span("  ")] }
-        right.append(Span(Format.clock(now), .muted))
+        right.append(Span(Format.clockMinutes(now), .muted))
         let rightWidth = right.reduce(0) { $0 + $1.width }
         canvas.put([Span(" vigil", .title, [.bold]), Span(arrow, .muted), Span(crumbs, .title)], x: rect.x, y: rect.y,
                    maxWidth: rect.width - rightWidth - 2)
@@ -581,7 +587,8 @@ final class ConsoleController {
         var parts: [String] = []
         if !storeDescription.isEmpty { parts.append(storeDescription) }
         if let listenerDescription, !listenerDescription.isEmpty { parts.append(listenerDescription) }
-        let refreshed = lastRefresh.map { "refreshed \(Format.age(now - $0)) ago" } ?? "loading…"
+        // "live" while refreshes arrive on time; the age only when they stall (so an idle screen does not change).
+        let refreshed = lastRefresh.map { now - $0 <= refreshGrace ? "live" : "refreshed \(Format.age(now - $0)) ago" } ?? "loading…"
         let separator = canvas.glyphs.isUnicode ? " · " : " | "
         // The refresh age always shows; the descriptions give way to messages.
         var left: (String, Bool)?
@@ -591,6 +598,8 @@ final class ConsoleController {
             left = ("refresh failed: " + fleetError, true)
         } else if let alertsError {
             left = ("alerts refresh failed: " + alertsError, true)
+        } else if let warning = warnings.first {
+            left = ("warning: " + warning, true)
         }
         let rightLimit = left.map { max(width / 3, width - TextWidth.of($0.0) - 4) } ?? width - 2
         var descriptions = parts.joined(separator: separator)

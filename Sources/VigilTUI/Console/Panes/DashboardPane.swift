@@ -144,7 +144,7 @@ final class DashboardPane: Pane {
                   ascending: { $0.recentErrors < $1.recentErrors }, descendingFirst: true) { "\($0.recentErrors)" },
             TableColumn("LAST SEEN", width: 9, alignRight: true, priority: 75, ascending: { $0.lastSeen > $1.lastSeen },
                         descendingFirst: true) { host, ctx in
-                [Span(Format.age(ctx.now - host.lastSeen), host.status == .up ? .muted : statusRole(host.status))]
+                [Span(Format.coarseAge(ctx.now - host.lastSeen), host.status == .up ? .muted : statusRole(host.status))]
             },
             .text("LABELS", width: 6, flexible: true, priority: 10, role: { _ in .muted }) { Format.labels($0.labels) },
         ]

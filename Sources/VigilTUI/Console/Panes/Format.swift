@@ -11,6 +11,14 @@ enum Format {
         return "\(s / 86_400)d"
     }
 
+    /// An age at the resolution an on-call engineer needs, which changes rarely so an idle screen stays still:
+    /// "now" under `fresh` (a host reporting on time), "<1m" up to a minute, then minutes, hours, days.
+    static func coarseAge(_ ms: Int64, fresh: Int64 = 30_000) -> String {
+        if ms < fresh { return "now" }
+        if ms < 60_000 { return "<1m" }
+        return age(ms)
+    }
+
     /// A percentage without the sign: `42.1`, `100`, `-` for nil.
     static func percent(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "-" }
@@ -113,6 +121,11 @@ enum Format {
     /// Labels as `k=v` sorted by key, space separated.
     static func labels(_ labels: [String: String]) -> String {
         labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    /// A local wall-clock time `HH:MM` of Unix ms (the console's top bar: it changes once a minute).
+    static func clockMinutes(_ ms: Int64) -> String {
+        String(clock(ms).prefix(5))
     }
 
     /// A local wall-clock time `HH:MM:SS` of Unix ms.

@@ -13,7 +13,8 @@ import Yams
 /// ```
 enum ThemeLoader {
     /// The path of theme `name` in the first of `directories` that holds `<name>.yaml` (a leading `~` expands to
-    /// `$HOME`). A name containing `/` or ending in `.yaml` is taken as a path.
+    /// `$HOME`), else the embedded theme of that name (`embedded:themes/<name>.yaml`). A name containing `/` or
+    /// ending in `.yaml` is taken as a path.
     static func find(_ name: String, in directories: [String]) -> String? {
         let fm = FileManager.default
         if name.contains("/") || name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
@@ -26,10 +27,10 @@ enum ThemeLoader {
                 if fm.fileExists(atPath: path) { return path }
             }
         }
-        return nil
+        return EmbeddedDefaults.files(in: "themes").first { $0.name == name + ".yaml" }?.origin
     }
 
-    /// The theme names available in `directories`, sorted, without duplicates.
+    /// The theme names available in `directories` and embedded in the binary, sorted, without duplicates.
     static func available(in directories: [String]) -> [String] {
         var names = Set<String>()
         for dir in directories {
@@ -38,6 +39,7 @@ enum ThemeLoader {
                 names.insert(String(file[..<file.lastIndex(of: ".")!]))
             }
         }
+        for file in EmbeddedDefaults.files(in: "themes") { names.insert(String(file.name.dropLast(".yaml".count))) }
         return names.sorted()
     }
 
@@ -51,7 +53,11 @@ enum ThemeLoader {
         }
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            if let embedded = EmbeddedDefaults.files.first(where: { $0.origin == path }) {
+                text = embedded.text
+            } else {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            }
         } catch {
             throw ThemeError(file: path, message: "cannot read theme file: \(error.localizedDescription)")
         }
