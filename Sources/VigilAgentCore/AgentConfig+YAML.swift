@@ -142,7 +142,7 @@ struct ConfigReader {
         guard node.isNull || { if case .mapping = node.value { return true } else { return false } }() else {
             throw error(node, "remediation must be true, false or a mapping (enabled, allow_dirs, log_dirs, ...)")
         }
-        let known = ["enabled", "allow_dirs", "log_dirs", "allow_units", "allow_parents", "protected_processes",
+        let known = ["enabled", "allow_dirs", "log_dirs", "allow_units", "allow_parents", "allow_programs", "protected_processes",
                      "systemctl", "journalctl", "logrotate", "ss", "drop_caches"]
         for (k, v) in try mapping(node, "remediation") {
             let name = k.scalar ?? ""
@@ -155,6 +155,14 @@ struct ConfigReader {
                 p.allowUnits = try strings(v, what) { (item, s) throws(AgentError) in
                     guard CheckConfig.isValidUnitName(s) else {
                         throw error(item, "\(what): '\(s)' is not a unit name ([A-Za-z0-9@._:-]+)")
+                    }
+                }
+            case "allow_programs":
+                p.allowPrograms = try strings(v, what) { (item, s) throws(AgentError) in
+                    let bare = !s.isEmpty && !s.contains("/")
+                    guard (bare || RemediationPolicy.directoryProblem(s) == nil), !s.contains(" "),
+                          !s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                        throw error(item, "\(what): '\(s)' must be an absolute path or a bare program name")
                     }
                 }
             case "allow_parents", "protected_processes":

@@ -1,17 +1,14 @@
-/// Signing of jobs: HMAC-SHA-256 over ``JobSpec/signingBytes()`` under a key both ends know without
-/// sharing anything new. The key is the 32 raw bytes of SHA-256(UTF-8 token secret): the listener
-/// stores exactly that hash (hex) for each agent token, and the agent computes it from its token.
+/// Signing of jobs: HMAC-SHA-256 over ``JobSpec/signingBytes()`` under a key both ends derive from the agent's
+/// token secret: HMAC-SHA-256(key: secret, message: ``label``), a derivation of its own, distinct from the
+/// SHA-256 the store keeps to look tokens up. The listener never stores the key: it derives it from the secret the
+/// agent presents on the very request that collects its jobs, so reading the store is not enough to sign a job.
 public enum JobSignature {
+    /// The derivation's label; a new version of the scheme takes a new label.
+    public static let label = "vigil/job-signing/v1"
+
     /// The key for an agent holding `tokenSecret`.
     public static func key(tokenSecret: String) -> [UInt8] {
-        SHA256.hash(Array(tokenSecret.utf8))
-    }
-
-    /// The key from the stored hex SHA-256 of a token (64 hex digits, either case); nil when
-    /// `tokenHashHex` is not that.
-    public static func key(tokenHashHex: String) -> [UInt8]? {
-        guard let bytes = hexBytes(tokenHashHex), bytes.count == 32 else { return nil }
-        return bytes
+        SHA256.hmac(key: Array(tokenSecret.utf8), message: Array(label.utf8))
     }
 
     /// The lower-case hex HMAC-SHA-256 of `job.signingBytes()` under `key`.

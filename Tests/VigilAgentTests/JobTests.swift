@@ -56,8 +56,9 @@ final class ExecutorRun {
     var events: [JobEvent] = []
     let executor: JobExecutor
 
-    init(selfExecutable: String = "/nonexistent/vigil-agent", policy: [String: String] = ["VIGIL_STEP_ALLOW_DIRS": "/tmp"]) {
-        executor = JobExecutor(policy: policy, selfExecutable: selfExecutable, log: .silent)
+    init(selfExecutable: String = "/nonexistent/vigil-agent", policy: [String: String] = ["VIGIL_STEP_ALLOW_DIRS": "/tmp"],
+         allowedPrograms: [String]? = nil) {
+        executor = JobExecutor(policy: policy, selfExecutable: selfExecutable, allowedPrograms: allowedPrograms, log: .silent)
     }
 
     func run(_ job: JobSpec, cancelWhen: @escaping () -> Bool = { false }) -> JobOutcome {
@@ -98,6 +99,21 @@ final class ExecutorRun {
         #expect(r.finished?.text == "all 3 steps passed")
         // A bare name is looked up in the fixed PATH directories; step_started shows the argv.
         #expect(r.of(.stepStarted, step: 3).first?.text == "true")
+    }
+
+    /// A validly signed job (say, signed by someone who stole a key) still runs only step programs and the programs
+    /// the agent's own config allows (issue 15.2).
+    @Test func onlyStepProgramsAndAllowedProgramsRun() {
+        let dir = TempDir()
+        let marker = dir.file("pwned")
+        let strict = ExecutorRun(allowedPrograms: [])
+        let outcome = strict.run(JobFixture.job([JobFixture.step("shell", .action, ["/bin/sh", "-c", "id > \(marker)"])]))
+        #expect(outcome != .succeeded)
+        #expect(!JobFixture.exists(marker))
+        #expect(strict.events.contains { $0.text?.contains("not allowed on this host") == true }, "\(strict.events.map { $0.text ?? "" })")
+        let listed = ExecutorRun(allowedPrograms: ["/bin/echo"])
+        #expect(listed.run(JobFixture.job([JobFixture.step("echo", .check, ["/bin/echo", "ok"])])) == .succeeded)
+        #expect(listed.run(JobFixture.job([JobFixture.step("true", .check, ["/bin/true"])])) != .succeeded)
     }
 
     @Test func failingCheckStopsBeforeAnyAction() {
@@ -361,7 +377,7 @@ final class ExecutorRun {
         ("remediation:\n  allow_units: [nginx.service, \"rm -rf\"]\n", "agent.yaml:2:32: remediation.allow_units: 'rm -rf' is not a unit name ([A-Za-z0-9@._:-]+)"),
         ("remediation:\n  allow_parents: [\"a,b\"]\n", "agent.yaml:2:19: remediation.allow_parents: 'a,b' must not contain ',' or control characters"),
         ("remediation:\n  systemctl: systemctl\n", "agent.yaml:2:14: remediation.systemctl must be an absolute path"),
-        ("remediation:\n  allow_dir: [/tmp]\n", "agent.yaml:2:3: unknown key 'allow_dir' in remediation (expected one of: enabled, allow_dirs, log_dirs, allow_units, allow_parents, protected_processes, systemctl, journalctl, logrotate, ss, drop_caches)"),
+        ("remediation:\n  allow_dir: [/tmp]\n", "agent.yaml:2:3: unknown key 'allow_dir' in remediation (expected one of: enabled, allow_dirs, log_dirs, allow_units, allow_parents, allow_programs, protected_processes, systemctl, journalctl, logrotate, ss, drop_caches)"),
         ("remediation: [1]\n", "agent.yaml:1:14: remediation must be true, false or a mapping (enabled, allow_dirs, log_dirs, ...)"),
         ("remediation:\n  allow_dirs: /tmp\n", "agent.yaml:2:15: remediation.allow_dirs must be a list (lines starting with '- ')"),
     ])

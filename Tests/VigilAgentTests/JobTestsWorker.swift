@@ -118,6 +118,7 @@ final class JobTestServer: @unchecked Sendable {
     func worker(_ server: JobTestServer, enabled: Bool = true, logs: LogCapture? = nil) -> JobWorker {
         var s = JobWorker.Settings(baseURL: server.url + "/", token: Self.token, host: "web-1", enabled: enabled, key: Self.key,
                                    environment: ["VIGIL_STEP_ALLOW_DIRS": "/tmp"], selfExecutable: "/nonexistent/vigil-agent")
+        s.allowedPrograms = nil // these tests run scripts of their own; JobTests covers the allow-list
         s.longPollWaitMs = 200
         s.initialBackoffMs = 300
         s.maxBackoffMs = 1000

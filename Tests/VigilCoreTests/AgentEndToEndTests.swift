@@ -75,7 +75,7 @@ import VigilWire
         #expect(await eventually(20) { await timestamps().count >= 2 }, "agent output: \(agent.text)")
 
         // Outage: the listener goes away for ~4 s; the agent spools.
-        serve.stop()
+        await serve.stopped()
         let outageStart = WallClock.nowMs()
         try await Task.sleep(for: .seconds(4))
         let spooled = (try? FileManager.default.contentsOfDirectory(atPath: state + "/spool"))?.filter { !$0.hasPrefix(".") }.count ?? 0

@@ -13,6 +13,55 @@ import VigilWire
         return try await offPool { try HTTPClient().perform(req) }
     }
 
+    /// Issue 15.1 and 15.9, as the attacker did them: an operator's push of an alert named like a rule with an
+    /// auto runbook must not run it, and a push with a native alert's labels must not resolve that alert.
+    @Test func aPushNeverRunsARulesRunbookNorTouchesNativeAlertsAndIsAudited() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try """
+        groups:
+          - name: g
+            interval: 1s
+            rules:
+              - alert: DiskSpaceLow
+                kind: threshold
+                expr: {metric: disk.used_percent, op: ">", threshold: 85}
+                for: 10m
+                remediation: {runbook: disk_cleanup, mode: auto}
+              - alert: Hot
+                kind: threshold
+                expr: {metric: cpu.usage_percent, op: ">", threshold: 90}
+        """.write(toFile: dir.file("rules/r.yaml"), atomically: true, encoding: .utf8)
+        let e = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200)
+        let now = WallClock.nowMs()
+        _ = try await e.store.resolveUser(osUser: "admin", now: now)
+        _ = try await e.store.addUser("oncall", role: .operator, now: now, actor: "admin")
+        let (_, op) = try await e.store.createUserToken(user: "oncall", expiresAt: nil, comment: "", now: now, actor: "admin")
+        let (_, agent) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: now, actor: "admin")
+
+        // A native alert on web-1.
+        #expect(try await e.post(Array(IngestBatch.simple(host: "web-1", at: now, cpu: 97).json().utf8), token: agent).status == 200)
+        #expect(await eventually(10) { (try? await e.store.alerts(states: ["firing"], limit: 10))?.contains { $0.rule == "Hot" } == true })
+
+        var r = try await call(e, "POST", "/api/v2/alerts", token: op,
+                               body: "[{\"labels\":{\"alertname\":\"DiskSpaceLow\",\"host\":\"web-1\",\"mount\":\"/var\"}}]")
+        #expect(r.status == 200, "\(r.text)")
+        r = try await call(e, "POST", "/api/v2/alerts", token: op,
+                           body: "[{\"labels\":{\"alertname\":\"Hot\",\"host\":\"web-1\"},\"endsAt\":\"2020-01-01T00:00:00Z\"}]")
+        #expect(r.status == 200, "\(r.text)")
+        try await Task.sleep(for: .seconds(3)) // the remediation driver ticks every second
+        #expect(try await e.store.runs(RunFilter()).isEmpty, "a pushed alert started a runbook")
+        let firing = try await e.store.alerts(states: ["firing"], limit: 10)
+        let hot = try #require(firing.first { $0.rule == "Hot" }, "the native alert must keep firing: \(firing.map(\.rule))")
+        #expect(hot.source == "vigil")
+        let pushed = try #require(firing.first { $0.rule == "DiskSpaceLow" })
+        #expect(pushed.source == "prometheus" && pushed.fingerprint != hot.fingerprint)
+        let audit = try await e.store.auditEntries(AuditFilter(action: "alerts.push"))
+        #expect(audit.count == 2 && audit.allSatisfy { $0.actor == "oncall" }, "\(audit)")
+        #expect(audit.contains { $0.detail.contains("DiskSpaceLow") })
+        await e.stop()
+    }
+
     @Test func prometheusPushThenListAckAndSilence() async throws {
         let e = try await RunningEngine.start()
         let now = WallClock.nowMs()

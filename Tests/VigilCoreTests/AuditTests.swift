@@ -83,10 +83,10 @@ import VigilWire
         let dir = TempDir()
         let db = dir.file("v.db")
         let create = try Child(Binaries.path("vigil"), ["token", "create", "--fleet", "--db", db])
-        create.process.waitUntilExit()
+        await create.finished()
         #expect(create.process.terminationStatus == 0, "\(create.text)")
         let ok = try Child(Binaries.path("vigil"), ["audit", "verify", "--db", db])
-        ok.process.waitUntilExit()
+        await ok.finished()
         #expect(ok.process.terminationStatus == 0 && ok.text.contains("intact: 2 entries"), "\(ok.text)")
         let q = try DatabaseQueue(path: db)
         try await q.write { db in
@@ -94,7 +94,7 @@ import VigilWire
             try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE id = 2")
         }
         let bad = try Child(Binaries.path("vigil"), ["audit", "verify", "--db", db])
-        bad.process.waitUntilExit()
+        await bad.finished()
         #expect(bad.process.terminationStatus == 1)
         #expect(bad.text.contains("TAMPERED: entry 2"), "\(bad.text)")
     }

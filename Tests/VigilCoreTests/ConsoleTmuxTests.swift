@@ -33,7 +33,7 @@ struct ConsoleTmuxTests {
         let dir = TempDir()
         let db = dir.file("demo.db")
         let demo = try Child(Binaries.path("vigil"), ["demo", "--db", db, "--hosts", "20", "--days", "1"])
-        demo.process.waitUntilExit()
+        await demo.finished()
         #expect(demo.process.terminationStatus == 0, "\(demo.text)")
 
         let s = Session()
@@ -42,7 +42,7 @@ struct ConsoleTmuxTests {
         #expect(await waitFor(s) { $0.contains("web-1") && $0.contains("db-2") }, "screen:\n\(s.screen())")
         let first = s.screen()
         #expect(first.contains("20 hosts"), "fleet summary line:\n\(first)")
-        #expect(first.contains("1 stale"), "lb-2 stopped reporting two minutes ago")
+        #expect(first.contains("(demo)"), "the status line says it is a demo:\n\(first)")
         #expect(first.contains("web-3"))
         #expect(first.contains("sqlite \(db)"), "status line names the store")
 
@@ -62,6 +62,61 @@ struct ConsoleTmuxTests {
         // `q` quits and the session ends with the process.
         try s.keys("q")
         #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
+    }
+
+    /// The README's two-command demo, left alone for two minutes: the engine keeps the demo hosts reporting and
+    /// the planted incidents unfold one after another.
+    @Test func demoStaysAliveAndItsIncidentsUnfold() async throws {
+        let dir = TempDir()
+        let db = dir.file("demo.db")
+        let demo = try Child(Binaries.path("vigil"), ["demo", "--db", db, "--days", "1"])
+        await demo.finished()
+        #expect(demo.process.terminationStatus == 0, "\(demo.text)")
+        let s = Session()
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "48", "-s", s.name,
+                    "LANG=C.UTF-8 TERM=xterm-256color \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:0"])
+        #expect(await waitFor(s) { $0.contains("web-3") }, "screen:\n\(s.screen())")
+        try await Task.sleep(for: .seconds(125))
+        let dashboard = s.screen()
+        let summary = try #require(dashboard.firstMatch(of: /(\d+) hosts\s+(\d+) up/), "summary line:\n\(dashboard)")
+        let (total, up) = (Int(summary.1)!, Int(summary.2)!)
+        #expect(total >= 24 && up >= total - 3, "most hosts keep reporting:\n\(dashboard)")
+        try s.keys("A")
+        #expect(await waitFor(s, 10) { $0.contains("› alerts") }, "alerts:\n\(s.screen())")
+        try await Task.sleep(for: .seconds(3))
+        let alerts = s.screen()
+        let planted = ["web-3", "worker-4", "db-2", "worker-2", "cache-1", "api-2", "lb-2"]
+        let active = planted.filter { host in
+            alerts.split(separator: "\n").contains { $0.contains(host) && ($0.contains("firing") || $0.contains("pending")) }
+        }
+        #expect(active.count >= 5, "at least five planted incidents firing or pending after two minutes, got \(active):\n\(alerts)")
+        try s.keys("q")
+        try s.keys("q")
+    }
+
+    /// The console installed by deploy/install.sh, run far from the source tree with an empty HOME: it renders with
+    /// its built-in theme, and the other built-in themes are there too.
+    @Test func installedConsoleRendersWithItsBuiltInTheme() async throws {
+        let dir = TempDir()
+        let stage = dir.file("stage")
+        let install = try await InstallTests.run("/bin/bash", [InstallTests.repoRoot + "/deploy/install.sh"],
+                                           environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        #expect(install.status == 0, "\(install.text)")
+        let env = InstallTests.bareEnvironment(dir)
+        let empty = dir.file("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        for theme in ["default", "light"] {
+            let s = Session()
+            let vars = env.map { "\($0.key)='\($0.value)'" }.sorted().joined(separator: " ")
+            try s.tmux(["new-session", "-d", "-x", "120", "-y", "30", "-s", s.name, "-c", empty,
+                        "env \(vars) LANG=C.UTF-8 TERM=xterm-256color \(stage)/usr/bin/vigil --db \(dir.file("v.db")) --listen 127.0.0.1:0 --theme \(theme)"])
+            #expect(await waitFor(s) { $0.contains("Hosts (") && $0.contains("(admin)") }, "console (\(theme)):\n\(s.screen())")
+            let screen = s.screen()
+            #expect(!screen.contains("theme"), "no theme error on the status line (\(theme)):\n\(screen)")
+            #expect(!screen.contains("warning"), "no rule warning: the built-in rules are in force:\n\(screen)")
+            try s.keys("q")
+            #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
+        }
     }
 
     @Test func remediateAFiringAlertOnTheLocalHostWithADryRun() async throws {

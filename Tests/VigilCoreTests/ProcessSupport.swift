@@ -24,9 +24,10 @@ final class Child: @unchecked Sendable {
     private let lock = NSLock()
     private var captured = Data()
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
@@ -52,6 +53,19 @@ final class Child: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    /// Waits for the process to end off the cooperative pool (a blocked pool thread stalls every in-process
+    /// engine of the parallel tests), then lets its last output arrive.
+    func finished() async {
+        let process = self.process
+        _ = try? await offPool { process.waitUntilExit() }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+
+    /// `stop(seconds:)` off the cooperative pool.
+    func stopped(seconds: Double = 10) async {
+        _ = try? await offPool { [self] in stop(seconds: seconds) }
     }
 
     deinit { stop(seconds: 2) }

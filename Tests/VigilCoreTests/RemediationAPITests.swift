@@ -55,6 +55,13 @@ import VigilWire
         #expect(job.runbookHash == builtInCatalog().runbook(named: "zombie_killer")?.hash)
         #expect(JobSignature.verify(job, key: JobSignature.key(tokenSecret: w.secret)))
         #expect(!JobSignature.verify(job, key: JobSignature.key(tokenSecret: "vgl_someone_else")))
+        // Whoever reads the store gets the token's hash; that is not the signing key (the attack of issue 15.2).
+        let storedHex = AgentTokenSecret.hash(w.secret)
+        let stored = stride(from: 0, to: storedHex.count, by: 2).map { i -> UInt8 in
+            let s = storedHex.index(storedHex.startIndex, offsetBy: i)
+            return UInt8(storedHex[s...storedHex.index(after: s)], radix: 16)!
+        }
+        #expect(!JobSignature.verify(job, key: stored), "a job signed with the stored hash must not verify")
         // Handed over while the poll was still waiting (8 s); the speed itself is measured by bench/job_latency.sh.
         #expect(latencyMs < 8000, "handed over \(latencyMs) ms after it was queued")
         #expect(try await w.store.run(id: run.id)?.state == .dispatched)

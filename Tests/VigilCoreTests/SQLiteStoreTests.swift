@@ -188,11 +188,59 @@ import VigilWire
 }
 
 @Suite struct DemoFleetTests {
+    @Test func incidentsUnfoldOnAScheduleFromTheEpoch() {
+        let epoch: Int64 = 1_800_000_000_000
+        let fleet = DemoFleet(hostCount: 24, days: 1, now: epoch, epoch: epoch)
+        let host = { (name: String) in fleet.hosts.first { $0.name == name }! }
+        #expect(fleet.isReporting(host("cache-1"), at: epoch + 10_000))
+        #expect(!fleet.isReporting(host("cache-1"), at: epoch + 30_000))
+        #expect(!fleet.isReporting(host("cache-1"), at: epoch + 86_400_000), "cache-1 stays down")
+        #expect(fleet.isReporting(host("lb-2"), at: epoch + 60_000))
+        #expect(!fleet.isReporting(host("lb-2"), at: epoch + 200_000))
+        #expect(fleet.isReporting(host("lb-2"), at: epoch + 400_000), "lb-2 comes back after three minutes")
+        var rng = SplitMix64(seed: 1)
+        func value(_ name: String, _ metric: String, _ t: Int64) -> Double {
+            fleet.liveBatch(for: host(name), at: t, rng: &rng)!.samples.first { $0.name == metric }!.value
+        }
+        #expect(value("worker-2", "proc.zombies", epoch + 30_000) == 0)
+        #expect(value("worker-2", "proc.zombies", epoch + 90_000) == 7)
+        #expect(value("api-2", "mem.used_percent", epoch) < 90)
+        #expect(value("api-2", "mem.used_percent", epoch + 10 * 60_000) > 93)
+        #expect(value("web-3", "cpu.usage_percent", epoch) > 88)
+        let check = { (t: Int64) in fleet.liveBatch(for: host("worker-4"), at: t, rng: &rng)!.checks.first!.ok }
+        #expect(check(epoch + 10_000) && !check(epoch + 40_000))
+    }
+
+    @Test func anEngineKeepsADemoStoreReportingAndBackfillsTheGap() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let now = WallClock.nowMs()
+        // A demo seeded an hour ago whose last report was 30 minutes ago (nobody had it open since).
+        try await DemoSettings(epoch: now - 3_600_000, hosts: 3, days: 1).save(to: store, now: now)
+        try await store.setSetting(DemoSettings.lastKey, to: String(now - 1_800_000), now: now)
+        #expect(await DemoSettings.load(from: store)?.hosts == 3)
+        var options = VigilEngine.Options(listen: try ListenAddress.parse("127.0.0.1:0"), handleSignals: false, ruleDirectories: [])
+        options.runListener = false
+        let engine = VigilEngine(store: store, options: options)
+        let task = Task { try await engine.run() }
+        defer { task.cancel() }
+        let fresh = await eventually(20) {
+            let snap = try? await store.fleetSnapshot(now: WallClock.nowMs())
+            return snap?.hosts.count == 3 && snap!.hosts.allSatisfy { WallClock.nowMs() - $0.lastSeen < 15_000 }
+        }
+        #expect(fresh, "the engine reports for every demo host")
+        let key = SeriesKey(host: "lb-1", name: "cpu.usage_percent", labels: [:])
+        let gap = try await store.points(key, from: now - 1_800_000 + 30_000, to: now - 60_000)
+        #expect(gap.count >= 25, "the half hour nobody watched is filled at one-minute steps, got \(gap.count)")
+        await engine.stop()
+    }
+
     @Test func seedsABusyFleetWithIncidents() async throws {
         let dir = TempDir()
         let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
         let now = WallClock.nowMs()
-        let fleet = DemoFleet(hostCount: 22, days: 1, now: now)
+        // Seeded four minutes into its bad night.
+        let fleet = DemoFleet(hostCount: 22, days: 1, now: now, epoch: now - 4 * 60_000)
         #expect(fleet.hosts.count == 22)
         #expect(Set(fleet.hosts.compactMap { $0.labels["group"] }).count >= 4)
         for host in fleet.hosts {
@@ -204,10 +252,11 @@ import VigilWire
         let byName = Dictionary(uniqueKeysWithValues: snap.hosts.map { ($0.name, $0) })
         #expect(byName["web-3"]!.cpu! > 85)
         #expect(byName["web-3"]!.recentErrors > 0)
-        #expect(byName["cache-1"]!.status == .down)
-        #expect(byName["lb-2"]!.status == .stale)
+        #expect(byName["cache-1"]!.status == .stale, "down since +20 s")
+        #expect(byName["lb-2"]!.status == .stale, "quiet since +2½ min")
         #expect(byName["worker-4"]!.checksFailing == 1)
         #expect(byName["db-2"]!.disk! > 90)
+        #expect(byName["api-2"]!.memory! > 89)
         #expect(byName["web-1"]!.health >= 80)
         #expect(byName["web-1"]!.cpuHistory.compactMap { $0 }.count >= 25)
     }

@@ -241,7 +241,7 @@ enum AlertFixtures {
     @Test func statusLineShowsUserAndRole() {
         let c = AlertFixtures.controller()
         let status = AlertFixtures.screen(c).lines()[29]
-        #expect(status.contains("alice (operator) · sqlite /tmp/vigil.db · refreshed 0s ago"), "\(status)")
+        #expect(status.contains("alice (operator) · sqlite /tmp/vigil.db · live"), "\(status)")
     }
 
     @Test func hintsOfTheAlertsPane() {

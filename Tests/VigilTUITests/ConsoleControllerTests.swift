@@ -28,7 +28,7 @@ import VigilCore
         #expect(lines[1].contains("5 hosts"))
         #expect(lines[2].contains("Hosts (5)"))
         #expect(lines[28].contains("q quit"))
-        #expect(lines[29].contains("sqlite /tmp/vigil.db · listening 127.0.0.1:9470 · refreshed 1s ago"), "\(lines[29])")
+        #expect(lines[29].contains("sqlite /tmp/vigil.db · listening 127.0.0.1:9470 · live"), "\(lines[29])")
         #expect(!c.isDirty)
     }
 
@@ -153,7 +153,9 @@ import VigilCore
         c.receive(.fleetError("database is locked"), now: Fixtures.now + 5_000)
         let status = screen(c, now: Fixtures.now + 5_000).lines()[29]
         #expect(status.contains("refresh failed: database is locked"))
-        #expect(status.contains("refreshed 5s ago"))
+        #expect(status.contains("live"), "5 s is within the refresh grace")
+        let stalled = screen(c, now: Fixtures.now + 15_000).lines()[29]
+        #expect(stalled.contains("refreshed 15s ago"), "past the grace the age shows:\n\(stalled)")
         c.receive(.fleet(Fixtures.fleet), now: Fixtures.now + 6_000)
         #expect(!screen(c, now: Fixtures.now + 6_000).lines()[29].contains("refresh failed"))
     }

@@ -16,7 +16,7 @@ import VigilCore
         }
         let rows = lines.dropFirst(3)
         let web2 = rows.first { $0.contains("web-2") }!
-        for value in ["71", "up", "88.1", "62.0", "81.0", "3.10", "1/3", "4", "3s", "env=prod role=web"] {
+        for value in ["71", "up", "88.1", "62.0", "81.0", "3.10", "1/3", "4", "now", "env=prod role=web"] {
             #expect(web2.contains(value), "missing \(value) in \(web2)")
         }
         let db1 = rows.first { $0.contains("db-1") }!

@@ -98,7 +98,11 @@ import Testing
         #expect(broken.theme.name == "default")
         #expect(broken.error?.contains("broken.yaml:2:") == true, "\(broken.error ?? "")")
         let nowhere = ThemeLoader.loadOrFallback("nope", directories: [])
-        #expect(nowhere.theme == .builtinDefault)
+        #expect(nowhere.theme.name == "default" && nowhere.theme.styles == Theme.builtinDefault.styles,
+                "with no theme directory the built-in default (embedded) is used")
+        #expect(nowhere.error?.contains("available: default high-contrast light mono") == true, "embedded themes are listed")
+        // The themes built into the binary need no directory at all.
+        #expect(try ThemeLoader.load("light", directories: []).path == "embedded:themes/light.yaml")
         #expect(ThemeLoader.available(in: [Fixtures.themesDirectory]) == ["default", "high-contrast", "light", "mono"])
     }
 

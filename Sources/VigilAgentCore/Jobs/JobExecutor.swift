@@ -11,7 +11,8 @@ import VigilWire
 /// - Dry run: checks run for real; action and rollback steps of `vigil-step` run with `--dry-run`
 ///   appended; every other action/rollback and every verify is reported as `step_skipped` with its argv.
 /// - `vigil-step NAME …` runs this agent's own step programs (`selfExecutable step NAME …`); any other
-///   program is an absolute path or a bare name found in the fixed PATH directories.
+///   program must be named in `allowedPrograms` (the agent's `remediation.allow_programs`) and is an absolute
+///   path or a bare name found in the fixed PATH directories. A validly signed job can do no more than that.
 /// - Each step gets ``ProcessRunner/defaultEnvironment`` plus `policy`, stdin /dev/null, its own process
 ///   group; a timeout or cancellation kills the group.
 ///
@@ -21,6 +22,9 @@ public final class JobExecutor {
     public let policy: [String: String]
     /// The agent's own executable (for `vigil-step`).
     public let selfExecutable: String
+    /// Programs other than `vigil-step` that jobs may run (absolute paths or bare names, as written in the step's
+    /// argv). nil: any program (only the executor's own tests use that).
+    public let allowedPrograms: Set<String>?
     private let log: AgentLog
     /// Output kept per step; the rest is discarded with a note.
     public var maxOutputBytes = 256 * 1024
@@ -34,9 +38,10 @@ public final class JobExecutor {
     /// The `argv[0]` that names the agent's own step programs.
     public static let stepProgram = "vigil-step"
 
-    public init(policy: [String: String], selfExecutable: String, log: AgentLog = AgentLog()) {
+    public init(policy: [String: String], selfExecutable: String, allowedPrograms: [String]?, log: AgentLog = AgentLog()) {
         self.policy = policy
         self.selfExecutable = selfExecutable
+        self.allowedPrograms = allowedPrograms.map(Set.init)
         self.log = log
     }
 
@@ -64,6 +69,10 @@ public final class JobExecutor {
             }
             guard step.argv.count >= 2 else { return .failure(JobExecutorProblem("vigil-step needs a step program name")) }
             return .success((selfExecutable, [selfExecutable, "step"] + rest))
+        }
+        if let allowedPrograms, !allowedPrograms.contains(program) {
+            return .failure(JobExecutorProblem("program '\(program)' is not allowed on this host: jobs run vigil-step programs, and only "
+                + "the programs listed in remediation.allow_programs of the agent's config"))
         }
         if program.hasPrefix("/") {
             guard access(program, X_OK) == 0 else {

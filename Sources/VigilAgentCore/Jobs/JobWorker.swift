@@ -28,6 +28,8 @@ public final class JobWorker: @unchecked Sendable {
         public var environment: [String: String]
         /// The agent's own executable, for `vigil-step`.
         public var selfExecutable: String
+        /// Programs besides `vigil-step` that jobs may run (`remediation.allow_programs`); nil: any (tests only).
+        public var allowedPrograms: [String]? = []
         /// `wait_ms` of the long-poll.
         public var longPollWaitMs = 25_000
         public var initialBackoffMs: Int64 = 1000
@@ -62,6 +64,7 @@ public final class JobWorker: @unchecked Sendable {
                       key: JobSignature.key(tokenSecret: config.token),
                       environment: config.remediationPolicy.environment(agentPID: getpid()),
                       selfExecutable: JobExecutor.currentExecutable())
+            allowedPrograms = config.remediationPolicy.allowPrograms
         }
     }
 
@@ -317,7 +320,8 @@ public final class JobWorker: @unchecked Sendable {
     private func execute(_ job: JobSpec) {
         log.info("job \(job.id): running runbook \(job.runbook)\(job.dryRun ? " (dry run)" : "") with \(job.steps.count) step\(job.steps.count == 1 ? "" : "s")")
         let poster = EventPoster(worker: self, jobID: job.id)
-        let executor = JobExecutor(policy: settings.environment, selfExecutable: settings.selfExecutable, log: log)
+        let executor = JobExecutor(policy: settings.environment, selfExecutable: settings.selfExecutable,
+                                   allowedPrograms: settings.allowedPrograms, log: log)
         let outcome = executor.run(job, emit: { event in
             var e = event
             if e.type == .jobFinished && e.outcome == .cancelled && self.isStopping && !poster.cancelRequested {

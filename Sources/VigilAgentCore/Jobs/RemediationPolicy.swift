@@ -11,6 +11,9 @@ public struct RemediationPolicy: Sendable, Equatable {
     public var allowUnits: [String] = []
     /// Parent process names (`comm`) `zombie-reap` may terminate.
     public var allowParents: [String] = []
+    /// Programs besides `vigil-step` that jobs may run (`allow_programs`: absolute paths or bare names, exactly as
+    /// runbook steps write them). Empty: only the agent's own step programs run.
+    public var allowPrograms: [String] = []
     /// Process names never signalled (besides PID 1 and the agent itself).
     public var protectedProcesses = RemediationPolicy.defaultProtected
     public var systemctl = "/usr/bin/systemctl"

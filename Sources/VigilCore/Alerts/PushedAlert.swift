@@ -29,10 +29,15 @@ public struct PushedAlert: Sendable, Equatable {
         }
     }
 
-    /// The fingerprint: the alert name and its other labels, as for Vigil's own alerts.
+    /// The fingerprint: the alert name and its other labels, in a space of its own (a pushed alert never shares a
+    /// fingerprint with one of Vigil's, so a push cannot resolve or rewrite a native alert).
     public var fingerprint: String {
         var rest = labels
         rest["alertname"] = nil
+        rest[Self.sourceLabel] = "prometheus"
         return AlertFingerprint.make(alertName: name, labels: rest)
     }
+
+    /// A label name no real label can have (`[A-Za-z_][A-Za-z0-9_]*`), used only inside the fingerprint.
+    static let sourceLabel = "@source"
 }

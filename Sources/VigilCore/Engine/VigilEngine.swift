@@ -80,6 +80,7 @@ public final class VigilEngine: Sendable {
         let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,
                                           userDirectory: options.userRunbooks)
         for e in catalog.errors { logger.error("runbook: \(e)") }
+        for w in catalog.warnings { logger.warning("runbooks: \(w)") }
         let evaluator = self.evaluator
         self.remediation = RemediationService(remediator: Remediator(store: store, catalog: catalog, policy: options.safety),
                                               rules: { evaluator.currentRules }, isLeader: { flag.isSet }, local: options.localJobs,

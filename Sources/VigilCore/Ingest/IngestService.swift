@@ -63,7 +63,7 @@ public final class IngestService: Sendable {
     }
 
     func accept(_ request: Request, now: Int64) async throws -> (IngestCounts, [JobSpec]) {
-        let (token, keyHash) = try await authenticateAgent(request.authorization, now: now)
+        let (token, signingKey) = try await authenticateAgent(request.authorization, now: now)
         if let ct = request.contentType?.lowercased() {
             let base = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard base == "application/json" else {
@@ -96,13 +96,13 @@ public final class IngestService: Sendable {
         let counts = try await store.ingest(batch, receivedAt: now)
         onCommit()
         // Runs queued for this host ride back on the answer (an indexed read when there are none).
-        let jobs = request.acceptsJobs ? ((try? await signedJobs(host: batch.host, keyHash: keyHash, now: now)) ?? []) : []
+        let jobs = request.acceptsJobs ? ((try? await signedJobs(host: batch.host, key: signingKey, now: now)) ?? []) : []
         return (counts, jobs)
     }
 
-    /// Claims the host's queued runs and signs each with the key of the token that asked.
-    func signedJobs(host: String, keyHash: String, now: Int64) async throws -> [JobSpec] {
-        guard try await store.hasQueuedJobs(host: host), let key = JobSignature.key(tokenHashHex: keyHash) else { return [] }
+    /// Claims the host's queued runs and signs each with the job-signing key of the token that asked.
+    func signedJobs(host: String, key: [UInt8], now: Int64) async throws -> [JobSpec] {
+        guard try await store.hasQueuedJobs(host: host) else { return [] }
         return try await store.claimJobs(host: host, now: now).map { run in
             var job = run.job
             job.signature = JobSignature.sign(job, key: key)
@@ -110,8 +110,9 @@ public final class IngestService: Sendable {
         }
     }
 
-    /// The agent token of an `Authorization: Bearer` header and its stored hash (the job-signing key), or a 401.
-    func authenticateAgent(_ header: String?, now: Int64) async throws -> (AgentToken, String) {
+    /// The agent token of an `Authorization: Bearer` header and the job-signing key derived from its secret (never
+    /// stored), or a 401.
+    func authenticateAgent(_ header: String?, now: Int64) async throws -> (AgentToken, [UInt8]) {
         guard let header, !header.isEmpty else {
             throw WireError(status: 401, code: "unauthorized", message: "missing Authorization header: send 'Authorization: Bearer <agent token>'")
         }
@@ -151,7 +152,7 @@ public final class IngestService: Sendable {
             throw WireError(status: 401, code: "unauthorized",
                             message: "token \(token.id) is an API token for user \(user); agents push with an agent token (vigil token create --host NAME)")
         }
-        return (token, hash)
+        return (token, JobSignature.key(tokenSecret: secret))
     }
 
     /// Records a token's last use at most once a minute (not a write per request).

@@ -191,7 +191,12 @@ enum AlertsAPI {
                     }
                     alerts.append(PushedAlert(labels: a.labels, annotations: a.annotations ?? [:], startsAt: starts, endsAt: ends, generatorURL: a.generatorURL))
                 }
-                _ = try await store.recordPushedAlerts(alerts, now: WallClock.nowMs())
+                let now = WallClock.nowMs()
+                let created = try await store.recordPushedAlerts(alerts, now: now)
+                let names = Set(alerts.map(\.name)).sorted()
+                _ = try await store.audit(actor: who.name, action: "alerts.push", target: "\(alerts.count) alert(s)",
+                                          detail: "\(created) new; " + names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : ""),
+                                          now: now)
                 return Response(status: .ok)
             }
         }

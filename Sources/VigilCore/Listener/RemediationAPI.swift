@@ -19,7 +19,7 @@ enum RemediationAPI {
         router.get("/api/v1/jobs/next") { request, _ -> Response in
             do {
                 let now = WallClock.nowMs()
-                let (token, keyHash) = try await ingest.authenticateAgent(request.headers[.authorization], now: now)
+                let (token, signingKey) = try await ingest.authenticateAgent(request.headers[.authorization], now: now)
                 let q = request.uri.queryParameters
                 let asked = q["host"].map(String.init)
                 let host: String
@@ -41,7 +41,7 @@ enum RemediationAPI {
                 }
                 let deadline = WallClock.monotonicNs() + UInt64(wait) * 1_000_000
                 while true {
-                    let jobs = try await ingest.signedJobs(host: host, keyHash: keyHash, now: WallClock.nowMs())
+                    let jobs = try await ingest.signedJobs(host: host, key: signingKey, now: WallClock.nowMs())
                     if !jobs.isEmpty || WallClock.monotonicNs() >= deadline {
                         return Listener.json(JobList(jobs: jobs).json(), status: 200)
                     }

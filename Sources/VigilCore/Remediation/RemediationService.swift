@@ -84,6 +84,9 @@ public final class RemediationService: Service, Sendable {
         let firing = try await store.alerts(states: ["firing"], limit: 5000)
         for alert in firing {
             guard let config = byName[alert.rule], let host = alert.host else { continue }
+            // Only Vigil's own alerts (which passed the rule's `for:`) start a rule's runbook, unless the rule accepts
+            // pushed ones.
+            guard alert.source == "vigil" || config.acceptPushed else { continue }
             let episode = "\(alert.fingerprint)@\(alert.firedAt ?? alert.activeSince)"
             let due = state.withLock { s -> Bool in
                 if s.done.contains(episode) { return false }

@@ -6,10 +6,13 @@ import Foundation
 public struct RunbookCatalog: Sendable {
     public private(set) var runbooks: [Runbook]
     public private(set) var errors: [RuleFileError]
+    /// What the user must hear though nothing is broken: a runbook directory named that does not exist.
+    public private(set) var warnings: [String]
 
-    public init(runbooks: [Runbook], errors: [RuleFileError] = []) {
+    public init(runbooks: [Runbook], errors: [RuleFileError] = [], warnings: [String] = []) {
         self.runbooks = runbooks.sorted { $0.name < $1.name }
         self.errors = errors
+        self.warnings = warnings
     }
 
     public func runbook(named name: String) -> Runbook? { runbooks.first { $0.name == name } }
@@ -33,6 +36,7 @@ public struct RunbookCatalog: Sendable {
     public static func load(builtInDirectory: String? = nil, userDirectory: String?) -> RunbookCatalog {
         var byName: [String: Runbook] = [:]
         var errors: [RuleFileError] = []
+        var warnings: [String] = []
         func add(text: String, path: String, builtIn: Bool) {
             switch parse(text, path: path, builtIn: builtIn) {
             case .success(let rb):
@@ -46,20 +50,21 @@ public struct RunbookCatalog: Sendable {
             }
         }
         if let builtInDirectory {
-            readFiles(in: builtInDirectory, errors: &errors) { add(text: $1, path: $0, builtIn: true) }
+            readFiles(in: builtInDirectory, errors: &errors, warnings: &warnings) { add(text: $1, path: $0, builtIn: true) }
         } else {
             for file in EmbeddedDefaults.files(in: "runbooks") { add(text: file.text, path: file.origin, builtIn: true) }
         }
         if let userDirectory {
-            readFiles(in: userDirectory, errors: &errors) { add(text: $1, path: $0, builtIn: false) }
+            readFiles(in: userDirectory, errors: &errors, warnings: &warnings) { add(text: $1, path: $0, builtIn: false) }
         }
-        return RunbookCatalog(runbooks: Array(byName.values), errors: errors)
+        return RunbookCatalog(runbooks: Array(byName.values), errors: errors, warnings: warnings)
     }
 
-    /// Calls `body(path, text)` for each YAML file of `dir`; a missing directory or unreadable file is an error.
-    private static func readFiles(in dir: String, errors: inout [RuleFileError], _ body: (String, String) -> Void) {
+    /// Calls `body(path, text)` for each YAML file of `dir`; an unreadable file is an error, a missing directory a
+    /// warning.
+    private static func readFiles(in dir: String, errors: inout [RuleFileError], warnings: inout [String], _ body: (String, String) -> Void) {
         guard FileManager.default.fileExists(atPath: dir) else {
-            errors.append(RuleFileError(file: dir, line: 0, column: 0, message: "runbook directory does not exist"))
+            warnings.append("runbook directory \(dir) does not exist")
             return
         }
         for path in yamlFiles(in: dir) {

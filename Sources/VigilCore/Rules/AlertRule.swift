@@ -41,11 +41,16 @@ public struct RuleRemediation: Sendable, Equatable {
     public var runbook: String
     public var mode: RemediationMode
     public var parameters: [String: String]
+    /// Whether alerts pushed in from outside (`POST /api/v2/alerts`) with this rule's name may start the runbook
+    /// too (`accept_pushed: true`). Off by default: a push carries labels anyone with an API token chose, and
+    /// skips the rule's `for:`.
+    public var acceptPushed: Bool
 
-    public init(runbook: String, mode: RemediationMode, parameters: [String: String] = [:]) {
+    public init(runbook: String, mode: RemediationMode, parameters: [String: String] = [:], acceptPushed: Bool = false) {
         self.runbook = runbook
         self.mode = mode
         self.parameters = parameters
+        self.acceptPushed = acceptPushed
     }
 }
 

@@ -219,7 +219,9 @@ struct RuleFileParser: YAMLFieldParsing {
 
         var remediation: RuleRemediation?
         if let r = f["remediation"], let rmap = mapping(r, "a mapping with runbook, mode, params under 'remediation'") {
-            let rf = fields(rmap, allowed: ["runbook", "mode", "params"], context: "the remediation of \(context)")
+            let rf = fields(rmap, allowed: ["runbook", "mode", "params", "accept_pushed"], context: "the remediation of \(context)")
+            var acceptPushed = false
+            if let a = rf["accept_pushed"] { acceptPushed = bool(a, key: "accept_pushed") ?? false }
             var mode = RemediationMode.manual
             if let m = rf["mode"], let s = string(m, "auto, approve or manual") {
                 if let parsed = RemediationMode(rawValue: s) { mode = parsed } else { fail(m, "unknown mode '\(s)' (expected auto, approve or manual)") }
@@ -232,7 +234,7 @@ struct RuleFileParser: YAMLFieldParsing {
             }
             if let rb = require(rf, "runbook", in: r, context: "the remediation of \(context)", hint: "a runbook name such as disk_cleanup"),
                let name = string(rb, "a runbook name") {
-                if RunbookParser.isValidName(name) { remediation = RuleRemediation(runbook: name, mode: mode, parameters: params) } else {
+                if RunbookParser.isValidName(name) { remediation = RuleRemediation(runbook: name, mode: mode, parameters: params, acceptPushed: acceptPushed) } else {
                     fail(rb, "bad runbook name '\(name)' (expected lowercase letters, digits and _)")
                 }
             }

@@ -239,7 +239,7 @@ extension SQLiteStore {
                 let wasActive = (existing?["state"] as String?).map { $0 != "resolved" } ?? false
                 if resolved {
                     guard wasActive else { continue }
-                    try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, last_eval = ? WHERE fingerprint = ?",
+                    try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = MAX(?, active_since), last_eval = ? WHERE fingerprint = ?",
                                    arguments: [a.endsAt ?? now, now, fp])
                     try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'resolved', 'prometheus', '')",
                                    arguments: [fp, a.endsAt ?? now])

@@ -30,6 +30,13 @@ public final class SQLiteStore: Store, Sendable {
                 throw StoreError("cannot create the directory for the store \(path): \(error.localizedDescription)")
             }
         }
+        // A new store is readable by its owner only (it holds token hashes, the audit log, every log line): created
+        // 0600 before SQLite opens it, and SQLite gives its -wal and -shm files the same mode. To let consoles of a
+        // group attach, `chgrp GROUP` and `chmod 0640` the file (docs/SECURITY.md).
+        if !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         var config = Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(10)

@@ -104,7 +104,7 @@ struct ConsoleCommand: ParsableCommand {
             rules: evaluator.map { e in { @Sendable in e.currentRules } },
             reloadRules: evaluator.map { e in { @Sendable in e.requestReload(by: user.name) } }
         )
-        options.warnings = evaluator?.status.warnings ?? []
+        options.ruleWarnings = evaluator?.status.warnings ?? []
         defer {
             if let engine {
                 let task = runTask

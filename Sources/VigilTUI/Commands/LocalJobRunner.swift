@@ -22,7 +22,8 @@ struct LocalJobRunner: LocalJobRunning {
             emit(JobExecutor.refusal("remediation is disabled on this host (remediation.enabled: false)"))
             return .refused
         }
-        let executor = JobExecutor(policy: policy.environment(agentPID: getpid()), selfExecutable: JobExecutor.currentExecutable())
+        let executor = JobExecutor(policy: policy.environment(agentPID: getpid()), selfExecutable: JobExecutor.currentExecutable(),
+                                   allowedPrograms: policy.allowPrograms)
         return executor.run(job, emit: emit, isCancelled: isCancelled)
     }
 }

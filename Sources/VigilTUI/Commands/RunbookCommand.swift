@@ -21,6 +21,7 @@ struct RunbookCommand: ParsableCommand {
         func load() -> RunbookCatalog {
             let catalog = RunbookCatalog.load(userDirectory: directory ?? RunbookCatalog.defaultUserDirectory())
             for e in catalog.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
+            for w in catalog.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             return catalog
         }
     }

@@ -62,9 +62,11 @@ final class ConsoleController {
     private(set) var commandHistory: [String] = []
     private(set) var filterHistory: [String] = []
     private(set) var message: (text: String, isError: Bool, until: Int64)?
-    /// Standing warnings (no rules in force, a rule directory missing), shown on the status line whenever no
-    /// transient message or refresh error takes it.
+    /// Standing warnings (a runbook directory missing), shown on the status line whenever no transient message
+    /// or refresh error takes it.
     var warnings: [String] = []
+    /// The rule evaluator's warnings (no rules in force, a rule directory missing), kept current by its snapshots.
+    var ruleWarnings: [String] = []
     /// How old the last refresh may be before the status line shows its age instead of "live" (ms).
     var refreshGrace: Int64 = 10_000
     /// Unix ms of the last successful fleet refresh.
@@ -195,7 +197,7 @@ final class ConsoleController {
             alertsError = error
         case .rules(let snapshot):
             latestRules = snapshot
-            warnings = snapshot.status.warnings
+            ruleWarnings = snapshot.status.warnings
         case .runs(let snapshot):
             latestRuns = snapshot
         case .actionResult(let text, let isError):
@@ -598,7 +600,7 @@ final class ConsoleController {
             left = ("refresh failed: " + fleetError, true)
         } else if let alertsError {
             left = ("alerts refresh failed: " + alertsError, true)
-        } else if let warning = warnings.first {
+        } else if let warning = (ruleWarnings + warnings).first {
             left = ("warning: " + warning, true)
         }
         let rightLimit = left.map { max(width / 3, width - TextWidth.of($0.0) - 4) } ?? width - 2

@@ -26,8 +26,8 @@ struct ConsoleOptions: Sendable {
     var rules: (@Sendable () -> [AlertRule])?
     /// Asks the engine this console runs to re-read its rule files (`:reload`); nil when attached.
     var reloadRules: (@Sendable () -> Void)?
-    /// Warnings to keep on the status line from the start (the engine's rule warnings).
-    var warnings: [String] = []
+    /// The engine's rule warnings at start, for the status line.
+    var ruleWarnings: [String] = []
     /// The runbooks remediation offers; nil loads the shipped ones and the operator's (as the engine does).
     var catalog: RunbookCatalog?
     /// The safety limits the console's plans are checked against.

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import VigilCore
+
+/// Vigil as a user gets it: installed with `deploy/install.sh` into a staging prefix, run from an empty directory
+/// with an empty HOME, far from the source tree. Its default rules, runbooks and themes must come along.
+@Suite(.serialized)
+struct InstallTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// A user's environment with nothing configured: an empty HOME and XDG folders, no VIGIL_* overrides.
+    static func bareEnvironment(_ dir: TempDir) -> [String: String] {
+        let home = dir.file("home")
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        return ["HOME": home, "XDG_CONFIG_HOME": home + "/.config", "XDG_DATA_HOME": home + "/.local/share",
+                "VIGIL_RULES": "", "VIGIL_RUNBOOKS": "", "VIGIL_THEMES": "", "VIGIL_DB": "", "VIGIL_THEME": ""]
+    }
+
+    /// Runs a program to its end.
+    static func run(_ executable: String, _ args: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> (status: Int32, text: String) {
+        let child = try Child(executable, args, environment: environment, directory: directory)
+        await child.finished()
+        return (child.process.terminationStatus, child.text)
+    }
+
+    @Test func embeddedCopiesEqualTheRepositoryFiles() throws {
+        var onDisk: [String: String] = [:]
+        for folder in ["rules", "runbooks", "themes"] {
+            let dir = Self.repoRoot + "/" + folder
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                onDisk[folder + "/" + name] = try String(contentsOfFile: dir + "/" + name, encoding: .utf8)
+            }
+        }
+        let embedded = Dictionary(uniqueKeysWithValues: EmbeddedDefaults.files.map { ($0.path, $0.text) })
+        #expect(Set(embedded.keys) == Set(onDisk.keys), "the embedded files are not the repository's: rebuild")
+        for (path, text) in onDisk {
+            #expect(embedded[path] == text, "embedded \(path) differs from the repository file")
+        }
+        #expect(EmbeddedDefaults.files(in: "runbooks").count == 6)
+        #expect(EmbeddedDefaults.files(in: "rules").map(\.name) == ["default.yaml"])
+    }
+
+    @Test func exportWritesTheEmbeddedFilesAndKeepsEditedOnes() throws {
+        let dir = TempDir()
+        let out = dir.file("defaults")
+        let first = try EmbeddedDefaults.export(to: out, overwrite: false)
+        #expect(first.written.count == EmbeddedDefaults.files.count)
+        #expect(try String(contentsOfFile: out + "/rules/default.yaml", encoding: .utf8) == EmbeddedDefaults.files(in: "rules")[0].text)
+        try "edited".write(toFile: out + "/themes/mono.yaml", atomically: true, encoding: .utf8)
+        let second = try EmbeddedDefaults.export(to: out, overwrite: false)
+        #expect(second.written.isEmpty)
+        #expect(try String(contentsOfFile: out + "/themes/mono.yaml", encoding: .utf8) == "edited")
+    }
+
+    @Test func installedBinaryOutsideTheTreeKeepsRulesRunbooksAndThemes() async throws {
+        let dir = TempDir()
+        let stage = dir.file("stage")
+        let install = try await Self.run("/bin/bash", [Self.repoRoot + "/deploy/install.sh"],
+                                   environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        #expect(install.status == 0, "install.sh failed:\n\(install.text)")
+        let vigil = stage + "/usr/bin/vigil"
+        #expect(FileManager.default.isExecutableFile(atPath: vigil))
+        #expect(FileManager.default.isExecutableFile(atPath: stage + "/usr/bin/vigil-agent"))
+        let unit = try String(contentsOfFile: stage + "/etc/systemd/system/vigil.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/bin/vigil serve"), "the unit runs the installed binary:\n\(unit)")
+        let agentConfig = try FileManager.default.attributesOfItem(atPath: stage + "/etc/vigil/agent.yaml")
+        #expect((agentConfig[.posixPermissions] as? Int) == 0o640)
+        #expect((try FileManager.default.attributesOfItem(atPath: stage + "/etc/vigil/agent.env")[.posixPermissions] as? Int) == 0o600)
+        // Installing again keeps the operator's edits.
+        try "url: http://edited:9470\n".write(toFile: stage + "/etc/vigil/agent.yaml", atomically: true, encoding: .utf8)
+        let again = try await Self.run("/bin/bash", [Self.repoRoot + "/deploy/install.sh"],
+                                 environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        #expect(again.status == 0 && again.text.contains("kept"), "\(again.text)")
+        #expect(try String(contentsOfFile: stage + "/etc/vigil/agent.yaml", encoding: .utf8).contains("edited"))
+
+        // Run it as a new user would: an empty working directory and HOME, nothing configured.
+        let env = Self.bareEnvironment(dir)
+        let empty = dir.file("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+
+        let runbooks = try await Self.run(vigil, ["runbook", "list"], environment: env, directory: empty)
+        #expect(runbooks.status == 0, "\(runbooks.text)")
+        let rows = runbooks.text.split(separator: "\n").dropFirst().filter { $0.contains("embedded") }
+        #expect(rows.count == 6, "six built-in runbooks, each from the binary:\n\(runbooks.text)")
+
+        let db = dir.file("vigil.db")
+        let hostile = try await Self.run(vigil, ["runbook", "dry-run", "service_restart", "--db", db, "--host", "web-1",
+                                           "--param", "unit=nginx; rm -rf /"], environment: env, directory: empty)
+        #expect(hostile.status != 0, "a shell-looking parameter must be refused:\n\(hostile.text)")
+        #expect(hostile.text.contains("unit"), "the refusal names the parameter:\n\(hostile.text)")
+        #expect(!hostile.text.contains("no runbook named"), "\(hostile.text)")
+
+        let rules = try await Self.run(vigil, ["rules", "list"], environment: env, directory: empty)
+        let expected = try RuleFile.parse(yaml: String(contentsOfFile: Self.repoRoot + "/rules/default.yaml", encoding: .utf8), path: "x").rules.count
+        #expect(rules.text.contains("\(expected) rule(s) from the embedded defaults"), "\(rules.text)")
+
+        let port = freePort()
+        let serve = try Child(vigil, ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"], environment: env, directory: empty)
+        #expect(await eventually(20) { serve.text.contains("rules from") }, "\(serve.text)")
+        #expect(serve.text.contains("\(expected) rules from 1 file (the embedded defaults)"), "\(serve.text)")
+        #expect(!serve.text.contains("warning"), "\(serve.text)")
+        await serve.stopped()
+
+        // An empty rule directory named on purpose means no rules, and says so.
+        let noRules = dir.file("no-rules")
+        try FileManager.default.createDirectory(atPath: noRules, withIntermediateDirectories: true)
+        let port2 = freePort()
+        let bare = try Child(vigil, ["serve", "--db", dir.file("bare.db"), "--listen", "127.0.0.1:\(port2)", "--rules", noRules,
+                                     "--rules", dir.file("missing")], environment: env, directory: empty)
+        #expect(await eventually(20) { bare.text.contains("rules from") }, "\(bare.text)")
+        #expect(bare.text.contains("warning") && bare.text.contains("no alert rules in force"), "\(bare.text)")
+        #expect(bare.text.contains("rule directory \(dir.file("missing")) does not exist"), "\(bare.text)")
+        await bare.stopped()
+    }
+}

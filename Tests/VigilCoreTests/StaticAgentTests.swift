@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import VigilCore
+import VigilWire
+
+/// The agent an operator deploys: built in release mode with the static Swift standard library (as
+/// `deploy/install.sh` and the README build it), it needs no Swift runtime on the target server.
+@Suite(.serialized)
+struct StaticAgentTests {
+    /// A scratch path of its own, so the debug build the tests run from is left alone.
+    static let scratch = InstallTests.repoRoot + "/.build-static"
+
+    static func build() async throws -> String {
+        let swift = ["/opt/swift/usr/bin/swift", "/usr/bin/swift", "/usr/local/bin/swift"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            ?? "swift"
+        let args = ["build", "-c", "release", "--static-swift-stdlib", "--product", "vigil-agent", "--scratch-path", scratch,
+                    "--package-path", InstallTests.repoRoot]
+        let built = try await InstallTests.run(swift, args)
+        guard built.status == 0 else {
+            throw NSError(domain: "vigil-test", code: 1, userInfo: [NSLocalizedDescriptionKey: "static agent build failed:\n\(built.text.suffix(3000))"])
+        }
+        return scratch + "/release/vigil-agent"
+    }
+
+    @Test func theStaticAgentLinksNoSwiftLibraryAndPushesToAListener() async throws {
+        let agent = try await Self.build()
+        let ldd = try await InstallTests.run("/usr/bin/ldd", [agent])
+        #expect(ldd.status == 0, "\(ldd.text)")
+        for forbidden in ["libswift", "libFoundation", "libdispatch", "libBlocksRuntime", "libicu"] {
+            #expect(!ldd.text.contains(forbidden), "the static agent must not need \(forbidden):\n\(ldd.text)")
+        }
+        #expect(ldd.text.contains("libc.so"), "\(ldd.text)")
+
+        // End to end against a real listener.
+        let dir = TempDir()
+        let db = dir.file("vigil.db")
+        let store = try SQLiteStore(path: db)
+        let (_, secret) = try await store.createAgentToken(host: "static-1", expiresAt: nil, comment: "static", now: WallClock.nowMs(), actor: "test")
+        let port = freePort()
+        let serve = try await startServe(db: db, port: port)
+        defer { serve.stop() }
+        let once = try await InstallTests.run(agent, ["--once", "--url", "http://127.0.0.1:\(port)", "--host", "static-1",
+                                                      "--state-dir", dir.file("state"), "--no-remediation"],
+                                              environment: ["VIGIL_TOKEN": secret])
+        #expect(once.status == 0, "\(once.text)")
+        let landed = await eventually(10) {
+            let cpu = (try? await store.points(SeriesKey(host: "static-1", name: "mem.used_percent"), from: 0, to: WallClock.nowMs() + 60_000)) ?? []
+            return !cpu.isEmpty
+        }
+        #expect(landed, "the static agent's batch is in the store: \(once.text)")
+        let version = try await InstallTests.run(agent, ["--version"])
+        #expect(version.text.contains(VigilVersion.current), "\(version.text)")
+    }
+}
