@@ -33,11 +33,14 @@ struct RunningEngine {
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    static func start(limits: WireLimits = .default, ruleDirectories: [String] = [], tickMs: Int64 = 10_000) async throws -> RunningEngine {
+    static func start(limits: WireLimits = .default, ruleDirectories: [String] = [], tickMs: Int64 = 10_000,
+                      connections: ConnectionLimits = .default) async throws -> RunningEngine {
         let dir = TempDir()
         let store = try SQLiteStore(path: dir.file("vigil.db"))
-        let engine = VigilEngine(store: store, options: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false,
-                                                              ruleDirectories: ruleDirectories, evaluationTickMs: tickMs))
+        var options = VigilEngine.Options(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false,
+                                          ruleDirectories: ruleDirectories, evaluationTickMs: tickMs)
+        options.connections = connections
+        let engine = VigilEngine(store: store, options: options)
         let task = Task { try await engine.run() }
         for _ in 0..<500 where engine.boundPort == nil { try await Task.sleep(for: .milliseconds(10)) }
         guard let port = engine.boundPort else { throw StoreError("engine did not bind") }

@@ -19,6 +19,8 @@ public final class VigilEngine: Sendable {
         /// False: no listener (a console whose port is taken still collects, evaluates and compacts).
         public var runListener: Bool = true
         public var limits: WireLimits
+        /// Connection caps and timeouts of the listener.
+        public var connections = ConnectionLimits.default
         /// How often head segments are compacted, and how old they must be.
         public var compactEvery: Duration
         public var compactAgeMs: Int64
@@ -102,7 +104,8 @@ public final class VigilEngine: Sendable {
     public func run() async throws {
         let evaluator = self.evaluator
         let ingest = IngestService(store: store, limits: options.limits, metrics: metrics, onCommit: { evaluator.poke() })
-        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger, remediator: remediation.remediator) { port in
+        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger, remediator: remediation.remediator,
+                                       connections: options.connections) { port in
             self.bound.withLock { $0 = port }
         }
         var services: [any Service] = options.runListener ? [app] : []

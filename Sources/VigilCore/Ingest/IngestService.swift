@@ -45,10 +45,12 @@ public final class IngestService: Sendable {
     }
 
     /// Handles one request; returns the status and JSON body to send. Never throws.
-    public func handle(_ request: Request, now: Int64 = WallClock.nowMs()) async -> (status: Int, body: String) {
+    /// `authenticated`: the token and signing key when the caller checked the header already (the listener does,
+    /// before it reads the body).
+    public func handle(_ request: Request, authenticated: (AgentToken, [UInt8])? = nil, now: Int64 = WallClock.nowMs()) async -> (status: Int, body: String) {
         let started = WallClock.monotonicNs()
         do {
-            let (counts, jobs) = try await accept(request, now: now)
+            let (counts, jobs) = try await accept(request, authenticated: authenticated, now: now)
             let seconds = Double(WallClock.monotonicNs() - started) / 1e9
             metrics.accepted(samples: counts.samples, logs: counts.logs, checks: counts.checks, seconds: seconds)
             return (200, IngestResponse(samples: counts.samples, logs: counts.logs, checks: counts.checks, jobs: jobs).json())
@@ -62,8 +64,14 @@ public final class IngestService: Sendable {
         }
     }
 
-    func accept(_ request: Request, now: Int64) async throws -> (IngestCounts, [JobSpec]) {
-        let (token, signingKey) = try await authenticateAgent(request.authorization, now: now)
+    func accept(_ request: Request, authenticated: (AgentToken, [UInt8])? = nil, now: Int64) async throws -> (IngestCounts, [JobSpec]) {
+        let token: AgentToken
+        let signingKey: [UInt8]
+        if let authenticated {
+            (token, signingKey) = authenticated
+        } else {
+            (token, signingKey) = try await authenticateAgent(request.authorization, now: now)
+        }
         if let ct = request.contentType?.lowercased() {
             let base = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard base == "application/json" else {
@@ -93,7 +101,14 @@ public final class IngestService: Sendable {
                             message: "token \(token.id) is bound to host '\(bound)' but the batch reports host '\(batch.host)'", field: "host")
         }
         touch(token, now: now)
-        let counts = try await store.ingest(batch, receivedAt: now)
+        let counts: IngestCounts
+        do {
+            counts = try await store.ingest(batch, receivedAt: now)
+        } catch let e as WireError where e.code == "series_limit" {
+            // The console shows it (warning.* settings) until the host stops hitting the limit for an hour.
+            try? await store.setSetting("warning.series_limit.\(batch.host)", to: e.message, now: now)
+            throw e
+        }
         onCommit()
         // Runs queued for this host ride back on the answer (an indexed read when there are none).
         let jobs = request.acceptsJobs ? ((try? await signedJobs(host: batch.host, key: signingKey, now: now)) ?? []) : []

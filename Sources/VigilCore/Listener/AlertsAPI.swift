@@ -90,7 +90,7 @@ enum AlertsAPI {
         return f.date(from: s).map { Int64($0.timeIntervalSince1970 * 1000) }
     }
 
-    static func register(on router: Router<BasicRequestContext>, store: any Store, maxBody: Int) {
+    static func register(on router: Router<ListenerContext>, store: any Store, maxBody: Int) {
         router.get("/api/v1/alerts") { request, _ -> Response in
             await respond {
                 _ = try await user(request, store)

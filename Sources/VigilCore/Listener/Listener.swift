@@ -45,12 +45,28 @@ public enum Listener {
         address: ListenAddress,
         logger: Logger,
         remediator: Remediator? = nil,
+        connections: ConnectionLimits = .default,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: ListenerContext.self)
+        router.add(middleware: AuthThrottleMiddleware(throttle: AuthThrottle(maxFailures: connections.maxAuthFailures,
+                                                                             windowMs: connections.authWindowMs),
+                                                      metrics: ingest.metrics))
         let limit = ingest.limits.maxBodyBytes
         router.post("/api/v1/ingest") { request, context -> Response in
             var request = request
+            // The token is checked from the headers before a byte of the body is read: an unauthenticated client
+            // cannot make the listener buffer megabytes.
+            let auth: (AgentToken, [UInt8])
+            do {
+                auth = try await ingest.authenticateAgent(request.headers[.authorization], now: WallClock.nowMs())
+            } catch let e as WireError {
+                ingest.metrics.rejected(e.code)
+                return json(e.json(), status: e.status)
+            } catch {
+                ingest.metrics.rejected("store_unavailable")
+                return json(WireError(status: 503, code: "store_unavailable", message: "cannot check the token now: \(error)").json(), status: 503)
+            }
             let buffer: ByteBuffer
             do {
                 // Compressed bodies may not exceed the limit either.
@@ -66,7 +82,8 @@ public enum Listener {
                 contentType: request.headers[.contentType],
                 contentEncoding: request.headers[.contentEncoding],
                 body: body,
-                acceptsJobs: request.headers.contains { $0.name.canonicalName == IngestResponse.acceptJobsHeader.lowercased() && $0.value == "1" }))
+                acceptsJobs: request.headers.contains { $0.name.canonicalName == IngestResponse.acceptJobsHeader.lowercased() && $0.value == "1" }),
+                authenticated: auth)
             return json(result.body, status: result.status)
         }
         AlertsAPI.register(on: router, store: ingest.store, maxBody: 1 << 20)
@@ -79,8 +96,11 @@ public enum Listener {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: ingest.metrics.render())))
         }
+        let table = ConnectionTable(limits: connections)
+        ingest.metrics.connections = table
         return Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: table, limits: connections)])),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil"),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? address.port) },
             logger: logger

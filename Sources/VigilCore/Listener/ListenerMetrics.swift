@@ -5,6 +5,13 @@ import Synchronization
 /// A handful of counters, one histogram and a few gauges: small enough to keep by hand, which keeps
 /// swift-prometheus out of the build (see docs/ARCHITECTURE.md).
 public final class ListenerMetrics: Sendable {
+    private let table = Mutex<ConnectionTable?>(nil)
+    /// The listener's connection table, for the open and refused connection counts.
+    var connections: ConnectionTable? {
+        get { table.withLock { $0 } }
+        set { table.withLock { $0 = newValue } }
+    }
+
     struct State {
         var samples = 0
         var logs = 0
@@ -78,6 +85,12 @@ public final class ListenerMetrics: Sendable {
         out += "vigil_ingest_duration_seconds_bucket{le=\"+Inf\"} \(s.latencyCount)\n"
         out += "vigil_ingest_duration_seconds_sum \(s.latencySum)\n"
         out += "vigil_ingest_duration_seconds_count \(s.latencyCount)\n"
+        if let c = connections {
+            metric("vigil_listener_connections", "gauge", "Connections open now.")
+            out += "vigil_listener_connections \(c.open)\n"
+            metric("vigil_listener_connections_refused_total", "counter", "Connections closed at once for being over a cap (in total or per address).")
+            out += "vigil_listener_connections_refused_total \(c.refused.load(ordering: .relaxed))\n"
+        }
         metric("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).")
         out += "vigil_store_bytes \(s.storeBytes)\n"
         metric("vigil_store_hosts", "gauge", "Hosts known to the store.")

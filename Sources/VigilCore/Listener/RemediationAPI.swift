@@ -14,7 +14,7 @@ enum RemediationAPI {
     /// How often a waiting long-poll looks for a queued run (runs are queued by other processes too).
     static let pollIntervalMs: Int64 = 200
 
-    static func register(on router: Router<BasicRequestContext>, ingest: IngestService, remediator: Remediator?, maxBody: Int) {
+    static func register(on router: Router<ListenerContext>, ingest: IngestService, remediator: Remediator?, maxBody: Int) {
         let store = ingest.store
         router.get("/api/v1/jobs/next") { request, _ -> Response in
             do {

@@ -8,6 +8,15 @@ extension SQLiteStore {
         }
     }
 
+    public func settings(prefix: String) async throws -> [StoreSetting] {
+        try await pool.read { db in
+            // A range on the primary key rather than LIKE (no escaping of % and _ needed).
+            try Row.fetchAll(db, sql: "SELECT key, value, updated_at FROM settings WHERE key >= ? AND key < ? ORDER BY key",
+                             arguments: [prefix, prefix + "\u{10FFFF}"])
+                .map { StoreSetting(key: $0["key"], value: $0["value"], updatedAt: $0["updated_at"]) }
+        }
+    }
+
     public func setSetting(_ key: String, to value: String?, now: Int64) async throws {
         try await pool.write { db in
             if let value {

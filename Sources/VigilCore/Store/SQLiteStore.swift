@@ -17,6 +17,13 @@ public final class SQLiteStore: Store, Sendable {
 
     public var description: String { "sqlite \(path)" }
 
+    /// The most series one host may have (default 10,000); a batch that would create more is refused with a 400
+    /// `series_limit` naming the host.
+    public var maxSeriesPerHost: Int {
+        get { writer.maxSeriesPerHost.load(ordering: .relaxed) }
+        set { writer.maxSeriesPerHost.store(newValue, ordering: .relaxed) }
+    }
+
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// - Parameter synchronous: `FULL` (default) fsyncs every commit so an acknowledged batch survives
     ///   power loss; `NORMAL` survives process crashes only.

@@ -107,6 +107,19 @@ public struct SeriesPoint: Sendable, Equatable {
 }
 
 /// A series' identity.
+/// One row of the store's settings.
+public struct StoreSetting: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public var updatedAt: Int64
+
+    public init(key: String, value: String, updatedAt: Int64) {
+        self.key = key
+        self.value = value
+        self.updatedAt = updatedAt
+    }
+}
+
 public struct SeriesKey: Sendable, Hashable {
     public var host: String
     public var name: String
@@ -288,6 +301,8 @@ public protocol Store: FleetReader, AnyObject {
     /// Takes or renews the lease when free, expired or already ours; returns the current holder.
     /// A setting of the store (`demo.epoch`, …), or nil.
     func setting(_ key: String) async throws -> String?
+    /// The settings whose key starts with `prefix` (e.g. `warning.`), by key.
+    func settings(prefix: String) async throws -> [StoreSetting]
     /// Sets (or with nil, removes) a setting of the store.
     func setSetting(_ key: String, to value: String?, now: Int64) async throws
     /// Deletes samples, logs and check results older than `before` (the demo's bounded store). Returns the rows

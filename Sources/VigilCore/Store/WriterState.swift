@@ -6,8 +6,14 @@ import VigilWire
 /// The write half of the SQLite store: resolves hosts and series (cached) and writes one batch.
 /// Only ever called inside `pool.write`, which serializes it.
 final class WriterState: Sendable {
-    /// (host id, name \u{1} canonical labels) → series id.
+    /// (host id, name \u{1} canonical labels) → series id. Bounded: past `maxCachedSeries` entries it starts over
+    /// (ids are read back from `series` as they are needed again).
     private let seriesIDs = Mutex<[SeriesCacheKey: Int64]>([:])
+    /// Series rows per host id, counted on first need and kept up to date by this writer.
+    private let seriesCounts = Mutex<[Int64: Int]>([:])
+    /// The most series one host may have; a batch that would create more is refused whole (400 `series_limit`).
+    let maxSeriesPerHost = Atomic<Int>(10_000)
+    static let maxCachedSeries = 200_000
 
     struct SeriesCacheKey: Hashable {
         var host: Int64
@@ -45,6 +51,7 @@ final class WriterState: Sendable {
     /// Drops cached ids and the template tracker (after a failed transaction rolled back rows they may point to).
     func forgetCaches() {
         seriesIDs.withLock { $0.removeAll() }
+        seriesCounts.withLock { $0.removeAll() }
         templates.withLock { $0 = nil }
     }
 
@@ -64,7 +71,8 @@ final class WriterState: Sendable {
                     if let known = cache[key] {
                         id = known
                     } else {
-                        id = try resolveSeries(key, db: db)
+                        id = try resolveSeries(key, host: batch.host, db: db)
+                        if cache.count >= Self.maxCachedSeries { cache.removeAll(keepingCapacity: true) }
                         cache[key] = id
                     }
                     if groups[id] == nil { order.append(id); groups[id] = [] }
@@ -189,13 +197,24 @@ final class WriterState: Sendable {
         return id
     }
 
-    private func resolveSeries(_ key: SeriesCacheKey, db: Database) throws -> Int64 {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO series (host_id, name, labels) VALUES (?, ?, ?)")
-            .execute(arguments: [key.host, key.name, key.labels])
-        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM series WHERE host_id = ? AND name = ? AND labels = ?"),
-                                          arguments: [key.host, key.name, key.labels]) else {
-            throw StoreError("could not resolve series \(key.name)")
+    /// The id of a series, creating it unless its host is at `maxSeriesPerHost`.
+    private func resolveSeries(_ key: SeriesCacheKey, host: String, db: Database) throws -> Int64 {
+        let find = try db.cachedStatement(sql: "SELECT id FROM series WHERE host_id = ? AND name = ? AND labels = ?")
+        if let id = try Int64.fetchOne(find, arguments: [key.host, key.name, key.labels]) { return id }
+        let limit = maxSeriesPerHost.load(ordering: .relaxed)
+        try seriesCounts.withLock { counts in
+            let count = try counts[key.host] ?? Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM series WHERE host_id = ?"),
+                                                            arguments: [key.host]) ?? 0
+            guard count < limit else {
+                counts[key.host] = count
+                throw WireError(status: 400, code: "series_limit",
+                                message: "host '\(host)' has reached its limit of \(limit) series; the batch (with new series \(key.name)\(key.labels == "{}" ? "" : key.labels)) was refused. "
+                                    + "A label with unbounded values (ids, timestamps) is the usual cause; raise the limit with vigil serve --max-series-per-host",
+                                field: "samples")
+            }
+            counts[key.host] = count + 1
         }
-        return id
+        try db.cachedStatement(sql: "INSERT INTO series (host_id, name, labels) VALUES (?, ?, ?)").execute(arguments: [key.host, key.name, key.labels])
+        return db.lastInsertedRowID
     }
 }

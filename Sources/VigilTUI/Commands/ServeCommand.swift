@@ -19,6 +19,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Largest request body accepted, in bytes (default 8 MiB).", valueName: "BYTES"))
     var maxBody: Int = 8 * 1024 * 1024
 
+    @Option(help: ArgumentHelp("Most series one host may have; a batch creating more is refused with 400 series_limit (default 10000).", valueName: "N"))
+    var maxSeriesPerHost: Int = 10_000
+
     @Option(name: .customLong("rules"), help: ArgumentHelp("A directory of rule files (repeatable; default: /etc/vigil/rules, ~/.config/vigil/rules, else the shipped defaults). SIGHUP reloads.", valueName: "DIR"))
     var ruleDirectories: [String] = []
 
@@ -29,7 +32,9 @@ struct ServeCommand: ParsableCommand {
         let address: ListenAddress
         do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
         guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
+        guard maxSeriesPerHost >= 100 else { throw ValidationError("--max-series-per-host must be at least 100") }
         let store = try self.store.open()
+        (store as? SQLiteStore)?.maxSeriesPerHost = maxSeriesPerHost
         var limits = WireLimits.default
         limits.maxBodyBytes = maxBody
         LoggingSystem.bootstrap { label in

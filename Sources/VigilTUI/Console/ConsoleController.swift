@@ -67,6 +67,8 @@ final class ConsoleController {
     var warnings: [String] = []
     /// The rule evaluator's warnings (no rules in force, a rule directory missing), kept current by its snapshots.
     var ruleWarnings: [String] = []
+    /// Warnings an engine left in the store (a host at its series limit), kept current by the poller.
+    var storeWarnings: [String] = []
     /// How old the last refresh may be before the status line shows its age instead of "live" (ms).
     var refreshGrace: Int64 = 10_000
     /// Unix ms of the last successful fleet refresh.
@@ -198,6 +200,8 @@ final class ConsoleController {
         case .rules(let snapshot):
             latestRules = snapshot
             ruleWarnings = snapshot.status.warnings
+        case .storeWarnings(let list):
+            if list != storeWarnings { storeWarnings = list; setNeedsDisplay() }
         case .runs(let snapshot):
             latestRuns = snapshot
         case .actionResult(let text, let isError):
@@ -600,7 +604,7 @@ final class ConsoleController {
             left = ("refresh failed: " + fleetError, true)
         } else if let alertsError {
             left = ("alerts refresh failed: " + alertsError, true)
-        } else if let warning = (ruleWarnings + warnings).first {
+        } else if let warning = (ruleWarnings + storeWarnings + warnings).first {
             left = ("warning: " + warning, true)
         }
         let rightLimit = left.map { max(width / 3, width - TextWidth.of($0.0) - 4) } ?? width - 2

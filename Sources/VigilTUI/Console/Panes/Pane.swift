@@ -67,6 +67,8 @@ enum ConsoleMessage: Sendable {
     case detail(name: String, HostDetail?)
     /// The fleet refresh failed.
     case fleetError(String)
+    /// Recent warnings left in the store by an engine (a host at its series limit).
+    case storeWarnings([String])
     /// The detail refresh of host `name` failed.
     case detailError(name: String, String)
     /// Fresh alerts (and, when asked for, resolved alerts and silences).

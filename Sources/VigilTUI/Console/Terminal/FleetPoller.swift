@@ -148,6 +148,10 @@ final class FleetPoller: Sendable {
             mailbox.post(.fleetError(String(describing: error)))
         }
         let wanted = interest.withLock { $0 }
+        if let store, let warnings = try? await store.settings(prefix: "warning.") {
+            // Warnings the engine leaves in the store (a host at its series limit), while they are recent.
+            mailbox.post(.storeWarnings(warnings.filter { now - $0.updatedAt < 3_600_000 }.map(\.value)))
+        }
         if let store { await fetchAlerts(store, wanted: wanted) }
         if wanted.rules, let rules = ruleAccess.snapshot(now: Self.nowMs()) { mailbox.post(.rules(rules)) }
         if wanted.runs, let store { await fetchRuns(store) }
