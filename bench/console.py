@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Console costs in a real pseudo-terminal: cold start to first frame, and bytes written per minute idle.
 
-usage: bench/console.py VIGIL_BINARY DB [SECONDS] [COLS] [ROWS]
-Seed DB first (vigil demo --db DB --hosts 20). The console runs with --no-local-collector and an
-ephemeral listener port so only the screen's own updates (clock, ages, refreshes) are counted.
+usage: bench/console.py [--collector] VIGIL_BINARY DB [SECONDS] [COLS] [ROWS]
+Seed DB first (vigil demo --db DB --hosts 20). The console runs with an ephemeral listener port and, unless
+--collector is given (the default a user runs), with --no-local-collector. A demo store stays alive: its
+hosts report every 10 s, so their figures change on screen as they would on a real fleet.
 """
 import os, pty, select, signal, struct, sys, fcntl, termios, time
 
+collector = "--collector" in sys.argv
+if collector:
+    sys.argv.remove("--collector")
 binary, db = sys.argv[1], sys.argv[2]
 secs = float(sys.argv[3]) if len(sys.argv) > 3 else 60
 cols = int(sys.argv[4]) if len(sys.argv) > 4 else 160
@@ -16,7 +20,7 @@ t0 = time.monotonic()
 pid, fd = pty.fork()
 if pid == 0:
     os.environ.update({"TERM": "xterm-256color", "LANG": "C.UTF-8"})
-    os.execv(binary, [binary, "--db", db, "--listen", "127.0.0.1:0", "--no-local-collector"])
+    os.execv(binary, [binary, "--db", db, "--listen", "127.0.0.1:0"] + ([] if collector else ["--no-local-collector"]))
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 os.kill(pid, signal.SIGWINCH)
 
@@ -57,4 +61,4 @@ except ProcessLookupError:
     pass
 print(f"terminal {cols}x{rows}: first byte {first_byte*1000:.0f} ms, first frame with data {first_frame*1000:.0f} ms "
       f"({first_paint_bytes} bytes)")
-print(f"idle dashboard: {idle} bytes in {secs:.0f} s = {idle / secs * 60:.0f} bytes/min ({writes} writes)")
+print(f"idle dashboard{' (collector on)' if collector else ''}: {idle} bytes in {secs:.0f} s = {idle / secs * 60:.0f} bytes/min ({writes} writes)")

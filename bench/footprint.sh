@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Agent footprint beside prometheus-node-exporter on the same machine, same duration.
-# usage: bench/footprint.sh [BIN_DIR] [SECONDS] [INTERVAL]
+# usage: [AGENT=PATH] bench/footprint.sh [BIN_DIR] [SECONDS] [INTERVAL]
+# AGENT defaults to BIN_DIR/vigil-agent; the deployable one is built with
+#   swift build -c release --static-swift-stdlib --product vigil-agent --scratch-path .build-static
 # vigil-agent pushes every INTERVAL to a local `vigil serve`; node_exporter is scraped every INTERVAL.
 # Prints peak RSS (VmHWM) and CPU per cycle for both. Needs prometheus-node-exporter and curl.
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-60}
 interval=${3:-1}
+agent=${AGENT:-$bin/vigil-agent}
 work=$(mktemp -d /tmp/vigil-footprint.XXXXXX)
 pids=()
 trap 'kill ${pids[@]} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -15,7 +18,7 @@ vp=$(port); np=$(port)
 "$bin/vigil" serve --db "$work/v.db" --listen "127.0.0.1:$vp" 2>/dev/null & pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$vp/healthz" >/dev/null && break; sleep 0.1; done
 token=$("$bin/vigil" token create --fleet --db "$work/v.db" 2>/dev/null)
-"$bin/vigil-agent" --url "http://127.0.0.1:$vp" --token "$token" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
+VIGIL_TOKEN="$token" "$agent" --url "http://127.0.0.1:$vp" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$np" >/dev/null 2>&1 & np_pid=$!; pids+=($np_pid)
 sleep 1
 cycles=$(python3 -c "print(int($secs/$interval))")
@@ -31,3 +34,5 @@ report "vigil-agent    " $ap
 report "node_exporter  " $np_pid
 samples=$(curl -s "http://127.0.0.1:$vp/metrics" | awk '$1=="vigil_ingested_samples_total"{print $2}')
 echo "vigil-agent delivered $samples samples; node_exporter served $cycles scrapes"
+echo "files: vigil-agent $(stat -c %s "$agent") bytes ($(ldd "$agent" | grep -c '=>') shared libraries: $(ldd "$agent" | awk '/=>/{print $1}' | tr '\n' ' '))"
+echo "       node_exporter $(stat -c %s "$(command -v prometheus-node-exporter)") bytes"

@@ -14,7 +14,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$bin/vigil" serve --db "$work/v.db" --listen "127.0.0.1:$port" 2>/dev/null & pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 token=$("$bin/vigil" token create --host bench-host --db "$work/v.db" 2>/dev/null)
-"$bin/vigil-agent" --url "http://127.0.0.1:$port" --token "$token" --host bench-host --interval 5s --state-dir "$work/agent" 2>"$work/agent.log" & pids+=($!)
+VIGIL_TOKEN="$token" "$bin/vigil-agent" --url "http://127.0.0.1:$port" --host bench-host --interval 5s --state-dir "$work/agent" 2>"$work/agent.log" & pids+=($!)
 sleep 3
 for i in $(seq "$runs"); do
     start=$(date +%s%N)

@@ -47,6 +47,11 @@ if options.showVersion {
     exit(0)
 }
 
+if options.token != nil {
+    log.warning("--token puts the agent's token on its command line, where every local user can read it (ps, /proc); "
+        + "set VIGIL_TOKEN (e.g. in /etc/vigil/agent.env, mode 0600) or `token:` in a config file only root can read")
+}
+
 var config: AgentConfig
 do {
     config = try AgentConfig.load(path: options.configPath ?? AgentConfig.defaultPath, explicit: options.configPath != nil)

@@ -197,6 +197,9 @@ public struct JSONScanner: ~Copyable {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
                     throw malformed("unpaired surrogate in \\u escape", field: field())
+                } else if scalar == 0 {
+                    // Stores read text up to a NUL: a string with one would be kept cut short, silently.
+                    throw malformed("NUL character (\\u0000) in string; remove it", field: field())
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw malformed("bad \\u escape", field: field()) }
                 out.append(contentsOf: Array(String(Character(u)).utf8))
