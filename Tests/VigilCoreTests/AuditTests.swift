@@ -79,6 +79,51 @@ import VigilWire
         await #expect(throws: StoreError.self) { _ = try await store.setRole(of: "ghost", to: .viewer, now: now, actor: "alice") }
     }
 
+    /// Issue 15.7, as the attacker did it: triggers dropped, then the tail deleted, or the chain rewritten with
+    /// every hash recomputed. The chain alone looks intact; the anchors outside the store do not agree.
+    @Test func anchorsCatchADeletedTailAndARewrittenChain() async throws {
+        for attack in ["delete the last entry", "delete every entry", "rewrite the chain"] {
+            let dir = TempDir()
+            let db = dir.file("v.db")
+            for i in 0..<3 {
+                let create = try Child(Binaries.path("vigil"), ["token", "create", "--fleet", "--db", db, "--comment", "t\(i)"])
+                await create.finished()
+                #expect(create.process.terminationStatus == 0, "\(create.text)")
+            }
+            let first = try Child(Binaries.path("vigil"), ["audit", "verify", "--db", db])
+            await first.finished()
+            #expect(first.process.terminationStatus == 0, "\(first.text)")
+            #expect(FileManager.default.fileExists(atPath: db + ".audit-anchor"), "a successful verify anchors the head")
+            let q = try DatabaseQueue(path: db)
+            try await q.write { db in
+                try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+                try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+                switch attack {
+                case "delete the last entry":
+                    try db.execute(sql: "DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)")
+                case "delete every entry":
+                    try db.execute(sql: "DELETE FROM audit_log")
+                default:
+                    // Change an actor and recompute every hash: the chain is self-consistent again.
+                    try db.execute(sql: "UPDATE audit_log SET actor = 'someone-else' WHERE id = 1")
+                    var prev = AuditChain.genesis
+                    for r in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id") {
+                        let id: Int64 = r["id"]
+                        let h = AuditChain.hash(id: id, ts: r["ts"], actor: r["actor"], action: r["action"], target: r["target"],
+                                                detail: r["detail"], prevHash: prev)
+                        try db.execute(sql: "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", arguments: [prev, h, id])
+                        prev = h
+                    }
+                }
+            }
+            #expect(AuditChain.verify(try await SQLiteStore(path: db).allAuditEntries()).isIntact, "\(attack): the chain alone cannot tell")
+            let bad = try Child(Binaries.path("vigil"), ["audit", "verify", "--db", db])
+            await bad.finished()
+            #expect(bad.process.terminationStatus == 1, "\(attack): \(bad.text)")
+            #expect(bad.text.contains("TAMPERED") && (bad.text.contains("deleted") || bad.text.contains("rewritten")), "\(attack): \(bad.text)")
+        }
+    }
+
     @Test func cliVerifyExitsNonZeroOnTampering() async throws {
         let dir = TempDir()
         let db = dir.file("v.db")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Testing
 @testable import VigilCore
 
 /// Log template mining: masking, formats, CSV output, and accuracy on the shared Loghub-2k data.
@@ -296,5 +297,65 @@ final class LogTemplateMinerTests: XCTestCase {
         }
         if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
         return rows
+    }
+}
+
+/// Issue 15.5: a flood of lines with random words must not grow the miner without end.
+struct LogTemplateLimitTests {
+    static func randomLine(_ rng: inout SplitMix64) -> String {
+        let words = (0..<6).map { _ in String((0..<7).map { _ in Character(UnicodeScalar(UInt8(97 + Int(rng.nextDouble() * 26)))) }) }
+        return "event " + words.joined(separator: " ")
+    }
+
+    @Test func templatesStopAtTheLimitAndOverflowIntoOne() {
+        var options = LogTemplateMiner.Options()
+        options.maxTemplates = 100
+        var miner = LogTemplateMiner(options: options)
+        var rng = SplitMix64(seed: 7)
+        var ids = Set<Int>()
+        // (`miner.resolve(miner.add(…))` would resolve on the copy from before the add.)
+        let first = miner.add("known line with 3 words")
+        for _ in 0..<5000 {
+            let id = miner.add(Self.randomLine(&rng))
+            ids.insert(miner.resolve(id))
+        }
+        #expect(miner.idCount <= 101, "ids handed out: \(miner.idCount)")
+        #expect(miner.overflowed)
+        let raw = miner.add(Self.randomLine(&rng))
+        let overflow = miner.resolve(raw)
+        #expect(miner.template(overflow) == "(template-limit-reached) <*>")
+        // A template made before the limit still matches its lines.
+        let again = miner.add("known line with 7 words")
+        #expect(miner.resolve(again) == miner.resolve(first))
+    }
+
+    @Test func theTrackerFollowsTheOverflowTemplate() {
+        var options = LogTemplateMiner.Options()
+        options.maxTemplates = 50
+        var tracker = LogTemplateTracker(miner: LogTemplateMiner(options: options))
+        var rng = SplitMix64(seed: 9)
+        var nextRow: Int64 = 1
+        for _ in 0..<2000 {
+            let (_, actions) = tracker.observe(Self.randomLine(&rng))
+            for case .create(let m, let text) in actions {
+                tracker.bind(miner: m, stored: nextRow, text: text)
+                nextRow += 1
+            }
+        }
+        #expect(tracker.storedCount <= 60, "rows: \(tracker.storedCount)")
+        #expect(tracker.miner.overflowed)
+    }
+
+    @Test func theInternerIsBounded() {
+        var interner = TokenInterner(limit: 100)
+        for i in 0..<1000 {
+            let word = Array("w\(i)".utf8)
+            _ = word.withUnsafeBufferPointer { interner.intern($0, 0, $0.count) }
+        }
+        #expect(interner.count == 100)
+        let known = Array("w5".utf8)
+        #expect(known.withUnsafeBufferPointer { interner.intern($0, 0, $0.count) } != 0, "known tokens keep their ids")
+        let fresh = Array("never-seen".utf8)
+        #expect(fresh.withUnsafeBufferPointer { interner.intern($0, 0, $0.count) } == 0, "past the limit a new token is a variable")
     }
 }

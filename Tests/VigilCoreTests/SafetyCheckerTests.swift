@@ -185,3 +185,52 @@ struct RemediationRunTests {
         #expect(silent && d.state == .lost)
     }
 }
+
+/// Issue 15.6: approval is not a way around the safety checks, and a run does not wait for approval forever.
+@Suite struct ApprovalRecheckTests {
+    @Test func approvingRechecksTheBlastRadius() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let now = WallClock.nowMs()
+        for i in 1...6 {
+            var batch = IngestBatch.simple(host: "web-\(i)", at: now)
+            batch.agent = AgentInfo(version: VigilVersion.current, os: "Debian", kernel: "6.1", arch: "x86_64", cpus: 2, memory: 1 << 30)
+            _ = try await store.ingest(batch, receivedAt: now)
+        }
+        let remediator = Remediator(store: store, catalog: builtInCatalog())
+        var waiting: [RemediationRun] = []
+        for i in 1...6 {
+            let plan = try await remediator.plan(runbook: "zombie_killer", host: "web-\(i)", requester: .rule(mode: .approve), dryRun: false, now: now)
+            let run = try await remediator.submit(plan, now: now)
+            #expect(run.state == .awaitingApproval)
+            waiting.append(run)
+        }
+        let bob = VigilUser(name: "bob", role: .operator, createdAt: now)
+        var approved = 0
+        var refusals: [String] = []
+        for run in waiting {
+            do {
+                let r = try await remediator.approve(run.id, by: bob, now: now + 1000)
+                #expect(r.state == .queued)
+                approved += 1
+            } catch let e as RemediationError {
+                refusals.append(e.message)
+            }
+        }
+        #expect(approved == SafetyPolicy().maxConcurrentHosts, "only as many as the blast radius allows: \(refusals)")
+        #expect(refusals.count == 6 - approved && refusals.allSatisfy { $0.contains("blast radius") }, "\(refusals)")
+    }
+
+    @Test func aRunAwaitingApprovalExpires() {
+        var r = RemediationRun(id: "run_1", runbook: builtInCatalog().runbook(named: "zombie_killer")!, host: "web-1", parameters: [:],
+                               steps: [JobStep(name: "s", kind: .action, argv: ["/bin/true"], timeoutMs: 1000)], mode: .approve, dryRun: false,
+                               requestedBy: "vigil", now: 1000)
+        r.submit(verdict: SafetyVerdict(checks: [SafetyCheck("risk", .approval, "ask")]), now: 1000)
+        #expect(r.state == .awaitingApproval)
+        let early = r.expireIfDue(now: 1000 + RemediationRun.approvalTTLms - 1)
+        #expect(!early)
+        let late = r.expireIfDue(now: 1000 + RemediationRun.approvalTTLms + 1)
+        #expect(late)
+        #expect(r.state == .expired && r.message.contains("nobody approved it"))
+    }
+}

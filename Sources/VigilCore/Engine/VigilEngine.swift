@@ -113,6 +113,10 @@ public final class VigilEngine: Sendable {
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
         services.append(remediation)
+        if let anchors = AuditAnchorFile.of(store) {
+            let flag = leader
+            services.append(AuditAnchorService(store: store, file: anchors, isLeader: { flag.isSet }, logger: logger))
+        }
         if let demo = await DemoSettings.load(from: store) {
             let flag = leader
             services.append(DemoSimulatorService(store: store, settings: demo, isLeader: { flag.isSet }, onCommit: { evaluator.poke() },
@@ -159,6 +163,32 @@ struct LeaseService: Service {
         }
         engine.leader.set(false)
         try? await store.releaseLease(holder: engine.holder)
+    }
+}
+
+/// Anchors the audit log outside the store every few seconds while this engine holds the lease
+/// (`AuditAnchorFile`), so `vigil audit verify` can tell a deleted tail or a rewritten chain.
+struct AuditAnchorService: Service {
+    let store: any Store
+    let file: AuditAnchorFile
+    let isLeader: @Sendable () -> Bool
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if isLeader() {
+                do {
+                    try await file.anchor(store, now: WallClock.nowMs())
+                    failing = false
+                } catch {
+                    if !failing { logger.error("audit anchor: \(error)") }
+                    failing = true
+                }
+            }
+            try? await gracefulShutdownSleep(.seconds(5))
+        }
+        if isLeader() { _ = try? await file.anchor(store, now: WallClock.nowMs()) }
     }
 }
 

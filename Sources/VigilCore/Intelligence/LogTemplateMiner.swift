@@ -41,6 +41,9 @@ public struct LogTemplateMiner: Sendable {
         /// positions agree (Drain's rule). Bounds memory and time on sources with unmasked variables.
         public var maxTemplatesPerBucket: Int = 200
         public var fallbackSimilarity: Double = 0.5
+        /// The most template ids the miner hands out in all; past it a message that matches no template joins the
+        /// overflow template `(template-limit-reached) <*>` (``overflowed`` turns true). Bounds memory.
+        public var maxTemplates: Int = 20_000
         public init() {}
     }
 
@@ -68,6 +71,8 @@ public struct LogTemplateMiner: Sendable {
     private var line = MaskedLine()
     private var ids: [Int32] = []
     private var shown: [Int32] = []
+    /// The overflow template, once the template limit was reached.
+    private var overflow: Int32?
 
     public init() { self.init(options: Options()) }
 
@@ -78,6 +83,10 @@ public struct LogTemplateMiner: Sendable {
 
     /// Number of template ids handed out (merged ones included).
     public var idCount: Int { clusters.count }
+
+    /// Whether the template limit was reached (messages that match no template now join the overflow template),
+    /// or the token interner filled up (unknown words are treated as variables).
+    public var overflowed: Bool { overflow != nil || interner.saturated }
 
     /// Number of distinct live templates.
     public var templateCount: Int {
@@ -215,6 +224,7 @@ public struct LogTemplateMiner: Sendable {
                 return best
             }
         }
+        if clusters.count >= options.maxTemplates { return overflowTemplate() }
         let id = Int32(clusters.count)
         var wild = 0
         for t in ids where t == 0 { wild += 1 }
@@ -226,6 +236,24 @@ public struct LogTemplateMiner: Sendable {
         while let merged = generalise(survivor, key: k) {
             survivor = absorbCovered(by: merged, key: k)
         }
+        return id
+    }
+
+    /// The one template every unmatched message joins past the limit, made on first need (in a bucket of its own
+    /// kind, so the tracker sees it like any other).
+    private mutating func overflowTemplate() -> Int32 {
+        if let o = overflow {
+            clusters[Int(o)].size += 1
+            return o
+        }
+        let marker = Array("(template-limit-reached)".utf8)
+        let token = marker.withUnsafeBufferPointer { interner.intern($0, 0, $0.count) }
+        let id = Int32(clusters.count)
+        clusters.append(Cluster(tokens: [token, 0], display: [token, 0], size: 1, wildcards: 1))
+        parent.append(id)
+        let key = BucketKey(count: 2, first: options.prefixTokens >= 1 ? token : -1, second: options.prefixTokens >= 2 ? 0 : -1)
+        buckets[key, default: []].append(id)
+        overflow = id
         return id
     }
 

@@ -9,8 +9,14 @@ struct TokenInterner: Sendable {
     private(set) var hasMask: [Bool] = [true]
     private var table: [Int32]
     private var mask: Int
+    /// The most distinct tokens kept (memory bound: about 35 bytes each). Past it an unknown token is interned as
+    /// the wildcard (a variable part), so a flood of random words cannot grow the miner without end.
+    let limit: Int
+    /// Whether an unknown token was turned into the wildcard because the interner was full.
+    private(set) var saturated = false
 
-    init() {
+    init(limit: Int = 500_000) {
+        self.limit = limit
         table = [Int32](repeating: 0, count: 1024)
         mask = 1023
         arena.reserveCapacity(1 << 16)
@@ -36,6 +42,10 @@ struct TokenInterner: Sendable {
                 if same { return Int32(id) }
             }
             slot = (slot + 1) & mask
+        }
+        if hashes.count >= limit {
+            saturated = true
+            return 0
         }
         let id = hashes.count
         arena.append(contentsOf: UnsafeBufferPointer(rebasing: b[s..<e]))

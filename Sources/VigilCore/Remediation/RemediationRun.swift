@@ -206,7 +206,14 @@ public struct RemediationRun: Sendable, Equatable {
     }
 
     /// Queued too long (the agent never asked), or dispatched and silent past its deadline.
+    /// How long a run waits for approval before it expires (the host, and the reasons, will have moved on).
+    public static let approvalTTLms: Int64 = 3_600_000
+
     public mutating func expireIfDue(now: Int64) -> Bool {
+        if state == .awaitingApproval && now > createdAt + Self.approvalTTLms {
+            move(to: .expired, now: now, message: "nobody approved it within \(Self.approvalTTLms / 60_000) minutes; plan it again if it is still needed")
+            return true
+        }
         if state == .queued && now > job.expiresAt {
             move(to: .expired, now: now, message: "\(host)'s agent did not pick it up before it expired")
             return true

@@ -124,7 +124,7 @@ public final class RemediationService: Service, Sendable {
 
     /// Expires queued runs nobody picked up and marks runs whose agent went silent as lost.
     func sweep(now: Int64) async throws {
-        let open = try await store.runs(RunFilter(states: [.queued, .dispatched, .running], limit: 1000))
+        let open = try await store.runs(RunFilter(states: [.awaitingApproval, .queued, .dispatched, .running], limit: 1000))
         for run in open {
             var probe = run
             guard probe.expireIfDue(now: now) else { continue }

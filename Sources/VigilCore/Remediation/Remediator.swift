@@ -60,7 +60,7 @@ public struct Remediator: Sendable {
     /// Resolves, renders and checks a run without storing anything.
     public func plan(runbook name: String, host: String, parameters explicit: [String: String] = [:], ruleParameters: [String: String] = [:],
                      alert: StoredAlert? = nil, diagnosis: Diagnosis? = nil, requester: SafetyRequest.Requester, dryRun: Bool,
-                     now: Int64) async throws -> RemediationPlan {
+                     excludingRun: String? = nil, now: Int64) async throws -> RemediationPlan {
         guard let runbook = catalog.runbook(named: name) else {
             throw RemediationError("no runbook named '\(name)' (known: \(catalog.runbooks.map(\.name).joined(separator: ", ")))")
         }
@@ -79,7 +79,7 @@ public struct Remediator: Sendable {
         let group = hostSummary?.labels["group"]
         var groupOfHost: [String: String] = [:]
         for h in hosts { if let g = h.labels["group"] { groupOfHost[h.name] = g } }
-        let recent = try await store.runs(RunFilter(since: now - 86_400_000, limit: 5000))
+        let recent = try await store.runs(RunFilter(since: now - 86_400_000, limit: 5000)).filter { $0.id != excludingRun }
         let request = SafetyRequest(runbook: runbook, host: host, requester: requester, dryRun: dryRun, now: now,
                                     hostLastSeen: hostSummary?.lastSeen, agentVersion: hostSummary?.agent?.version,
                                     group: group, groupSize: group.map { g in hosts.filter { $0.labels["group"] == g }.count } ?? 0,
@@ -112,6 +112,17 @@ public struct Remediator: Sendable {
         guard let run = try await store.run(id: id) else { throw RemediationError("no run '\(id)'") }
         let needed = catalog.runbook(named: run.runbook)?.role ?? .operator
         guard user.role >= needed else { throw RemediationError("\(user.name) is \(user.role.rawValue); approving \(run.runbook) needs \(needed.rawValue)") }
+        if run.state == .awaitingApproval {
+            // The world moved on while the run waited: the safety checks (blast radius, cooldown, reachability, …)
+            // are run again, as for a new run by this user, before it may be queued.
+            var alert: StoredAlert?
+            if let fp = run.alertFingerprint { alert = try await store.alert(fingerprint: fp) }
+            let recheck = try await plan(runbook: run.runbook, host: run.host, parameters: run.parameters, alert: alert,
+                                         requester: .user(name: user.name, role: user.role), dryRun: run.dryRun, excludingRun: run.id, now: now)
+            if let reason = recheck.verdict.blockReason {
+                throw RemediationError("cannot approve \(run.id) now: \(reason) (the safety checks run again at approval)")
+            }
+        }
         return try await store.updateRun(id: id, action: "approve", actor: user.name, now: now) { try $0.approve(by: user.name, now: now) }
     }
 

@@ -75,6 +75,20 @@ extension SQLiteStore {
         }
     }
 
+    public func auditHead() async throws -> (count: Int64, hash: String)? {
+        try await pool.read { db in
+            guard let r = try Row.fetchOne(db, sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1") else { return nil }
+            let count = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log") ?? 0
+            return (count, r["hash"])
+        }
+    }
+
+    public func allAuditEntries() async throws -> [AuditEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id").map(SQLiteAudit.entry(from:))
+        }
+    }
+
     public func verifyAudit() async throws -> AuditChain.Verification {
         try await pool.read { db in
             AuditChain.verify(try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id").map(SQLiteAudit.entry(from:)))

@@ -187,6 +187,10 @@ public protocol Store: FleetReader, AnyObject {
     func auditEntries(_ filter: AuditFilter) async throws -> [AuditEntry]
     /// Checks the whole chain.
     func verifyAudit() async throws -> AuditChain.Verification
+    /// The number of audit entries and the hash of the last (nil for an empty log), for anchoring.
+    func auditHead() async throws -> (count: Int64, hash: String)?
+    /// Every audit entry in id order (for verification against the anchors).
+    func allAuditEntries() async throws -> [AuditEntry]
 
     // MARK: rule evaluation
     /// Everything rules read, in one consistent snapshot: points of `metrics` in `[from, to]`, the newest point of

@@ -13,6 +13,8 @@ final class WriterState: Sendable {
     private let seriesCounts = Mutex<[Int64: Int]>([:])
     /// The most series one host may have; a batch that would create more is refused whole (400 `series_limit`).
     let maxSeriesPerHost = Atomic<Int>(10_000)
+    /// Whether the log template limit was reported (once per process).
+    private let templateLimitReported = Atomic<Bool>(false)
     static let maxCachedSeries = 200_000
 
     struct SeriesCacheKey: Hashable {
@@ -139,6 +141,15 @@ final class WriterState: Sendable {
                 """)
             for (id, t) in tallies where t.count > 0 {
                 try update.execute(arguments: [t.count, t.firstTs, t.lastTs, t.maxLevel, id])
+            }
+            if tracker.miner.overflowed && !templateLimitReported.load(ordering: .relaxed) {
+                // Said once per process, in the same transaction; the console shows warning.* settings.
+                templateLimitReported.store(true, ordering: .relaxed)
+                try db.execute(sql: """
+                    INSERT INTO settings (key, value, updated_at) VALUES ('warning.log_templates', ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """, arguments: ["log template limit reached (\(tracker.miner.options.maxTemplates) templates): new kinds of line now join "
+                                     + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause", logs[0].ts])
             }
             slot = tracker
         }

@@ -98,18 +98,48 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check that no audit entry was edited or deleted (exit 1 if one was).")
+        static let configuration = CommandConfiguration(
+            abstract: "Check that no audit entry was edited or deleted (exit 1 if one was).",
+            discussion: """
+            The chain proves no entry was edited or removed in the middle; the anchors (checkpoints appended to \
+            VIGIL_AUDIT_ANCHOR, by default the store's path + .audit-anchor, by the engine every 5 s and by each \
+            successful verify) prove no entry was removed from the end and the chain was not rewritten.
+            """
+        )
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let store = try self.store.open()
-            let v = try Blocking.run { try await store.verifyAudit() }
-            if v.isIntact {
-                print("audit log intact: \(v.entries) entries, every hash matches and the chain is unbroken")
-                return
+            let entries = try Blocking.run { try await store.allAuditEntries() }
+            let chain = AuditChain.verify(entries)
+            var problems = chain.problems
+            let file = AuditAnchorFile.of(store)
+            var anchors: [AuditAnchor] = []
+            if let file {
+                let read: (anchors: [AuditAnchor], bad: [Int])
+                do { read = try file.read() } catch { throw ValidationError("\(error)") }
+                anchors = read.anchors
+                problems += read.bad.map { "\(file.path):\($0): not an anchor line (the anchor file was edited)" }
+                problems += AuditAnchor.problems(entries: entries, anchors: anchors)
             }
-            for p in v.problems { print("TAMPERED: \(p)") }
-            throw ExitCode(1)
+            guard problems.isEmpty else {
+                for p in problems { print("TAMPERED: \(p)") }
+                throw ExitCode(1)
+            }
+            var line = "audit log intact: \(chain.entries) entries, every hash matches and the chain is unbroken"
+            if let file {
+                if anchors.isEmpty {
+                    line += "; no anchor yet in \(file.path) (a deleted tail could not be seen before now)"
+                } else {
+                    line += "; it matches \(anchors.count) anchor(s) in \(file.path)"
+                }
+                do {
+                    _ = try Blocking.run { try await file.anchor(store, now: WallClock.nowMs()) }
+                } catch {
+                    FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+                }
+            }
+            print(line)
         }
     }
 }

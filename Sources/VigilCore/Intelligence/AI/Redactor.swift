@@ -3,9 +3,11 @@ import Foundation
 /// Removes secrets and personal data from text before it leaves the box (every AI request goes through one).
 /// Pure and deterministic: the same text always redacts the same way.
 ///
-/// Built-in patterns: private key blocks, `Authorization:` headers and bearer/basic credentials, JWTs, Vigil
-/// tokens (`vgl_…`), AWS access key ids and secret keys, `password=`/`secret=`/`token=`/`api_key=` values (also
-/// as `key: value` and JSON `"key": "value"`), URL credentials (`user:pass@`), and email addresses. Extra
+/// Built-in patterns: private key blocks, `Authorization:` headers and bearer/basic credentials, secret-named
+/// headers (`X-Auth:`, `X-Api-Key:`, `Cookie:`), JWTs, Vigil tokens (`vgl_…`), AWS access key ids and secret keys,
+/// `password=`/`secret=`/`token=`/`api_key=`/`passphrase` values (also as `key: value`, JSON `"key": "value"`,
+/// quoted values with spaces and `set password to "…"`), command-line flags (`--password x`, `--token=x`,
+/// `-pSecret`), URL credentials (`user:pass@`), and email addresses. Extra
 /// patterns (regular expressions) come from the configuration; each match is replaced whole.
 public struct Redactor: Sendable {
     /// One rule: a pattern and what its match becomes. `keepGroup` keeps capture group 1 (the key) in front of
@@ -82,6 +84,9 @@ public struct Redactor: Sendable {
     static let builtIn: [Rule] = [
         rule("private-key", #"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"#, "[REDACTED PRIVATE KEY]"),
         rule("authorization-header", #"((?:proxy-)?authorization\s*[:=]\s*)[^\r\n"',}]+"#, keepGroup: true, caseInsensitive: true),
+        rule("secret-header",
+             #"((?:^|[\s,{"'])(?:x-[a-z0-9-]*(?:auth|token|key|secret|session|password|signature)[a-z0-9-]*|cookie|set-cookie)["']?\s*[:=]\s*["']?)[^\r\n"',}]+"#,
+             keepGroup: true, caseInsensitive: true),
         rule("bearer", #"(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*"#, keepGroup: true, caseInsensitive: true),
         rule("jwt", #"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"#, "[REDACTED JWT]"),
         rule("vigil-token", #"\bvgl_[A-Za-z0-9_-]{8,}"#, "[REDACTED TOKEN]"),
@@ -90,8 +95,18 @@ public struct Redactor: Sendable {
              keepGroup: true, caseInsensitive: true),
         rule("api-key-prefixed", #"\bsk-(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{16,}"#, "[REDACTED KEY]"),
         rule("url-credentials", #"(\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+(?=@)"#, keepGroup: true, caseInsensitive: true),
+        // A quoted value may hold spaces: `password: "correct horse battery staple"`, `set passphrase to "…"`.
+        rule("key-quoted-value",
+             #"((?:"|')?\b[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pass\b|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)(?:"|')?(?:\s*[:=]\s*|\s+(?:is|to|as)\s+))(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*')"#,
+             #""[REDACTED]""#, keepGroup: true, caseInsensitive: true),
+        // Command-line flags: `--password hunter2`, `--token=abc`, `--api-key 'x y'`.
+        rule("secret-flag",
+             #"((?:^|\s)--?(?:password|passwd|passphrase|pass|pwd|secret|token|auth-token|api[_-]?key|apikey|access[_-]?key|client[_-]?secret)(?:=|\s+))(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"']+)"#,
+             keepGroup: true, caseInsensitive: true),
+        // `mysql -pSecret`: a password glued to -p (mixed case or digits, so `-pthread` is left alone).
+        rule("glued-p-flag", #"((?:^|\s)-p)(?=[^\s-]*[A-Z0-9])[^\s-][^\s]{3,}"#, keepGroup: true),
         rule("key-value",
-             #"((?:"|')?\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)(?:"|')?\s*[:=]\s*(?:"|')?)[^\s"',;&}]+"#,
+             #"((?:"|')?\b[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?)(?:"|')?\s*[:=]\s*(?:"|')?)[^\s"',;&}]+"#,
              keepGroup: true, caseInsensitive: true),
         rule("email", #"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"#, "[REDACTED EMAIL]"),
     ]
