@@ -22,6 +22,13 @@ public final class Agent {
     /// Runs runbook jobs on its own thread while the loop goes on; nil in print mode.
     public let jobWorker: JobWorker?
     private var pendingChecks: [CheckResult] = []
+    /// This run's random id and the batches made so far: batch ids `RUNID-SEQ` are unique per host, so the
+    /// listener can tell a replayed batch (its answer was lost) from a new one.
+    private let runID: String = {
+        var g = SystemRandomNumberGenerator()
+        return String(UInt64.random(in: 0...UInt64.max, using: &g), radix: 36)
+    }()
+    private var batchSeq = 0
 
     /// Sets up from `config`. With `persistent` false (for `--print`), nothing is written: no spool,
     /// no tail offsets.
@@ -70,7 +77,8 @@ public final class Agent {
         let logs = tailer.poll(nowMs: now)
         let checks = pendingChecks
         pendingChecks.removeAll()
-        return IngestBatch(host: host, agent: info, labels: config.labels, samples: samples, logs: logs, checks: checks)
+        batchSeq += 1
+        return IngestBatch(host: host, id: "\(runID)-\(batchSeq)", agent: info, labels: config.labels, samples: samples, logs: logs, checks: checks)
     }
 
     /// Runs the checks due now and keeps their results for the next batch.

@@ -209,6 +209,9 @@ public final class Sender {
     public static func halves(_ batch: IngestBatch) -> (IngestBatch, IngestBatch) {
         var a = IngestBatch(host: batch.host, agent: batch.agent, labels: batch.labels)
         var b = a
+        // Each half is a batch of its own (the whole was refused, so neither was stored).
+        a.id = batch.id.map { String($0.prefix(62)) + ".a" }
+        b.id = batch.id.map { String($0.prefix(62)) + ".b" }
         let total = batch.samples.count + batch.logs.count + batch.checks.count
         var budget = total / 2
         func take<T>(_ items: [T]) -> ([T], [T]) {

@@ -8,4 +8,7 @@ let arguments = CommandLine.arguments
 if arguments.count >= 2 && arguments[1] == "step" {
     exit(StepPrograms.main(Array(arguments.dropFirst(2)), environment: ProcessInfo.processInfo.environment))
 }
+// A file-size limit (RLIMIT_FSIZE) or a full quota must make a write fail (SQLite reports it, ingest answers 503),
+// not kill the process with SIGXFSZ.
+signal(SIGXFSZ, SIG_IGN)
 VigilCommand.main()

@@ -4,20 +4,32 @@
 /// ``IngestDecoder`` (strict, fast, names the field at fault); encoding through ``JSONWriter``.
 public struct IngestBatch: Sendable, Equatable {
     public var host: String
+    /// The sender's id for this batch (`batch`, 1–64 of `[A-Za-z0-9._:-]`), unique per host. A batch sent again
+    /// with an id the store already committed is acknowledged without being stored twice: an agent that replays
+    /// its spool after a lost answer causes no duplicates.
+    public var id: String?
     public var agent: AgentInfo?
     public var labels: [String: String]
     public var samples: [Sample]
     public var logs: [LogEntry]
     public var checks: [CheckResult]
 
-    public init(host: String, agent: AgentInfo? = nil, labels: [String: String] = [:],
+    public init(host: String, id: String? = nil, agent: AgentInfo? = nil, labels: [String: String] = [:],
                 samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
         self.host = host
+        self.id = id
         self.agent = agent
         self.labels = labels
         self.samples = samples
         self.logs = logs
         self.checks = checks
+    }
+
+    /// Whether `s` can be a batch id: 1–64 bytes of `[A-Za-z0-9._:-]`.
+    public static func isValidID(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x3A || b == 0x2D
+        }
     }
 
     /// True when the batch carries no data at all (a heartbeat).

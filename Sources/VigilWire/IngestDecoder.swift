@@ -38,6 +38,12 @@ public struct IngestDecoder: Sendable {
                 case "host":
                     batch.host = try s.string(field: "host")
                     sawHost = true
+                case "batch":
+                    let id = try s.string(field: "batch")
+                    guard IngestBatch.isValidID(id) else {
+                        throw WireError.invalid("batch '\(clip(id))' must match [A-Za-z0-9._:-]{1,64}", field: "batch")
+                    }
+                    batch.id = id
                 case "agent":
                     batch.agent = s.isNull() ? nil : try decodeAgent(&s)
                     if batch.agent == nil { try s.skipValue(field: "agent") }

@@ -199,7 +199,7 @@ public struct JSONScanner: ~Copyable {
                     throw malformed("unpaired surrogate in \\u escape", field: field())
                 } else if scalar == 0 {
                     // Stores read text up to a NUL: a string with one would be kept cut short, silently.
-                    throw malformed("NUL character (\\u0000) in string; remove it", field: field())
+                    throw WireError.invalid("NUL character (\\u0000) in a string is not allowed; remove it", field: field())
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw malformed("bad \\u escape", field: field()) }
                 out.append(contentsOf: Array(String(Character(u)).utf8))

@@ -90,6 +90,7 @@ extension IngestBatch {
         var w = JSONWriter()
         w.beginObject()
         w.key("host"); w.string(host)
+        if let id { w.key("batch"); w.string(id) }
         if let a = agent {
             w.key("agent"); w.beginObject()
             w.key("version"); w.string(a.version)

@@ -213,7 +213,7 @@ struct RemediationRunTests {
                 let r = try await remediator.approve(run.id, by: bob, now: now + 1000)
                 #expect(r.state == .queued)
                 approved += 1
-            } catch let e as RemediationError {
+            } catch let e as RunTransitionError {
                 refusals.append(e.message)
             }
         }

@@ -28,6 +28,12 @@ import VigilWire
 
     @Test func approvalsQueueApproveWithYRejectWithNAndAReason() async throws {
         let h = try RemediationHarness()
+        // Both hosts report with a job-capable agent: approval runs the safety checks again.
+        for host in ["db-1", "web-2"] {
+            var b = IngestBatch(host: host, samples: [Sample(name: "cpu.usage_percent", value: 5, ts: FleetPoller.nowMs())])
+            b.agent = AgentInfo(version: VigilVersion.current, os: "Debian", kernel: "6.1", arch: "x86_64", cpus: 2, memory: 1 << 30)
+            _ = try await h.store.ingest(b, receivedAt: FleetPoller.nowMs())
+        }
         let first = try await Self.waitingRun(h, runbook: "disk_cleanup", host: "db-1", ageMs: 300_000)
         let second = try await Self.waitingRun(h, runbook: "zombie_killer", host: "web-2", ageMs: 60_000)
         let c = h.controller()

@@ -88,7 +88,7 @@ import Testing
         ("{\"host\":\"h\",\"checks\":[{\"name\":\"c\",\"kind\":\"tcp\"}]}", "invalid_field", "checks[0].ok"),
         ("{\"host\":\"h\",\"logs\":[{\"ts\":1764399990000,\"message\":\"a\u{01}b\"}]}", "malformed_json", "logs[0].message"),
         // Issue 15.10: a NUL would be stored cut short; refused, naming the field.
-        ("{\"host\":\"h\",\"logs\":[{\"ts\":1764399990000,\"message\":\"visible part\\u0000 rm -rf hidden part\"}]}", "malformed_json", "logs[0].message"),
+        ("{\"host\":\"h\",\"logs\":[{\"ts\":1764399990000,\"message\":\"visible part\\u0000 rm -rf hidden part\"}]}", "invalid_field", "logs[0].message"),
     ])
     func refusesBadInputNamingTheField(json: String, code: String, field: String?) {
         let e = error(json)

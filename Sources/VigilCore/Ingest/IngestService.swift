@@ -58,8 +58,13 @@ public final class IngestService: Sendable {
             metrics.rejected(e.code)
             return (e.status, e.json())
         } catch {
-            metrics.rejected("store_unavailable")
-            let e = WireError(status: 503, code: "store_unavailable", message: "the store could not commit the batch, retry later: \(error)")
+            let text = "\(error)"
+            let disk = text.contains("disk is full") || text.contains("disk I/O error")
+            metrics.rejected(disk ? "store_disk" : "store_unavailable")
+            let e = disk
+                ? WireError(status: 503, code: "store_disk",
+                            message: "the store could not write to its disk (full, over quota or past a file-size limit); the batch was not stored: keep it and retry later (\(text))")
+                : WireError(status: 503, code: "store_unavailable", message: "the store could not commit the batch, retry later: \(text)")
             return (503, e.json())
         }
     }

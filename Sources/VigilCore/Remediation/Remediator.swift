@@ -120,7 +120,7 @@ public struct Remediator: Sendable {
             let recheck = try await plan(runbook: run.runbook, host: run.host, parameters: run.parameters, alert: alert,
                                          requester: .user(name: user.name, role: user.role), dryRun: run.dryRun, excludingRun: run.id, now: now)
             if let reason = recheck.verdict.blockReason {
-                throw RemediationError("cannot approve \(run.id) now: \(reason) (the safety checks run again at approval)")
+                throw RunTransitionError("cannot approve \(run.id) now: \(reason) (the safety checks run again at approval)")
             }
         }
         return try await store.updateRun(id: id, action: "approve", actor: user.name, now: now) { try $0.approve(by: user.name, now: now) }

@@ -310,6 +310,22 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v12-batch-ids") { db in
+            try db.execute(sql: """
+                -- Ids of committed batches (the agent's "batch"), so a replayed batch is acknowledged, not stored twice.
+                -- Kept 7 days (the compactor prunes them).
+                CREATE TABLE ingest_batches (
+                    host TEXT NOT NULL,
+                    batch TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    samples INTEGER NOT NULL,
+                    logs INTEGER NOT NULL,
+                    checks INTEGER NOT NULL,
+                    PRIMARY KEY (host, batch)
+                ) WITHOUT ROWID;
+                CREATE INDEX ingest_batches_by_time ON ingest_batches(received_at);
+                """)
+        }
         return m
     }
 }

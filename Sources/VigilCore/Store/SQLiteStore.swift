@@ -57,7 +57,11 @@ public final class SQLiteStore: Store, Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             try SQLiteSchema.migrator().migrate(pool)
         } catch let e as DatabaseError {
-            throw StoreError("cannot open the store \(path): \(e.message ?? e.description)")
+            var why = e.message ?? e.description
+            if e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+                why += " by another process for more than 10 s (find it with: fuser \(path))"
+            }
+            throw StoreError("cannot open the store \(path): \(why)")
         }
         writer = WriterState()
         queue = GroupCommitQueue()
@@ -112,7 +116,8 @@ public final class SQLiteStore: Store, Sendable {
 
     public func compact(olderThan cutoff: Int64) async throws -> CompactionReport {
         try await pool.write { db in
-            try SQLiteCompactor.compact(db: db, receivedBefore: cutoff)
+            try db.execute(sql: "DELETE FROM ingest_batches WHERE received_at < ?", arguments: [cutoff - 7 * 86_400_000])
+            return try SQLiteCompactor.compact(db: db, receivedBefore: cutoff)
         }
     }
 

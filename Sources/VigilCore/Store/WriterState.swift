@@ -58,6 +58,15 @@ final class WriterState: Sendable {
     }
 
     func write(_ batch: IngestBatch, receivedAt: Int64, db: Database) throws -> IngestCounts {
+        if let id = batch.id {
+            // A batch committed before (its answer was lost, the sender replays it) is acknowledged, not stored twice.
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO ingest_batches (host, batch, received_at, samples, logs, checks) VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [batch.host, id, receivedAt, batch.samples.count, batch.logs.count, batch.checks.count])
+            if db.changesCount == 0 {
+                return IngestCounts(samples: batch.samples.count, logs: batch.logs.count, checks: batch.checks.count)
+            }
+        }
         let hostID = try upsertHost(batch, receivedAt: receivedAt, db: db)
 
         // Group samples by series, keeping arrival order within a series.

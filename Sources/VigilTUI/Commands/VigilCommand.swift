@@ -24,7 +24,15 @@ struct StoreOptions: ParsableArguments {
         do {
             return try location.open()
         } catch let e as StoreError {
-            throw ValidationError(e.message)
+            // Not a usage mistake: the error alone, without the usage text.
+            throw CommandFailure(e.message)
         }
     }
+}
+
+/// A command that could not do its work: printed as `Error: message`, exit status 1, without the usage text that
+/// a `ValidationError` (a mistake in the command line) brings.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
 }
