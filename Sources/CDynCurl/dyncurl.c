@@ -21,7 +21,7 @@ enum {
     CURLOPT_WRITEDATA = 10001, CURLOPT_URL = 10002, CURLOPT_POSTFIELDS = 10015, CURLOPT_HTTPHEADER = 10023,
     CURLOPT_CUSTOMREQUEST = 10036, CURLOPT_WRITEFUNCTION = 20011, CURLOPT_POSTFIELDSIZE_LARGE = 30120,
     CURLOPT_POST = 47, CURLOPT_HTTPGET = 80, CURLOPT_NOSIGNAL = 99, CURLOPT_TIMEOUT_MS = 155,
-    CURLOPT_CONNECTTIMEOUT_MS = 156,
+    CURLOPT_CONNECTTIMEOUT_MS = 156, CURLOPT_SSLCERT = 10025, CURLOPT_CAINFO = 10065, CURLOPT_SSLKEY = 10087,
     CURLINFO_RESPONSE_CODE = 0x200002,
 };
 #define CURL_GLOBAL_DEFAULT 3L
@@ -93,7 +93,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud) {
 
 void vigil_dyncurl_perform(const char *method, const char *url, const char *const *headers, size_t nheaders,
                            const unsigned char *body, size_t body_len, long timeout_ms, long connect_timeout_ms,
-                           size_t max_response, vigil_dyncurl_result *out) {
+                           size_t max_response, const vigil_dyncurl_tls *tls, vigil_dyncurl_result *out) {
     memset(out, 0, sizeof *out);
     if (vigil_dyncurl_load(out->error, sizeof out->error) != 0) { out->curl_code = CURLE_FAILED_INIT; return; }
     CURL *h = p_easy_init();
@@ -110,6 +110,11 @@ void vigil_dyncurl_perform(const char *method, const char *url, const char *cons
     p_easy_setopt(h, CURLOPT_HTTPHEADER, list);
     p_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     p_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    if (tls) {
+        if (tls->ca_file) p_easy_setopt(h, CURLOPT_CAINFO, tls->ca_file);
+        if (tls->cert_file) p_easy_setopt(h, CURLOPT_SSLCERT, tls->cert_file);
+        if (tls->key_file) p_easy_setopt(h, CURLOPT_SSLKEY, tls->key_file);
+    }
     if (strcmp(method, "GET") == 0) {
         p_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else {

@@ -47,7 +47,7 @@ public final class Agent {
             let spool = try Spool(directory: config.stateDirectory + "/spool", maxBytes: config.spoolMaxBytes)
             self.spool = spool
             self.sender = Sender(ingestURL: config.ingestURL, token: config.token, spool: spool,
-                                 intervalMs: config.intervalMs, log: log)
+                                 intervalMs: config.intervalMs, log: log, tls: config.tls)
             self.jobWorker = JobWorker(settings: JobWorker.Settings(config: config, host: host), log: log)
         } else {
             self.spool = nil

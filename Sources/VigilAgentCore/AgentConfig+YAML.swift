@@ -60,12 +60,27 @@ extension AgentConfig {
                 guard config.systemctlPath.hasPrefix("/") else { throw r.error(value, "systemctl_path must be an absolute path") }
             case "remediation":
                 config.remediationPolicy = try r.remediation(value)
+            case "tls":
+                for (tk, tv) in try r.mapping(value, "tls") {
+                    let name = tk.scalar ?? ""
+                    let path = try r.string(tv, "tls.\(name)")
+                    guard path.hasPrefix("/") else { throw r.error(tv, "tls.\(name) must be an absolute path") }
+                    switch name {
+                    case "ca_file": config.tls.caFile = path
+                    case "cert_file": config.tls.certFile = path
+                    case "key_file": config.tls.keyFile = path
+                    default: throw r.unknownKey(tk, in: "tls", known: ["ca_file", "cert_file", "key_file"])
+                    }
+                }
+                if (config.tls.certFile == nil) != (config.tls.keyFile == nil) {
+                    throw r.error(value, "tls.cert_file and tls.key_file go together (mutual TLS)")
+                }
             case "max_line_bytes":
                 config.maxLineBytes = try r.int(value, k, in: 256...16_000)
             default:
                 throw r.unknownKey(key, in: "the configuration",
                                    known: ["url", "token", "host", "labels", "interval", "state_dir", "spool", "logs",
-                                           "checks", "systemctl_path", "remediation", "max_line_bytes"])
+                                           "checks", "systemctl_path", "remediation", "max_line_bytes", "tls"])
             }
         }
         return config

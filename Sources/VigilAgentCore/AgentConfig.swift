@@ -1,5 +1,18 @@
 import VigilWire
 
+/// TLS towards the listener (`tls:` in the agent's config): the CA that signed the listener's certificate (default:
+/// the system's CAs) and, for mutual TLS, the agent's own certificate and key. PEM files.
+public struct AgentTLS: Sendable, Equatable {
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+}
+
 /// The agent's configuration: defaults, then the YAML file, then `VIGIL_URL`/`VIGIL_TOKEN`, then flags.
 public struct AgentConfig: Sendable, Equatable {
     /// The default location of the configuration file.
@@ -22,6 +35,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var logs: [LogFileConfig] = []
     public var checks: [CheckConfig] = []
     public var systemctlPath = "/usr/bin/systemctl"
+    /// How an `https://` listener is verified and who the agent is to it (`tls:`).
+    public var tls = AgentTLS()
     /// The `remediation:` section: whether jobs run here and the limits of the step programs.
     public var remediationPolicy = RemediationPolicy()
     /// Whether runbook jobs may run on this host (`remediation.enabled`; `--no-remediation` clears it).

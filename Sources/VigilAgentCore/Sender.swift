@@ -34,12 +34,12 @@ public final class Sender {
     public var jobHandler: (([JobSpec], [UndecodableJob]) -> Void)?
 
     public init(ingestURL: String, token: String, spool: Spool, intervalMs: Int64, log: AgentLog = AgentLog(),
-                timeoutMs: Int = 15_000) {
+                timeoutMs: Int = 15_000, tls: AgentTLS = AgentTLS()) {
         self.ingestURL = ingestURL
         self.token = token
         self.spool = spool
         self.state = SenderState(intervalMs: intervalMs)
-        self.client = AgentHTTPClient()
+        self.client = AgentHTTPClient(tls: tls)
         self.log = log
         self.timeoutMs = timeoutMs
     }

@@ -28,6 +28,8 @@ public final class JobWorker: @unchecked Sendable {
         public var environment: [String: String]
         /// The agent's own executable, for `vigil-step`.
         public var selfExecutable: String
+        /// TLS towards the listener (the agent's `tls:`).
+        public var tls = AgentTLS()
         /// Programs besides `vigil-step` that jobs may run (`remediation.allow_programs`); nil: any (tests only).
         public var allowedPrograms: [String]? = []
         /// `wait_ms` of the long-poll.
@@ -65,6 +67,7 @@ public final class JobWorker: @unchecked Sendable {
                       environment: config.remediationPolicy.environment(agentPID: getpid()),
                       selfExecutable: JobExecutor.currentExecutable())
             allowedPrograms = config.remediationPolicy.allowPrograms
+            tls = config.tls
         }
     }
 
@@ -82,12 +85,13 @@ public final class JobWorker: @unchecked Sendable {
     private var seenOrder: [String] = []
     private var _finished: [(id: String, outcome: JobOutcome)] = []
     // Only touched by the worker thread:
-    private let client = AgentHTTPClient()
+    private let client: AgentHTTPClient
     private var loggedProblem: String?
     private var failuresSinceLog = 0
 
     public init(settings: Settings, log: AgentLog = AgentLog()) {
         self.settings = settings
+        self.client = AgentHTTPClient(tls: settings.tls)
         self.log = log
     }
 

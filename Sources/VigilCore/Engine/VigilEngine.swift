@@ -21,6 +21,8 @@ public final class VigilEngine: Sendable {
         public var limits: WireLimits
         /// Connection caps and timeouts of the listener.
         public var connections = ConnectionLimits.default
+        /// TLS for the listener (`--tls-cert`, `--tls-key`, `--tls-client-ca`); nil: plain HTTP.
+        public var tls: ListenerTLS?
         /// How often head segments are compacted, and how old they must be.
         public var compactEvery: Duration
         public var compactAgeMs: Int64
@@ -104,8 +106,8 @@ public final class VigilEngine: Sendable {
     public func run() async throws {
         let evaluator = self.evaluator
         let ingest = IngestService(store: store, limits: options.limits, metrics: metrics, onCommit: { evaluator.poke() })
-        let app = Listener.application(ingest: ingest, address: options.listen, logger: logger, remediator: remediation.remediator,
-                                       connections: options.connections) { port in
+        let app = try Listener.application(ingest: ingest, address: options.listen, logger: logger, remediator: remediation.remediator,
+                                           connections: options.connections, tls: options.tls) { port in
             self.bound.withLock { $0 = port }
         }
         var services: [any Service] = options.runListener ? [app] : []

@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import VigilWire
@@ -46,8 +48,9 @@ public enum Listener {
         logger: Logger,
         remediator: Remediator? = nil,
         connections: ConnectionLimits = .default,
+        tls: ListenerTLS? = nil,
         onBound: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = Router(context: ListenerContext.self)
         router.add(middleware: AuthThrottleMiddleware(throttle: AuthThrottle(maxFailures: connections.maxAuthFailures,
                                                                              windowMs: connections.authWindowMs),
@@ -98,9 +101,11 @@ public enum Listener {
         }
         let table = ConnectionTable(limits: connections)
         ingest.metrics.connections = table
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: table, limits: connections)]))
+        let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: try $0.configuration()) } ?? http1
         return Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(table: table, limits: connections)])),
+            server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "vigil"),
             onServerRunning: { channel in await onBound(channel.localAddress?.port ?? address.port) },
             logger: logger
