@@ -99,8 +99,7 @@ struct ConsoleTmuxTests {
     @Test func installedConsoleRendersWithItsBuiltInTheme() async throws {
         let dir = TempDir()
         let stage = dir.file("stage")
-        let install = try await InstallTests.run("/bin/bash", [InstallTests.repoRoot + "/deploy/install.sh"],
-                                           environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        let install = try await InstallTests.install(into: stage)
         #expect(install.status == 0, "\(install.text)")
         let env = InstallTests.bareEnvironment(dir)
         let empty = dir.file("empty")

@@ -17,6 +17,12 @@ struct InstallTests {
                 "VIGIL_RULES": "", "VIGIL_RUNBOOKS": "", "VIGIL_THEMES": "", "VIGIL_DB": "", "VIGIL_THEME": ""]
     }
 
+    /// Runs `deploy/install.sh` with the test build's binaries into `stage` (PREFIX=/usr).
+    static func install(into stage: String) async throws -> (status: Int32, text: String) {
+        try await run("/bin/bash", [repoRoot + "/deploy/install.sh"],
+                      environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+    }
+
     /// Runs a program to its end.
     static func run(_ executable: String, _ args: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> (status: Int32, text: String) {
         let child = try Child(executable, args, environment: environment, directory: directory)
@@ -56,8 +62,7 @@ struct InstallTests {
     @Test func installedBinaryOutsideTheTreeKeepsRulesRunbooksAndThemes() async throws {
         let dir = TempDir()
         let stage = dir.file("stage")
-        let install = try await Self.run("/bin/bash", [Self.repoRoot + "/deploy/install.sh"],
-                                   environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        let install = try await Self.install(into: stage)
         #expect(install.status == 0, "install.sh failed:\n\(install.text)")
         let vigil = stage + "/usr/bin/vigil"
         #expect(FileManager.default.isExecutableFile(atPath: vigil))
@@ -69,8 +74,7 @@ struct InstallTests {
         #expect((try FileManager.default.attributesOfItem(atPath: stage + "/etc/vigil/agent.env")[.posixPermissions] as? Int) == 0o600)
         // Installing again keeps the operator's edits.
         try "url: http://edited:9470\n".write(toFile: stage + "/etc/vigil/agent.yaml", atomically: true, encoding: .utf8)
-        let again = try await Self.run("/bin/bash", [Self.repoRoot + "/deploy/install.sh"],
-                                 environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
+        let again = try await Self.install(into: stage)
         #expect(again.status == 0 && again.text.contains("kept"), "\(again.text)")
         #expect(try String(contentsOfFile: stage + "/etc/vigil/agent.yaml", encoding: .utf8).contains("edited"))
 

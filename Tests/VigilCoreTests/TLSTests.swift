@@ -64,20 +64,21 @@ struct TLSTests {
         return path
     }
 
-    func serve(_ args: [String], db: String, port: Int) async throws -> Child {
+    /// A store with an agent token for web-1 and `vigil serve` on it with `args`.
+    func serve(_ args: [String], in dir: TempDir) async throws -> (serve: Child, store: SQLiteStore, token: String, port: Int) {
+        let db = dir.file("v.db")
+        let store = try SQLiteStore(path: db)
+        let (_, token) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
+        let port = freePort()
         let serve = try Child(Binaries.path("vigil"), ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"] + args)
         #expect(await eventually(20) { serve.text.contains("Server started") }, "\(serve.text)")
-        return serve
+        return (serve, store, token, port)
     }
 
     @Test func agentsPushOverVerifiedTLSAndTheCertificateReloadsOnSIGHUP() async throws {
         let pki = try await TestPKI()
         let dir = TempDir()
-        let db = dir.file("v.db")
-        let store = try SQLiteStore(path: db)
-        let (_, token) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
-        let port = freePort()
-        let serve = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey], db: db, port: port)
+        let (serve, store, token, port) = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey], in: dir)
         defer { serve.stop() }
         #expect(serve.text.contains("https://127.0.0.1:\(port)"), "\(serve.text)")
 
@@ -110,11 +111,7 @@ struct TLSTests {
     @Test func mutualTLSTurnsAwayAnAgentWithoutItsCertificate() async throws {
         let pki = try await TestPKI()
         let dir = TempDir()
-        let db = dir.file("v.db")
-        let store = try SQLiteStore(path: db)
-        let (_, token) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
-        let port = freePort()
-        let serve = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.ca], db: db, port: port)
+        let (serve, _, token, port) = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.ca], in: dir)
         defer { serve.stop() }
         let without = try agentConfig(dir, port: port, tls: "tls:\n  ca_file: \(pki.ca)")
         let refused = try await InstallTests.run(Binaries.path("vigil-agent"), ["--once", "--config", without, "--no-remediation"],
