@@ -269,8 +269,9 @@ import VigilWire
         let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
         let now = WallClock.nowMs()
         let old = now - 9 * 86_400_000
-        for (ts, word) in [(old, "ancient"), (now - 60_000, "recent")] {
-            var b = IngestBatch.simple(host: "web-1", at: ts)
+        // Samples are pruned a chunk at a time (a chunk spans up to 120 samples): an old series goes whole.
+        for (host, ts, word) in [("old-1", old, "ancient"), ("web-1", now - 60_000, "recent")] {
+            var b = IngestBatch.simple(host: host, at: ts)
             b.logs = [LogEntry(ts: ts, source: "/x", level: .error, message: "\(word) failure")]
             b.checks = [CheckResult(name: "c", kind: .tcp, target: "x:1", ok: true, latencyMs: 1, detail: "ok", ts: ts)]
             _ = try await store.ingest(b, receivedAt: ts)
@@ -278,8 +279,8 @@ import VigilWire
         _ = try await store.compact(olderThan: now)
         let deleted = try await store.prune(before: now - 7 * 86_400_000)
         #expect(deleted >= 3, "a chunk or segment, a log line and a check result")
-        let points = try await store.points(SeriesKey(host: "web-1", name: "cpu.usage_percent"), from: 0, to: now + 1)
-        #expect(points.map(\.ts) == [now - 60_000])
+        #expect(try await store.points(SeriesKey(host: "old-1", name: "cpu.usage_percent"), from: 0, to: now + 1).isEmpty)
+        #expect(try await store.points(SeriesKey(host: "web-1", name: "cpu.usage_percent"), from: 0, to: now + 1).map(\.ts) == [now - 60_000])
         #expect(try await store.logs(host: nil, query: "ancient", minLevel: nil, limit: 10).isEmpty, "the full-text index forgot the line")
         #expect(try await store.logs(host: nil, query: "recent", minLevel: nil, limit: 10).count == 1)
     }

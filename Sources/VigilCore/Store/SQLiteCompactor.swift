@@ -2,22 +2,48 @@ import Foundation
 import GRDB
 
 /// Moves head segments into per-series chunks of up to `ChunkCodec.maxSamplesPerChunk` samples.
+///
+/// In three steps, so that ingest never waits long for the writer: `collect` reads the segments (a read
+/// transaction), `merge` folds a slice of the series into their chunks (one short write transaction per slice),
+/// and `finish` deletes the segments. A crash between steps leaves points both in chunks and in segments; reads
+/// and the next compaction de-duplicate equal timestamps, so nothing is lost or doubled.
 enum SQLiteCompactor {
-    static func compact(db: Database, receivedBefore cutoff: Int64) throws -> CompactionReport {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? ORDER BY id", arguments: [cutoff])
-        guard let lastID: Int64 = rows.last?["id"] else { return CompactionReport(segments: 0, samples: 0, chunksWritten: 0) }
+    /// The head segments received before `cutoff`, as points per series.
+    struct Collected {
+        var segments = 0
+        var lastID: Int64 = 0
+        var samples = 0
         var perSeries: [Int64: [(ts: Int64, value: Double)]] = [:]
-        var total = 0
-        for row in rows {
+    }
+
+    /// How many series one write transaction folds.
+    static let seriesPerTransaction = 2000
+
+    static func collect(db: Database, receivedBefore cutoff: Int64) throws -> Collected {
+        var c = Collected()
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? ORDER BY id", arguments: [cutoff])
+        while let row = try rows.next() {
             let data: Data = row["data"]
             try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in
-                perSeries[sid, default: []].append((ts, v))
-                total += 1
+                c.perSeries[sid, default: []].append((ts, v))
+                c.samples += 1
             }
+            c.segments += 1
+            c.lastID = row["id"]
         }
+        return c
+    }
+
+    /// Deletes the segments `collect` read.
+    static func finish(db: Database, _ c: Collected, receivedBefore cutoff: Int64) throws {
+        try db.execute(sql: "DELETE FROM sample_segments WHERE id <= ? AND received_at < ?", arguments: [c.lastID, cutoff])
+    }
+
+    /// Folds `series` (a slice of `collect`'s) into their open chunks and new chunks; returns the chunks written.
+    static func merge(db: Database, series: ArraySlice<(key: Int64, value: [(ts: Int64, value: Double)])>) throws -> Int {
         var written = 0
         let lastChunk = try db.cachedStatement(sql: "SELECT start_ts, count, data FROM sample_chunks WHERE series_id = ? ORDER BY start_ts DESC LIMIT 1")
-        for (sid, var points) in perSeries {
+        for (sid, var points) in series {
             points = normalize(points)
             if let open = try Row.fetchOne(lastChunk, arguments: [sid]) {
                 let start: Int64 = open["start_ts"]
@@ -31,8 +57,7 @@ enum SQLiteCompactor {
             }
             written += try writeChunks(db: db, series: sid, points: points)
         }
-        try db.execute(sql: "DELETE FROM sample_segments WHERE id <= ? AND received_at < ?", arguments: [lastID, cutoff])
-        return CompactionReport(segments: rows.count, samples: total, chunksWritten: written)
+        return written
     }
 
     /// Sorted by time; for equal timestamps the later arrival wins.

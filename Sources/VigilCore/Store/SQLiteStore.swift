@@ -115,10 +115,21 @@ public final class SQLiteStore: Store, Sendable {
     // MARK: maintenance
 
     public func compact(olderThan cutoff: Int64) async throws -> CompactionReport {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM ingest_batches WHERE received_at < ?", arguments: [cutoff - 7 * 86_400_000])
-            return try SQLiteCompactor.compact(db: db, receivedBefore: cutoff)
+        let collected = try await pool.read { db in try SQLiteCompactor.collect(db: db, receivedBefore: cutoff) }
+        guard collected.segments > 0 else { return CompactionReport(segments: 0, samples: 0, chunksWritten: 0) }
+        let series = Array(collected.perSeries)
+        var written = 0
+        var start = 0
+        while start < series.count {
+            let slice = series[start..<min(start + SQLiteCompactor.seriesPerTransaction, series.count)]
+            written += try await pool.write { db in try SQLiteCompactor.merge(db: db, series: slice) }
+            start += slice.count
         }
+        try await pool.write { db in
+            try SQLiteCompactor.finish(db: db, collected, receivedBefore: cutoff)
+            try db.execute(sql: "DELETE FROM ingest_batches WHERE received_at < ?", arguments: [cutoff - 7 * 86_400_000])
+        }
+        return CompactionReport(segments: collected.segments, samples: collected.samples, chunksWritten: written)
     }
 
     public func stats() async throws -> StoreStats {
