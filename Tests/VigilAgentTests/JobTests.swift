@@ -9,10 +9,13 @@ enum JobFixture {
     static let hash = String(repeating: "0f", count: 32)
 
     /// Writes an executable `/bin/sh` script.
+    /// Writes an executable script through a close-on-exec descriptor: a process another test starts meanwhile must
+    /// not inherit the write descriptor, or running the script fails with "Text file busy" while that process lives.
     static func script(_ dir: TempDir, _ name: String, _ body: String) -> String {
-        dir.write(name, "#!/bin/sh\n" + body + "\n")
-        chmod(dir.file(name), 0o755)
-        return dir.file(name)
+        let path = dir.file(name)
+        precondition(writeCloseOnExec(path, Array(("#!/bin/sh\n" + body + "\n").utf8)), "cannot create \(path)")
+        chmod(path, 0o755)
+        return path
     }
 
     static func step(_ name: String, _ kind: JobStepKind, _ argv: [String], timeoutMs: Int = 10_000) -> JobStep {

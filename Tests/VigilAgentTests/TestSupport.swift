@@ -34,7 +34,7 @@ final class TempDir {
     func file(_ name: String) -> String { path + "/" + name }
 
     func write(_ name: String, _ text: String) {
-        _ = FileManager.default.createFile(atPath: file(name), contents: Data(text.utf8))
+        _ = writeCloseOnExec(file(name), Array(text.utf8))
     }
 
     func append(_ name: String, _ text: String) {
@@ -202,4 +202,13 @@ final class LogCapture: @unchecked Sendable {
     var log: AgentLog {
         AgentLog(sink: { [self] line in lock.lock(); _lines.append(line); lock.unlock() })
     }
+}
+
+/// Creates (or truncates) `path` with `bytes` through a close-on-exec descriptor, so a process another test starts
+/// meanwhile never inherits the write descriptor (which makes running the file fail with "Text file busy").
+func writeCloseOnExec(_ path: String, _ bytes: [UInt8]) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) } == bytes.count
 }

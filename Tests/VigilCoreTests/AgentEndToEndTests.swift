@@ -12,7 +12,7 @@ import VigilWire
         let (_, secret) = try await store.createAgentToken(host: "e2e-1", expiresAt: nil, comment: "e2e", now: WallClock.nowMs(), actor: "test")
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
 
         let logFile = dir.file("app.log")
         _ = FileManager.default.createFile(atPath: logFile, contents: Data("old line before the agent started\n".utf8))
@@ -32,7 +32,7 @@ import VigilWire
                 target: 127.0.0.1:\(port)
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let agent = try Child(Binaries.path("vigil-agent"), ["--config", config], environment: ["VIGIL_TOKEN": secret])
-        defer { agent.stop() }
+        defer { agent.stopInBackground() }
 
         try await Task.sleep(for: .milliseconds(1500))
         let handle = try #require(FileHandle(forWritingAtPath: logFile))
@@ -67,7 +67,7 @@ import VigilWire
         let state = dir.file("state")
         let agent = try Child(Binaries.path("vigil-agent"),
                               ["--url", "http://127.0.0.1:\(port)", "--token", secret, "--host", "spool-1", "--interval", "1s", "--state-dir", state])
-        defer { agent.stop() }
+        defer { agent.stopInBackground() }
         let key = SeriesKey(host: "spool-1", name: "uptime.seconds")
         func timestamps() async -> [Int64] {
             ((try? await store.points(key, from: 0, to: WallClock.nowMs() + 60_000)) ?? []).map(\.ts)
@@ -83,7 +83,7 @@ import VigilWire
         #expect(await timestamps().allSatisfy { $0 < outageStart + 1500 })
 
         serve = try await startServe(db: db, port: port)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         let outageEnd = WallClock.nowMs()
         #expect(await eventually(20) { await timestamps().contains { $0 > outageEnd + 1000 } }, "agent output: \(agent.text)")
 

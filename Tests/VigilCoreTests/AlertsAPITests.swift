@@ -9,7 +9,7 @@ import VigilWire
     func call(_ e: RunningEngine, _ method: String, _ path: String, token: String?, body: String? = nil) async throws -> HTTPResponse {
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let req = HTTPRequest(method: method, url: e.url + path, headers: headers, body: Array((body ?? "").utf8))
+        let req = HTTPRequest(method: method, url: e.url + path, headers: headers, body: Array((body ?? "").utf8), timeoutMs: 30_000)
         return try await offPool { try HTTPClient().perform(req) }
     }
 

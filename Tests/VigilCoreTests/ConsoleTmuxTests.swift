@@ -189,7 +189,7 @@ struct ConsoleTmuxTests {
         let db = dir.file("v.db")
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         // The lease is taken within a moment of the listener starting.
         try await Task.sleep(for: .milliseconds(500))
         let config = dir.file("config.yaml")

@@ -59,7 +59,7 @@ struct FaultTests {
         #expect(acked.count > 20, "the writers got going before the kill (\(acked.count) acknowledged)")
 
         let again = try await startServe(db: db, port: port)
-        defer { again.stop() }
+        defer { again.stopInBackground() }
         // The agents replay everything they had not seen acknowledged, and a few acknowledged ones whose answer
         // they might have lost.
         let replay = attempted.subtracting(acked).union(acked.prefix(10))
@@ -93,7 +93,7 @@ struct FaultTests {
         let (_, token) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         // Leave about 2 MB free.
         var st = statvfs()
         statvfs(fs, &st)

@@ -73,7 +73,8 @@ final class RawServer: @unchecked Sendable {
             for i in 0..<30 {
                 let body = Array(IngestBatch.simple(host: "plain-\(i % 3)", at: WallClock.nowMs() - Int64(i)).json().utf8)
                 let r = try client.perform(HTTPRequest(method: "POST", url: url + "/api/v1/ingest",
-                                                       headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")], body: body))
+                                                       headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")], body: body,
+                                                       timeoutMs: 30_000))
                 out.append(r.status)
             }
             out.append(try client.perform(HTTPRequest(url: url + "/healthz")).status)

@@ -68,7 +68,20 @@ final class Child: @unchecked Sendable {
         _ = try? await offPool { [self] in stop(seconds: seconds) }
     }
 
-    deinit { stop(seconds: 2) }
+    /// SIGTERM now, and SIGKILL after `seconds` if it is still running, from a thread of its own: the caller (often
+    /// a cooperative-pool thread in a `defer`) does not wait.
+    func stopInBackground(seconds: Double = 10) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let process = self.process
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
+    deinit { stopInBackground() }
 }
 
 /// A loopback port nobody listens on right now.

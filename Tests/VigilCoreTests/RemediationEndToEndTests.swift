@@ -44,7 +44,7 @@ import VigilWire
 
         let port = freePort()
         let serve = try Child(Binaries.path("vigil"), ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--rules", rules])
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         let up = await eventually(20) {
             (try? await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 500)) })?.status == 200
         }
@@ -61,7 +61,7 @@ import VigilWire
               allow_dirs: [\(junk)]
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let agent = try Child(Binaries.path("vigil-agent"), ["--config", config], environment: ["VIGIL_TOKEN": secret])
-        defer { agent.stop() }
+        defer { agent.stopInBackground() }
 
         // The application's own metric: how many files in junk are older than a day (what an exporter would report).
         func staleCount() -> Int {

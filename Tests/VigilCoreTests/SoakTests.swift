@@ -35,7 +35,7 @@ struct SoakTests {
         let (_, token) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "soak", now: WallClock.nowMs(), actor: "t")
         let port = freePort()
         let serve = try Child(binary, ["serve", "--db", db, "--listen", "127.0.0.1:\(port)"])
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         #expect(await eventually(20) { serve.text.contains("Server started") }, "\(serve.text)")
         let pid = serve.process.processIdentifier
 

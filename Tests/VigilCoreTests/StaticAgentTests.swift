@@ -38,7 +38,7 @@ struct StaticAgentTests {
         let (_, secret) = try await store.createAgentToken(host: "static-1", expiresAt: nil, comment: "static", now: WallClock.nowMs(), actor: "test")
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         let once = try await InstallTests.run(agent, ["--once", "--url", "http://127.0.0.1:\(port)", "--host", "static-1",
                                                       "--state-dir", dir.file("state"), "--no-remediation"],
                                               environment: ["VIGIL_TOKEN": secret])

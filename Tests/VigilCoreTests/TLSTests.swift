@@ -79,7 +79,7 @@ struct TLSTests {
         let pki = try await TestPKI()
         let dir = TempDir()
         let (serve, store, token, port) = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey], in: dir)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         #expect(serve.text.contains("https://127.0.0.1:\(port)"), "\(serve.text)")
 
         // The agent trusts the test CA: delivered.
@@ -112,7 +112,7 @@ struct TLSTests {
         let pki = try await TestPKI()
         let dir = TempDir()
         let (serve, _, token, port) = try await serve(["--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-client-ca", pki.ca], in: dir)
-        defer { serve.stop() }
+        defer { serve.stopInBackground() }
         let without = try agentConfig(dir, port: port, tls: "tls:\n  ca_file: \(pki.ca)")
         let refused = try await InstallTests.run(Binaries.path("vigil-agent"), ["--once", "--config", without, "--no-remediation"],
                                                  environment: ["VIGIL_TOKEN": token])

@@ -58,12 +58,13 @@ struct RunningEngine {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let contentType { headers.append(("Content-Type", contentType)) }
         if let encoding { headers.append(("Content-Encoding", encoding)) }
-        let request = HTTPRequest(method: "POST", url: url + "/api/v1/ingest", headers: headers, body: body)
+        // 30 s: under the parallel suite on two cores an answer can be slow; the tests assert behaviour, not speed.
+        let request = HTTPRequest(method: "POST", url: url + "/api/v1/ingest", headers: headers, body: body, timeoutMs: 30_000)
         return try await offPool { try HTTPClient().perform(request) }
     }
 
     func get(_ path: String) async throws -> HTTPResponse {
-        let request = HTTPRequest(url: url + path)
+        let request = HTTPRequest(url: url + path, timeoutMs: 30_000)
         return try await offPool { try HTTPClient().perform(request) }
     }
 }

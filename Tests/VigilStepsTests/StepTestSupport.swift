@@ -23,7 +23,7 @@ final class TempTree {
         let full = at(rel)
         try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
-        XCTAssertTrue(FileManager.default.createFile(atPath: full, contents: Data(bytes)), "cannot create \(full)")
+        XCTAssertTrue(writeCloseOnExec(full, bytes), "cannot create \(full)")
         if ageDays > 0 { setAge(full, days: ageDays) }
         return full
     }
@@ -149,4 +149,13 @@ func processState(_ pid: pid_t) -> Character? {
     guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = text.lastIndex(of: ")") else { return nil }
     return text[text.index(after: close)...].first(where: { $0 != " " })
+}
+
+/// Creates (or truncates) `path` with `bytes` through a close-on-exec descriptor, so a process another test starts
+/// meanwhile never inherits the write descriptor (which makes running the file fail with "Text file busy").
+func writeCloseOnExec(_ path: String, _ bytes: [UInt8]) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) } == bytes.count
 }
