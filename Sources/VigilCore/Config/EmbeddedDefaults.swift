@@ -31,6 +31,11 @@ public enum EmbeddedDefaults {
         files.filter { $0.folder == folder }
     }
 
+    /// The embedded file that `origin` (`embedded:…`) names, or nil.
+    public static func file(origin: String) -> EmbeddedFile? {
+        files.first { $0.origin == origin }
+    }
+
     /// Whether `path` names an embedded file rather than one on disk.
     public static func isEmbedded(_ path: String) -> Bool { path.hasPrefix(prefix) }
 

@@ -56,7 +56,7 @@ public struct RuleSet: Sendable {
     /// Loads one rule file, from disk or from the embedded defaults.
     static func load(path: String) throws(RuleFileErrors) -> RuleFile {
         if EmbeddedDefaults.isEmbedded(path) {
-            guard let file = EmbeddedDefaults.files.first(where: { $0.origin == path }) else {
+            guard let file = EmbeddedDefaults.file(origin: path) else {
                 throw RuleFileErrors(path: path, errors: [RuleFileError(file: path, line: 0, column: 0, message: "no such embedded file")])
             }
             return try RuleFile.parse(yaml: file.text, path: path)

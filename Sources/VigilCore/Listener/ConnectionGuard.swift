@@ -122,15 +122,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        disarm()
-        if let address {
-            table.release(address)
-            self.address = nil
-        }
+        leave()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        leave()
+    }
+
+    /// Stops the timer and gives the connection's place back (once, whichever of the two callbacks comes first).
+    private func leave() {
         disarm()
         if let address {
             table.release(address)

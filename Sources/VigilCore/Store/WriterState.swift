@@ -98,7 +98,7 @@ final class WriterState: Sendable {
         }
 
         if !batch.logs.isEmpty {
-            try writeLogs(batch.logs, hostID: hostID, db: db)
+            try writeLogs(batch.logs, hostID: hostID, receivedAt: receivedAt, db: db)
         }
 
         if !batch.checks.isEmpty {
@@ -115,7 +115,7 @@ final class WriterState: Sendable {
 
     /// Inserts the lines with their template ids (one shared miner, under `templates`' lock) and adds each
     /// template's lines of the batch to its row.
-    private func writeLogs(_ logs: [LogEntry], hostID: Int64, db: Database) throws {
+    private func writeLogs(_ logs: [LogEntry], hostID: Int64, receivedAt: Int64, db: Database) throws {
         let insert = try db.cachedStatement(sql: "INSERT INTO logs (host_id, ts, source, level, message, template_id) VALUES (?, ?, ?, ?, ?, ?)")
         let fts = try db.cachedStatement(sql: "INSERT INTO logs_fts (rowid, message) VALUES (?, ?)")
         try templates.withLock { slot in
@@ -158,7 +158,7 @@ final class WriterState: Sendable {
                     INSERT INTO settings (key, value, updated_at) VALUES ('warning.log_templates', ?, ?)
                     ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
                     """, arguments: ["log template limit reached (\(tracker.miner.options.maxTemplates) templates): new kinds of line now join "
-                                     + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause", logs[0].ts])
+                                     + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause", receivedAt])
             }
             slot = tracker
         }

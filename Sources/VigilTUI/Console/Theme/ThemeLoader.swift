@@ -53,7 +53,7 @@ enum ThemeLoader {
         }
         let text: String
         do {
-            if let embedded = EmbeddedDefaults.files.first(where: { $0.origin == path }) {
+            if let embedded = EmbeddedDefaults.file(origin: path) {
                 text = embedded.text
             } else {
                 text = try String(contentsOfFile: path, encoding: .utf8)
