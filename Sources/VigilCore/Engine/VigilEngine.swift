@@ -178,10 +178,16 @@ struct AuditAnchorService: Service {
 
     func run() async throws {
         var failing = false
+        var anchoredHash: String?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if isLeader() {
                 do {
-                    try await file.anchor(store, now: WallClock.nowMs())
+                    // The file is read (and appended to) only when the log's head moved since the last look.
+                    let head = try await store.auditHead()
+                    if let head, head.hash != anchoredHash {
+                        try await file.anchor(store, now: WallClock.nowMs())
+                        anchoredHash = head.hash
+                    }
                     failing = false
                 } catch {
                     if !failing { logger.error("audit anchor: \(error)") }
