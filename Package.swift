@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "vigil-agent", targets: ["VigilAgent"]),
         .library(name: "VigilCore", targets: ["VigilCore"]),
         .library(name: "VigilWire", targets: ["VigilWire"]),
+        // Replays inputs through the parsers; fuzz/run.sh builds it with libFuzzer.
+        .executable(name: "vigil-fuzz", targets: ["VigilFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,10 +64,16 @@ let package = Package(
             swiftSettings: strict,
             plugins: ["EmbedDefaults"]
         ),
+        // Console themes: the theme file format, colours and palettes, with no terminal I/O.
+        .target(
+            name: "VigilTheme",
+            dependencies: ["VigilCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "VigilTUI",
             dependencies: [
-                "VigilCore", "VigilAgentCore", "VigilSteps", "CNcurses",
+                "VigilCore", "VigilTheme", "VigilAgentCore", "VigilSteps", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "MCP", package: "swift-sdk"),
@@ -87,6 +95,12 @@ let package = Package(
             dependencies: ["VigilAgentCore", "VigilSteps"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "VigilFuzz",
+            dependencies: ["VigilWire", "VigilCore", "VigilTheme"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilFuzz"], swiftSettings: strict),
         .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP"], swiftSettings: strict),
         .testTarget(
             name: "VigilCoreTests",

@@ -1,3 +1,4 @@
+import VigilTheme
 import Testing
 @testable import VigilTUI
 import VigilCore

@@ -70,24 +70,12 @@ enum AlertsAPI {
         var endsAt: String?
         var comment: String?
     }
-    struct PushedAlertJSON: Codable {
-        var labels: [String: String]
-        var annotations: [String: String]?
-        var startsAt: String?
-        var endsAt: String?
-        var generatorURL: String?
-    }
-
     static func iso(_ ms: Int64) -> String {
         Date(timeIntervalSince1970: Double(ms) / 1000).formatted(.iso8601)
     }
 
     static func parseTime(_ s: String) -> Int64? {
-        if let d = try? Date(s, strategy: .iso8601) { return Int64(d.timeIntervalSince1970 * 1000) }
-        // Prometheus sends fractional seconds.
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: s).map { Int64($0.timeIntervalSince1970 * 1000) }
+        PushedAlertDecoder.parseTime(s)
     }
 
     static func register(on router: Router<ListenerContext>, store: any Store, maxBody: Int) {
@@ -172,24 +160,13 @@ enum AlertsAPI {
             return await respond {
                 let who = try await user(request, store)
                 if let why = who.refusal(.acknowledge) { throw APIError(403, why) }
-                guard let body = try await decode([PushedAlertJSON].self, &request, maxBody: maxBody, allowEmpty: false) else {
-                    throw APIError(400, "a JSON array of alerts is required")
-                }
-                var alerts: [PushedAlert] = []
-                for (i, a) in body.enumerated() {
-                    guard let name = a.labels["alertname"], !name.isEmpty else { throw APIError(400, "every alert needs an alertname label", field: "[\(i)].labels.alertname") }
-                    _ = name
-                    var starts: Int64?
-                    var ends: Int64?
-                    if let s = a.startsAt, !s.isEmpty, !s.hasPrefix("0001-") {
-                        guard let t = parseTime(s) else { throw APIError(400, "startsAt '\(s)' is not an RFC 3339 time", field: "[\(i)].startsAt") }
-                        starts = t
-                    }
-                    if let e = a.endsAt, !e.isEmpty, !e.hasPrefix("0001-") {
-                        guard let t = parseTime(e) else { throw APIError(400, "endsAt '\(e)' is not an RFC 3339 time", field: "[\(i)].endsAt") }
-                        ends = t
-                    }
-                    alerts.append(PushedAlert(labels: a.labels, annotations: a.annotations ?? [:], startsAt: starts, endsAt: ends, generatorURL: a.generatorURL))
+                let buffer: ByteBuffer
+                do { buffer = try await request.collectBody(upTo: maxBody) } catch { throw APIError(413, "the body exceeds \(maxBody) bytes") }
+                let alerts: [PushedAlert]
+                do throws(PushedAlertDecoder.Failure) {
+                    alerts = try PushedAlertDecoder.decode(Data(buffer.readableBytesView))
+                } catch {
+                    throw APIError(400, error.message, field: error.field)
                 }
                 let now = WallClock.nowMs()
                 let created = try await store.recordPushedAlerts(alerts, now: now)
@@ -261,11 +238,7 @@ enum AlertsAPI {
     }
 
     static func path(_ keys: [any CodingKey]) -> String {
-        var s = ""
-        for k in keys {
-            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
-        }
-        return s
+        PushedAlertDecoder.path(keys)
     }
 
     static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {

@@ -1,3 +1,5 @@
+import VigilTheme
+
 /// A grid of cells that panes draw into. Panes never call curses; the presenter copies a canvas to the terminal.
 struct Canvas: Equatable, Sendable {
     let width: Int

@@ -1,3 +1,5 @@
+import VigilTheme
+
 /// One terminal cell: a character drawn with a semantic role and attributes.
 ///
 /// A double-width character occupies its cell plus the next one, which is marked `isContinuation`.

@@ -1,3 +1,5 @@
+import VigilTheme
+
 /// Renders short histories as sparklines: braille (two values per cell, four dot rows) or ASCII (one value per
 /// cell, ten levels from `" .:-=+*#%@"`).
 enum Sparkline {

@@ -1,3 +1,4 @@
+import VigilTheme
 import VigilCore
 
 /// The AI assistant (`:chat`, or `c` on an alert or a host): a conversation seeded with the subject's context, kept

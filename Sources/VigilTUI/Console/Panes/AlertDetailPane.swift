@@ -1,3 +1,4 @@
+import VigilTheme
 import VigilCore
 
 /// One alert in depth: severity, state and times, ack and assignee, labels, annotations, the host's CPU and memory

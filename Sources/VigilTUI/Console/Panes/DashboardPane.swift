@@ -1,3 +1,4 @@
+import VigilTheme
 import VigilCore
 
 /// The fleet dashboard: a summary line and the hosts table.

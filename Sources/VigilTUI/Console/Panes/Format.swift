@@ -1,3 +1,4 @@
+import VigilTheme
 import Foundation
 
 /// Compact, unit-aware formatting of values for narrow table cells.

@@ -1,3 +1,5 @@
+import VigilTheme
+
 /// What a table cell renderer gets besides the row.
 struct CellContext {
     /// Columns available to the cell.

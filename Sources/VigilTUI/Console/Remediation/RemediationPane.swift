@@ -1,3 +1,4 @@
+import VigilTheme
 import VigilCore
 import VigilWire
 

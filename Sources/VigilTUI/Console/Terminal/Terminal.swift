@@ -1,3 +1,4 @@
+import VigilTheme
 import CNcurses
 import Foundation
 import Glibc

@@ -11,11 +11,11 @@ import Yams
 ///   ok: green                       # a bare value sets fg
 ///   critical: { fg: "#ff5f5f", attrs: [bold] }
 /// ```
-enum ThemeLoader {
+public enum ThemeLoader {
     /// The path of theme `name` in the first of `directories` that holds `<name>.yaml` (a leading `~` expands to
     /// `$HOME`), else the embedded theme of that name (`embedded:themes/<name>.yaml`). A name containing `/` or
     /// ending in `.yaml` is taken as a path.
-    static func find(_ name: String, in directories: [String]) -> String? {
+    public static func find(_ name: String, in directories: [String]) -> String? {
         let fm = FileManager.default
         if name.contains("/") || name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
             let path = expandTilde(name)
@@ -31,7 +31,7 @@ enum ThemeLoader {
     }
 
     /// The theme names available in `directories` and embedded in the binary, sorted, without duplicates.
-    static func available(in directories: [String]) -> [String] {
+    public static func available(in directories: [String]) -> [String] {
         var names = Set<String>()
         for dir in directories {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: expandTilde(dir))) ?? []
@@ -44,7 +44,7 @@ enum ThemeLoader {
     }
 
     /// Loads theme `name` from `directories`.
-    static func load(_ name: String, directories: [String]) throws(ThemeError) -> Theme {
+    public static func load(_ name: String, directories: [String]) throws(ThemeError) -> Theme {
         guard let path = find(name, in: directories) else {
             let names = available(in: directories)
             let hint = names.isEmpty ? "no themes in \(directories.isEmpty ? "(no theme directories)" : directories.joined(separator: ", "))"
@@ -67,7 +67,7 @@ enum ThemeLoader {
 
     /// Loads theme `name`; on any error falls back to `default` from the same directories (then the built-in
     /// default) and returns the error's text for the status line.
-    static func loadOrFallback(_ name: String, directories: [String]) -> (theme: Theme, error: String?) {
+    public static func loadOrFallback(_ name: String, directories: [String]) -> (theme: Theme, error: String?) {
         do {
             return (try load(name, directories: directories), nil)
         } catch {
@@ -80,7 +80,7 @@ enum ThemeLoader {
     }
 
     /// Parses theme YAML. Errors carry `path` and the line/column of the offending node.
-    static func parse(_ yaml: String, path: String, defaultName: String) throws(ThemeError) -> Theme {
+    public static func parse(_ yaml: String, path: String, defaultName: String) throws(ThemeError) -> Theme {
         let root: Node?
         do {
             root = try YAMLDocument.compose(yaml, file: path)
@@ -168,7 +168,7 @@ enum ThemeLoader {
     }
 
     /// `~` or `~/…` expanded with `$HOME`.
-    static func expandTilde(_ path: String) -> String {
+    public static func expandTilde(_ path: String) -> String {
         guard path == "~" || path.hasPrefix("~/") else { return path }
         let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
         return home + path.dropFirst()

@@ -1,15 +1,15 @@
 import Foundation
 
 /// A theme colour: the terminal's default, or an index into the 256-colour palette.
-enum ThemeColor: Equatable, Hashable, Sendable {
+public enum ThemeColor: Equatable, Hashable, Sendable {
     case terminalDefault
     case index(Int)
 
     /// The eight basic colour names, then `bright-` variants 8-15.
-    static let basicNames = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
+    public static let basicNames = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"]
 
     /// Parses `default`, a colour name (`red`, `bright-blue`, `grey`), a number 0-255 or `#rrggbb`.
-    static func parse(_ raw: String) -> ThemeColor? {
+    public static func parse(_ raw: String) -> ThemeColor? {
         let s = raw.trimmingCharacters(in: .whitespaces).lowercased()
         if s == "default" || s == "none" || s.isEmpty { return .terminalDefault }
         if let n = Int(s) { return (0...255).contains(n) ? .index(n) : nil }
@@ -27,7 +27,7 @@ enum ThemeColor: Equatable, Hashable, Sendable {
     }
 
     /// The xterm RGB value of palette index `i`.
-    static func rgb(_ i: Int) -> (Int, Int, Int) {
+    public static func rgb(_ i: Int) -> (Int, Int, Int) {
         let basic: [(Int, Int, Int)] = [
             (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
             (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
@@ -43,12 +43,12 @@ enum ThemeColor: Equatable, Hashable, Sendable {
     }
 
     /// The nearest entry of the 6×6×6 cube or grey ramp (16-255) to an RGB colour.
-    static func nearest256(r: Int, g: Int, b: Int) -> Int {
+    public static func nearest256(r: Int, g: Int, b: Int) -> Int {
         nearest(r: r, g: g, b: b, in: 16..<256)
     }
 
     /// The nearest palette index within `candidates` to an RGB colour (squared Euclidean distance).
-    static func nearest(r: Int, g: Int, b: Int, in candidates: Range<Int>) -> Int {
+    public static func nearest(r: Int, g: Int, b: Int, in candidates: Range<Int>) -> Int {
         var best = candidates.lowerBound
         var bestDistance = Int.max
         for i in candidates {
@@ -65,7 +65,7 @@ enum ThemeColor: Equatable, Hashable, Sendable {
     /// The colour as a terminal with `colors` colours can show it. 256 → 16/8 keeps the hue: a channel is "on"
     /// when it is within 65% of the brightest one (nearest-RGB would turn teal greens cyan and greys muddy);
     /// 16 colours add the bright bit for bright colours.
-    func downgraded(toColors colors: Int) -> ThemeColor {
+    public func downgraded(toColors colors: Int) -> ThemeColor {
         guard case .index(let i) = self else { return self }
         if i < colors { return self }
         let (r, g, b) = Self.rgb(i)
@@ -75,7 +75,7 @@ enum ThemeColor: Equatable, Hashable, Sendable {
     }
 
     /// The basic colour (0-7) whose red/green/blue bits match the colour's dominant channels.
-    static func basic8(r: Int, g: Int, b: Int) -> Int {
+    public static func basic8(r: Int, g: Int, b: Int) -> Int {
         let brightest = max(r, g, b)
         if brightest < 60 { return 0 }
         let threshold = Double(brightest) * 0.65

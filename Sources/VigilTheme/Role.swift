@@ -1,5 +1,5 @@
 /// A semantic role a cell is drawn in. Themes map roles to colours and attributes.
-enum Role: String, CaseIterable, Hashable, Sendable {
+public enum Role: String, CaseIterable, Hashable, Sendable {
     case text
     case muted
     case title
@@ -20,7 +20,7 @@ enum Role: String, CaseIterable, Hashable, Sendable {
     case command
 
     /// The related role a theme's missing role falls back to before the built-in default.
-    var parent: Role? {
+    public var parent: Role? {
         switch self {
         case .text, .title, .selection, .ok, .warning, .critical, .info, .muted: nil
         case .border: .muted
@@ -37,7 +37,7 @@ enum Role: String, CaseIterable, Hashable, Sendable {
     }
 
     /// What the role is for, as docs and error messages say it.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .text: "ordinary text"
         case .muted: "secondary text: units, timestamps, debug logs"

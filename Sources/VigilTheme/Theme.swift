@@ -1,13 +1,13 @@
 /// A named set of role styles. Roles a theme leaves out fall back to a related role of the same theme, then to
 /// the built-in default theme.
-struct Theme: Equatable, Sendable {
-    var name: String
+public struct Theme: Equatable, Sendable {
+    public var name: String
     /// The roles this theme sets explicitly.
-    var styles: [Role: ThemeStyle]
+    public var styles: [Role: ThemeStyle]
     /// The file the theme came from (nil for the built-in default).
-    var path: String?
+    public var path: String?
 
-    init(name: String, styles: [Role: ThemeStyle], path: String? = nil) {
+    public init(name: String, styles: [Role: ThemeStyle], path: String? = nil) {
         self.name = name
         self.styles = styles
         self.path = path
@@ -15,7 +15,7 @@ struct Theme: Equatable, Sendable {
 
     /// The style to draw `role` with: the role itself, else the nearest ancestor this theme sets, else the
     /// built-in default for the role.
-    func style(for role: Role) -> ThemeStyle {
+    public func style(for role: Role) -> ThemeStyle {
         var current: Role? = role
         while let r = current {
             if let s = styles[r] { return s }
@@ -25,7 +25,7 @@ struct Theme: Equatable, Sendable {
     }
 
     /// Attributes that keep roles apart when there is no colour (`NO_COLOR`, monochrome terminals).
-    static func monochromeAttributes(for role: Role) -> TextAttributes {
+    public static func monochromeAttributes(for role: Role) -> TextAttributes {
         switch role {
         case .selection: [.reverse]
         case .title, .hintKey, .borderFocus, .critical, .error, .changed: [.bold]
@@ -38,7 +38,7 @@ struct Theme: Equatable, Sendable {
     }
 
     /// The built-in default theme (dark terminals); it matches `themes/default.yaml` and defines every role.
-    static let builtinDefault = Theme(name: "default", styles: [
+    public static let builtinDefault = Theme(name: "default", styles: [
         .text: ThemeStyle(fg: .terminalDefault, bg: .terminalDefault),
         .muted: ThemeStyle(fg: .index(245)),
         .title: ThemeStyle(fg: .index(81), attributes: [.bold]),

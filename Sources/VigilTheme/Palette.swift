@@ -1,5 +1,5 @@
 /// How many colours the palette may use.
-enum ColorMode: Equatable, Sendable {
+public enum ColorMode: Equatable, Sendable {
     /// 256 (or more) colours.
     case color256
     /// 16 colours.
@@ -10,7 +10,7 @@ enum ColorMode: Equatable, Sendable {
     case monochrome
 
     /// The mode for a terminal reporting `colors` colours, honouring `NO_COLOR` (set and non-empty).
-    static func detect(hasColors: Bool, colors: Int, environment: [String: String]) -> ColorMode {
+    public static func detect(hasColors: Bool, colors: Int, environment: [String: String]) -> ColorMode {
         if let v = environment["NO_COLOR"], !v.isEmpty { return .monochrome }
         guard hasColors else { return .monochrome }
         if colors >= 256 { return .color256 }
@@ -19,7 +19,7 @@ enum ColorMode: Equatable, Sendable {
         return .monochrome
     }
 
-    var colorCount: Int {
+    public var colorCount: Int {
         switch self {
         case .color256: 256
         case .color16: 16
@@ -30,32 +30,43 @@ enum ColorMode: Equatable, Sendable {
 }
 
 /// A theme compiled for one terminal: every role resolved to a colour pair number and attributes.
-struct Palette: Equatable, Sendable {
+public struct Palette: Equatable, Sendable {
     /// One curses colour pair; -1 means the terminal default colour.
-    struct Pair: Equatable, Sendable {
-        var number: Int16
-        var fg: Int
-        var bg: Int
+    public struct Pair: Equatable, Sendable {
+        public init(number: Int16, fg: Int, bg: Int) {
+            self.number = number
+            self.fg = fg
+            self.bg = bg
+        }
+
+        public var number: Int16
+        public var fg: Int
+        public var bg: Int
     }
 
     /// How a role is drawn.
-    struct Entry: Equatable, Sendable {
-        var pair: Int16
-        var attributes: TextAttributes
+    public struct Entry: Equatable, Sendable {
+        public init(pair: Int16, attributes: TextAttributes) {
+            self.pair = pair
+            self.attributes = attributes
+        }
+
+        public var pair: Int16
+        public var attributes: TextAttributes
     }
 
-    var mode: ColorMode
-    var pairs: [Pair]
-    var entries: [Role: Entry]
+    public var mode: ColorMode
+    public var pairs: [Pair]
+    public var entries: [Role: Entry]
 
     /// The pair and attributes for `role` (pair 0, no attributes when unknown).
-    func entry(_ role: Role) -> Entry {
+    public func entry(_ role: Role) -> Entry {
         entries[role] ?? Entry(pair: 0, attributes: [])
     }
 
     /// Compiles `theme` once into colour pairs for `mode`, allocating at most `maxPairs - 1` pairs (pair 0 is the
     /// terminal default); roles beyond that use pair 0.
-    static func compile(_ theme: Theme, mode: ColorMode, maxPairs: Int = 256) -> Palette {
+    public static func compile(_ theme: Theme, mode: ColorMode, maxPairs: Int = 256) -> Palette {
         var pairs: [Pair] = []
         var entries: [Role: Entry] = [:]
         for role in Role.allCases {
