@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import VigilHTTP
 import VigilWire
@@ -104,17 +105,26 @@ public final class AIClient: Sendable {
     // MARK: the request
 
     /// What the blocking part learned, for the call log.
-    final class CallState: @unchecked Sendable {
-        // Written by the transfer thread before the result is handed over; read after.
+    final class CallState: Sendable {
+        struct Fields {
+            var attempts = 0
+            var redactions = 0
+            var dropped = 0
+            var promptEstimate = 0
+            /// When the transfer thread finished (so the logged latency does not include waiting for the pool).
+            var endNs: UInt64?
+        }
+        // Written by the transfer thread, read by the task that logs the call: behind a lock, so no ordering is
+        // assumed between a Foundation thread and the continuation it resumes.
         let feature: String
-        var startNs: UInt64 = WallClock.monotonicNs()
-        var attempts = 0
-        var redactions = 0
-        var dropped = 0
-        var promptEstimate = 0
-        /// When the transfer thread finished (so the logged latency does not include waiting for the pool).
-        var endNs: UInt64?
+        let startNs: UInt64 = WallClock.monotonicNs()
+        private let fields = Mutex(Fields())
         init(feature: String) { self.feature = feature }
+        var attempts: Int { get { fields.withLock { $0.attempts } } set { fields.withLock { $0.attempts = newValue } } }
+        var redactions: Int { get { fields.withLock { $0.redactions } } set { fields.withLock { $0.redactions = newValue } } }
+        var dropped: Int { get { fields.withLock { $0.dropped } } set { fields.withLock { $0.dropped = newValue } } }
+        var promptEstimate: Int { get { fields.withLock { $0.promptEstimate } } set { fields.withLock { $0.promptEstimate = newValue } } }
+        var endNs: UInt64? { get { fields.withLock { $0.endNs } } set { fields.withLock { $0.endNs = newValue } } }
         var latencyMs: Int { Int(((endNs ?? WallClock.monotonicNs()) - startNs) / 1_000_000) }
     }
 
