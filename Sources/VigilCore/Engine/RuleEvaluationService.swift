@@ -36,6 +36,8 @@ public final class RuleEvaluationService: Service, Sendable {
     let isLeader: @Sendable () -> Bool
     /// Scores the series that `anomaly` rules name, before each evaluation.
     public let anomalyScanner: AnomalyScanService
+    /// Recent samples of the metrics the rules read, kept in memory and fed from the store's commits.
+    public let head: HeadFeeder
     private let state: Mutex<State>
     private let poked = Atomic<Bool>(false)
 
@@ -50,6 +52,7 @@ public final class RuleEvaluationService: Service, Sendable {
         self.logger = logger
         self.isLeader = isLeader
         self.anomalyScanner = AnomalyScanService(store: store, logger: logger)
+        self.head = HeadFeeder(store: store, logger: logger)
         var rules = rules
         rules.reload(now: WallClock.nowMs())
         state = Mutex(State(rules: rules))
@@ -91,18 +94,25 @@ public final class RuleEvaluationService: Service, Sendable {
 
     public func run() async throws {
         var nextTick = WallClock.nowMs()
+        var earliest = Int64.min
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let now = WallClock.nowMs()
-            if poked.exchange(false, ordering: .relaxed) || now >= nextTick {
+            // A poke evaluates at once unless evaluations are running hot: then at most one in every five
+            // durations of the last one, so evaluation under heavy ingest takes at most a fifth of a core.
+            if (now >= earliest && poked.load(ordering: .relaxed)) || now >= nextTick {
+                poked.store(false, ordering: .relaxed)
                 nextTick = now + tickMs
                 if isLeader() {
                     do {
+                        let started = WallClock.monotonicNs()
                         try await evaluate(now: now)
+                        earliest = now + Int64(Double(WallClock.monotonicNs() - started) / 1e6 * 5)
                     } catch {
                         logger.error("rule evaluation failed: \(error)")
                     }
                 } else {
                     // Another engine owns the alerts now: forget ours and restore from the store when we lead again.
+                    head.invalidate()
                     state.withLock { s in
                         if s.restored {
                             s.book = AlertBook()
@@ -188,8 +198,22 @@ public final class RuleEvaluationService: Service, Sendable {
             logger.error("anomaly scan failed: \(error)")
             anomalyScores = anomalyScanner.scores
         }
-        var data = try await store.evaluationData(metrics: metrics, lastSeenMetrics: lastSeenMetrics, from: now - max(lookback, 60_000), to: now + 60_000,
+        // Points come from the head: each metric kept for its longest window (at least a minute), series_absent's
+        // metrics for their newest sample time.
+        var headWindows: [String: Int64] = [:]
+        for rule in rules {
+            guard let m = rule.kind.metric, !rule.kind.isAnomaly else { continue }
+            headWindows[m] = max(headWindows[m] ?? 0, rule.kind.lookback ?? 0, 60_000)
+        }
+        for m in lastSeenMetrics { headWindows[m] = max(headWindows[m] ?? 0, 60_000) }
+        try await head.update(windows: headWindows, now: now)
+        var data = try await store.evaluationData(metrics: [], lastSeenMetrics: [], from: now - max(lookback, 60_000), to: now + 60_000,
                                                   checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
+        let from = now - max(lookback, 60_000)
+        head.read { h in
+            data.input.points = h.points(metrics: metrics, from: from, to: now + 60_000)
+            data.input.seriesLastSeen = h.lastSeen(metrics: lastSeenMetrics)
+        }
         data.input.anomalyScores = anomalyScores
         if let newPatterns {
             data.input.newLogPatterns = try await store.newLogPatterns(since: newPatterns.since, minLevel: newPatterns.level)

@@ -19,9 +19,11 @@ enum SQLiteCompactor {
     /// How many series one write transaction folds.
     static let seriesPerTransaction = 2000
 
+    /// The newest segment always stays (it is folded once a newer one exists): segment ids then never go back, and
+    /// the head's feed (`headSegments`) can tell a segment it has not read from one it has.
     static func collect(db: Database, receivedBefore cutoff: Int64) throws -> Collected {
         var c = Collected()
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? ORDER BY id", arguments: [cutoff])
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? AND id < (SELECT max(id) FROM sample_segments) ORDER BY id", arguments: [cutoff])
         while let row = try rows.next() {
             let data: Data = row["data"]
             try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in

@@ -35,7 +35,7 @@ extension SQLiteStore {
             var deleted = 0
             try db.execute(sql: "DELETE FROM sample_chunks WHERE end_ts < ?", arguments: [before])
             deleted += db.changesCount
-            try db.execute(sql: "DELETE FROM sample_segments WHERE max_ts < ?", arguments: [before])
+            try db.execute(sql: "DELETE FROM sample_segments WHERE max_ts < ? AND id < (SELECT max(id) FROM sample_segments)", arguments: [before])
             deleted += db.changesCount
             // logs_fts is an external-content index: remove the old lines' entries before the lines.
             try db.execute(sql: """

@@ -14,6 +14,8 @@ public final class SQLiteStore: Store, Sendable {
     let pool: DatabasePool
     let writer: WriterState
     private let queue: GroupCommitQueue
+    /// Series id → key for the head's feed (nil: no such series).
+    let headKeyCache = Mutex<[Int64: SeriesKey?]>([:])
 
     public var description: String { "sqlite \(path)" }
 

@@ -200,6 +200,13 @@ public protocol Store: FleetReader, AnyObject {
     func evaluationData(metrics: Set<String>, lastSeenMetrics: Set<String>, from: Int64, to: Int64, checkDepth: Int,
                         logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
 
+    // MARK: the engine's head (MetricHead)
+    /// Points of every series of `metrics` from `from` on, their newest sample times, and the segment log's
+    /// position, in one consistent read.
+    func headSnapshot(metrics: Set<String>, from: Int64) async throws -> HeadSnapshot
+    /// The samples of `metrics` in the segments committed after `cursor` (at most `limit` segments), by any writer.
+    func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments
+
     // MARK: alerts
     /// Applies the evaluator's results: upserts each alert and appends its lifecycle events, in one transaction.
     func recordAlerts(_ updates: [AlertUpdate], now: Int64) async throws

@@ -1,0 +1,83 @@
+import Logging
+import Synchronization
+
+/// Keeps a `MetricHead` current for the rule evaluator: rebuilt from the store when the metrics or windows it must
+/// hold change, when this engine (re)gains the lease, or when the segment log moved on without it; otherwise fed
+/// the samples of every segment committed since the last read, by this process or any other writer.
+/// Used by one task at a time (the evaluator's).
+public final class HeadFeeder: Sendable {
+    struct State: Sendable {
+        var head = MetricHead(windows: [:])
+        var cursor: Int64 = 0
+        var valid = false
+        var rebuilds = 0
+    }
+
+    let store: any Store
+    let logger: Logger
+    /// Segments read per query while catching up.
+    let batchSegments: Int
+    private let state = Mutex(State())
+
+    public init(store: any Store, logger: Logger, batchSegments: Int = 2_000) {
+        self.store = store
+        self.logger = logger
+        self.batchSegments = batchSegments
+    }
+
+    /// Forget the head: the next `update` rebuilds it (the lease was lost; another engine owned the alerts).
+    public func invalidate() {
+        state.withLock { $0.valid = false }
+    }
+
+    /// Series held, sample bytes, and how many rebuilds so far.
+    public var stats: (series: Int, bytes: Int, rebuilds: Int, outOfOrder: Int) {
+        state.withLock { s in
+            let f = s.head.footprint
+            return (f.series, f.bytes, s.rebuilds, s.head.outOfOrder)
+        }
+    }
+
+    /// Reads the head (after `update`) without copying it.
+    public func read<T>(_ body: (MetricHead) -> T) -> T {
+        state.withLock { body($0.head) }
+    }
+
+    /// Brings the head up to the store's latest commit, holding `windows` (metric → ms to keep).
+    public func update(windows: [String: Int64], now: Int64) async throws {
+        let needsRebuild = state.withLock { s -> Bool in
+            let grew = s.head.setWindows(windows)
+            return grew || !s.valid
+        }
+        if needsRebuild { try await rebuild(windows: windows, now: now) }
+        let metrics = Set(windows.keys)
+        while true {
+            let cursor = state.withLock { $0.cursor }
+            let segments = try await store.headSegments(after: cursor, metrics: metrics, limit: batchSegments)
+            if segments.gap {
+                logger.info("head: the segment log moved past the head's position; rebuilding from the store")
+                try await rebuild(windows: windows, now: now)
+                continue
+            }
+            state.withLock { s in
+                for x in segments.samples { s.head.append(x.key, ts: x.ts, value: x.value) }
+                s.cursor = segments.cursor
+            }
+            if !segments.more { break }
+        }
+    }
+
+    private func rebuild(windows: [String: Int64], now: Int64) async throws {
+        let longest = windows.values.max() ?? 0
+        let snapshot = try await store.headSnapshot(metrics: Set(windows.keys), from: now - longest)
+        var head = MetricHead(windows: windows)
+        for (key, points) in snapshot.points { head.load(key, points: points, lastSeen: snapshot.lastSeen[key]) }
+        for (key, last) in snapshot.lastSeen where snapshot.points[key] == nil { head.load(key, points: [], lastSeen: last) }
+        state.withLock { s in
+            s.head = head
+            s.cursor = snapshot.cursor
+            s.valid = true
+            s.rebuilds += 1
+        }
+    }
+}

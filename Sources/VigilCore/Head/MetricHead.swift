@@ -1,0 +1,142 @@
+/// Recent samples of the series the engine reads, in memory: the head block, as in Prometheus' TSDB.
+///
+/// Rule evaluation reads its windows here instead of from the store. Each series keeps a short uncompressed tail
+/// and, behind it, sealed chunks in the store's own encoding (`ChunkCodec`: delta-of-delta timestamps, XOR values;
+/// about 2-3 bytes a sample for agent metrics). Chunks wholly older than the metric's window are dropped as new ones
+/// are sealed. Samples arrive in time order per series; one older than the tail's first sample is not kept (the
+/// store still has it) and is counted in `outOfOrder`, one at the same time as a kept one replaces it.
+///
+/// A plain value: who owns it decides how it is shared. The engine feeds it from the segments the store commits,
+/// so every writer's ingest reaches it (`HeadFeeder`).
+public struct MetricHead: Sendable {
+    /// Samples per sealed chunk.
+    public static let chunkSize = 32
+
+    struct Chunk: Sendable {
+        var minTs: Int64
+        var maxTs: Int64
+        var bytes: [UInt8]
+    }
+
+    struct Series: Sendable {
+        var chunks: [Chunk] = []
+        var tail: [SeriesPoint] = []
+        var lastTs: Int64 = .min
+    }
+
+    /// How far back each metric is kept (ms): the metrics the head holds, and their windows.
+    public private(set) var windows: [String: Int64]
+    private var series: [String: [SeriesKey: Series]] = [:]
+    public private(set) var outOfOrder = 0
+    public private(set) var samples = 0
+
+    public init(windows: [String: Int64]) {
+        self.windows = windows
+    }
+
+    /// Whether the head keeps `metric`.
+    public func holds(_ metric: String) -> Bool { windows[metric] != nil }
+
+    /// Sets the metrics to keep and their windows. Metrics no longer wanted are dropped; a metric that is new or
+    /// whose window grew needs its past read from the store (the caller rebuilds).
+    /// Returns whether a rebuild is needed.
+    public mutating func setWindows(_ new: [String: Int64]) -> Bool {
+        var needsPast = false
+        for (metric, window) in new where window > (windows[metric] ?? -1) { needsPast = true }
+        for metric in windows.keys where new[metric] == nil { series[metric] = nil }
+        windows = new
+        return needsPast
+    }
+
+    /// Adds one sample. Returns false when it was too old to keep.
+    @discardableResult
+    public mutating func append(_ key: SeriesKey, ts: Int64, value: Double) -> Bool {
+        guard let window = windows[key.name] else { return false }
+        var s = series[key.name]?[key] ?? Series()
+        defer { series[key.name, default: [:]][key] = s }
+        if ts > s.lastTs {
+            s.tail.append(SeriesPoint(ts: ts, value: value))
+            s.lastTs = ts
+        } else if let first = s.tail.first, ts >= first.ts {
+            let i = s.tail.lastIndex { $0.ts <= ts }!
+            if s.tail[i].ts == ts {
+                s.tail[i].value = value
+            } else {
+                s.tail.insert(SeriesPoint(ts: ts, value: value), at: i + 1)
+            }
+        } else {
+            outOfOrder += 1
+            return false
+        }
+        samples += 1
+        if s.tail.count >= Self.chunkSize {
+            let bytes = ChunkCodec.encode(s.tail.map { (ts: $0.ts, value: $0.value) })
+            s.chunks.append(Chunk(minTs: s.tail[0].ts, maxTs: s.tail[s.tail.count - 1].ts, bytes: bytes))
+            s.tail.removeAll(keepingCapacity: true)
+            let horizon = s.lastTs - window
+            if let keep = s.chunks.firstIndex(where: { $0.maxTs >= horizon }), keep > 0 {
+                s.chunks.removeFirst(keep)
+            }
+        }
+        return true
+    }
+
+    /// Adds a run of samples of one series, in time order, as read from the store.
+    public mutating func load(_ key: SeriesKey, points: [SeriesPoint], lastSeen: Int64?) {
+        for p in points { append(key, ts: p.ts, value: p.value) }
+        if let lastSeen, lastSeen > (series[key.name]?[key]?.lastTs ?? .min), windows[key.name] != nil {
+            series[key.name, default: [:]][key, default: Series()].lastTs = lastSeen
+        }
+    }
+
+    /// The points of every series of `metrics` with `from <= ts <= to`, in time order.
+    public func points(metrics: Set<String>, from: Int64, to: Int64) -> [SeriesKey: [SeriesPoint]] {
+        var out: [SeriesKey: [SeriesPoint]] = [:]
+        for metric in metrics {
+            guard let bySeries = series[metric] else { continue }
+            for (key, s) in bySeries {
+                var pts: [SeriesPoint] = []
+                for c in s.chunks where c.maxTs >= from && c.minTs <= to {
+                    guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
+                    for p in decoded where p.ts >= from && p.ts <= to { pts.append(SeriesPoint(ts: p.ts, value: p.value)) }
+                }
+                for p in s.tail where p.ts >= from && p.ts <= to { pts.append(p) }
+                if !pts.isEmpty { out[key] = pts }
+            }
+        }
+        return out
+    }
+
+    /// The newest sample time of every series of `metrics` the head has seen (older than the window included).
+    public func lastSeen(metrics: Set<String>) -> [SeriesKey: Int64] {
+        var out: [SeriesKey: Int64] = [:]
+        for metric in metrics {
+            for (key, s) in series[metric] ?? [:] where s.lastTs != .min { out[key] = s.lastTs }
+        }
+        return out
+    }
+
+    /// Forgets series with no sample for `idleMs` (a host gone for a day, a container's labels that will not come
+    /// back). Returns how many went.
+    @discardableResult
+    public mutating func dropIdle(now: Int64, idleMs: Int64) -> Int {
+        var dropped = 0
+        for metric in Array(series.keys) {
+            let before = series[metric]!.count
+            series[metric] = series[metric]!.filter { $0.value.lastTs >= now - idleMs }
+            dropped += before - series[metric]!.count
+        }
+        return dropped
+    }
+
+    /// Series held, and bytes of sample data (sealed chunks plus tails at 16 bytes a sample).
+    public var footprint: (series: Int, bytes: Int) {
+        var n = 0
+        var bytes = 0
+        for bySeries in series.values {
+            n += bySeries.count
+            for s in bySeries.values { bytes += s.chunks.reduce(0) { $0 + $1.bytes.count } + s.tail.count * 16 }
+        }
+        return (n, bytes)
+    }
+}

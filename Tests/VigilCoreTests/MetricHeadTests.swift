@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import Testing
+import VigilWire
+@testable import VigilCore
+
+@Suite struct MetricHeadTests {
+    let cpu = SeriesKey(host: "web-1", name: "cpu.usage_percent")
+
+    @Test func keepsPointsInOrderAcrossSealedChunksAndDropsWhatLeftTheWindow() {
+        var head = MetricHead(windows: ["cpu.usage_percent": 600_000])
+        for i in 0..<200 { head.append(cpu, ts: Int64(i) * 10_000, value: Double(i) / 4) }
+        let all = head.points(metrics: ["cpu.usage_percent"], from: 0, to: .max)[cpu] ?? []
+        // 10-minute window, 32-sample chunks: chunks wholly before 1,990 s - 600 s are gone, the rest are exact.
+        #expect(all.last == SeriesPoint(ts: 1_990_000, value: 49.75))
+        #expect(all.first!.ts <= 1_390_000 && all.first!.ts > 1_390_000 - 32 * 10_000)
+        #expect(zip(all, all.dropFirst()).allSatisfy { $0.ts + 10_000 == $1.ts })
+        let window = head.points(metrics: ["cpu.usage_percent"], from: 1_500_000, to: 1_600_000)[cpu] ?? []
+        #expect(window.map(\.ts) == Array(stride(from: 1_500_000, through: 1_600_000, by: 10_000)))
+        #expect(head.footprint.bytes < 200 * 16)
+    }
+
+    @Test func replacesASampleAtTheSameTimeAndRefusesOnesOlderThanTheTail() {
+        var head = MetricHead(windows: ["cpu.usage_percent": 600_000])
+        head.append(cpu, ts: 1_000, value: 1)
+        head.append(cpu, ts: 3_000, value: 3)
+        head.append(cpu, ts: 2_000, value: 2)
+        head.append(cpu, ts: 3_000, value: 30)
+        let tooOld = head.append(cpu, ts: 500, value: 0)
+        #expect(!tooOld)
+        #expect(head.points(metrics: ["cpu.usage_percent"], from: 0, to: .max)[cpu] == [
+            SeriesPoint(ts: 1_000, value: 1), SeriesPoint(ts: 2_000, value: 2), SeriesPoint(ts: 3_000, value: 30)])
+        #expect(head.outOfOrder == 1)
+        #expect(head.lastSeen(metrics: ["cpu.usage_percent"])[cpu] == 3_000)
+    }
+
+    @Test func holdsOnlyTheMetricsAskedForAndAskForThePastWhenAWindowGrows() {
+        var head = MetricHead(windows: ["cpu.usage_percent": 60_000])
+        let unheld = head.append(SeriesKey(host: "a", name: "mem.used_percent"), ts: 1, value: 1)
+        #expect(!unheld)
+        let same = head.setWindows(["cpu.usage_percent": 60_000])
+        #expect(!same)
+        let longer = head.setWindows(["cpu.usage_percent": 6 * 3_600_000])
+        #expect(longer)
+        head.append(cpu, ts: 1, value: 1)
+        let other = head.setWindows(["disk.used_percent": 60_000])
+        #expect(other)
+        #expect(head.footprint.series == 0)
+    }
+
+    // MARK: the feeder, against a real store
+
+    func batch(_ host: String, _ ts: Int64, _ value: Double) -> IngestBatch {
+        IngestBatch(host: host, samples: [Sample(name: "cpu.usage_percent", value: value, ts: ts),
+                                          Sample(name: "disk.used_percent", value: value, ts: ts, labels: ["mount": "/"])])
+    }
+
+    @Test func theFeederSeesEveryWritersCommitsAndRebuildsAfterAGap() async throws {
+        let dir = TempDir()
+        let path = dir.file("v.db")
+        let store = try SQLiteStore(path: path)
+        let other = try SQLiteStore(path: path)   // a second writer on the same file, as another process would be
+        let now = WallClock.nowMs()
+        let windows: [String: Int64] = ["cpu.usage_percent": 3_600_000]
+        for i in 0..<5 { _ = try await store.ingest(batch("web-1", now - 300_000 + Int64(i) * 10_000, Double(i)), receivedAt: now) }
+        let feeder = HeadFeeder(store: store, logger: Logger(label: "test"), batchSegments: 2)
+        try await feeder.update(windows: windows, now: now)
+        #expect(feeder.stats.rebuilds == 1)
+        #expect(feeder.read { $0.points(metrics: ["cpu.usage_percent"], from: 0, to: .max) }.values.first?.count == 5)
+
+        // New commits from both writers arrive through the segment log, not a rebuild; other metrics stay out.
+        _ = try await store.ingest(batch("web-1", now - 200_000, 5), receivedAt: now)
+        _ = try await other.ingest(batch("web-2", now - 200_000, 7), receivedAt: now)
+        _ = try await other.ingest(batch("web-2", now - 190_000, 8), receivedAt: now)
+        try await feeder.update(windows: windows, now: now)
+        #expect(feeder.stats.rebuilds == 1)
+        var points = feeder.read { $0.points(metrics: ["cpu.usage_percent", "disk.used_percent"], from: 0, to: .max) }
+        #expect(points[SeriesKey(host: "web-1", name: "cpu.usage_percent")]?.map(\.value) == [0, 1, 2, 3, 4, 5])
+        #expect(points[SeriesKey(host: "web-2", name: "cpu.usage_percent")]?.map(\.value) == [7, 8])
+        #expect(points.count == 2)
+
+        // The head equals what the store itself reads back.
+        let fromStore = try await store.points([SeriesKey(host: "web-2", name: "cpu.usage_percent")], from: 0, to: .max)
+        #expect(points[SeriesKey(host: "web-2", name: "cpu.usage_percent")] == fromStore.values.first)
+
+        // Segments compacted away before the feeder read them: it notices and rebuilds, losing nothing.
+        _ = try await other.ingest(batch("web-3", now - 100_000, 9), receivedAt: now)
+        _ = try await other.ingest(batch("web-3", now - 90_000, 10), receivedAt: now)
+        _ = try await store.compact(olderThan: now + 1)
+        #expect(try await store.stats().headSegments == 1)
+        try await feeder.update(windows: windows, now: now)
+        points = feeder.read { $0.points(metrics: ["cpu.usage_percent"], from: 0, to: .max) }
+        #expect(points[SeriesKey(host: "web-3", name: "cpu.usage_percent")]?.map(\.value) == [9, 10])
+        #expect(feeder.stats.rebuilds == 2)
+
+        // A longer window asks for the past.
+        try await feeder.update(windows: ["cpu.usage_percent": 7_200_000, "disk.used_percent": 60_000], now: now)
+        #expect(feeder.stats.rebuilds == 3)
+        #expect(feeder.read { $0.points(metrics: ["disk.used_percent"], from: now - 60_000, to: .max) }.isEmpty)
+    }
+}
