@@ -2,6 +2,8 @@
 # Ingest throughput: many simulated agents POSTing batches to `vigil serve` with SQLite, over loopback.
 # usage: bench/ingest.sh [BIN_DIR] [SECONDS] [CONNECTIONS] [HOSTS] [SERIES_PER_BATCH] [gzip|plain]
 # Needs wrk (apt-get install wrk) and python3. Prints samples/s from the listener's own counter.
+# RULES=none runs with no rules (an empty rule directory); RULES=DIR with those; unset: the default rules a user
+# gets (embedded in the binary).
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-30}
@@ -14,7 +16,13 @@ work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 trap 'kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-"$bin/vigil" serve --db "$work/vigil.db" --listen "127.0.0.1:$port" 2>"$work/serve.log" &
+rules=()
+case "${RULES:-}" in
+    "") ;;
+    none) mkdir -p "$work/no-rules"; rules=(--rules "$work/no-rules") ;;
+    *) rules=(--rules "$RULES") ;;
+esac
+"$bin/vigil" serve --db "$work/vigil.db" --listen "127.0.0.1:$port" "${rules[@]}" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 token=$("$bin/vigil" token create --fleet --db "$work/vigil.db" 2>/dev/null)
@@ -37,5 +45,6 @@ rate = (a - b) / secs
 cores = (c1 - c0) / hz / secs
 print(f"samples/s: {rate:,.0f}  (server CPU {cores:.2f} cores, {(c1-c0)/hz/((a-b)/1e6):.2f} CPU-s per million samples, peak RSS {hwm/1024:.0f} MiB)")
 PY
+grep -E "rules|head" "$work/serve.log" | head -n 3 || true
 "$bin/vigil" db compact --db "$work/vigil.db" >/dev/null 2>&1 || true
 "$bin/vigil" db stats --db "$work/vigil.db" | grep -E "chunks|size"
