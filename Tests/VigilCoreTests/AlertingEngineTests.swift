@@ -58,6 +58,10 @@ import VigilWire
         #expect(await eventually(3) { (try? await e.store.alerts(states: ["resolved"], limit: 10))?.count == 1 })
         let timeline = try await e.store.alertTimeline(fingerprint: try #require(fired).fingerprint)
         #expect(timeline.map(\.kind) == ["firing", "resolved"])
+        // The rules read their points from the head, and /metrics says what it holds: one series of the rule's metric.
+        let metrics = try await e.get("/metrics")
+        #expect(metrics.text.contains("vigil_head_series 1\n"), "\(metrics.text)")
+        #expect(metrics.text.contains("vigil_head_rebuilds_total 1\n"))
         await e.stop()
     }
 

@@ -207,8 +207,7 @@ public final class RuleEvaluationService: Service, Sendable {
         }
         for m in lastSeenMetrics { headWindows[m] = max(headWindows[m] ?? 0, 60_000) }
         try await head.update(windows: headWindows, now: now)
-        var data = try await store.evaluationData(metrics: [], lastSeenMetrics: [], from: now - max(lookback, 60_000), to: now + 60_000,
-                                                  checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
+        var data = try await store.evaluationData(checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
         let from = now - max(lookback, 60_000)
         head.read { h in
             data.input.points = h.points(metrics: metrics, from: from, to: now + 60_000)

@@ -86,6 +86,7 @@ public final class VigilEngine: Sendable {
         for e in catalog.errors { logger.error("runbook: \(e)") }
         for w in catalog.warnings { logger.warning("runbooks: \(w)") }
         let evaluator = self.evaluator
+        metrics.head = evaluator.head
         self.remediation = RemediationService(remediator: Remediator(store: store, catalog: catalog, policy: options.safety),
                                               rules: { evaluator.currentRules }, isLeader: { flag.isSet }, local: options.localJobs,
                                               logger: logger)

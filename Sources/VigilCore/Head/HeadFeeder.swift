@@ -30,11 +30,19 @@ public final class HeadFeeder: Sendable {
         state.withLock { $0.valid = false }
     }
 
-    /// Series held, sample bytes, and how many rebuilds so far.
-    public var stats: (series: Int, bytes: Int, rebuilds: Int, outOfOrder: Int) {
+    /// What `/metrics` shows of the head.
+    public struct Stats: Sendable, Equatable {
+        public var series: Int
+        /// Bytes of sample data: sealed chunks, and tails at 16 bytes a sample.
+        public var bytes: Int
+        public var rebuilds: Int
+        public var outOfOrder: Int
+    }
+
+    public var stats: Stats {
         state.withLock { s in
             let f = s.head.footprint
-            return (f.series, f.bytes, s.rebuilds, s.head.outOfOrder)
+            return Stats(series: f.series, bytes: f.bytes, rebuilds: s.rebuilds, outOfOrder: s.head.outOfOrder)
         }
     }
 

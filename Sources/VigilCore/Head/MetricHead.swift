@@ -22,13 +22,42 @@ public struct MetricHead: Sendable {
         var chunks: [Chunk] = []
         var tail: [SeriesPoint] = []
         var lastTs: Int64 = .min
+
+        /// Adds one sample in place; false when it is older than the tail.
+        mutating func add(ts: Int64, value: Double, window: Int64) -> Bool {
+            if ts > lastTs {
+                tail.append(SeriesPoint(ts: ts, value: value))
+                lastTs = ts
+            } else if let first = tail.first, ts >= first.ts {
+                let i = tail.lastIndex { $0.ts <= ts }!
+                if tail[i].ts == ts {
+                    tail[i].value = value
+                } else {
+                    tail.insert(SeriesPoint(ts: ts, value: value), at: i + 1)
+                }
+            } else {
+                return false
+            }
+            if tail.count >= MetricHead.chunkSize { seal(window: window) }
+            return true
+        }
+
+        /// Turns the tail into a chunk and drops chunks wholly older than `window` before the newest sample.
+        private mutating func seal(window: Int64) {
+            chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts,
+                                bytes: ChunkCodec.encode(tail.map { (ts: $0.ts, value: $0.value) })))
+            tail.removeAll(keepingCapacity: true)
+            let horizon = lastTs - window
+            if let keep = chunks.firstIndex(where: { $0.maxTs >= horizon }), keep > 0 {
+                chunks.removeFirst(keep)
+            }
+        }
     }
 
     /// How far back each metric is kept (ms): the metrics the head holds, and their windows.
     public private(set) var windows: [String: Int64]
     private var series: [String: [SeriesKey: Series]] = [:]
     public private(set) var outOfOrder = 0
-    public private(set) var samples = 0
 
     public init(windows: [String: Int64]) {
         self.windows = windows
@@ -48,35 +77,14 @@ public struct MetricHead: Sendable {
         return needsPast
     }
 
-    /// Adds one sample. Returns false when it was too old to keep.
+    /// Adds one sample. Returns false when the head does not hold its metric or it was too old to keep.
     @discardableResult
     public mutating func append(_ key: SeriesKey, ts: Int64, value: Double) -> Bool {
         guard let window = windows[key.name] else { return false }
-        var s = series[key.name]?[key] ?? Series()
-        defer { series[key.name, default: [:]][key] = s }
-        if ts > s.lastTs {
-            s.tail.append(SeriesPoint(ts: ts, value: value))
-            s.lastTs = ts
-        } else if let first = s.tail.first, ts >= first.ts {
-            let i = s.tail.lastIndex { $0.ts <= ts }!
-            if s.tail[i].ts == ts {
-                s.tail[i].value = value
-            } else {
-                s.tail.insert(SeriesPoint(ts: ts, value: value), at: i + 1)
-            }
-        } else {
+        // Mutated in place (no copy of the series' tail per sample).
+        guard series[key.name, default: [:]][key, default: Series()].add(ts: ts, value: value, window: window) else {
             outOfOrder += 1
             return false
-        }
-        samples += 1
-        if s.tail.count >= Self.chunkSize {
-            let bytes = ChunkCodec.encode(s.tail.map { (ts: $0.ts, value: $0.value) })
-            s.chunks.append(Chunk(minTs: s.tail[0].ts, maxTs: s.tail[s.tail.count - 1].ts, bytes: bytes))
-            s.tail.removeAll(keepingCapacity: true)
-            let horizon = s.lastTs - window
-            if let keep = s.chunks.firstIndex(where: { $0.maxTs >= horizon }), keep > 0 {
-                s.chunks.removeFirst(keep)
-            }
         }
         return true
     }
@@ -114,19 +122,6 @@ public struct MetricHead: Sendable {
             for (key, s) in series[metric] ?? [:] where s.lastTs != .min { out[key] = s.lastTs }
         }
         return out
-    }
-
-    /// Forgets series with no sample for `idleMs` (a host gone for a day, a container's labels that will not come
-    /// back). Returns how many went.
-    @discardableResult
-    public mutating func dropIdle(now: Int64, idleMs: Int64) -> Int {
-        var dropped = 0
-        for metric in Array(series.keys) {
-            let before = series[metric]!.count
-            series[metric] = series[metric]!.filter { $0.value.lastTs >= now - idleMs }
-            dropped += before - series[metric]!.count
-        }
-        return dropped
     }
 
     /// Series held, and bytes of sample data (sealed chunks plus tails at 16 bytes a sample).

@@ -224,21 +224,11 @@ enum AlertsAPI {
             if allowEmpty { return nil }
             throw APIError(400, "a JSON body is required")
         }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw APIError(400, "missing field '\(key.stringValue)'", field: path(ctx.codingPath + [key]))
-        } catch let DecodingError.typeMismatch(t, ctx) {
-            throw APIError(400, "wrong type: expected \(t)", field: path(ctx.codingPath))
-        } catch let DecodingError.valueNotFound(t, ctx) {
-            throw APIError(400, "missing value: expected \(t)", field: path(ctx.codingPath))
+        do throws(JSONBodyError) {
+            return try JSONBody.decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw APIError(400, "malformed JSON: \(error.localizedDescription)")
+            throw APIError(400, error.message, field: error.field)
         }
-    }
-
-    static func path(_ keys: [any CodingKey]) -> String {
-        PushedAlertDecoder.path(keys)
     }
 
     static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> Response {

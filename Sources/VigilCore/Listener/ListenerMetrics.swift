@@ -12,6 +12,13 @@ public final class ListenerMetrics: Sendable {
         set { table.withLock { $0 = newValue } }
     }
 
+    private let headFeeder = Mutex<HeadFeeder?>(nil)
+    /// The rule evaluator's head, for its size.
+    var head: HeadFeeder? {
+        get { headFeeder.withLock { $0 } }
+        set { headFeeder.withLock { $0 = newValue } }
+    }
+
     struct State {
         var samples = 0
         var logs = 0
@@ -90,6 +97,16 @@ public final class ListenerMetrics: Sendable {
             out += "vigil_listener_connections \(c.open)\n"
             metric("vigil_listener_connections_refused_total", "counter", "Connections closed at once for being over a cap (in total or per address).")
             out += "vigil_listener_connections_refused_total \(c.refused.load(ordering: .relaxed))\n"
+        }
+        if let h = head?.stats {
+            metric("vigil_head_series", "gauge", "Series in the rule evaluator's in-memory head.")
+            out += "vigil_head_series \(h.series)\n"
+            metric("vigil_head_bytes", "gauge", "Bytes of samples in the head (sealed chunks and raw tails).")
+            out += "vigil_head_bytes \(h.bytes)\n"
+            metric("vigil_head_rebuilds_total", "counter", "Times the head was rebuilt from the store (start, lease regained, window grown, segments folded unread).")
+            out += "vigil_head_rebuilds_total \(h.rebuilds)\n"
+            metric("vigil_head_out_of_order_total", "counter", "Samples older than their series' head tail: kept by the store, not by the head.")
+            out += "vigil_head_out_of_order_total \(h.outOfOrder)\n"
         }
         metric("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).")
         out += "vigil_store_bytes \(s.storeBytes)\n"

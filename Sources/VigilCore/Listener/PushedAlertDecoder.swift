@@ -5,10 +5,7 @@ import Foundation
 /// time `0001-…` meaning unset) and `generatorURL`. Pure: bytes in, alerts or an error naming the field out.
 public enum PushedAlertDecoder {
     /// Why a push body was refused; `field` is a JSON path such as `[2].endsAt`.
-    public struct Failure: Error, Equatable, Sendable {
-        public var message: String
-        public var field: String?
-    }
+    public typealias Failure = JSONBodyError
 
     struct AlertJSON: Decodable {
         var labels: [String: String]
@@ -20,18 +17,7 @@ public enum PushedAlertDecoder {
 
     public static func decode(_ body: Data) throws(Failure) -> [PushedAlert] {
         if body.isEmpty { throw Failure(message: "a JSON array of alerts is required") }
-        let raw: [AlertJSON]
-        do {
-            raw = try JSONDecoder().decode([AlertJSON].self, from: body)
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw Failure(message: "missing field '\(key.stringValue)'", field: path(ctx.codingPath + [key]))
-        } catch let DecodingError.typeMismatch(t, ctx) {
-            throw Failure(message: "wrong type: expected \(t)", field: path(ctx.codingPath))
-        } catch let DecodingError.valueNotFound(t, ctx) {
-            throw Failure(message: "missing value: expected \(t)", field: path(ctx.codingPath))
-        } catch {
-            throw Failure(message: "malformed JSON: \(error.localizedDescription)")
-        }
+        let raw = try JSONBody.decode([AlertJSON].self, from: body)
         var alerts: [PushedAlert] = []
         alerts.reserveCapacity(raw.count)
         for (i, a) in raw.enumerated() {
@@ -65,11 +51,4 @@ public enum PushedAlertDecoder {
         return Int64(ms)
     }
 
-    static func path(_ keys: [any CodingKey]) -> String {
-        var s = ""
-        for k in keys {
-            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
-        }
-        return s
-    }
 }

@@ -5,14 +5,8 @@ import VigilWire
 extension SQLiteStore {
     public func seriesKeys(metrics: Set<String>) async throws -> [SeriesKey] {
         guard !metrics.isEmpty else { return [] }
-        let names = metrics.sorted()
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id
-                WHERE s.name IN (\(names.map { _ in "?" }.joined(separator: ","))) ORDER BY s.id
-                """, arguments: StatementArguments(names)).map {
-                SeriesKey(host: $0["host"], name: $0["name"], labels: LabelsCodec.decode($0["labels"]))
-            }
+            try Self.seriesKeys(db, metrics: metrics).sorted { $0.key < $1.key }.map(\.value)
         }
     }
 

@@ -39,65 +39,63 @@ extension SQLiteStore {
             return (rows.prefix(limit).map { ($0["id"], $0["data"]) }, false, rows.count > limit)
         }
         guard !gap else { return HeadSegments(cursor: cursor, samples: [], more: false, gap: true) }
-        var raw: [(sid: Int64, ts: Int64, value: Double)] = []
+        // One pass over the segments: samples of series already known are kept or skipped by their metric at once;
+        // those of series first met here wait for their keys (one query for all of them).
+        var samples: [HeadSegments.Sample] = []
+        var pending: [(sid: Int64, ts: Int64, value: Double)] = []
         var last = cursor
+        do {
+        // A snapshot of the cache, released before the cache is written below (no copy of it then).
+        let known = headKeyCache.withLock { $0 }
         for (id, data) in rows {
-            try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in raw.append((sid, ts, v)) }
+            try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in
+                if let key = known[sid] {
+                    if let key, metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: ts, value: v)) }
+                } else {
+                    pending.append((sid, ts, v))
+                }
+            }
             last = id
         }
-        let keys = try await headSeriesKeys(Set(raw.map(\.sid)), metrics: metrics)
-        var samples: [HeadSegments.Sample] = []
-        samples.reserveCapacity(raw.count)
-        for r in raw {
-            if let key = keys[r.sid] { samples.append(HeadSegments.Sample(key: key, ts: r.ts, value: r.value)) }
+        }
+        if !pending.isEmpty {
+            let keys = try await headSeriesKeys(Set(pending.map(\.sid)))
+            for p in pending {
+                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: p.ts, value: p.value)) }
+            }
         }
         return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
     }
 
-    /// Keys of series ids, for the metrics the head holds; cached (series never change their key).
-    private func headSeriesKeys(_ ids: Set<Int64>, metrics: Set<String>) async throws -> [Int64: SeriesKey] {
-        var found: [Int64: SeriesKey?] = [:]
-        let missing = headKeyCache.withLock { cache -> [Int64] in
-            var missing: [Int64] = []
-            for id in ids {
-                if let k = cache[id] { found[id] = k } else { missing.append(id) }
+    /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.
+    private func headSeriesKeys(_ ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
+        let loaded = try await pool.read { db -> [Int64: SeriesKey] in
+            var out: [Int64: SeriesKey] = [:]
+            let list = Array(ids)
+            for part in stride(from: 0, to: list.count, by: 500) {
+                out.merge(try Self.seriesKeys(db, where: "s.id IN (\(list[part..<min(part + 500, list.count)].map(String.init).joined(separator: ",")))"),
+                          uniquingKeysWith: { a, _ in a })
             }
-            return missing
+            return out
         }
-        if !missing.isEmpty {
-            let loaded = try await pool.read { db -> [Int64: SeriesKey] in
-                var out: [Int64: SeriesKey] = [:]
-                for part in stride(from: 0, to: missing.count, by: 500) {
-                    let list = missing[part..<min(part + 500, missing.count)].map(String.init).joined(separator: ",")
-                    for r in try Row.fetchAll(db, sql: "SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE s.id IN (\(list))") {
-                        out[r["id"]] = SeriesKey(host: r["host"], name: r["name"], labels: LabelsCodec.decode(r["labels"]))
-                    }
-                }
-                return out
-            }
-            headKeyCache.withLock { cache in
-                if cache.count > 400_000 { cache.removeAll() }
-                for id in missing {
-                    let k = loaded[id]
-                    cache[id] = k.map { Optional($0) } ?? .some(nil)
-                    found[id] = k
-                }
-            }
+        headKeyCache.withLock { cache in
+            if cache.count > 400_000 { cache.removeAll() }
+            for id in ids { cache[id] = .some(loaded[id]) }
         }
-        var out: [Int64: SeriesKey] = [:]
-        for (id, k) in found {
-            if let k = k ?? nil, metrics.contains(k.name) { out[id] = k }
-        }
-        return out
+        return loaded
     }
 
+    /// Series of these metrics by id, with their hosts' names.
     static func seriesKeys(_ db: Database, metrics: Set<String>) throws -> [Int64: SeriesKey] {
         let names = metrics.sorted()
+        return try seriesKeys(db, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(names))
+    }
+
+    /// Series by id, with their hosts' names, for a condition on `series s`.
+    static func seriesKeys(_ db: Database, where condition: String, arguments: StatementArguments = []) throws -> [Int64: SeriesKey] {
         var keys: [Int64: SeriesKey] = [:]
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id
-            WHERE s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))
-            """, arguments: StatementArguments(names))
+        let rows = try Row.fetchAll(db, sql: "SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE \(condition)",
+                                    arguments: arguments)
         for r in rows {
             keys[r["id"]] = SeriesKey(host: r["host"], name: r["name"], labels: LabelsCodec.decode(r["labels"]))
         }

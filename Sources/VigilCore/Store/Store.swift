@@ -193,12 +193,10 @@ public protocol Store: FleetReader, AnyObject {
     func allAuditEntries() async throws -> [AuditEntry]
 
     // MARK: rule evaluation
-    /// Everything rules read, in one consistent snapshot: points of `metrics` in `[from, to]`, the newest point of
-    /// each series of `lastSeenMetrics` even when older than the window (series_absent), hosts (labels, CPUs, last
-    /// seen), the last `checkDepth` results of every check, and log lines since `logsSince` (at most `logLimit`,
-    /// newest kept).
-    func evaluationData(metrics: Set<String>, lastSeenMetrics: Set<String>, from: Int64, to: Int64, checkDepth: Int,
-                        logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
+    /// What rules read besides samples (those come from the engine's head), in one consistent snapshot: hosts
+    /// (labels, CPUs, last seen), the last `checkDepth` results of every check, and log lines since `logsSince` (at
+    /// most `logLimit`, newest kept).
+    func evaluationData(checkDepth: Int, logsSince: Int64?, logLimit: Int) async throws -> EvaluationData
 
     // MARK: the engine's head (MetricHead)
     /// Points of every series of `metrics` from `from` on, their newest sample times, and the segment log's
