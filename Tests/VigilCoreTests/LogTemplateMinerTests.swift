@@ -148,6 +148,13 @@ final class LogTemplateMinerTests: XCTestCase {
         XCTAssertTrue(message("<Date> [<Level>] <Content>")?.contains("unescaped '['") == true)
         XCTAssertTrue(message("(<Pid> <Content>")?.contains("unclosed '('") == true)
         XCTAssertTrue(message("<Pid>) <Content>")?.contains("unbalanced ')'") == true)
+        // Formats that would cost memory out of proportion are refused, saying which limit: seven independent
+        // optional parts (128 combinations), 201 elements, nesting 17 deep, a 2,001-byte spec.
+        XCTAssertTrue(message(String(repeating: "( x)?", count: 7) + " <Content>")?.contains("more than 64 combinations") == true)
+        XCTAssertNil(message(String(repeating: "( x)?", count: 6) + " <Content>"))
+        XCTAssertTrue(message(String(repeating: "<a>,", count: 200) + "<Content>")?.contains("at most 200") == true)
+        XCTAssertTrue(message(String(repeating: "(", count: 17) + "<Content>" + String(repeating: ")", count: 17))?.contains("nested more than 16") == true)
+        XCTAssertTrue(message(String(repeating: "x", count: 2_001) + "<Content>")?.contains("at most 2000") == true)
         XCTAssertTrue(message("<Content> <Content>")?.contains("more than once") == true)
         XCTAssertTrue(message("\\d+ <Content>")?.contains("not supported") == true)
         XCTAssertNil(message("<Content>"))

@@ -31,9 +31,19 @@ public struct LogFormat: Sendable, Equatable {
         case whitespace
     }
 
+    /// Limits that keep a hostile or mistaken format cheap: real layouts (Loghub's) have under 20 elements, a few
+    /// optional parts and fit in 200 bytes. Matching costs memory in proportion to elements × line length.
+    static let maxSpecBytes = 2_000
+    static let maxElements = 200
+    static let maxAlternatives = 64
+    static let maxNesting = 16
+
     /// Parses the notation. Throws `LogFormatError` saying what is wrong and where.
     public init(_ spec: String) throws(LogFormatError) {
         self.spec = spec
+        if spec.utf8.count > Self.maxSpecBytes {
+            throw LogFormatError(message: "the format is \(spec.utf8.count) bytes; at most \(Self.maxSpecBytes) are accepted")
+        }
         var parser = Parser(bytes: Array(spec.utf8))
         let tree = try parser.parseSequence(depth: 0)
         if parser.pos < parser.bytes.count {
@@ -47,9 +57,13 @@ public struct LogFormat: Sendable, Equatable {
             throw LogFormatError(message: "<Content> appears more than once in \(Self.quoted(spec))")
         }
         contentField = content
-        var alts = Self.expand(tree)
-        if alts.count > 64 { alts = Array(alts.prefix(64)) }
+        guard let alts = Self.expand(tree, limit: Self.maxAlternatives) else {
+            throw LogFormatError(message: "the format's optional parts make more than \(Self.maxAlternatives) combinations (at most 6 independent (…)? groups) in \(Self.quoted(spec))")
+        }
         alternatives = alts.map(Self.coalesce)
+        if let longest = alternatives.map(\.count).max(), longest > Self.maxElements {
+            throw LogFormatError(message: "the format has \(longest) fields, spaces and literals; at most \(Self.maxElements) are accepted")
+        }
     }
 
     /// The message body of `line`, or nil when the line does not have this layout.
@@ -77,18 +91,28 @@ public struct LogFormat: Sendable, Equatable {
         }
     }
 
+    /// Steps one line may take across all alternatives before it counts as not matching. Real layouts match in a
+    /// few steps per byte; a hostile format and line (many fields, a long line of separators) would otherwise cost
+    /// elements × bytes² steps.
+    static let stepBudget = 1_000_000
+
     /// Byte offsets of each field in `bytes` (already trimmed), or nil.
     func matchRanges(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>]? {
         var caps = [Range<Int>](repeating: 0..<0, count: fieldNames.count)
+        var budget = Self.stepBudget
         for alt in alternatives where Self.literalsInOrder(alt, bytes) {
             for i in caps.indices { caps[i] = 0..<0 }
             // Memo of (element, offset) pairs known to fail: keeps backtracking polynomial.
             let cells = alt.count * (bytes.count + 1)
             let matched = withUnsafeTemporaryAllocation(of: Bool.self, capacity: cells) { memo -> Bool in
                 memo.initialize(repeating: false)
-                return Self.matchFlat(alt, 0, bytes, 0, &caps, memo)
+                var m = Matcher(elems: alt, b: bytes, failed: memo, budget: budget)
+                let ok = m.flat(0, 0, &caps)
+                budget = m.budget
+                return ok
             }
             if matched { return caps }
+            if budget <= 0 { return nil }
         }
         return nil
     }
@@ -118,54 +142,71 @@ public struct LogFormat: Sendable, Equatable {
         matchRanges(bytes)?[contentField]
     }
 
-    private static func matchFlat(_ elems: [Element], _ i: Int, _ b: UnsafeBufferPointer<UInt8>, _ pos: Int,
-                                  _ caps: inout [Range<Int>], _ failed: UnsafeMutableBufferPointer<Bool>) -> Bool {
-        if i == elems.count { return pos == b.count }
-        let cell = i * (b.count + 1) + pos
-        if failed[cell] { return false }
-        if matchElement(elems, i, b, pos, &caps, failed) { return true }
-        failed[cell] = true
-        return false
-    }
+    /// The backtracking matcher for one alternative and one line.
+    private struct Matcher {
+        let elems: [Element]
+        let b: UnsafeBufferPointer<UInt8>
+        let failed: UnsafeMutableBufferPointer<Bool>
+        var budget: Int
 
-    private static func matchElement(_ elems: [Element], _ i: Int, _ b: UnsafeBufferPointer<UInt8>, _ pos: Int,
-                                     _ caps: inout [Range<Int>], _ failed: UnsafeMutableBufferPointer<Bool>) -> Bool {
-        switch elems[i] {
-        case .literal(let lit):
-            if pos + lit.count > b.count { return false }
-            for k in 0..<lit.count where b[pos + k] != lit[k] { return false }
-            return matchFlat(elems, i + 1, b, pos + lit.count, &caps, failed)
-        case .whitespace:
-            var end = pos
-            while end < b.count, isSpace(b[end]) { end += 1 }
-            if end == pos { return false }
-            while end > pos {
-                if matchFlat(elems, i + 1, b, end, &caps, failed) { return true }
-                end -= 1
-            }
+        mutating func flat(_ i: Int, _ pos: Int, _ caps: inout [Range<Int>]) -> Bool {
+            if i == elems.count { return pos == b.count }
+            budget -= 1
+            if budget <= 0 { return false }
+            let cell = i * (b.count + 1) + pos
+            if failed[cell] { return false }
+            if element(i, pos, &caps) { return true }
+            failed[cell] = true
             return false
-        case .field(let f):
-            if i + 1 == elems.count {
-                // A trailing field takes the rest of the line (`.*?$`); `.` excludes newlines.
-                for k in pos..<b.count where b[k] == 0x0A { return false }
-                caps[f] = pos..<b.count
-                return true
-            }
-            var end = pos
-            while end <= b.count {
-                if case .literal(let lit) = elems[i + 1], let first = lit.first {
-                    // Skip ahead to the next place the following literal can start.
-                    while end < b.count, b[end] != first, b[end] != 0x0A { end += 1 }
-                    if end == b.count { return false }
+        }
+
+        mutating func element(_ i: Int, _ pos: Int, _ caps: inout [Range<Int>]) -> Bool {
+            switch elems[i] {
+            case .literal(let lit):
+                if pos + lit.count > b.count { return false }
+                for k in 0..<lit.count where b[pos + k] != lit[k] { return false }
+                return flat(i + 1, pos + lit.count, &caps)
+            case .whitespace:
+                var end = pos
+                while end < b.count, LogFormat.isSpace(b[end]) { end += 1 }
+                if end == pos { return false }
+                budget -= (end - pos) >> 4
+                while end > pos {
+                    if flat(i + 1, end, &caps) { return true }
+                    if budget <= 0 { return false }
+                    end -= 1
                 }
-                if matchFlat(elems, i + 1, b, end, &caps, failed) {
-                    caps[f] = pos..<end
+                return false
+            case .field(let f):
+                if i + 1 == elems.count {
+                    // A trailing field takes the rest of the line (`.*?$`); `.` excludes newlines.
+                    budget -= (b.count - pos) >> 4
+                    for k in pos..<b.count where b[k] == 0x0A { return false }
+                    caps[f] = pos..<b.count
                     return true
                 }
-                if end < b.count, b[end] == 0x0A { return false }
-                end += 1
+                var nextLiteralFirst: UInt8?
+                if case .literal(let lit) = elems[i + 1] { nextLiteralFirst = lit.first }
+                var end = pos
+                while end <= b.count {
+                    if let first = nextLiteralFirst {
+                        // Skip ahead to the next place the following literal can start (the scan counts against the
+                        // budget too: a field before a literal found only at the end rescans the line from each start).
+                        let from = end
+                        while end < b.count, b[end] != first, b[end] != 0x0A { end += 1 }
+                        budget -= (end - from) >> 4
+                        if end == b.count { return false }
+                    }
+                    if flat(i + 1, end, &caps) {
+                        caps[f] = pos..<end
+                        return true
+                    }
+                    if budget <= 0 { return false }
+                    if end < b.count, b[end] == 0x0A { return false }
+                    end += 1
+                }
+                return false
             }
-            return false
         }
     }
 
@@ -222,6 +263,9 @@ public struct LogFormat: Sendable, Equatable {
                     literal.append(e); pos += 2
                 case UInt8(ascii: "("):
                     flush()
+                    if depth + 1 > LogFormat.maxNesting {
+                        throw LogFormatError(message: "groups nested more than \(LogFormat.maxNesting) deep at offset \(pos)")
+                    }
                     pos += 1
                     let inner = try parseSequence(depth: depth + 1)
                     guard pos < bytes.count, bytes[pos] == UInt8(ascii: ")") else {
@@ -247,15 +291,17 @@ public struct LogFormat: Sendable, Equatable {
         }
     }
 
-    /// All flat sequences a node list can produce, optional parts "present" first.
-    static func expand(_ nodes: [Node]) -> [[Element]] {
+    /// All flat sequences a node list can produce, optional parts "present" first; nil when there would be more
+    /// than `limit` (checked as it goes, so twenty optional groups cost nothing to refuse).
+    static func expand(_ nodes: [Node], limit: Int) -> [[Element]]? {
         var results: [[Element]] = [[]]
         for node in nodes {
             switch node {
             case .element(let e):
                 for i in results.indices { results[i].append(e) }
             case .group(let inner, let optional):
-                let innerAlts = expand(inner)
+                guard let innerAlts = expand(inner, limit: limit) else { return nil }
+                if results.count * (innerAlts.count + (optional ? 1 : 0)) > limit { return nil }
                 var next: [[Element]] = []
                 for r in results {
                     for a in innerAlts { next.append(r + a) }
