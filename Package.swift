@@ -100,16 +100,18 @@ let package = Package(
             dependencies: ["VigilWire", "VigilCore", "VigilTheme"],
             swiftSettings: strict
         ),
-        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilFuzz"], swiftSettings: strict),
-        .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP"], swiftSettings: strict),
+        // Helpers more than one test target needs (time scaling under the sanitizer, receivers, temp stores).
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: strict),
+        .testTarget(name: "VigilFuzzTests", dependencies: ["VigilFuzz", "VigilTestSupport"], swiftSettings: strict),
+        .testTarget(name: "VigilWireTests", dependencies: ["VigilWire", "VigilHTTP", "VigilTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "VigilCoreTests",
-            dependencies: ["VigilCore", "VigilHTTP", "VigilAgentCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VigilCore", "VigilHTTP", "VigilAgentCore", "VigilTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI"], swiftSettings: strict),
-        .testTarget(name: "VigilStepsTests", dependencies: ["VigilSteps", "VigilWire", "VigilAgentCore"], swiftSettings: strict),
-        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "VigilTUITests", dependencies: ["VigilTUI", "VigilTestSupport"], swiftSettings: strict),
+        .testTarget(name: "VigilStepsTests", dependencies: ["VigilSteps", "VigilWire", "VigilAgentCore", "VigilTestSupport"], swiftSettings: strict),
+        .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgentCore", "VigilTestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import VigilWire
 @testable import VigilAgentCore
+import VigilTestSupport
 
 /// Helpers shared by the job tests: scripts in a temp directory, jobs, event collection.
 enum JobFixture {
@@ -45,7 +46,7 @@ enum JobFixture {
 
     /// Waits up to `seconds` for `condition`.
     static func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-        let end = Date().addingTimeInterval(seconds)
+        let end = Date().addingTimeInterval(TestTime.seconds(seconds))
         while Date() < end {
             if condition() { return true }
             usleep(20_000)

@@ -4,6 +4,7 @@ import Testing
 @testable import VigilCore
 import VigilHTTP
 import VigilWire
+import VigilTestSupport
 
 // MARK: - A scripted OpenAI-compatible server
 
@@ -37,7 +38,7 @@ final class ScriptedChatServer: @unchecked Sendable {
 
     let port: Int
     private let fd: Int32
-    private let state = Mutex<(script: [Answer], received: [Received], leaks: [String], gateOpen: Bool, gateInTime: Bool?)>(([], [], [], false, nil))
+    private let state = Locked<(script: [Answer], received: [Received], leaks: [String], gateOpen: Bool, gateInTime: Bool?)>(([], [], [], false, nil))
     private let stopped = Atomic<Bool>(false)
     let forbidden: [String]
 
@@ -141,7 +142,7 @@ final class ScriptedChatServer: @unchecked Sendable {
     }
 
     private func waitForGate() {
-        for _ in 0..<800 {
+        for _ in 0..<Int(800 * TestTime.scale) {
             if state.withLock({ $0.gateOpen }) {
                 state.withLock { $0.gateInTime = true }
                 return
@@ -358,7 +359,7 @@ func elapsedMs(since start: UInt64) -> Int { Int((WallClock.monotonicNs() - star
         let log = MemoryAICallLog()
         let client = try AIClient(config: testAIConfig(server), log: log)
         let start = WallClock.monotonicNs()
-        let retries = Mutex<[String]>([])
+        let retries = Locked<[String]>([])
         let r = try await client.complete([.user("hi")], feature: "chat") { e in
             if case .retrying(_, let ms, let reason) = e { retries.withLock { $0.append("\(ms) \(reason)") } }
         }
@@ -409,9 +410,9 @@ func elapsedMs(since start: UInt64) -> Int { Int((WallClock.monotonicNs() - star
         }
         // Bounded: the server would hang for 10 s, so anything under that is the idle timeout at work (no tighter
         // wall-clock bound: the machines are shared and a loaded run delays every thread).
-        #expect(elapsedMs(since: start) < 9_000)
+        #expect(elapsedMs(since: start) < TestTime.ms(9_000))
         let latency = try #require(log.records.first?.latencyMs)
-        #expect(latency >= 300 && latency < 9_000)
+        #expect(latency >= 300 && latency < TestTime.ms(9_000))
         #expect(server.received.count == 1)  // a timeout is not retried
         #expect(log.records.map(\.outcome) == [.timeout])
     }
@@ -426,7 +427,7 @@ func elapsedMs(since start: UInt64) -> Int { Int((WallClock.monotonicNs() - star
             for try await e in client.stream([.user("hi")]) { if case .text(let t) = e { texts.append(t) } }
         }
         #expect(texts == ["partial"])
-        #expect(elapsedMs(since: start) < 9_000)   // the server would hang for 10 s
+        #expect(elapsedMs(since: start) < TestTime.ms(9_000))   // the server would hang for 10 s
         #expect(log.records.map(\.outcome) == [.timeout])
     }
 

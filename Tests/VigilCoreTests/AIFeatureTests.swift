@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import VigilCore
 import VigilWire
+import VigilTestSupport
 
 /// Every AI feature against the scripted chat-completions server (`ScriptedChatServer` in AIClientTests.swift).
 @Suite struct AIFeatureTests {
@@ -43,7 +43,7 @@ import VigilWire
     @Test func acceptsAValidStreamedAnswer() async throws {
         let server = ScriptedChatServer([.sse(Chunks.answer(Self.rca(), size: 9))])
         let log = MemoryAICallLog()
-        let texts = Mutex<Int>(0)
+        let texts = Locked<Int>(0)
         let result = try await Self.diagnoser(server, log: log).analyze(Self.diskInput(), catalog: builtInCatalog()) { e in
             if case .text = e { texts.withLock { $0 += 1 } }
         }
@@ -150,8 +150,8 @@ import VigilWire
         let log = MemoryAICallLog()
         let start = WallClock.monotonicNs()
         let result = try await Self.diagnoser(server, idleMs: 300, log: log).analyze(Self.diskInput(), catalog: builtInCatalog())
-        #expect(elapsedMs(since: start) < 9_000)  // the server would hang for 10 s
-        #expect((log.records.first?.latencyMs ?? .max) < 9_000)
+        #expect(elapsedMs(since: start) < TestTime.ms(9_000))  // the server would hang for 10 s
+        #expect((log.records.first?.latencyMs ?? .max) < TestTime.ms(9_000))
         #expect(result.diagnosis.source == "heuristic")
         #expect(result.fallbackReason?.hasPrefix("AI unavailable (the AI server did not answer in time") == true)
         #expect(log.records.map(\.outcome) == [.timeout])

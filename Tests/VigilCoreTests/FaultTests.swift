@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 @testable import VigilCore
 import VigilHTTP
 import VigilWire
+import VigilTestSupport
 
 /// Faults with real processes on loopback (issue 15): `vigil serve` killed mid-ingest, its disk filling up, and
 /// stores it cannot use. Bounded in time; each cleans up after itself.
@@ -36,7 +36,7 @@ struct FaultTests {
         let serve = try await startServe(db: db, port: port)
         let base = WallClock.nowMs() - 600_000
         final class Ledger: Sendable {
-            let state = Mutex<(attempted: Set<String>, acked: Set<String>)>(([], []))
+            let state = Locked<(attempted: Set<String>, acked: Set<String>)>(([], []))
         }
         let ledger = Ledger()
         let writers = (0..<4).map { w in
@@ -51,7 +51,7 @@ struct FaultTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: TestTime.duration(1.5))
         kill(serve.process.processIdentifier, SIGKILL)
         for w in writers { await w.value }
         await serve.finished()

@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 import Testing
 import VigilCore
 import VigilWire
@@ -53,7 +54,7 @@ final class MCPClientProcess: @unchecked Sendable {
 
     /// The next complete line of standard output, as JSON.
     func nextMessage(seconds: Double = 20) async throws -> JSONValue {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
         while Date() < deadline {
             if let line = takeLine() { return try JSONValue.parse(String(decoding: line, as: UTF8.self)) }
             if !process.isRunning {

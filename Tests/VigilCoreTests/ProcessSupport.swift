@@ -1,6 +1,7 @@
 import Foundation
 import VigilHTTP
 import VigilWire
+import VigilTestSupport
 
 /// The package's built executables (`swift test` builds them next to the test bundle).
 enum Binaries {
@@ -50,7 +51,7 @@ final class Child: @unchecked Sendable {
     func stop(seconds: Double = 10) {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
@@ -75,7 +76,7 @@ final class Child: @unchecked Sendable {
         process.terminate()
         let process = self.process
         Thread.detachNewThread {
-            let deadline = Date().addingTimeInterval(seconds)
+            let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
@@ -98,9 +99,9 @@ func freePort() -> Int {
     return Int(UInt16(bigEndian: addr.sin_port))
 }
 
-/// Polls `condition` every 100 ms until it holds or `seconds` pass.
+/// Polls `condition` every 100 ms until it holds or `seconds` (scaled by `TestTime`) pass.
 func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
     while Date() < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(100))

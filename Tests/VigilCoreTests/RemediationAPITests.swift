@@ -3,6 +3,7 @@ import Testing
 @testable import VigilCore
 import VigilHTTP
 import VigilWire
+import VigilTestSupport
 
 /// The job hand-off over a real loopback listener with a real SQLite store: long-poll, signatures, events,
 /// cancel, and the operator API.
@@ -30,7 +31,7 @@ import VigilWire
             return try await remediator.submit(plan, now: WallClock.nowMs())
         }
 
-        func request(_ method: String, _ path: String, token: String?, body: String? = nil, timeoutMs: Int = 10_000) async throws -> HTTPResponse {
+        func request(_ method: String, _ path: String, token: String?, body: String? = nil, timeoutMs: Int = TestTime.ms(10_000)) async throws -> HTTPResponse {
             var headers: [(String, String)] = [("Content-Type", "application/json")]
             if let token { headers.append(("Authorization", "Bearer \(token)")) }
             let r = HTTPRequest(method: method, url: engine.url + path, headers: headers, body: Array((body ?? "").utf8), timeoutMs: timeoutMs)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import VigilCore
 import VigilWire
+import VigilTestSupport
 
 /// Every data-driven rule kind against data ingested over real HTTP into a real SQLite store, evaluated by the
 /// engine (threshold and check_failed are covered in AlertingEngineTests).
@@ -18,7 +19,7 @@ import VigilWire
                 expr: {metric: disk.used_percent, window: 30m, op: ">", threshold: 0.005}
               - alert: HostStale
                 kind: host_stale
-                expr: {after: 2s}
+                expr: {after: \(Int(2 * TestTime.scale))s}
               - alert: DataMountGone
                 kind: series_absent
                 expr: {metric: disk.used_percent, match: {mount: /data}, after: 2s}

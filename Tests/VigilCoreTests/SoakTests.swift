@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 @testable import VigilCore
 import VigilHTTP
@@ -14,7 +13,7 @@ import VigilWire
                              "soak skipped: set VIGIL_SOAK_SECONDS (e.g. 600; .ci/run runs it for 600 s after the suite)"))
 struct SoakTests {
     final class Ledger: Sendable {
-        let state = Mutex<(acked: Int, failed: Int, retries: Int, latencies: [Double])>((0, 0, 0, []))
+        let state = Locked<(acked: Int, failed: Int, retries: Int, latencies: [Double])>((0, 0, 0, []))
     }
 
     static func rssMiB(_ pid: Int32) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 import Glibc
 import VigilSteps
 import XCTest
@@ -136,7 +137,7 @@ func spawn(_ argv: [String]) -> pid_t {
 
 /// Polls `condition` every 50 ms for up to `seconds`.
 func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
     while Date() < deadline {
         if condition() { return true }
         usleep(50_000)

@@ -4,6 +4,7 @@ import Testing
 @testable import VigilTUI
 @testable import VigilCore
 import VigilWire
+import VigilTestSupport
 
 // MARK: - A scripted chat-completions server
 
@@ -32,7 +33,7 @@ final class ChatTestServer: @unchecked Sendable {
 
     let port: Int
     private let fd: Int32
-    private let state = Mutex<(script: [Answer], received: [Received], gateOpen: Bool, peerClosed: Bool, refused: [String])>(([], [], false, false, []))
+    private let state = Locked<(script: [Answer], received: [Received], gateOpen: Bool, peerClosed: Bool, refused: [String])>(([], [], false, false, []))
     private let stopped = Atomic<Bool>(false)
 
     var url: String { "http://127.0.0.1:\(port)/v1" }
@@ -295,9 +296,9 @@ final class ChatHarness {
         for m in mailbox.drain() { c.receive(m, now: WallClock.nowMs()) }
     }
 
-    /// Delivers mailbox messages until `condition` holds (at most 8 s).
+    /// Delivers mailbox messages until `condition` holds (at most 8 s, scaled by `TestTime`).
     func wait(_ c: ConsoleController, _ what: String, until condition: () async -> Bool) async {
-        for _ in 0..<800 {
+        for _ in 0..<Int(800 * TestTime.scale) {
             deliver(c)
             if await condition() { return }
             try? await Task.sleep(for: .milliseconds(10))

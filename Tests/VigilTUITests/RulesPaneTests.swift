@@ -1,6 +1,7 @@
 import Testing
 @testable import VigilTUI
 @testable import VigilCore
+import VigilTestSupport
 
 /// Hand-built rules and rule status for the rules pane.
 enum RuleFixtures {
@@ -298,7 +299,7 @@ struct FixtureReader: FleetReader {
         let poller = FleetPoller(reader: FixtureReader(), rules: access, mailbox: mailbox, interval: 60)
         poller.reloadRules()
         var result: (String, Bool)?
-        for _ in 0..<100 where result == nil {
+        for _ in 0..<Int(100 * TestTime.scale) where result == nil {
             try await Task.sleep(for: .milliseconds(20))
             for case .actionResult(let text, let isError) in mailbox.drain() { result = (text, isError) }
         }

@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 import VigilWire
 
 /// Runs the anomaly scanner for the rule evaluation service (lease holder only; called before each evaluation,
@@ -27,12 +26,12 @@ public final class AnomalyScanService: Sendable {
     let futureMs: Int64 = WireLimits.default.maxFutureSkewMs
     /// A restored series' old anomalies do not alert: only scores of points this recent do.
     let alertRecentMs: Int64 = 5 * 60_000
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(store: any Store, maxSeries: Int = AnomalyScanner.defaultMaxSeries, logger: Logger) {
         self.store = store
         self.logger = logger
-        state = Mutex(State(scanner: AnomalyScanner(maxSeries: maxSeries)))
+        state = Locked(State(scanner: AnomalyScanner(maxSeries: maxSeries)))
     }
 
     /// The scores as of the latest scan.

@@ -38,7 +38,7 @@ public final class RuleEvaluationService: Service, Sendable {
     public let anomalyScanner: AnomalyScanService
     /// Recent samples of the metrics the rules read, kept in memory and fed from the store's commits.
     public let head: HeadFeeder
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let poked = Atomic<Bool>(false)
 
     public convenience init(store: any Store, ruleDirectories: [String], tickMs: Int64 = 10_000, logger: Logger,
@@ -55,7 +55,7 @@ public final class RuleEvaluationService: Service, Sendable {
         self.head = HeadFeeder(store: store, logger: logger)
         var rules = rules
         rules.reload(now: WallClock.nowMs())
-        state = Mutex(State(rules: rules))
+        state = Locked(State(rules: rules))
         for e in rules.errors { logger.error("rule file error: \(e)") }
         for w in rules.warnings { logger.warning("rules: \(w)") }
     }

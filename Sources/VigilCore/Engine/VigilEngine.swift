@@ -68,8 +68,8 @@ public final class VigilEngine: Sendable {
     /// Auto-remediation, run expiry and local jobs.
     public let remediation: RemediationService
     let leader = LeaderFlag()
-    private let bound = Mutex<Int?>(nil)
-    private let group = Mutex<ServiceGroup?>(nil)
+    private let bound = Locked<Int?>(nil)
+    private let group = Locked<ServiceGroup?>(nil)
     private let logger: Logger
 
     public init(store: any Store, options: Options, logger: Logger = Logger(label: "vigil")) {

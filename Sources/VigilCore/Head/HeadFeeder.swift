@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 /// Keeps a `MetricHead` current for the rule evaluator: rebuilt from the store when the metrics or windows it must
 /// hold change, when this engine (re)gains the lease, or when the segment log moved on without it; otherwise fed
@@ -17,7 +16,7 @@ public final class HeadFeeder: Sendable {
     let logger: Logger
     /// Segments read per query while catching up.
     let batchSegments: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init(store: any Store, logger: Logger, batchSegments: Int = 2_000) {
         self.store = store

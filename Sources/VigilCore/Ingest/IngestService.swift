@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import VigilWire
 
 /// The transport-independent half of `POST /api/v1/ingest`: content checks, authentication,
@@ -10,8 +9,8 @@ public final class IngestService: Sendable {
     public let metrics: ListenerMetrics
     private let decoder: IngestDecoder
     /// secret hash → (token, cached at); revocation takes effect within `cacheTTL`.
-    private let tokenCache = Mutex<[String: (AgentToken?, Int64)]>([:])
-    private let lastTouched = Mutex<[String: Int64]>([:])
+    private let tokenCache = Locked<[String: (AgentToken?, Int64)]>([:])
+    private let lastTouched = Locked<[String: Int64]>([:])
     let cacheTTLms: Int64 = 5_000
 
     /// Called after every committed batch (the rule evaluator's poke).

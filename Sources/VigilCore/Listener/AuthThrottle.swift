@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Synchronization
 import VigilWire
 
 /// Failed authentications per client address: an address that fails `maxFailures` times within `windowMs` gets
@@ -12,7 +11,7 @@ public final class AuthThrottle: Sendable {
         var failures: Int
     }
 
-    private let windows = Mutex<[String: Window]>([:])
+    private let windows = Locked<[String: Window]>([:])
     let maxFailures: Int
     let windowMs: Int64
     let maxAddresses = 10_000

@@ -32,7 +32,7 @@ public final class ConnectionTable: Sendable {
         var perAddress: [String: Int] = [:]
     }
 
-    private let counts = Mutex(Counts())
+    private let counts = Locked(Counts())
     let maxConnections: Int
     let maxPerAddress: Int
     /// Connections refused for being over a cap (for /metrics).

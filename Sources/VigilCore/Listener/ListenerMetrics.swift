@@ -1,18 +1,17 @@
-import Synchronization
 
 /// Vigil's own metrics, exposed at `GET /metrics` in the Prometheus text format (version 0.0.4).
 ///
 /// A handful of counters, one histogram and a few gauges: small enough to keep by hand, which keeps
 /// swift-prometheus out of the build (see docs/ARCHITECTURE.md).
 public final class ListenerMetrics: Sendable {
-    private let table = Mutex<ConnectionTable?>(nil)
+    private let table = Locked<ConnectionTable?>(nil)
     /// The listener's connection table, for the open and refused connection counts.
     var connections: ConnectionTable? {
         get { table.withLock { $0 } }
         set { table.withLock { $0 = newValue } }
     }
 
-    private let headFeeder = Mutex<HeadFeeder?>(nil)
+    private let headFeeder = Locked<HeadFeeder?>(nil)
     /// The rule evaluator's head, for its size.
     var head: HeadFeeder? {
         get { headFeeder.withLock { $0 } }
@@ -34,7 +33,7 @@ public final class ListenerMetrics: Sendable {
     }
 
     static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

@@ -1,7 +1,6 @@
 import Foundation
 import NIOCore
 import NIOSSL
-import Synchronization
 
 /// TLS for the listener: a certificate chain and key (PEM files), and optionally a CA whose client certificates
 /// are required (mutual TLS). The files are read again on `reload()` (SIGHUP): new handshakes use the new
@@ -27,12 +26,12 @@ public final class ListenerTLS: Sendable {
     }
 
     public let files: Files
-    private let current: Mutex<Material>
+    private let current: Locked<Material>
 
     /// Loads the files; throws a `StoreError` naming the file at fault.
     public init(files: Files) throws {
         self.files = files
-        current = Mutex(try Self.load(files))
+        current = Locked(try Self.load(files))
         if let ca = files.clientCA { _ = try Self.certificates(ca, what: "client CA") }
     }
 

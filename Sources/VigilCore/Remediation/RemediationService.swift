@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 import VigilWire
 
 /// Runs jobs for the host this process collects itself (the console's built-in collector), through the same
@@ -24,7 +23,7 @@ public final class RemediationService: Service, Sendable {
     let local: (any LocalJobRunning)?
     let tickMs: Int64
     let retryBlockedMs: Int64
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     struct State {
         var remediator: Remediator
@@ -43,7 +42,7 @@ public final class RemediationService: Service, Sendable {
         self.logger = logger
         self.tickMs = tickMs
         self.retryBlockedMs = retryBlockedMs
-        self.state = Mutex(State(remediator: remediator))
+        self.state = Locked(State(remediator: remediator))
     }
 
     public var remediator: Remediator { state.withLock { $0.remediator } }
@@ -177,7 +176,7 @@ final class LocalJobRelay: Sendable {
         var cancelled = false
         var outcome: JobOutcome?
     }
-    private let s = Mutex(S())
+    private let s = Locked(S())
 
     func push(_ e: JobEvent) { s.withLock { $0.events.append(e) } }
     func cancel() { s.withLock { $0.cancelled = true } }

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Synchronization
 import VigilWire
 
 /// The default store: one SQLite file in WAL mode, zero setup.
@@ -15,7 +14,7 @@ public final class SQLiteStore: Store, Sendable {
     let writer: WriterState
     private let queue: GroupCommitQueue
     /// Series id → key for the head's feed (nil: no such series).
-    let headKeyCache = Mutex<[Int64: SeriesKey?]>([:])
+    let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
 
     public var description: String { "sqlite \(path)" }
 
@@ -168,7 +167,7 @@ final class GroupCommitQueue: Sendable {
         var continuation: CheckedContinuation<IngestCounts, any Error>
     }
 
-    private let state = Mutex<(items: [Item], draining: Bool)>(([], false))
+    private let state = Locked<(items: [Item], draining: Bool)>(([], false))
 
     /// Queues an item; returns true when the caller must start a drainer.
     func submit(_ item: Item) -> Bool {

@@ -8,9 +8,9 @@ import VigilWire
 final class WriterState: Sendable {
     /// (host id, name \u{1} canonical labels) → series id. Bounded: past `maxCachedSeries` entries it starts over
     /// (ids are read back from `series` as they are needed again).
-    private let seriesIDs = Mutex<[SeriesCacheKey: Int64]>([:])
+    private let seriesIDs = Locked<[SeriesCacheKey: Int64]>([:])
     /// Series rows per host id, counted on first need and kept up to date by this writer.
-    private let seriesCounts = Mutex<[Int64: Int]>([:])
+    private let seriesCounts = Locked<[Int64: Int]>([:])
     /// The most series one host may have; a batch that would create more is refused whole (400 `series_limit`).
     let maxSeriesPerHost = Atomic<Int>(10_000)
     /// Whether the log template limit was reported (once per process).
@@ -26,7 +26,7 @@ final class WriterState: Sendable {
     /// Log templates mined on ingest (`LogTemplateTracker`); nil until the first write with logs, which
     /// restores it from `log_templates`, and again after a rolled-back write (it may be ahead of the store).
     /// Its own lock: writes of samples never wait for it.
-    private let templates = Mutex<LogTemplateTracker?>(nil)
+    private let templates = Locked<LogTemplateTracker?>(nil)
 
     /// Per-batch tally of one template's lines, added to its row once at the end of the batch.
     struct TemplateTally {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import VigilCore
 
 /// Runs async work from a synchronous command and waits for it on the calling thread.
 ///
@@ -7,7 +7,7 @@ import Synchronization
 /// thread-safe, and blocking a cooperative-pool thread would starve the engine on 2 cores).
 enum Blocking {
     static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let result = Mutex<Result<T, any Error>?>(nil)
+        let result = Locked<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             do {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Synchronization
 import VigilAgentCore
 import VigilCore
 import VigilWire
@@ -162,8 +161,8 @@ final class LocalHostSource: BatchSource {
 
 /// A value shared between threads behind a lock.
 final class Shared<T: Sendable>: Sendable {
-    private let value: Mutex<T>
-    init(_ v: T) { value = Mutex(v) }
+    private let value: Locked<T>
+    init(_ v: T) { value = Locked(v) }
     func get() -> T { value.withLock { $0 } }
     func set(_ v: T) { value.withLock { $0 = v } }
 }

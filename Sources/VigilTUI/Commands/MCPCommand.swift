@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MCP
-import Synchronization
 import VigilCore
 import VigilWire
 
@@ -72,7 +71,7 @@ enum MCPToolServer {
 
 /// How many tool calls are being answered.
 final class InFlightCalls: Sendable {
-    private let n = Mutex(0)
+    private let n = Locked(0)
     func add(_ d: Int) { n.withLock { $0 += d } }
     var count: Int { n.withLock { $0 } }
 }

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// How an AI call ended, as the call log records it.
 public enum AICallOutcome: String, Sendable, Equatable, CaseIterable {
@@ -60,7 +59,7 @@ public struct StoreAICallLog: AICallLog {
 
 /// Keeps calls in memory (newest last), for tests and for a console without a store.
 public final class MemoryAICallLog: AICallLog {
-    private let calls = Mutex<[AICallRecord]>([])
+    private let calls = Locked<[AICallRecord]>([])
 
     public init() {}
 

@@ -1,4 +1,3 @@
-import Synchronization
 import Foundation
 import VigilHTTP
 import VigilWire
@@ -118,7 +117,7 @@ public final class AIClient: Sendable {
         // assumed between a Foundation thread and the continuation it resumes.
         let feature: String
         let startNs: UInt64 = WallClock.monotonicNs()
-        private let fields = Mutex(Fields())
+        private let fields = Locked(Fields())
         init(feature: String) { self.feature = feature }
         var attempts: Int { get { fields.withLock { $0.attempts } } set { fields.withLock { $0.attempts = newValue } } }
         var redactions: Int { get { fields.withLock { $0.redactions } } set { fields.withLock { $0.redactions = newValue } } }

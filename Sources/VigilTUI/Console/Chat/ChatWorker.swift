@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import VigilCore
 import VigilWire
 
@@ -16,7 +15,7 @@ final class ChatWorker: Sendable {
     let store: (any Store)?
     private let mailbox: Mailbox
     /// Answers being streamed, by the pane's token (Esc cancels them).
-    private let turns = Mutex<[String: Task<Void, Never>]>([:])
+    private let turns = Locked<[String: Task<Void, Never>]>([:])
 
     init(client: AIClient?, tools: FleetTools?, store: (any Store)?, mailbox: Mailbox) {
         self.client = client

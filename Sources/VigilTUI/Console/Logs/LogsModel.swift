@@ -1,4 +1,3 @@
-import Synchronization
 import VigilCore
 
 /// The time ranges the logs pane cycles through (`t` `]` `[`).
@@ -95,7 +94,7 @@ final class LogsFetcher: Sendable {
     /// How many raw lines one read returns.
     static let lineLimit = 200
 
-    private let lastPatterns = Mutex<(host: String?, range: LogRange, at: Int64)?>(nil)
+    private let lastPatterns = Locked<(host: String?, range: LogRange, at: Int64)?>(nil)
 
     init() {}
 

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import VigilCore
 import VigilWire
 
@@ -16,7 +15,7 @@ final class RemediationWorker: Sendable {
     private let mailbox: Mailbox
     /// Called after a change, so the data panes refresh at once.
     private let changed: @Sendable () -> Void
-    private let following = Mutex<[RunFollow]>([])
+    private let following = Locked<[RunFollow]>([])
 
     /// How often a followed run is polled.
     static let followIntervalMs = 250

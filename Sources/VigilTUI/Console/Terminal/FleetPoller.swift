@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import VigilCore
 
 /// Polls a `FleetReader` in the background every `interval` seconds (and on demand), posting snapshots, the
@@ -12,7 +11,7 @@ final class FleetPoller: Sendable {
     private let ruleAccess: RuleAccess
     private let mailbox: Mailbox
     private let interval: Double
-    private let interest = Mutex(PollInterest())
+    private let interest = Locked(PollInterest())
     private let triggers: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
     /// Reads the logs pane's patterns and lines.

@@ -1,8 +1,8 @@
-import Synchronization
+import VigilCore
 
 /// Where background work leaves immutable messages for the UI thread, which it then wakes through the pipe.
 final class Mailbox: Sendable {
-    private let queue = Mutex<[ConsoleMessage]>([])
+    private let queue = Locked<[ConsoleMessage]>([])
     let pipe: WakePipe
 
     init(pipe: WakePipe) {
