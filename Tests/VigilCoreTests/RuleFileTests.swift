@@ -53,6 +53,32 @@ struct RuleFileTests {
 
         guard case .logMatch(let logs) = byName["ErrorLogBurst"]?.kind else { Issue.record("ErrorLogBurst is not a log_match"); return }
         #expect(logs.minLevel == .error && logs.minCount == 20 && logs.window == 300_000 && logs.pattern == .any)
+
+        // Summaries are templates, rendered per alert instance.
+        let disk = try #require(byName["DiskSpaceLow"]).annotations.rendered(labels: ["host": "web-1", "mount": "/var"], value: 91.6)
+        #expect(disk["summary"] == "/var on web-1 is 92% full (above 85%)")
+        let stale = try #require(byName["HostStale"]).annotations.rendered(labels: ["host": "db-2"], value: 125)
+        #expect(stale["summary"] == "No data from db-2 for 2m 5s")
+    }
+
+    @Test func aTemplateMistakeIsAnErrorAtItsLineAndColumn() {
+        let yaml = """
+            groups:
+              - name: g
+                rules:
+                  - alert: A
+                    kind: host_stale
+                    expr: {after: 1m}
+                    annotations:
+                      summary: "down: {{ $labels.host | humanise }}"
+                      description: |
+                        line one
+                        {{ if $value }}never closed
+            """
+        #expect(errors(yaml) == [
+            "t.yaml:8:45: in the template: unknown function 'humanise' (known: and, eq, ge, gt, humanize, humanize1024, humanizeDuration, humanizePercentage, join, le, len, lt, match, ne, not, or, printf, reReplaceAll, title, toLower, toUpper, trimSpace)",
+            "t.yaml:11:1: in the template: 'if' is never closed with '{{ end }}'",
+        ])
     }
 
     @Test func everyKindParsesIntoItsModel() throws {

@@ -47,17 +47,21 @@ public struct AlertBook: Sendable {
             if case .logMatch(let e) = rule.kind {
                 input.logCounts = RuleEvaluator.countLogMatches(e, entries: data.logs, now: now)
             }
-            let annotations = AlertBook.annotations(rule.annotations)
             for instance in RuleEvaluator.evaluate(rule, input: input, now: now) {
                 seen.insert(instance.fingerprint)
-                var t = tracked[instance.fingerprint] ?? Tracked(machine: AlertStateMachine(rule: rule), instance: instance, rule: rule.name, annotations: annotations)
+                let known = tracked[instance.fingerprint]
+                var t = known ?? Tracked(machine: AlertStateMachine(rule: rule), instance: instance, rule: rule.name, annotations: [:])
                 t.instance = instance
-                t.annotations = annotations
                 t.metric = rule.kind.metric
                 t.seriesLabels = rule.kind.metric == nil ? [:] : instance.labels.filter { $0.key != "host" && rule.labels[$0.key] == nil }
                 let events = t.machine.evaluate(breaching: true, at: now)
+                // Rendered when the instance appears and at each change of state (so a notification carries the
+                // value it fired with), not at every evaluation.
+                if known == nil || !events.isEmpty {
+                    t.annotations = rule.annotations.rendered(labels: instance.labels, value: instance.value)
+                }
                 tracked[instance.fingerprint] = t
-                updates.append(AlertUpdate(instance: instance, annotations: annotations, state: t.machine.state, flapping: t.machine.isFlapping,
+                updates.append(AlertUpdate(instance: instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping,
                                            events: events, metric: t.metric, seriesLabels: t.seriesLabels))
             }
         }
@@ -83,11 +87,4 @@ public struct AlertBook: Sendable {
         return updates
     }
 
-    static func annotations(_ a: RuleAnnotations) -> [String: String] {
-        var out: [String: String] = [:]
-        if let s = a.summary { out["summary"] = s }
-        if let d = a.description { out["description"] = d }
-        if let r = a.runbook { out["runbook"] = r }
-        return out
-    }
 }

@@ -153,6 +153,35 @@ extension YAMLFieldParsing {
         return nil
     }
 
+    /// A string that is a template (`{{ $labels.host }}`): checked now, so a mistake is a file error at the line
+    /// and column of the mistake itself (for a one-line value; the value's first line plus the template's line for
+    /// a block scalar).
+    mutating func template(_ node: Node, _ expected: String) -> String? {
+        guard let text = string(node, expected) else { return nil }
+        do {
+            _ = try AlertTemplate(text)
+        } catch {
+            let mark = node.mark
+            var line = mark?.line ?? 0
+            var column = mark?.column ?? 0
+            switch node.scalar?.style {
+            case .literal?, .folded?:
+                line += error.line
+                column = error.column
+            default:
+                if error.line == 1 {
+                    column += error.column - 1 + (node.scalar?.style == .plain ? 0 : 1)
+                } else {
+                    line += error.line - 1
+                    column = error.column
+                }
+            }
+            errors.append(RuleFileError(file: path, line: line, column: column, message: "in the template: \(error.message)"))
+            return nil
+        }
+        return text
+    }
+
     mutating func fail(_ node: Node, _ message: String) {
         errors.append(RuleFileError(file: path, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, message: message))
     }

@@ -68,4 +68,20 @@ public struct RuleAnnotations: Sendable, Equatable {
         self.description = description
         self.runbook = runbook
     }
+
+    /// The annotations with their templates rendered for one alert instance (`{{ $labels.host }}`,
+    /// `{{ $value | humanize }}`). Rule files are checked when loaded; a rule built in code with a bad template
+    /// keeps its text and says why.
+    public func rendered(labels: [String: String], value: Double) -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, text) in [("summary", summary), ("description", description), ("runbook", runbook)] {
+            guard let text else { continue }
+            do {
+                out[key] = try AlertTemplate(text).renderAnnotation(labels: labels, value: value)
+            } catch {
+                out[key] = text + " (template error: \(error))"
+            }
+        }
+        return out
+    }
 }

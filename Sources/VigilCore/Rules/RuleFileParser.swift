@@ -197,9 +197,9 @@ struct RuleFileParser: YAMLFieldParsing {
         var annotations = RuleAnnotations()
         if let a = f["annotations"], let amap = mapping(a, "a mapping with summary, description, runbook under 'annotations'") {
             let af = fields(amap, allowed: ["summary", "description", "runbook"], context: "the annotations of \(context)")
-            annotations.summary = af["summary"].flatMap { string($0, "a string for 'summary'") }
-            annotations.description = af["description"].flatMap { string($0, "a string for 'description'") }
-            annotations.runbook = af["runbook"].flatMap { string($0, "a string for 'runbook'") }
+            annotations.summary = af["summary"].flatMap { template($0, "a string for 'summary'") }
+            annotations.description = af["description"].flatMap { template($0, "a string for 'description'") }
+            annotations.runbook = af["runbook"].flatMap { template($0, "a string for 'runbook'") }
         }
 
         var flap = FlapPolicy.default
