@@ -20,6 +20,12 @@ static inline CURLcode vigil_curl_set_header(CURL *h, vigil_curl_header_cb cb, v
     if (rc != CURLE_OK) return rc;
     return curl_easy_setopt(h, CURLOPT_HEADERDATA, ud);
 }
+typedef size_t (*vigil_curl_read_cb)(char *buffer, size_t size, size_t nitems, void *userdata);
+static inline CURLcode vigil_curl_set_read(CURL *h, vigil_curl_read_cb cb, void *ud) {
+    CURLcode rc = curl_easy_setopt(h, CURLOPT_READFUNCTION, cb);
+    if (rc != CURLE_OK) return rc;
+    return curl_easy_setopt(h, CURLOPT_READDATA, ud);
+}
 static inline CURLcode vigil_curl_get_long(CURL *h, CURLINFO i, long *out) { return curl_easy_getinfo(h, i, out); }
 static inline CURLcode vigil_curl_get_double(CURL *h, CURLINFO i, double *out) { return curl_easy_getinfo(h, i, out); }
 #endif

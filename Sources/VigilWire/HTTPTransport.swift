@@ -67,6 +67,15 @@ extension HTTPTransport {
     }
 }
 
+/// Sends mail over SMTP (libcurl in VigilHTTP; a fake in no test: tests run a real SMTP receiver).
+public protocol MailTransport: AnyObject {
+    /// Sends `message` (RFC 5322 bytes, CRLF line ends) from `from` to each of `to` through `server`
+    /// (`smtp://host:587` requires STARTTLS, `smtps://host:465` is TLS from the start, `?tls=none` allows a
+    /// plain relay). Returns the server's final reply code; throws when it refused or could not be reached.
+    func sendMail(server: String, from: String, to: [String], username: String?, password: String?, message: [UInt8],
+                  timeoutMs: Int) throws(HTTPTransportError) -> Int
+}
+
 /// The version every Vigil binary reports.
 public enum VigilVersion {
     public static let current = "0.2.0"

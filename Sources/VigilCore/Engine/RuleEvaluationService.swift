@@ -40,6 +40,12 @@ public final class RuleEvaluationService: Service, Sendable {
     public let head: HeadFeeder
     private let state: Locked<State>
     private let poked = Atomic<Bool>(false)
+    private let onEvaluated = Locked<[@Sendable () -> Void]>([])
+
+    /// Calls `action` after every evaluation whose results are stored (notifications look at once).
+    public func afterEvaluation(_ action: @escaping @Sendable () -> Void) {
+        onEvaluated.withLock { $0.append(action) }
+    }
 
     public convenience init(store: any Store, ruleDirectories: [String], tickMs: Int64 = 10_000, logger: Logger,
                             isLeader: @escaping @Sendable () -> Bool) {
@@ -229,5 +235,6 @@ public final class RuleEvaluationService: Service, Sendable {
             s.lastEvaluation = now
             s.lastDurationMs = ms
         }
+        for action in onEvaluated.withLock({ $0 }) { action() }
     }
 }

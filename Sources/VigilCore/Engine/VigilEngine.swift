@@ -42,6 +42,9 @@ public final class VigilEngine: Sendable {
         public var safety = SafetyPolicy()
         /// Runs the local host's jobs in-process (the console with its built-in collector).
         public var localJobs: (any LocalJobRunning)?
+        /// Notifications: the channels and routes, and how to reach receivers (libcurl, from the binary).
+        /// nil: alerts are shown, not sent.
+        public var notify: (config: NotifyConfig, transports: NotificationService.Transports)?
 
         public init(listen: ListenAddress = .default, limits: WireLimits = .default, compactEvery: Duration = .seconds(60),
                     compactAgeMs: Int64 = 120_000, localSource: (@Sendable () -> any BatchSource)? = nil,
@@ -67,6 +70,8 @@ public final class VigilEngine: Sendable {
     public let evaluator: RuleEvaluationService
     /// Auto-remediation, run expiry and local jobs.
     public let remediation: RemediationService
+    /// Routing, grouping and delivery of notifications, when configured.
+    public let notifications: NotificationService?
     let leader = LeaderFlag()
     private let bound = Locked<Int?>(nil)
     private let group = Locked<ServiceGroup?>(nil)
@@ -90,6 +95,14 @@ public final class VigilEngine: Sendable {
         self.remediation = RemediationService(remediator: Remediator(store: store, catalog: catalog, policy: options.safety),
                                               rules: { evaluator.currentRules }, isLeader: { flag.isSet }, local: options.localJobs,
                                               logger: logger)
+        if let notify = options.notify {
+            let service = NotificationService(store: store, config: notify.config, transports: notify.transports, logger: logger,
+                                              isLeader: { flag.isSet })
+            notifications = service
+            evaluator.afterEvaluation { service.poke() }
+        } else {
+            notifications = nil
+        }
     }
 
     /// Whether this engine holds the store's lease (and so evaluates rules).
@@ -116,6 +129,7 @@ public final class VigilEngine: Sendable {
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
         services.append(remediation)
+        if let notifications { services.append(notifications) }
         if let anchors = AuditAnchorFile.of(store) {
             let flag = leader
             services.append(AuditAnchorService(store: store, file: anchors, isLeader: { flag.isSet }, logger: logger))

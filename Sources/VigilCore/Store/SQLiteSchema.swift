@@ -326,6 +326,43 @@ enum SQLiteSchema {
                 CREATE INDEX ingest_batches_by_time ON ingest_batches(received_at);
                 """)
         }
+        m.registerMigration("v13-notifications") { db in
+            try db.execute(sql: """
+                -- The outbox: written before a notification is sent, delivered only on the receiver's success answer.
+                CREATE TABLE notification_outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    channel TEXT NOT NULL,
+                    group_key TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    fingerprints TEXT NOT NULL,
+                    rendered TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    last_error TEXT
+                );
+                CREATE INDEX notification_outbox_due ON notification_outbox(state, next_attempt_at);
+                -- Every attempt: when, the answer, how long it took; 'sending' until the answer is in.
+                CREATE TABLE notification_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    outbox_id INTEGER NOT NULL REFERENCES notification_outbox(id) ON DELETE CASCADE,
+                    started_at INTEGER NOT NULL,
+                    outcome TEXT NOT NULL,
+                    status INTEGER,
+                    latency_ms REAL,
+                    error TEXT
+                );
+                CREATE INDEX notification_attempts_by_outbox ON notification_attempts(outbox_id);
+                -- What each notification group last told its receiver (JSON), so a restart neither repeats nor forgets.
+                CREATE TABLE notification_groups (
+                    key TEXT PRIMARY KEY,
+                    state TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }
 }

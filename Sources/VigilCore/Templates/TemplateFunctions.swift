@@ -6,7 +6,7 @@ enum TemplateFunctions {
 
     static let names: Set<String> = [
         "humanize", "humanize1024", "humanizePercentage", "humanizeDuration", "title", "toUpper", "toLower",
-        "join", "len", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "printf", "trimSpace", "match", "reReplaceAll",
+        "join", "len", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "not", "printf", "trimSpace", "match", "reReplaceAll", "html", "urlquery",
     ]
 
     static func call(_ name: String, _ args: [TemplateValue], at offset: Int, _ bytes: [UInt8]) throws(TemplateError) -> TemplateValue {
@@ -71,6 +71,23 @@ enum TemplateFunctions {
             guard let first = a.first else { throw Failure(message: "takes at least 1 argument") }
             return a.first { $0.isTrue } ?? a.last ?? first
         case "not": try count(1); return .bool(!a[0].isTrue)
+        case "html":
+            try count(1)
+            var out = ""
+            for c in a[0].text {
+                switch c {
+                case "&": out += "&amp;"
+                case "<": out += "&lt;"
+                case ">": out += "&gt;"
+                case "\"": out += "&#34;"
+                case "'": out += "&#39;"
+                default: out.append(c)
+                }
+            }
+            return .string(out)
+        case "urlquery":
+            try count(1)
+            return .string(a[0].text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? "")
         case "printf":
             guard let f = a.first else { throw Failure(message: "takes a format") }
             return .string(try printf(f.text, Array(a.dropFirst())))

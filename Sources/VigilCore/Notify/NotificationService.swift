@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import VigilWire
+
+/// Hears alerts and tells people: every second (or at once when poked after an evaluation) it routes and groups
+/// the alerts (`NotificationDispatcher`), writes what is to be said to the outbox, and delivers what is due,
+/// retrying with exponential backoff and jitter until a notification is delivered or dead. Only the lease
+/// holder sends.
+public final class NotificationService: Service, Sendable {
+    public typealias Transports = @Sendable () -> (http: any HTTPTransport, mail: any MailTransport)
+
+    let store: any Store
+    let config: NotifyConfig
+    let transports: Transports
+    let logger: Logger
+    let isLeader: @Sendable () -> Bool
+    let environment: [String: String]
+    let tickMs: Int64
+    private let state: Locked<State>
+
+    struct State {
+        var dispatcher: NotificationDispatcher
+        var restored = false
+        var poked = false
+        var lastResults: [String: DeliveryAttempt] = [:]
+    }
+
+    public init(store: any Store, config: NotifyConfig, transports: @escaping Transports, logger: Logger,
+                isLeader: @escaping @Sendable () -> Bool, environment: [String: String] = ProcessInfo.processInfo.environment,
+                tickMs: Int64 = 1_000) {
+        self.store = store
+        self.config = config
+        self.transports = transports
+        self.logger = logger
+        self.isLeader = isLeader
+        self.environment = environment
+        self.tickMs = tickMs
+        state = Locked(State(dispatcher: NotificationDispatcher(config: config)))
+    }
+
+    /// Alerts changed: look now rather than at the next tick.
+    public func poke() { state.withLock { $0.poked = true } }
+
+    /// The last attempt per channel (for the console and `/metrics`).
+    public var lastResults: [String: DeliveryAttempt] { state.withLock { $0.lastResults } }
+
+    public func run() async throws {
+        var next = Int64.min
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = WallClock.nowMs()
+            let poked = state.withLock { s in defer { s.poked = false }; return s.poked }
+            if now >= next || poked {
+                next = now + tickMs
+                if isLeader() {
+                    do {
+                        try await step(now: now)
+                    } catch {
+                        logger.error("notifications: \(error)")
+                    }
+                } else {
+                    state.withLock { $0.restored = false }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// One round: dispatch, then deliver what is due.
+    public func step(now: Int64) async throws {
+        if !state.withLock({ $0.restored }) {
+            let groups = try await store.notificationGroups()
+            let lost = try await store.recoverInterruptedDeliveries(now: now)
+            if lost > 0 { logger.warning("notifications: \(lost) deliveries were interrupted by a stop; they are sent again (the receiver may have had them)") }
+            state.withLock { s in
+                s.dispatcher = NotificationDispatcher(config: config, groups: groups)
+                s.restored = true
+            }
+        }
+        try await dispatch(now: now)
+        try await deliverDue(now: now)
+    }
+
+    func dispatch(now: Int64) async throws {
+        let alerts = try await store.notifiableAlerts(resolvedSince: now - NotificationDispatcher.resolvedMemoryMs, limit: 100_000)
+        var dispatcher = state.withLock { $0.dispatcher }
+        let before = dispatcher.groups
+        let messages = dispatcher.step(alerts: alerts, now: now)
+        var queued: [NewNotification] = []
+        for m in messages {
+            guard let channel = config.channel(named: m.receiver) else { continue }
+            do {
+                let rendered = try NotificationRenderer.render(m, channel: channel, now: now)
+                queued.append(NewNotification(channel: channel.name, groupKey: m.groupKey, status: m.status,
+                                              fingerprints: m.alerts.map(\.fingerprint), rendered: rendered, notBefore: now))
+            } catch {
+                logger.error("notifications: the template of channel \(channel.name) failed: \(error); the message is not sent")
+            }
+        }
+        let changed = dispatcher.groups.values.filter { before[$0.key] != $0 }
+        let removed = before.keys.filter { dispatcher.groups[$0] == nil }
+        if !queued.isEmpty || !changed.isEmpty || !removed.isEmpty {
+            try await store.commitNotifications(queued, groups: Array(changed), removed: removed, now: now)
+        }
+        state.withLock { $0.dispatcher = dispatcher }
+    }
+
+    func deliverDue(now: Int64) async throws {
+        let due = try await store.dueNotifications(now: now, limit: 50)
+        guard !due.isEmpty else { return }
+        let t = transports()
+        for entry in due {
+            guard let channel = config.channel(named: entry.notification.channel) else {
+                let id = try await store.beginDeliveryAttempt(outboxID: entry.id, now: now)
+                try await store.finishDeliveryAttempt(DeliveryAttempt(id: id, outboxID: entry.id, startedAt: now, outcome: .dead,
+                                                                      error: "no channel named \(entry.notification.channel) in the config"), nextAttemptAt: nil)
+                continue
+            }
+            let started = WallClock.nowMs()
+            let attemptID = try await store.beginDeliveryAttempt(outboxID: entry.id, now: started)
+            var attempt = await Self.deliver(entry.notification.rendered, channel: channel, transports: t, environment: environment,
+                                             messageID: "\(entry.id).\(entry.attempts + 1)@vigil", nowMs: started)
+            attempt.id = attemptID
+            attempt.outboxID = entry.id
+            attempt.startedAt = started
+            var nextAt: Int64?
+            if attempt.outcome == .retry {
+                if entry.attempts + 1 >= channel.maxAttempts {
+                    attempt.outcome = .dead
+                    attempt.error = (attempt.error ?? "") + "; gave up after \(channel.maxAttempts) attempts"
+                } else {
+                    nextAt = WallClock.nowMs() + Self.backoffMs(attempt: entry.attempts + 1)
+                }
+            }
+            try await store.finishDeliveryAttempt(attempt, nextAttemptAt: nextAt)
+            let outcome = attempt.outcome
+            state.withLock { $0.lastResults[channel.name] = attempt }
+            switch outcome {
+            case .delivered: logger.info("notifications: \(channel.name) got notification \(entry.id) (\(entry.notification.status))")
+            case .dead: logger.error("notifications: notification \(entry.id) to \(channel.name) is a dead letter: \(attempt.error ?? "")")
+            default: logger.warning("notifications: \(channel.name) did not take notification \(entry.id): \(attempt.error ?? ""); retrying")
+            }
+        }
+    }
+
+    /// Exponential backoff with ±20 % jitter: 2 s, 4 s, 8 s, … up to 10 minutes.
+    public static func backoffMs(attempt: Int, random: Double = Double.random(in: 0.8...1.2)) -> Int64 {
+        let base = min(600_000.0, 2_000 * pow(2, Double(max(0, attempt - 1))))
+        return Int64(base * random)
+    }
+
+    /// Sends one rendered notification to `channel` (blocking I/O off the cooperative pool) and classifies the
+    /// answer: delivered, retry (network, timeout, 429, 5xx) or dead (another 4xx, a refused message, a secret
+    /// that cannot be read).
+    public static func deliver(_ rendered: RenderedNotification, channel: NotifyChannel, transports: (http: any HTTPTransport, mail: any MailTransport),
+                               environment: [String: String], messageID: String, nowMs: Int64) async -> DeliveryAttempt {
+        var attempt = DeliveryAttempt(id: 0, outboxID: 0, startedAt: nowMs, outcome: .dead)
+        let request: ChannelRequest
+        do {
+            let url = try channel.url.resolve(environment: environment)
+            let secret = try channel.secret?.resolve(environment: environment)
+            let password = try channel.password?.resolve(environment: environment)
+            request = ChannelRequest.make(rendered, channel: channel, url: url, secret: secret, password: password, nowMs: nowMs, messageID: messageID)
+        } catch {
+            attempt.error = "channel \(channel.name): \(error.message)"
+            return attempt
+        }
+        let box = UncheckedTransports(transports)
+        let started = WallClock.monotonicNs()
+        let result: Result<(Int, [UInt8]), HTTPTransportError> = await withCheckedContinuation { c in
+            DispatchQueue.global().async {
+                switch request {
+                case .http(let r):
+                    do throws(HTTPTransportError) { let resp = try box.value.http.perform(r, maxResponseBytes: 64 * 1024); c.resume(returning: .success((resp.status, resp.body))) }
+                    catch { c.resume(returning: .failure(error)) }
+                case .mail(let m):
+                    do throws(HTTPTransportError) {
+                        let code = try box.value.mail.sendMail(server: m.server, from: m.from, to: m.to, username: m.username, password: m.password,
+                                                               message: m.rfc5322(), timeoutMs: m.timeoutMs)
+                        c.resume(returning: .success((code, [])))
+                    }
+                    catch { c.resume(returning: .failure(error)) }
+                }
+            }
+        }
+        attempt.latencyMs = Double(WallClock.monotonicNs() - started) / 1e6
+        switch result {
+        case .failure(let e):
+            attempt.outcome = .retry
+            attempt.error = e.message
+        case .success(let (status, body)):
+            attempt.status = status
+            let (ok, reason) = ChannelRequest.accepted(kind: channel.kind, status: status, body: body)
+            if ok {
+                attempt.outcome = .delivered
+            } else {
+                attempt.outcome = (status == 429 || status >= 500 || Self.isRobotRateLimit(body)) ? .retry : .dead
+                let answer = String(decoding: body.prefix(200), as: UTF8.self)
+                attempt.error = (reason ?? "HTTP \(status)") + (answer.isEmpty ? "" : ": " + answer)
+            }
+        }
+        return attempt
+    }
+
+    /// DingTalk's 130101 (sending too fast) and Feishu's 11232 / 9499 (frequency limited) are worth a retry.
+    static func isRobotRateLimit(_ body: [UInt8]) -> Bool {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return false }
+        let code = (o["errcode"] ?? o["code"]) as? Int ?? 0
+        return [130101, 11232, 9499, 45009].contains(code)
+    }
+}
+
+/// The blocking transports, handed to one worker thread at a time.
+private final class UncheckedTransports: @unchecked Sendable {
+    let value: (http: any HTTPTransport, mail: any MailTransport)
+    init(_ value: (http: any HTTPTransport, mail: any MailTransport)) { self.value = value }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// `notify.yaml` (or the `notify:` section of the config): channels, the routing tree and escalation-free
+/// delivery settings. See docs/notifications.md.
+public struct NotifyConfig: Sendable, Equatable {
+    public var channels: [NotifyChannel]
+    public var route: NotifyRoute
+    /// The address notifications link to (`vigil serve`'s listener as users reach it), for `generatorURL`s.
+    public var externalURL: String?
+    /// Where the config came from, for messages.
+    public var source: String
+
+    public init(channels: [NotifyChannel], route: NotifyRoute, externalURL: String? = nil, source: String = "") {
+        self.channels = channels
+        self.route = route
+        self.externalURL = externalURL
+        self.source = source
+    }
+
+    public func channel(named name: String) -> NotifyChannel? { channels.first { $0.name == name } }
+
+    /// Parses and validates the YAML. Throws every problem with its line and column.
+    public static func parse(yaml: String, path: String) throws(RuleFileErrors) -> NotifyConfig {
+        var parser = NotifyConfigParser(path: path)
+        let config = parser.parse(yaml)
+        guard parser.errors.isEmpty, var config else { throw RuleFileErrors(path: path, errors: parser.errors) }
+        config.source = path
+        return config
+    }
+
+    public static func load(path: String) throws(RuleFileErrors) -> NotifyConfig {
+        guard let data = FileManager.default.contents(atPath: path), let yaml = String(data: data, encoding: .utf8) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (expected readable UTF-8 text)" : "no such file"
+            throw RuleFileErrors(path: path, errors: [RuleFileError(file: path, line: 0, column: 0, message: reason)])
+        }
+        return try parse(yaml: yaml, path: path)
+    }
+
+    /// The default places, first found wins: `$VIGIL_NOTIFY`, `~/.config/vigil/notify.yaml`, `/etc/vigil/notify.yaml`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let p = environment["VIGIL_NOTIFY"], !p.isEmpty { return p }
+        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        for p in [home + "/vigil/notify.yaml", "/etc/vigil/notify.yaml"] where FileManager.default.fileExists(atPath: p) {
+            return p
+        }
+        return nil
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Yams
+
+/// Turns `notify.yaml` into a `NotifyConfig`, collecting every error with its line and column. Pure: no I/O
+/// (secrets are read only when a notification is sent).
+struct NotifyConfigParser: YAMLFieldParsing {
+    let path: String
+    var errors: [RuleFileError] = []
+
+    init(path: String) { self.path = path }
+
+    static let channelKeys = ["name", "kind", "url", "url_env", "url_file", "secret", "secret_env", "secret_file", "send_resolved",
+                              "timeout", "max_attempts", "quiet_hours", "format", "from", "to", "username", "password", "password_env",
+                              "password_file", "templates"]
+    static let routeKeys = ["receiver", "match", "continue", "group_by", "group_wait", "group_interval", "repeat_interval", "routes"]
+
+    mutating func parse(_ yaml: String) -> NotifyConfig? {
+        defer {
+            errors = errors.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+                .map(\.element)
+        }
+        let root: Node?
+        do {
+            root = try YAMLDocument.compose(yaml, file: path)
+        } catch {
+            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
+            return nil
+        }
+        guard let root, !Self.isNull(root) else {
+            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected 'channels:' and 'route:')"))
+            return nil
+        }
+        guard var top = mapping(root, "a mapping with 'channels:' and 'route:'") else { return nil }
+        // The config file's `notify:` section has the same shape.
+        if let inner = top["notify"], let m = inner.mapping { top = m }
+        let f = fields(top, allowed: ["channels", "route", "external_url"], context: "the top level")
+        var channels: [NotifyChannel] = []
+        var seen: [String: Node] = [:]
+        if let c = require(f, "channels", in: root, context: "the top level", hint: "a list of channels"),
+           let list = sequence(c, "a list of channels under 'channels'") {
+            for item in list {
+                guard let ch = channel(item) else { continue }
+                if let first = seen[ch.name] {
+                    fail(item, "a second channel named '\(ch.name)' (the first is at \(position(first)))")
+                    continue
+                }
+                seen[ch.name] = item
+                channels.append(ch)
+            }
+        }
+        var route = NotifyRoute(receiver: channels.first?.name)
+        if let r = f["route"] {
+            route = self.route(r, isRoot: true) ?? route
+            // Every receiver must be a channel.
+            checkReceivers(r, known: Set(channels.map(\.name)))
+        }
+        let external = f["external_url"].flatMap { string($0, "a URL for 'external_url'") }
+        return NotifyConfig(channels: channels, route: route, externalURL: external)
+    }
+
+    private mutating func checkReceivers(_ node: Node, known: Set<String>) {
+        guard let map = node.mapping else { return }
+        if let r = map["receiver"], let name = r.scalar?.string, !known.contains(name) {
+            fail(r, "no channel named '\(name)' (channels: \(known.sorted().joined(separator: ", ")))")
+        }
+        if let routes = map["routes"]?.sequence { for child in routes { checkReceivers(child, known: known) } }
+    }
+
+    private mutating func secret(_ f: [String: Node], _ key: String, required: Bool, in node: Node, context: String) -> SecretValue? {
+        let given = [key, key + "_env", key + "_file"].filter { f[$0] != nil }
+        if given.count > 1 {
+            fail(f[given[1]]!, "give one of '\(key)', '\(key)_env' and '\(key)_file', not several")
+            return nil
+        }
+        if let n = f[key], let s = string(n, "a string for '\(key)'") { return .literal(s) }
+        if let n = f[key + "_env"], let s = string(n, "an environment variable name for '\(key)_env'") { return .env(s) }
+        if let n = f[key + "_file"], let s = string(n, "a file path for '\(key)_file'") { return .file(s) }
+        if required { fail(node, "\(context) has no '\(key)' (or '\(key)_env', '\(key)_file')") }
+        return nil
+    }
+
+    private mutating func channel(_ node: Node) -> NotifyChannel? {
+        guard let map = mapping(node, "a channel (name, kind, url, …)") else { return nil }
+        let f = fields(map, allowed: Self.channelKeys, context: "a channel")
+        let before = errors.count
+        guard let nameNode = require(f, "name", in: node, context: "a channel", hint: "a name routes refer to"),
+              let name = string(nameNode, "a channel name") else { return nil }
+        let context = "channel '\(name)'"
+        var kind: NotifyChannel.Kind?
+        if let k = require(f, "kind", in: node, context: context, hint: NotifyChannel.Kind.allCases.map(\.rawValue).joined(separator: ", ")),
+           let s = string(k, "a channel kind") {
+            kind = NotifyChannel.Kind(rawValue: s)
+            if kind == nil { fail(k, "unknown kind '\(s)' (expected one of \(NotifyChannel.Kind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+        }
+        let url = secret(f, "url", required: true, in: node, context: context)
+        if case .literal(let u)? = url, let kind {
+            let schemes = kind == .email ? ["smtp", "smtps"] : ["http", "https"]
+            if !schemes.contains(where: { u.hasPrefix($0 + "://") }), let n = f["url"] {
+                fail(n, "expected a \(schemes.joined(separator: " or ")) URL for \(context)")
+            }
+        }
+        guard let kind, let url else { return nil }
+        var ch = NotifyChannel(name: name, kind: kind, url: url)
+        ch.secret = secret(f, "secret", required: false, in: node, context: context)
+        if ch.secret != nil && kind != .dingtalk && kind != .feishu, let n = f["secret"] ?? f["secret_env"] ?? f["secret_file"] {
+            fail(n, "'secret' signs DingTalk and Feishu messages; \(kind.rawValue) has no signing")
+        }
+        if let n = f["send_resolved"], let b = bool(n, key: "send_resolved") { ch.sendResolved = b }
+        if let n = f["timeout"], let d = duration(n, key: "timeout", positive: true) { ch.timeoutMs = Int(d) }
+        if let n = f["max_attempts"], let i = int(n, key: "max_attempts", min: 1) { ch.maxAttempts = i }
+        if let n = f["format"], let s = string(n, "card or text for 'format'") {
+            if kind != .feishu { fail(n, "'format' is for Feishu channels (card or text)") }
+            else if s == "text" { ch.feishuCard = false }
+            else if s != "card" { fail(n, "expected card or text for 'format'") }
+        }
+        if let n = f["quiet_hours"] { ch.quietHours = quietHours(n) }
+        if kind == .email {
+            if let n = require(f, "from", in: node, context: context, hint: "the sender address") { ch.from = string(n, "an address for 'from'") }
+            if let n = require(f, "to", in: node, context: context, hint: "one address or a list") {
+                if let list = n.sequence { ch.to = list.compactMap { string($0, "an address in 'to'") } }
+                else if let s = string(n, "an address or a list of addresses for 'to'") { ch.to = [s] }
+                if ch.to.isEmpty { fail(n, "'to' lists no address") }
+            }
+            ch.username = f["username"].flatMap { string($0, "a string for 'username'") }
+            ch.password = secret(f, "password", required: false, in: node, context: context)
+        } else {
+            for key in ["from", "to", "username", "password", "password_env", "password_file"] {
+                if let n = f[key] { fail(n, "'\(key)' is for email channels") }
+            }
+        }
+        if let t = f["templates"], let m = mapping(t, "a mapping of title, text, html, body templates") {
+            let tf = fields(m, allowed: ["title", "text", "html", "body"], context: "the templates of \(context)")
+            for (k, n) in tf { if let s = template(n, "a template for '\(k)'") { ch.templates[k] = s } }
+        }
+        return errors.count == before ? ch : nil
+    }
+
+    private mutating func quietHours(_ node: Node) -> QuietHours? {
+        guard let map = mapping(node, "a mapping with from, to, time_zone, pages_through") else { return nil }
+        let f = fields(map, allowed: ["from", "to", "time_zone", "pages_through"], context: "quiet_hours")
+        func clock(_ key: String) -> Int? {
+            guard let n = require(f, key, in: node, context: "quiet_hours", hint: "a time as HH:MM"), let s = string(n, "a time as HH:MM") else { return nil }
+            let parts = s.split(separator: ":")
+            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+                fail(n, "expected a time as HH:MM, found '\(s)'")
+                return nil
+            }
+            return h * 60 + m
+        }
+        let start = clock("from"), end = clock("to")
+        var zone = TimeZone(identifier: "UTC")!
+        if let n = f["time_zone"], let s = string(n, "a time zone name such as Asia/Shanghai") {
+            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
+        }
+        var pages = AlertSeverity.critical
+        if let n = f["pages_through"], let s = string(n, "a severity") {
+            if let sev = AlertSeverity(rawValue: s) { pages = sev } else { fail(n, "unknown severity '\(s)' (expected info, warning, critical)") }
+        }
+        guard let start, let end else { return nil }
+        return QuietHours(start: start, end: end, timeZone: zone, pagesThrough: pages)
+    }
+
+    private mutating func route(_ node: Node, isRoot: Bool) -> NotifyRoute? {
+        guard let map = mapping(node, "a route (receiver, match, group_by, routes, …)") else { return nil }
+        let f = fields(map, allowed: Self.routeKeys, context: "a route")
+        var r = NotifyRoute()
+        r.receiver = f["receiver"].flatMap { string($0, "a channel name for 'receiver'") }
+        if isRoot && r.receiver == nil { fail(node, "the top route has no 'receiver' (where alerts no other route takes go)") }
+        if let m = f["match"] {
+            if isRoot { fail(m, "the top route matches every alert; put 'match' on the routes under it") }
+            r.matchers = matchers(m)
+        }
+        if let c = f["continue"] { r.continueMatching = bool(c, key: "continue") ?? false }
+        if let g = f["group_by"], let list = sequence(g, "a list of label names for 'group_by'") {
+            r.groupBy = list.compactMap { item in
+                if item.scalar?.string == "..." { return "..." }
+                return labelName(item)
+            }
+        }
+        if let n = f["group_wait"] { r.groupWait = duration(n, key: "group_wait", positive: false) }
+        if let n = f["group_interval"] { r.groupInterval = duration(n, key: "group_interval", positive: true) }
+        if let n = f["repeat_interval"] { r.repeatInterval = duration(n, key: "repeat_interval", positive: true) }
+        if let n = f["routes"], let list = sequence(n, "a list of routes under 'routes'") {
+            r.routes = list.compactMap { route($0, isRoot: false) }
+        }
+        return r
+    }
+}
