@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+import VigilHTTP
+import VigilTestSupport
+@testable import VigilCore
+import VigilWire
+
+/// Notifications through a running engine: a breaching sample becomes an Alertmanager-format message at a real
+/// webhook receiver; the resolution follows; a receiver that is down gets the message once it is up, once; a
+/// restart neither loses nor repeats.
+@Suite struct NotificationEngineTests {
+    static let rules = """
+        groups:
+          - name: test
+            rules:
+              - alert: CPUSaturated
+                kind: threshold
+                expr: {metric: cpu.usage_percent, aggregate: last, window: 1m, op: ">", threshold: 90}
+                for: 0s
+                severity: critical
+                annotations: {summary: "CPU {{ $value }}% on {{ $labels.host }}"}
+        """
+
+    static func notify(_ url: String, groupWait: String = "0s") throws -> NotifyConfig {
+        try NotifyConfig.parse(yaml: """
+            external_url: http://ops.example:9470
+            channels:
+              - {name: hook, kind: webhook, url: "\(url)"}
+            route: {receiver: hook, group_by: [alertname, host], group_wait: \(groupWait), group_interval: 1s}
+            """, path: "notify.yaml")
+    }
+
+    static func start(_ dir: TempDir, notify: NotifyConfig) async throws -> (RunningEngine, String) {
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        let e = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200, notify: notify, dir: dir)
+        let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "test")
+        return (e, secret)
+    }
+
+    static func cpu(_ e: RunningEngine, _ secret: String, _ value: Double, host: String = "web-1") async throws {
+        let r = try await e.post(Array(IngestBatch(host: host, samples: [Sample(name: "cpu.usage_percent", value: value, ts: WallClock.nowMs())]).json().utf8),
+                                 token: secret)
+        #expect(r.status == 200)
+    }
+
+    @Test func aBreachIsAnAlertmanagerMessageThenAResolution() async throws {
+        let receiver = try RecordingHTTPServer()
+        let dir = TempDir()
+        let (e, secret) = try await Self.start(dir, notify: try Self.notify(receiver.url + "/hook"))
+        try await Self.cpu(e, secret, 97)
+        #expect(await eventually(10) { receiver.requests.count >= 1 }, "the firing message arrives")
+        let firing = try #require(receiver.requests.first?.json)
+        #expect(firing["status"] as? String == "firing" && firing["version"] as? String == "4" && firing["receiver"] as? String == "hook")
+        #expect(firing["groupLabels"] as? [String: String] == ["alertname": "CPUSaturated", "host": "web-1"])
+        let alert = try #require((firing["alerts"] as? [[String: Any]])?.first)
+        #expect((alert["annotations"] as? [String: String])?["summary"] == "CPU 97% on web-1")
+        #expect((alert["labels"] as? [String: String])?["severity"] == "critical")
+        #expect((alert["generatorURL"] as? String)?.hasPrefix("http://ops.example:9470/") == true)
+
+        try await Self.cpu(e, secret, 10)
+        #expect(await eventually(10) { receiver.requests.count >= 2 }, "the resolution follows")
+        #expect(receiver.requests.last?.json?["status"] as? String == "resolved")
+        let delivered = try await e.store.notifications(states: [.delivered], channel: "hook", limit: 10)
+        #expect(delivered.map(\.notification.status) == ["resolved", "firing"])
+        let attempts = try await e.store.deliveryAttempts(outboxID: try #require(delivered.last?.id))
+        #expect(attempts.count == 1 && attempts[0].outcome == .delivered && attempts[0].status == 200 && (attempts[0].latencyMs ?? -1) >= 0)
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(receiver.requests.count == 2, "nothing repeats")
+        await e.stop()
+    }
+
+    @Test func aReceiverThatIsDownGetsTheMessageOnceItIsUp() async throws {
+        let port = freePort()
+        let dir = TempDir()
+        let (e, secret) = try await Self.start(dir, notify: try Self.notify("http://127.0.0.1:\(port)/hook"))
+        try await Self.cpu(e, secret, 99)
+        // Nothing listens: the first attempt fails and is retried (2 s later, then 4 s).
+        #expect(await eventually(10) {
+            ((try? await e.store.notifications(states: [.queued], channel: "hook", limit: 1))?.first?.attempts ?? 0) >= 1
+        })
+        let receiver = try RecordingHTTPServer(port: port)
+        #expect(await eventually(15) { receiver.requests.count == 1 }, "delivered once the receiver is up")
+        let entry = try #require(try await e.store.notifications(states: nil, channel: "hook", limit: 1).first)
+        #expect(entry.state == .delivered)
+        let attempts = try await e.store.deliveryAttempts(outboxID: entry.id)
+        #expect(attempts.first?.outcome == .retry && attempts.last?.outcome == .delivered)
+        #expect(attempts.first?.error?.isEmpty == false, "every attempt is logged with its error")
+        try await Task.sleep(for: .seconds(1))
+        #expect(receiver.requests.count == 1)
+        await e.stop()
+    }
+
+    @Test func aRefusalIsADeadLetterAnOperatorCanRetry() async throws {
+        let receiver = try RecordingHTTPServer(script: [.init(status: 400, body: "bad payload")])
+        let dir = TempDir()
+        let (e, secret) = try await Self.start(dir, notify: try Self.notify(receiver.url + "/hook"))
+        try await Self.cpu(e, secret, 99)
+        #expect(await eventually(10) { ((try? await e.store.notifications(states: [.dead], channel: nil, limit: 5)) ?? []).count == 1 })
+        let dead = try #require(try await e.store.notifications(states: [.dead], channel: nil, limit: 1).first)
+        #expect(dead.lastError == "HTTP 400: bad payload" && dead.attempts == 1, "a 4xx is not retried")
+        #expect(try await e.store.retryNotification(id: dead.id, actor: "alice", now: WallClock.nowMs()))
+        #expect(await eventually(10) { receiver.requests.count == 2 })
+        #expect(try await e.store.notifications(states: nil, channel: nil, limit: 1).first?.state == .delivered)
+        #expect((try await e.store.auditEntries(AuditFilter(action: "notify.retry"))).first?.actor == "alice")
+        await e.stop()
+    }
+
+    @Test func aRestartNeitherRepeatsNorForgets() async throws {
+        let receiver = try RecordingHTTPServer()
+        let dir = TempDir()
+        let config = try Self.notify(receiver.url + "/hook")
+        let (e, secret) = try await Self.start(dir, notify: config)
+        try await Self.cpu(e, secret, 99)
+        #expect(await eventually(10) { receiver.requests.count == 1 })
+        await e.stop()
+        // The same store, a new engine: the alert still fires, and it was already told.
+        let again = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200, notify: config, dir: dir)
+        try await Task.sleep(for: .seconds(2))
+        #expect(receiver.requests.count == 1, "not sent again after the restart")
+        try await Self.cpu(again, secret, 5)
+        #expect(await eventually(10) { receiver.requests.count == 2 }, "the resolution is still told")
+        #expect(receiver.requests.last?.json?["status"] as? String == "resolved")
+        await again.stop()
+    }
+}
