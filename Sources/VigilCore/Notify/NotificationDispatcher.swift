@@ -127,7 +127,7 @@ public struct NotificationDispatcher: Sendable {
         return out
     }
 
-    func message(_ a: StoredAlert, firing: Set<String>) -> NotificationMessage.Alert {
+    public func message(_ a: StoredAlert, firing: Set<String>) -> NotificationMessage.Alert {
         let isFiring = firing.contains(a.fingerprint)
         let url = a.generatorURL ?? (externalURL.isEmpty ? "" : externalURL + "/api/v1/alerts?fingerprint=" + a.fingerprint)
         return NotificationMessage.Alert(status: isFiring ? "firing" : "resolved", labels: Self.routingLabels(a), annotations: a.annotations,

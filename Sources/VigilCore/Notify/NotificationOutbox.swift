@@ -97,6 +97,8 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var status: Int?
     public var latencyMs: Double?
     public var error: String?
+    /// The start of the receiver's answer (for `vigil notify test`; not stored).
+    public var answer: String?
 
     public init(id: Int64, outboxID: Int64, startedAt: Int64, outcome: Outcome, status: Int? = nil, latencyMs: Double? = nil, error: String? = nil) {
         self.id = id

@@ -39,6 +39,17 @@ public final class NotificationService: Service, Sendable {
         state = Locked(State(dispatcher: NotificationDispatcher(config: config)))
     }
 
+    /// A test message for `channel`: one made-up alert, marked as a test, so a receiver can be tried before it
+    /// is routed to.
+    public static func testMessage(channel: String, externalURL: String, now: Int64) -> NotificationMessage {
+        let alert = NotificationMessage.Alert(status: "firing", labels: ["alertname": "VigilTest", "host": ProcessInfo.processInfo.hostName, "severity": "info"],
+                                              annotations: ["summary": "A test notification from vigil notify test: if you read this, the channel works."],
+                                              startsAt: now, endsAt: nil, generatorURL: externalURL, fingerprint: "0000000000000000",
+                                              value: nil, flapping: false, severity: .info)
+        return NotificationMessage(receiver: channel, groupKey: "\(channel)/test", groupLabels: ["alertname": "VigilTest"], alerts: [alert],
+                                   externalURL: externalURL, isTest: true)
+    }
+
     /// Alerts changed: look now rather than at the next tick.
     public func poke() { state.withLock { $0.poked = true } }
 
@@ -190,6 +201,7 @@ public final class NotificationService: Service, Sendable {
             attempt.error = e.message
         case .success(let (status, body)):
             attempt.status = status
+            attempt.answer = String(decoding: body.prefix(500), as: UTF8.self)
             let (ok, reason) = ChannelRequest.accepted(kind: channel.kind, status: status, body: body)
             if ok {
                 attempt.outcome = .delivered

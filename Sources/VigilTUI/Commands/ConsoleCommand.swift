@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import VigilAgentCore
 import VigilCore
+import VigilHTTP
 import VigilWire
 
 /// `vigil` / `vigil console`: the interactive console. Runs the engine in-process unless another
@@ -56,6 +57,7 @@ struct ConsoleCommand: ParsableCommand {
         let quiet = Logger(label: "vigil", factory: { _ in SwiftLogNoOpLogHandler() })
 
         var engine: VigilEngine?
+        var notifyWarnings: [String] = []
         var listenerDescription: String
         var runTask: Task<Void, Never>?
         let lease = try Blocking.run { try await store.currentLease(now: WallClock.nowMs()) }
@@ -66,6 +68,14 @@ struct ConsoleCommand: ParsableCommand {
             var engineOptions = VigilEngine.Options(listen: address, localSource: local, handleSignals: false,
                                                     ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
             engineOptions.userRunbooks = RunbookCatalog.defaultUserDirectory()
+            // Notifications go out from whichever engine holds the lease, this console's included.
+            if let path = NotifyConfig.defaultPath(environment: environment) {
+                do {
+                    engineOptions.notify = (try NotifyConfig.load(path: path), { (HTTPClient(), SMTPClient()) })
+                } catch {
+                    notifyWarnings.append("notifications off: \(error.description)")
+                }
+            }
             if !noLocalCollector && !readonly { engineOptions.localJobs = LocalJobRunner(host: LocalJobRunner.localHostName()) }
             var (e, task, failure) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
             if let error = failure {
@@ -104,6 +114,7 @@ struct ConsoleCommand: ParsableCommand {
             reloadRules: evaluator.map { e in { @Sendable in e.requestReload(by: user.name) } }
         )
         options.ruleWarnings = evaluator?.status.warnings ?? []
+        options.warnings = notifyWarnings
         defer {
             if let engine {
                 let task = runTask

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import VigilCore
+import VigilHTTP
 import VigilWire
 
 /// `vigil serve`: the engine, headless, for systemd.
@@ -37,6 +38,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("runbooks"), help: ArgumentHelp("Your runbook directory (default $VIGIL_RUNBOOKS, ~/.config/vigil/runbooks or /etc/vigil/runbooks).", valueName: "DIR"))
     var runbookDirectory: String?
 
+    @Option(name: .customLong("notify"), help: ArgumentHelp("The notification config: channels and routes (default $VIGIL_NOTIFY, ~/.config/vigil/notify.yaml or /etc/vigil/notify.yaml).", valueName: "FILE"))
+    var notifyPath: String?
+
     func run() throws {
         let address: ListenAddress
         do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
@@ -66,6 +70,17 @@ struct ServeCommand: ParsableCommand {
         var options = VigilEngine.Options(listen: address, limits: limits, ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
         options.tls = tls
         options.userRunbooks = runbookDirectory ?? RunbookCatalog.defaultUserDirectory()
+        if let path = notifyPath ?? NotifyConfig.defaultPath() {
+            do {
+                let config = try NotifyConfig.load(path: path)
+                options.notify = (config, { (HTTPClient(), SMTPClient()) })
+                logger.info("notifications: \(config.channels.count) channels from \(path)")
+            } catch {
+                throw CommandFailure(error.description)
+            }
+        } else {
+            logger.warning("notifications: no notify.yaml (looked for $VIGIL_NOTIFY, ~/.config/vigil/notify.yaml, /etc/vigil/notify.yaml): alerts are shown, not sent; see docs/notifications.md")
+        }
         let engine = VigilEngine(store: store, options: options, logger: logger)
         let rules = engine.evaluator.status
         logger.info("vigil serve: store \(store.description), listening on \(tls == nil ? "http" : "https")://\(address), \(rules.rules) rules from \(engine.evaluator.ruleSources)")
