@@ -124,3 +124,58 @@ import VigilWire
         await again.stop()
     }
 }
+
+/// `vigil serve` killed with SIGKILL while a notification is on its way: after the restart it is sent again, the
+/// attempt whose answer was lost is in the delivery log as such, and nothing else repeats.
+@Suite struct NotificationKillTests {
+    @Test func aKillMidSendIsSentAgainAndTheLostAnswerIsLogged() async throws {
+        let dir = TempDir()
+        // The receiver takes the first message and sits on its answer for 20 s; the kill comes meanwhile.
+        let receiver = try RecordingHTTPServer(script: [.init(status: 200, body: "ok", delayMs: 20_000)])
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try NotificationEngineTests.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        try """
+            channels:
+              - {name: hook, kind: webhook, url: "\(receiver.url)/hook", timeout: 30s}
+            route: {receiver: hook, group_wait: 0s}
+            """.write(toFile: dir.file("notify.yaml"), atomically: true, encoding: .utf8)
+        let db = dir.file("v.db")
+        let store = try SQLiteStore(path: db)
+        let (_, token) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
+        let port = freePort()
+        func serve() throws -> Child {
+            try Child(Binaries.path("vigil"), ["serve", "--db", db, "--listen", "127.0.0.1:\(port)", "--rules", dir.file("rules"),
+                                                "--notify", dir.file("notify.yaml")])
+        }
+        var child = try serve()
+        #expect(await eventually(20) {
+            let r = try? await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 500)) }
+            return r?.status == 200
+        })
+        let batch = IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 99, ts: WallClock.nowMs())])
+        let posted = try await offPool {
+            try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
+                                                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                                 body: Array(batch.json().utf8), timeoutMs: 10_000))
+        }
+        #expect(posted.status == 200)
+        #expect(await eventually(15) { receiver.requests.count == 1 }, "the first attempt reaches the receiver")
+        kill(child.process.processIdentifier, SIGKILL)
+        await child.finished()
+        let interrupted = try await store.notifications(states: nil, channel: "hook", limit: 5)
+        #expect(interrupted.count == 1 && interrupted.first?.state == .queued, "written, not marked delivered")
+        #expect(try await store.deliveryAttempts(outboxID: interrupted[0].id).map(\.outcome) == [.sending])
+
+        child = try serve()
+        #expect(await eventually(20) { receiver.requests.count == 2 }, "sent again after the restart")
+        #expect(await eventually(10) { (try? await store.notifications(states: nil, channel: "hook", limit: 5))?.first?.state == .delivered })
+        let attempts = try await store.deliveryAttempts(outboxID: interrupted[0].id)
+        #expect(attempts.map(\.outcome) == [.lost, .delivered])
+        #expect(attempts.first?.error == "the process stopped before the answer came")
+        try await Task.sleep(for: .seconds(2))
+        #expect(receiver.requests.count == 2, "and nothing more")
+        #expect(try await store.notifications(states: nil, channel: nil, limit: 5).count == 1)
+        child.stop()
+        await child.finished()
+    }
+}

@@ -76,7 +76,7 @@ struct RuleFileTests {
                         {{ if $value }}never closed
             """
         #expect(errors(yaml) == [
-            "t.yaml:8:45: in the template: unknown function 'humanise' (known: and, eq, ge, gt, humanize, humanize1024, humanizeDuration, humanizePercentage, join, le, len, lt, match, ne, not, or, printf, reReplaceAll, title, toLower, toUpper, trimSpace)",
+            "t.yaml:8:45: in the template: unknown function 'humanise' (known: and, eq, ge, gt, html, humanize, humanize1024, humanizeDuration, humanizePercentage, join, le, len, lt, match, ne, not, or, printf, reReplaceAll, title, toLower, toUpper, trimSpace, urlquery)",
             "t.yaml:11:1: in the template: 'if' is never closed with '{{ end }}'",
         ])
     }
