@@ -29,7 +29,10 @@ public enum ChannelRequest: Sendable, Equatable {
                 let (ts, sign) = dingTalkSignature(secret: secret, timestampMs: nowMs)
                 u += (u.contains("?") ? "&" : "?") + "timestamp=\(ts)&sign=\(sign)"
             }
-            return post(u, json(["msgtype": "markdown", "markdown": ["title": n.title, "text": "#### \(n.title)\n\n\(n.text)"]]))
+            let at = n.mentions.map { "@" + $0 }.joined(separator: " ")
+            var object: [String: Any] = ["msgtype": "markdown", "markdown": ["title": n.title, "text": "#### \(n.title)\n\n\(n.text)" + (at.isEmpty ? "" : "\n\n" + at)]]
+            if !n.mentions.isEmpty { object["at"] = ["atMobiles": n.mentions, "isAtAll": false] }
+            return post(u, json(object))
         case .feishu:
             var object: [String: Any]
             if channel.feishuCard {
@@ -37,9 +40,9 @@ public enum ChannelRequest: Sendable, Equatable {
                 object = ["msg_type": "interactive",
                           "card": ["config": ["wide_screen_mode": true],
                                    "header": ["title": ["tag": "plain_text", "content": n.title], "template": colour],
-                                   "elements": [["tag": "markdown", "content": n.text]]]]
+                                   "elements": [["tag": "markdown", "content": n.text + mentionText(n, kind: .feishu)]]]]
             } else {
-                object = ["msg_type": "text", "content": ["text": n.title + "\n" + n.text]]
+                object = ["msg_type": "text", "content": ["text": n.title + "\n" + n.text + mentionText(n, kind: .feishu)]]
             }
             if let secret {
                 let (ts, sign) = feishuSignature(secret: secret, timestampSeconds: nowMs / 1000)
@@ -48,9 +51,9 @@ public enum ChannelRequest: Sendable, Equatable {
             }
             return post(url, json(object))
         case .wecom:
-            return post(url, json(["msgtype": "markdown", "markdown": ["content": "**\(n.title)**\n\(n.text)"]]))
+            return post(url, json(["msgtype": "markdown", "markdown": ["content": "**\(n.title)**\n\(n.text)" + mentionText(n, kind: .wecom)]]))
         case .slack:
-            return post(url, json(["text": "*\(n.title)*\n\(n.text)"]))
+            return post(url, json(["text": "*\(n.title)*\n\(n.text)" + mentionText(n, kind: .slack)]))
         case .webhook:
             return post(url, n.body ?? "{}")
         case .email:
@@ -58,6 +61,19 @@ public enum ChannelRequest: Sendable, Equatable {
                                      subject: n.title, text: n.text, html: n.html, dateMs: nowMs, messageID: messageID,
                                      timeoutMs: channel.timeoutMs))
         }
+    }
+
+    /// How each chat kind mentions someone, appended to the text.
+    static func mentionText(_ n: RenderedNotification, kind: NotifyChannel.Kind) -> String {
+        guard !n.mentions.isEmpty else { return "" }
+        let handles: [String] = n.mentions.map { m in
+            switch kind {
+            case .feishu: "<at user_id=\"\(m)\"></at>"
+            case .wecom, .slack: "<@\(m)>"
+            default: "@" + m
+            }
+        }
+        return "\n" + handles.joined(separator: " ")
     }
 
     /// DingTalk: `sign` = URL-encoded base64 of HMAC-SHA256(key: secret, message: "timestamp\nsecret"), the

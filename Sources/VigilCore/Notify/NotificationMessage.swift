@@ -44,6 +44,10 @@ public struct NotificationMessage: Sendable, Equatable {
     public var externalURL: String
     /// True for `vigil notify test`.
     public var isTest = false
+    /// For an escalation: which step ("escalation critical, step 2: not acknowledged for 10m").
+    public var escalation: String?
+    /// Handles to mention (the person on call).
+    public var mentions: [String] = []
 
     public init(receiver: String, groupKey: String, groupLabels: [String: String], alerts: [Alert], externalURL: String, isTest: Bool = false) {
         self.receiver = receiver
@@ -91,7 +95,8 @@ public struct NotificationMessage: Sendable, Equatable {
             "Receiver": .string(receiver), "Status": .string(status), "GroupKey": .string(groupKey),
             "GroupLabels": .strings(groupLabels), "CommonLabels": .strings(commonLabels), "CommonAnnotations": .strings(commonAnnotations),
             "ExternalURL": .string(externalURL), "Alerts": .list(alerts.map(alert)), "Firing": .list(firing.map(alert)),
-            "Resolved": .list(resolved.map(alert)), "Test": .bool(isTest),
+            "Resolved": .list(resolved.map(alert)), "Test": .bool(isTest), "Escalation": escalation.map { .string($0) } ?? .null,
+            "Mentions": .list(mentions.map { .string($0) }),
         ])
     }
 }

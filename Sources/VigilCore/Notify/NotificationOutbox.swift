@@ -9,6 +9,13 @@ public protocol NotificationOutbox: AnyObject {
     /// In one transaction: queues `notifications`, saves `groups`, forgets the groups keyed `removed`.
     func commitNotifications(_ notifications: [NewNotification], groups: [NotificationDispatcher.GroupState], removed: [String],
                              now: Int64) async throws
+    /// The escalation steps already taken for each of `fingerprints` since `since` (its firing): policy name and
+    /// step index.
+    func escalationsTaken(fingerprints: [String], since: [String: Int64]) async throws -> [String: Set<String>]
+    /// In one transaction: the step on the alert's timeline (`escalated`), in the audit log, and its notifications
+    /// queued.
+    func recordEscalation(fingerprint: String, policy: String, step: Int, detail: String, notifications: [NewNotification],
+                          now: Int64) async throws
     /// Queued notifications due by `now`, oldest first.
     func dueNotifications(now: Int64, limit: Int) async throws -> [OutboxEntry]
     /// Records that an attempt starts (so a crash mid-send shows as an attempt whose answer was lost); returns its id.

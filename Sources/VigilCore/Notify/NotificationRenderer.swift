@@ -10,12 +10,26 @@ public struct RenderedNotification: Sendable, Equatable, Codable {
     public var html: String?
     /// The whole body, for webhooks (Alertmanager's JSON, or the channel's `body` template).
     public var body: String?
+    /// Handles the chat kinds mention (DingTalk `at.atMobiles`, Feishu `<at>`, WeCom `<@id>`, Slack `<@id>`).
+    public var mentions: [String] = []
 
-    public init(title: String, text: String, html: String? = nil, body: String? = nil) {
+    public init(title: String, text: String, html: String? = nil, body: String? = nil, mentions: [String] = []) {
         self.title = title
         self.text = text
         self.html = html
         self.body = body
+        self.mentions = mentions
+    }
+
+    enum CodingKeys: String, CodingKey { case title, text, html, body, mentions }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        title = try c.decode(String.self, forKey: .title)
+        text = try c.decode(String.self, forKey: .text)
+        html = try c.decodeIfPresent(String.self, forKey: .html)
+        body = try c.decodeIfPresent(String.self, forKey: .body)
+        mentions = try c.decodeIfPresent([String].self, forKey: .mentions) ?? []
     }
 }
 
@@ -25,7 +39,7 @@ public enum NotificationRenderer {
     public static let listedAlerts = 20
 
     public static let defaultTitle = """
-        {{ if .Test }}[TEST] {{ end }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ len .Firing }}{{ end }}] \
+        {{ if .Test }}[TEST] {{ end }}{{ with .Escalation }}[ESCALATION] {{ end }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ len .Firing }}{{ end }}] \
         {{ with .CommonLabels.alertname }}{{ . }}{{ else }}{{ len .Alerts }} alerts{{ end }}\
         {{ with .CommonLabels.host }} on {{ . }}{{ end }}
         """
@@ -75,7 +89,8 @@ public enum NotificationRenderer {
         data["Title"] = .string(title)
         let text = try run("text", defaultText.replacingOccurrences(of: "B{{", with: bold(channel.kind) + "{{")
             .replacingOccurrences(of: "}}B", with: "}}" + bold(channel.kind))).trimmingCharacters(in: .whitespacesAndNewlines)
-        var rendered = RenderedNotification(title: title, text: text)
+        var rendered = RenderedNotification(title: title, text: text, mentions: message.mentions)
+        if let e = message.escalation { rendered.text = e + "\n\n" + rendered.text }
         switch channel.kind {
         case .email:
             rendered.html = try run("html", defaultHTML)

@@ -88,12 +88,70 @@ public final class NotificationService: Service, Sendable {
                 s.restored = true
             }
         }
-        try await dispatch(now: now)
+        let alerts = try await store.notifiableAlerts(resolvedSince: now - NotificationDispatcher.resolvedMemoryMs, limit: 100_000)
+        try await dispatch(alerts, now: now)
+        try await escalate(alerts, now: now)
         try await deliverDue(now: now)
     }
 
-    func dispatch(now: Int64) async throws {
-        let alerts = try await store.notifiableAlerts(resolvedSince: now - NotificationDispatcher.resolvedMemoryMs, limit: 100_000)
+    /// Escalation: a firing alert that matches a policy, is not acknowledged and not muted, takes each step whose
+    /// delay has passed since it fired; the step is recorded on its timeline and in the audit log with the messages
+    /// it sends, in one transaction, so it is taken once. Acknowledging stops the next steps.
+    func escalate(_ alerts: [StoredAlert], now: Int64) async throws {
+        guard !config.escalations.isEmpty else { return }
+        var matched: [(StoredAlert, EscalationPolicy)] = []
+        for a in alerts where a.state == "firing" && a.ackedBy == nil && a.mutedBy == nil {
+            let labels = NotificationDispatcher.routingLabels(a)
+            if let p = config.escalations.first(where: { $0.matchers.allMatch { labels[$0] } }) { matched.append((a, p)) }
+        }
+        guard !matched.isEmpty else { return }
+        let since = Dictionary(matched.map { ($0.0.fingerprint, $0.0.firedAt ?? $0.0.activeSince) }, uniquingKeysWith: { a, _ in a })
+        let taken = try await store.escalationsTaken(fingerprints: matched.map(\.0.fingerprint), since: since)
+        let dispatcher = state.withLock { $0.dispatcher }
+        for (a, policy) in matched {
+            let firedAt = since[a.fingerprint] ?? now
+            let done = Set(policy.steps.indices.filter { taken[a.fingerprint]?.contains("\(policy.name) step \($0 + 1)") ?? false })
+            for i in policy.due(firedAt: firedAt, now: now, done: done) {
+                var mentions: [String: [String]] = [:]
+                var order: [String] = []
+                var told: [String] = []
+                for target in policy.steps[i].notify {
+                    guard let r = config.recipient(target, at: now) else {
+                        told.append("\(target) (nobody: no one on call or no contact)")
+                        logger.warning("notifications: escalation \(policy.name) step \(i + 1) of \(a.rule): \(target) leads nowhere now")
+                        continue
+                    }
+                    if mentions[r.channel] == nil { order.append(r.channel) }
+                    mentions[r.channel, default: []] += r.mention.map { [$0] } ?? []
+                    told.append(r.person.map { "\($0) via \(r.channel)" } ?? r.channel)
+                }
+                let waited = TemplateFunctions.humanizeDuration(Double(now - firedAt) / 1000)
+                let headline = "Escalation \(policy.name), step \(i + 1): not acknowledged for \(waited)"
+                var queued: [NewNotification] = []
+                for channelName in order {
+                    guard let channel = config.channel(named: channelName) else { continue }
+                    var m = NotificationMessage(receiver: channelName, groupKey: "escalation/\(policy.name)/\(a.fingerprint)",
+                                                groupLabels: ["alertname": a.rule], alerts: [dispatcher.message(a, firing: [a.fingerprint])],
+                                                externalURL: config.externalURL ?? "")
+                    m.escalation = headline
+                    m.mentions = mentions[channelName] ?? []
+                    do {
+                        let rendered = try NotificationRenderer.render(m, channel: channel, now: now)
+                        queued.append(NewNotification(channel: channelName, groupKey: m.groupKey, status: "escalation",
+                                                      fingerprints: [a.fingerprint], rendered: rendered, notBefore: now))
+                    } catch {
+                        logger.error("notifications: the template of channel \(channelName) failed: \(error)")
+                    }
+                }
+                try await store.recordEscalation(fingerprint: a.fingerprint, policy: policy.name, step: i,
+                                                 detail: "not acknowledged for \(waited); told \(told.isEmpty ? "nobody" : told.joined(separator: ", "))",
+                                                 notifications: queued, now: now)
+                logger.info("notifications: \(headline) (\(a.rule) on \(a.host ?? "the fleet"))")
+            }
+        }
+    }
+
+    func dispatch(_ alerts: [StoredAlert], now: Int64) async throws {
         var dispatcher = state.withLock { $0.dispatcher }
         let before = dispatcher.groups
         let messages = dispatcher.step(alerts: alerts, now: now)

@@ -9,6 +9,10 @@ public struct NotifyConfig: Sendable, Equatable {
     public var externalURL: String?
     /// Where the config came from, for messages.
     public var source: String
+    /// On-call schedules, how to reach each person, and escalation policies.
+    public var schedules: [OnCallSchedule] = []
+    public var contacts: [String: OnCallContact] = [:]
+    public var escalations: [EscalationPolicy] = []
 
     public init(channels: [NotifyChannel], route: NotifyRoute, externalURL: String? = nil, source: String = "") {
         self.channels = channels
@@ -18,6 +22,33 @@ public struct NotifyConfig: Sendable, Equatable {
     }
 
     public func channel(named name: String) -> NotifyChannel? { channels.first { $0.name == name } }
+
+    public func schedule(named name: String) -> OnCallSchedule? { schedules.first { $0.name == name } }
+
+    /// Where an escalation target leads at `ms`: a channel with, for a person, who and their mention.
+    public struct Recipient: Sendable, Equatable {
+        public var channel: String
+        public var person: String?
+        public var mention: String?
+    }
+
+    /// Resolves `target` (a channel, `oncall:SCHEDULE`, `oncall:SCHEDULE:next`, `user:NAME`) at `ms`; nil when it
+    /// leads nowhere now (nobody on call, a person without a contact).
+    public func recipient(_ target: String, at ms: Int64) -> Recipient? {
+        let parts = target.split(separator: ":").map(String.init)
+        var person: String?
+        switch parts.first {
+        case "oncall" where parts.count >= 2:
+            guard let s = schedule(named: parts[1]) else { return nil }
+            person = parts.count == 3 ? s.next(after: ms) : s.onCall(at: ms)
+        case "user" where parts.count == 2:
+            person = parts[1]
+        default:
+            return channel(named: target) == nil ? nil : Recipient(channel: target)
+        }
+        guard let person, let contact = contacts[person] else { return nil }
+        return Recipient(channel: contact.channel, person: person, mention: contact.mention)
+    }
 
     /// Parses and validates the YAML. Throws every problem with its line and column.
     public static func parse(yaml: String, path: String) throws(RuleFileErrors) -> NotifyConfig {

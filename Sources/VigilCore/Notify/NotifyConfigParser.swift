@@ -33,7 +33,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
         guard var top = mapping(root, "a mapping with 'channels:' and 'route:'") else { return nil }
         // The config file's `notify:` section has the same shape.
         if let inner = top["notify"], let m = inner.mapping { top = m }
-        let f = fields(top, allowed: ["channels", "route", "external_url"], context: "the top level")
+        let f = fields(top, allowed: ["channels", "route", "external_url", "oncall", "escalations"], context: "the top level")
         var channels: [NotifyChannel] = []
         var seen: [String: Node] = [:]
         if let c = require(f, "channels", in: root, context: "the top level", hint: "a list of channels"),
@@ -55,7 +55,171 @@ struct NotifyConfigParser: YAMLFieldParsing {
             checkReceivers(r, known: Set(channels.map(\.name)))
         }
         let external = f["external_url"].flatMap { string($0, "a URL for 'external_url'") }
-        return NotifyConfig(channels: channels, route: route, externalURL: external)
+        var config = NotifyConfig(channels: channels, route: route, externalURL: external)
+        if let o = f["oncall"] { oncall(o, into: &config) }
+        if let e = f["escalations"], let list = sequence(e, "a list of escalation policies under 'escalations'") {
+            config.escalations = list.compactMap { escalation($0, config: config) }
+        }
+        return config
+    }
+
+    static let weekdays = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
+
+    private mutating func clock(_ node: Node, _ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+            fail(node, "expected a time as HH:MM, found '\(text)'")
+            return nil
+        }
+        return h * 60 + m
+    }
+
+    /// `2026-12-08` or `2026-12-08 18:00` in `zone`, as Unix ms.
+    private mutating func dateTime(_ node: Node, zone: TimeZone) -> Int64? {
+        guard let text = string(node, "a date (2026-12-08) or a date and time (2026-12-08 18:00)") else { return nil }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = zone
+        for format in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] {
+            f.dateFormat = format
+            if let d = f.date(from: text) { return Int64(d.timeIntervalSince1970 * 1000) }
+        }
+        fail(node, "expected a date (2026-12-08) or a date and time (2026-12-08 18:00), found '\(text)'")
+        return nil
+    }
+
+    private mutating func oncall(_ node: Node, into config: inout NotifyConfig) {
+        guard let map = mapping(node, "a mapping with schedules and contacts under 'oncall'") else { return }
+        let f = fields(map, allowed: ["time_zone", "schedules", "contacts"], context: "oncall")
+        var zone = TimeZone(identifier: "UTC")!
+        if let n = f["time_zone"], let s = string(n, "a time zone name such as Asia/Shanghai") {
+            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
+        }
+        if let c = f["contacts"], let cmap = mapping(c, "a mapping of people to {channel, mention} under 'contacts'") {
+            for (k, v) in cmap {
+                guard let person = string(k, "a person's name"), let vmap = mapping(v, "{channel: NAME, mention: HANDLE} for \(person)") else { continue }
+                let vf = fields(vmap, allowed: ["channel", "mention"], context: "the contact of \(person)")
+                guard let chNode = require(vf, "channel", in: v, context: "the contact of \(person)", hint: "the channel that reaches them"),
+                      let ch = string(chNode, "a channel name") else { continue }
+                if config.channel(named: ch) == nil {
+                    fail(chNode, "no channel named '\(ch)' (channels: \(config.channels.map(\.name).sorted().joined(separator: ", ")))")
+                    continue
+                }
+                config.contacts[person] = OnCallContact(channel: ch, mention: vf["mention"].flatMap { string($0, "a handle for 'mention'") })
+            }
+        }
+        guard let sNode = f["schedules"], let list = sequence(sNode, "a list of schedules under 'schedules'") else { return }
+        for item in list {
+            guard let smap = mapping(item, "a schedule (name, layers, overrides)") else { continue }
+            let sf = fields(smap, allowed: ["name", "time_zone", "layers", "overrides"], context: "a schedule")
+            guard let nNode = require(sf, "name", in: item, context: "a schedule", hint: "what escalations call it"),
+                  let name = string(nNode, "a schedule name") else { continue }
+            var szone = zone
+            if let n = sf["time_zone"], let s = string(n, "a time zone name") {
+                if let z = TimeZone(identifier: s) { szone = z } else { fail(n, "unknown time zone '\(s)'") }
+            }
+            var layers: [OnCallSchedule.Layer] = []
+            if let lNode = require(sf, "layers", in: item, context: "schedule '\(name)'", hint: "a list of rotations"),
+               let llist = sequence(lNode, "a list of layers under 'layers'") {
+                for l in llist { if let layer = self.layer(l, zone: szone, schedule: name) { layers.append(layer) } }
+            }
+            var overrides: [OnCallSchedule.Override] = []
+            if let oNode = sf["overrides"], let olist = sequence(oNode, "a list of overrides under 'overrides'") {
+                for o in olist {
+                    guard let omap = mapping(o, "an override {user, from, to}") else { continue }
+                    let of = fields(omap, allowed: ["user", "from", "to"], context: "an override")
+                    guard let u = require(of, "user", in: o, context: "an override", hint: "who covers").flatMap({ string($0, "a name") }),
+                          let fromNode = require(of, "from", in: o, context: "an override", hint: "a date and time"),
+                          let toNode = require(of, "to", in: o, context: "an override", hint: "a date and time"),
+                          let from = dateTime(fromNode, zone: szone), let to = dateTime(toNode, zone: szone) else { continue }
+                    if to <= from { fail(toNode, "the override ends before it starts"); continue }
+                    overrides.append(.init(user: u, from: from, to: to))
+                }
+            }
+            if config.schedules.contains(where: { $0.name == name }) { fail(nNode, "a second schedule named '\(name)'"); continue }
+            config.schedules.append(OnCallSchedule(name: name, timeZone: szone, layers: layers, overrides: overrides))
+        }
+    }
+
+    private mutating func layer(_ node: Node, zone: TimeZone, schedule: String) -> OnCallSchedule.Layer? {
+        guard let map = mapping(node, "a layer (rotation, handoff, start, users)") else { return nil }
+        let f = fields(map, allowed: ["rotation", "handoff", "start", "users", "hours", "days"], context: "a layer of schedule '\(schedule)'")
+        let before = errors.count
+        var rotation = OnCallSchedule.Layer.Rotation.weekly
+        if let n = f["rotation"], let s = string(n, "daily or weekly") {
+            if let r = OnCallSchedule.Layer.Rotation(rawValue: s) { rotation = r } else { fail(n, "expected daily or weekly for 'rotation', found '\(s)'") }
+        }
+        var minute = 9 * 60, weekday = 2
+        if let n = f["handoff"], let s = string(n, rotation == .weekly ? "a day and time such as 'mon 09:00'" : "a time such as 09:00") {
+            let parts = s.split(separator: " ").map(String.init)
+            if rotation == .weekly {
+                if parts.count == 2, let d = Self.weekdays[parts[0].lowercased()] { weekday = d; minute = clock(n, parts[1]) ?? minute }
+                else { fail(n, "expected a day and time such as 'mon 09:00' for a weekly hand-over, found '\(s)'") }
+            } else {
+                minute = clock(n, s) ?? minute
+            }
+        }
+        guard let startNode = require(f, "start", in: node, context: "a layer of schedule '\(schedule)'", hint: "the rotation's first day, e.g. 2026-11-30"),
+              let start = dateTime(startNode, zone: zone) else { return nil }
+        var users: [String] = []
+        if let n = require(f, "users", in: node, context: "a layer of schedule '\(schedule)'", hint: "the people who rotate, in order"),
+           let list = sequence(n, "a list of people under 'users'") {
+            users = list.compactMap { string($0, "a person's name") }
+            if users.isEmpty { fail(n, "'users' names nobody") }
+        }
+        var layer = OnCallSchedule.Layer(rotation: rotation, handoffMinute: minute, handoffWeekday: weekday, startDay: start, users: users)
+        if let n = f["hours"], let s = string(n, "hours as 09:00-18:00") {
+            let p = s.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) }
+            if p.count == 2, let a = clock(n, p[0]), let b = clock(n, p[1]) { layer.hours = (a, b) }
+            else if p.count != 2 { fail(n, "expected hours as 09:00-18:00, found '\(s)'") }
+        }
+        if let n = f["days"], let list = sequence(n, "a list of days (mon, tue, …)") {
+            for d in list {
+                guard let s = string(d, "a day (mon, tue, …)") else { continue }
+                if let w = Self.weekdays[s.lowercased()] { layer.days.insert(w) } else { fail(d, "unknown day '\(s)' (mon, tue, wed, thu, fri, sat, sun)") }
+            }
+        }
+        return errors.count == before ? layer : nil
+    }
+
+    private mutating func escalation(_ node: Node, config: NotifyConfig) -> EscalationPolicy? {
+        guard let map = mapping(node, "an escalation policy (name, match, steps)") else { return nil }
+        let f = fields(map, allowed: ["name", "match", "steps"], context: "an escalation policy")
+        guard let name = require(f, "name", in: node, context: "an escalation policy", hint: "a name for the timeline").flatMap({ string($0, "a name") }) else { return nil }
+        let match = f["match"].map { matchers($0) } ?? []
+        var steps: [EscalationPolicy.Step] = []
+        if let sNode = require(f, "steps", in: node, context: "escalation '\(name)'", hint: "a list of {after, notify}"),
+           let list = sequence(sNode, "a list of steps under 'steps'") {
+            for item in list {
+                guard let smap = mapping(item, "a step {after, notify}") else { continue }
+                let sf = fields(smap, allowed: ["after", "notify"], context: "a step of escalation '\(name)'")
+                let after = sf["after"].flatMap { duration($0, key: "after", positive: false) } ?? 0
+                var targets: [String] = []
+                if let n = require(sf, "notify", in: item, context: "a step of escalation '\(name)'", hint: "channels, oncall:SCHEDULE, oncall:SCHEDULE:next or user:NAME") {
+                    let items = n.sequence.map(Array.init) ?? [n]
+                    for t in items {
+                        guard let target = string(t, "a channel, oncall:SCHEDULE, oncall:SCHEDULE:next or user:NAME") else { continue }
+                        if !validTarget(target, config) {
+                            fail(t, "'\(target)' is not a channel, a schedule (oncall:NAME, oncall:NAME:next) or a person with a contact (user:NAME)")
+                            continue
+                        }
+                        targets.append(target)
+                    }
+                }
+                if let last = steps.last, after < last.after, let n = sf["after"] { fail(n, "steps must come in the order of their 'after'") }
+                steps.append(.init(after: after, notify: targets))
+            }
+        }
+        return EscalationPolicy(name: name, matchers: match, steps: steps)
+    }
+
+    private func validTarget(_ t: String, _ c: NotifyConfig) -> Bool {
+        let parts = t.split(separator: ":").map(String.init)
+        switch parts.first {
+        case "oncall": return (parts.count == 2 || (parts.count == 3 && parts[2] == "next")) && c.schedule(named: parts[1]) != nil
+        case "user": return parts.count == 2 && c.contacts[parts[1]] != nil
+        default: return c.channel(named: t) != nil
+        }
     }
 
     private mutating func checkReceivers(_ node: Node, known: Set<String>) {

@@ -54,6 +54,45 @@ extension SQLiteStore {
                            deliveredAt: row["delivered_at"], lastError: row["last_error"])
     }
 
+    public func escalationsTaken(fingerprints: [String], since: [String: Int64]) async throws -> [String: Set<String>] {
+        guard !fingerprints.isEmpty else { return [:] }
+        return try await pool.read { db in
+            var out: [String: Set<String>] = [:]
+            for chunk in stride(from: 0, to: fingerprints.count, by: 500).map({ Array(fingerprints[$0..<min($0 + 500, fingerprints.count)]) }) {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT fingerprint, ts, detail FROM alert_events WHERE kind = 'escalated' AND fingerprint IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                    """, arguments: StatementArguments(chunk))
+                for r in rows {
+                    let fp: String = r["fingerprint"]
+                    guard (r["ts"] as Int64) >= since[fp] ?? 0 else { continue }
+                    // detail: "POLICY step N: …"
+                    let detail: String = r["detail"]
+                    if let colon = detail.firstIndex(of: ":") { out[fp, default: []].insert(String(detail[..<colon])) }
+                }
+            }
+            return out
+        }
+    }
+
+    public func recordEscalation(fingerprint: String, policy: String, step: Int, detail: String, notifications: [NewNotification],
+                                 now: Int64) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
+        let text = "\(policy) step \(step + 1): \(detail)"
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'escalated', 'system', ?)",
+                           arguments: [fingerprint, now, text])
+            _ = try SQLiteAudit.append(db, ts: now, actor: "system", action: "alert.escalate", target: fingerprint, detail: text)
+            for (n, rendered) in rows {
+                try db.execute(sql: """
+                    INSERT INTO notification_outbox (channel, group_key, status, fingerprints, rendered, state, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+                    """, arguments: [n.channel, n.groupKey, n.status, n.fingerprints.joined(separator: ","), rendered, n.notBefore, now])
+            }
+        }
+    }
+
     public func dueNotifications(now: Int64, limit: Int) async throws -> [OutboxEntry] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
