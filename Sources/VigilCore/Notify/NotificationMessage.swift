@@ -86,7 +86,7 @@ public struct NotificationMessage: Sendable, Equatable {
                 "StartsAt": .string(Self.rfc3339(a.startsAt)), "EndsAt": .string(a.endsAt.map { Self.rfc3339($0) } ?? ""),
                 "GeneratorURL": .string(a.generatorURL), "Fingerprint": .string(a.fingerprint),
                 "Value": a.value.map { .number($0) } ?? .null, "Severity": .string(a.severity.rawValue), "Flapping": .bool(a.flapping),
-                "Since": .string(TemplateFunctions.humanizeDuration(Double(max(0, (a.endsAt ?? now) - a.startsAt)) / 1000)),
+                "Since": .string(TemplateFunctions.humanizeDuration(Double(max(0, (a.endsAt ?? now) - a.startsAt) / 1000))),
                 "Host": .string(a.labels["host"] ?? ""), "AckedBy": .string(a.ackedBy ?? ""),
                 "Console": .string(":alerts /\(a.fingerprint)"),
             ])

@@ -117,3 +117,4 @@ public struct DeliveryAttempt: Sendable, Equatable {
         self.error = error
     }
 }
+extension OutboxEntry: Identifiable {}

@@ -58,6 +58,14 @@ struct ConsoleCommand: ParsableCommand {
 
         var engine: VigilEngine?
         var notifyWarnings: [String] = []
+        var notifyConfig: NotifyConfig?
+        if let path = NotifyConfig.defaultPath(environment: environment) {
+            do {
+                notifyConfig = try NotifyConfig.load(path: path)
+            } catch {
+                notifyWarnings.append("notifications off: \(error.description)")
+            }
+        }
         var listenerDescription: String
         var runTask: Task<Void, Never>?
         let lease = try Blocking.run { try await store.currentLease(now: WallClock.nowMs()) }
@@ -69,13 +77,7 @@ struct ConsoleCommand: ParsableCommand {
                                                     ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
             engineOptions.userRunbooks = RunbookCatalog.defaultUserDirectory()
             // Notifications go out from whichever engine holds the lease, this console's included.
-            if let path = NotifyConfig.defaultPath(environment: environment) {
-                do {
-                    engineOptions.notify = (try NotifyConfig.load(path: path), { (HTTPClient(), SMTPClient()) })
-                } catch {
-                    notifyWarnings.append("notifications off: \(error.description)")
-                }
-            }
+            if let notifyConfig { engineOptions.notify = (notifyConfig, { (HTTPClient(), SMTPClient()) }) }
             if !noLocalCollector && !readonly { engineOptions.localJobs = LocalJobRunner(host: LocalJobRunner.localHostName()) }
             var (e, task, failure) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
             if let error = failure {
@@ -115,6 +117,7 @@ struct ConsoleCommand: ParsableCommand {
         )
         options.ruleWarnings = evaluator?.status.warnings ?? []
         options.warnings = notifyWarnings
+        options.notifyConfig = notifyConfig
         defer {
             if let engine {
                 let task = runTask

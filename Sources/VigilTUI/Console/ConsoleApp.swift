@@ -38,6 +38,7 @@ enum ConsoleApp {
             theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii,
             rulesEvaluatedHere: options.ruleStatus != nil, canReloadRules: options.reloadRules != nil, catalog: catalog, chat: chatSettings)
         controller.ruleWarnings = options.ruleWarnings
+        controller.notifyConfig = options.notifyConfig
         controller.warnings = options.warnings + catalog.warnings + catalog.errors.map { "runbook \($0)" }
         controller.refreshGrace = max(10_000, Int64(options.refreshInterval * 3000))
         if let themeError { controller.showMessage(themeError, isError: true, now: FleetPoller.nowMs()) }

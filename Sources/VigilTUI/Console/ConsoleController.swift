@@ -66,6 +66,8 @@ final class ConsoleController {
     /// Standing warnings (a runbook directory missing), shown on the status line whenever no transient message
     /// or refresh error takes it.
     var warnings: [String] = []
+    /// The notification config (channels, schedules) for the notifications pane; nil when there is none.
+    var notifyConfig: NotifyConfig?
     /// The rule evaluator's warnings (no rules in force, a rule directory missing), kept current by its snapshots.
     var ruleWarnings: [String] = []
     /// Warnings an engine left in the store (a host at its series limit), kept current by the poller.
@@ -431,6 +433,11 @@ final class ConsoleController {
             if !(top is RunbooksPane) {
                 stack = [stack[0]]
                 push(RunbooksPane(user: user, catalog: catalog, readOnly: readOnly))
+            }
+        case .notifications:
+            if !(top is NotificationsPane) {
+                stack = [stack[0]]
+                push(NotificationsPane(user: user, config: notifyConfig))
             }
         case .reload:
             reloadRules(now: now)

@@ -26,6 +26,8 @@ struct ConsoleOptions: Sendable {
     var rules: (@Sendable () -> [AlertRule])?
     /// Asks the engine this console runs to re-read its rule files (`:reload`); nil when attached.
     var reloadRules: (@Sendable () -> Void)?
+    /// The notification config, for the notifications pane.
+    var notifyConfig: NotifyConfig?
     /// Other warnings for the status line (a notification config that cannot be used).
     var warnings: [String] = []
     /// The engine's rule warnings at start, for the status line.

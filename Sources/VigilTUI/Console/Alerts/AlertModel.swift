@@ -48,6 +48,8 @@ struct PollInterest: Equatable, Sendable {
     var runs = false
     /// Log patterns of a host (or the fleet) over a time range, and raw lines (the logs pane).
     var logs: LogsInterest?
+    /// The outbox and escalations (the notifications pane).
+    var notifications = false
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {
@@ -68,11 +70,14 @@ enum StoreRequest: Equatable, Sendable {
     /// A silence starting now.
     case createSilence(matchers: [LabelMatcher], durationMs: Int64, comment: String)
     case expireSilence(id: String)
+    /// A notification (a dead letter) sent again.
+    case retryNotification(id: Int64)
 
     var permission: Permission {
         switch self {
         case .alert(let action, _, _, _): action.permission
         case .createSilence, .expireSilence: .silence
+        case .retryNotification: .acknowledge
         }
     }
 
@@ -90,6 +95,7 @@ enum StoreRequest: Equatable, Sendable {
         case .createSilence(let matchers, let duration, _):
             "silenced \(matchers.map(\.description).joined(separator: " ")) for \(AlertFormat.duration(ms: duration))"
         case .expireSilence(let id): "expired silence \(id)"
+        case .retryNotification(let id): "notification \(id) queued again"
         }
     }
 }

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "chat", "ai", "logs", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -11,6 +11,7 @@ enum CommandParser {
         "silences": "silences", "silence": "silences", "sil": "silences",
         "rules": "rules", "rule": "rules", "r": "rules",
         "runbooks": "runbooks", "runbook": "runbooks", "rb": "runbooks", "runs": "runbooks", "remediation": "runbooks",
+        "notify": "notify", "notifications": "notify", "oncall": "notify", "outbox": "notify",
         "reload": "reload",
         "chat": "chat", "ask": "chat", "assistant": "chat",
         "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
@@ -29,6 +30,7 @@ enum CommandParser {
         (":silences", "active silences (alias :sil)"),
         (":rules", "alerting rules and rule-file errors (alias :r)"),
         (":runbooks", "approvals queue, runs with their output, the runbook catalogue (aliases :rb :runs)"),
+        (":notify", "who is on call, channels, escalations, the outbox and dead letters (aliases :oncall :outbox)"),
         (":chat [HOST]", "the AI assistant about the fleet or a host (alias :ask; c on an alert or host)"),
         (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
@@ -60,13 +62,14 @@ enum CommandParser {
         case "theme":
             guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
             return .theme(args.first)
-        case "alerts", "silences", "rules", "runbooks", "reload":
+        case "alerts", "silences", "rules", "runbooks", "reload", "notify":
             guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
             switch name {
             case "alerts": return .alerts
             case "silences": return .silences
             case "rules": return .rules
             case "runbooks": return .runbooks
+            case "notify": return .notifications
             default: return .reload
             }
         case "chat":

@@ -18,6 +18,8 @@ enum TypedCommand: Equatable, Sendable {
     case rules
     /// The runbooks pane: approvals, runs, catalogue.
     case runbooks
+    /// The notifications pane: on call, channels, outbox.
+    case notifications
     /// Re-read the rule files (admin; only when this console runs the engine).
     case reload
     /// The AI chat: about the fleet, or about one host.

@@ -93,4 +93,6 @@ enum ConsoleMessage: Sendable {
     case chat(ChatUpdate)
     /// Top log patterns, a pattern's raw lines or search results, from the poller (while the logs pane is visible).
     case logs(LogsUpdate)
+    /// The outbox and escalations (while the notifications pane is visible).
+    case notifications(NotifySnapshot)
 }

@@ -76,6 +76,10 @@ final class FleetPoller: Sendable {
             guard try await store.expireSilence(id: id, actor: actor, now: now) else {
                 throw StoreError("no silence \(id) (already expired?)")
             }
+        case .retryNotification(let id):
+            guard try await store.retryNotification(id: id, actor: actor, now: now) else {
+                throw StoreError("no notification \(id) waiting to be sent")
+            }
         }
     }
 
@@ -154,6 +158,7 @@ final class FleetPoller: Sendable {
         if let store { await fetchAlerts(store, wanted: wanted) }
         if wanted.rules, let rules = ruleAccess.snapshot(now: Self.nowMs()) { mailbox.post(.rules(rules)) }
         if wanted.runs, let store { await fetchRuns(store) }
+        if wanted.notifications, let store { await fetchNotifications(store) }
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
@@ -188,6 +193,22 @@ final class FleetPoller: Sendable {
             }
         } catch {
             mailbox.post(.alertsError(String(describing: error)))
+        }
+    }
+
+    /// The outbox and the escalations in progress, for the notifications pane.
+    func fetchNotifications(_ store: any Store) async {
+        let now = Self.nowMs()
+        do {
+            let recent = try await store.notifications(states: nil, channel: nil, limit: 300)
+            let firing = try await store.alerts(states: ["firing"], limit: Self.alertLimit).filter { $0.ackedBy == nil }
+            let taken = try await store.escalationsTaken(fingerprints: firing.map(\.fingerprint),
+                                                         since: Dictionary(firing.map { ($0.fingerprint, $0.firedAt ?? $0.activeSince) },
+                                                                           uniquingKeysWith: { a, _ in a }))
+            let escalating = firing.compactMap { a in taken[a.fingerprint].map { (alert: a, steps: Array($0)) } }
+            mailbox.post(.notifications(NotifySnapshot(takenAt: now, recent: recent, escalating: escalating)))
+        } catch {
+            mailbox.post(.actionResult("notifications refresh failed: \(error)", isError: true))
         }
     }
 
