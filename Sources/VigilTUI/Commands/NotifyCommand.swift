@@ -9,7 +9,7 @@ struct NotifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
         abstract: "Notification channels: try one, preview a message, list the outbox, retry a dead letter.",
-        subcommands: [Test.self, Preview.self, List.self, Outbox.self, Retry.self, Check.self]
+        subcommands: [Test.self, Preview.self, List.self, Outbox.self, Retry.self, Check.self, ImportAlertmanager.self]
     )
 
     struct ConfigOption: ParsableArguments {
@@ -215,6 +215,30 @@ struct NotifyCommand: ParsableCommand {
                     do { _ = try s.resolve() } catch { print("warning: channel \(ch.name): its \(what) cannot be read now: \(error)") }
                 }
             }
+        }
+    }
+
+    struct ImportAlertmanager: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-alertmanager",
+            abstract: "Convert an Alertmanager config (routes; webhook, email and Slack receivers) to notify.yaml; list what could not be converted."
+        )
+        @Argument(help: ArgumentHelp("An Alertmanager config.", valueName: "FILE")) var file: String
+        @Option(help: ArgumentHelp("Write the Vigil config here instead of standard output.", valueName: "OUT")) var out: String?
+
+        func run() throws {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure("\(file): cannot read the file") }
+            let result: AlertmanagerConfigImporter.Result
+            do { result = try AlertmanagerConfigImporter.convert(yaml: text, file: file) } catch { throw CommandFailure("\(error)") }
+            if let out {
+                try result.yaml.write(toFile: out, atomically: true, encoding: .utf8)
+            } else {
+                print(result.yaml, terminator: "")
+            }
+            var report = "converted \(result.channels) channel(s) and \(result.routes) route(s)"
+            if !result.skipped.isEmpty { report += "; not converted:" }
+            for s in result.skipped { report += "\n  \(s)" }
+            FileHandle.standardError.write(Data((report + "\n").utf8))
         }
     }
 }
