@@ -159,6 +159,18 @@ import VigilWire
         #expect(a.outcome == .dead && a.error == "channel m: the environment variable VIGIL_SLACK_URL is not set")
     }
 
+    @Test func theRemediationStateIsInTheMessage() throws {
+        var m = Self.message()
+        m.alerts[0].remediation = "disk_cleanup awaiting approval: vigil runbook approve r-42"
+        let ch = NotifyChannel(name: "ops", kind: .wecom, url: .literal("http://x"))
+        let text = try NotificationRenderer.render(m, channel: ch, now: Self.now).text
+        #expect(text.contains("runbook: disk_cleanup\nremediation: disk_cleanup awaiting approval: vigil runbook approve r-42\nopen: vigil"), "\(text)")
+        var mail = NotifyChannel(name: "m", kind: .email, url: .literal("smtp://x"))
+        mail.from = "a@x"
+        mail.to = ["b@x"]
+        #expect(try NotificationRenderer.render(m, channel: mail, now: Self.now).html?.contains("remediation: disk_cleanup awaiting approval") == true)
+    }
+
     @Test func backoffGrowsAndIsCapped() {
         #expect(NotificationService.backoffMs(attempt: 1, random: 1) == 2_000)
         #expect(NotificationService.backoffMs(attempt: 4, random: 1) == 16_000)

@@ -18,6 +18,9 @@ public struct NotificationMessage: Sendable, Equatable {
         public var severity: AlertSeverity
         /// Who acknowledged it, if anyone.
         public var ackedBy: String?
+        /// The latest remediation run for it ("disk_cleanup succeeded", "zombie_killer awaiting approval: vigil
+        /// runbook approve ID").
+        public var remediation: String?
 
         public init(status: String, labels: [String: String], annotations: [String: String], startsAt: Int64, endsAt: Int64?,
                     generatorURL: String, fingerprint: String, value: Double?, flapping: Bool, severity: AlertSeverity, ackedBy: String? = nil) {
@@ -88,6 +91,7 @@ public struct NotificationMessage: Sendable, Equatable {
                 "Value": a.value.map { .number($0) } ?? .null, "Severity": .string(a.severity.rawValue), "Flapping": .bool(a.flapping),
                 "Since": .string(TemplateFunctions.humanizeDuration(Double(max(0, (a.endsAt ?? now) - a.startsAt) / 1000))),
                 "Host": .string(a.labels["host"] ?? ""), "AckedBy": .string(a.ackedBy ?? ""),
+                "Remediation": a.remediation.map { .string($0) } ?? .null,
                 "Console": .string(":alerts /\(a.fingerprint)"),
             ])
         }

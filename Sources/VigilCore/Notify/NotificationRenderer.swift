@@ -52,6 +52,7 @@ public enum NotificationRenderer {
         {{ end }}{{ if eq .Status "firing" }}for {{ .Since }}{{ else }}after {{ .Since }}{{ end }}\
         {{ if .Value }}, value {{ .Value | humanize }}{{ end }}{{ with .AckedBy }}, acked by {{ . }}{{ end }}
         {{ with .Annotations.runbook }}runbook: {{ . }}
+        {{ end }}{{ with .Remediation }}remediation: {{ . }}
         {{ end }}open: vigil, then {{ .Console }}
 
         {{ end }}{{ if .More }}… and {{ .More }} more ({{ len .Firing }} firing, {{ len .Resolved }} resolved in all)
@@ -63,7 +64,7 @@ public enum NotificationRenderer {
         <html><body><h3>{{ .Title | html }}</h3>{{ range .Shown }}<p><b>{{ .Labels.alertname | html }}</b> {{ .Status }} \
         ({{ .Severity }}{{ if .Flapping }}, flapping{{ end }}) on {{ with .Host }}{{ . | html }}{{ else }}the fleet{{ end }}<br>\
         {{ with .Annotations.summary }}{{ . | html }}<br>{{ end }}{{ if eq .Status "firing" }}for {{ .Since }}{{ else }}after {{ .Since }}{{ end }}\
-        {{ if .Value }}, value {{ .Value | humanize }}{{ end }}<br>{{ with .Annotations.runbook }}runbook: {{ . | html }}<br>{{ end }}\
+        {{ if .Value }}, value {{ .Value | humanize }}{{ end }}<br>{{ with .Annotations.runbook }}runbook: {{ . | html }}<br>{{ end }}{{ with .Remediation }}remediation: {{ . | html }}<br>{{ end }}\
         open: vigil, then <code>{{ .Console | html }}</code></p>{{ end }}{{ if .More }}<p>… and {{ .More }} more</p>{{ end }}</body></html>
         """
 

@@ -151,13 +151,26 @@ public final class NotificationService: Service, Sendable {
         }
     }
 
+    /// The latest remediation run of an alert, in a few words.
+    func remediationState(_ fingerprint: String) async throws -> String? {
+        guard let run = try await store.runs(RunFilter(alertFingerprint: fingerprint, limit: 1)).first else { return nil }
+        switch run.state {
+        case .awaitingApproval: return "\(run.runbook) awaiting approval: vigil runbook approve \(run.id)"
+        case .proposed: return "\(run.runbook) proposed: vigil runbook run \(run.runbook) --host \(run.host)"
+        default: return "\(run.runbook) \(run.state.rawValue.replacingOccurrences(of: "_", with: " "))"
+        }
+    }
+
     func dispatch(_ alerts: [StoredAlert], now: Int64) async throws {
         var dispatcher = state.withLock { $0.dispatcher }
         let before = dispatcher.groups
         let messages = dispatcher.step(alerts: alerts, now: now)
         var queued: [NewNotification] = []
-        for m in messages {
+        for var m in messages {
             guard let channel = config.channel(named: m.receiver) else { continue }
+            for i in m.alerts.indices.prefix(NotificationRenderer.listedAlerts) {
+                m.alerts[i].remediation = try await remediationState(m.alerts[i].fingerprint)
+            }
             do {
                 let rendered = try NotificationRenderer.render(m, channel: channel, now: now)
                 queued.append(NewNotification(channel: channel.name, groupKey: m.groupKey, status: m.status,
