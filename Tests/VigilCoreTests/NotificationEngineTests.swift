@@ -179,3 +179,39 @@ import VigilWire
         await child.finished()
     }
 }
+
+/// Reports on a schedule: the daily report reaches its channel at its time, once, and is stored like
+/// `vigil report daily`'s.
+@Suite struct ReportDeliveryTests {
+    @Test func lastDueFindsTheScheduledMoment() {
+        let utc = TimeZone(identifier: "UTC")!
+        let daily = ReportSchedule(kind: .daily, minute: 9 * 60, timeZone: utc, channel: "c")
+        let t = Int64(1_800_000_000_000)  // Fri 2027-01-15 08:00 UTC
+        #expect(daily.lastDue(atOrBefore: t) == t - 23 * 3_600_000, "yesterday 09:00")
+        #expect(daily.lastDue(atOrBefore: t + 3_600_000) == t + 3_600_000, "today 09:00, exactly")
+        let weekly = ReportSchedule(kind: .weekly, minute: 9 * 60, weekday: 2, timeZone: utc, channel: "c")
+        #expect(weekly.lastDue(atOrBefore: t) == t - 4 * 86_400_000 + 3_600_000, "Monday 09:00")
+    }
+
+    @Test func theDailyReportArrivesAtItsTimeOnce() async throws {
+        let receiver = try RecordingHTTPServer()
+        let f = DateFormatter()
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "HH:mm"
+        let at = f.string(from: Date())
+        let config = try NotifyConfig.parse(yaml: """
+            channels: [{name: hook, kind: webhook, url: "\(receiver.url)/reports"}]
+            route: {receiver: hook}
+            reports: [{kind: daily, at: "\(at)", channel: hook}]
+            """, path: "notify.yaml")
+        let e = try await RunningEngine.start(tickMs: 200, notify: config)
+        #expect(await eventually(10) { receiver.requests.count == 1 })
+        let body = try #require(receiver.requests.first?.json)
+        #expect(body["kind"] as? String == "daily" && (body["title"] as? String)?.hasPrefix("Vigil daily report, ") == true)
+        #expect((body["text"] as? String)?.isEmpty == false)
+        #expect(try await e.store.reports(kind: nil, limit: 5).first?.kind == "daily")
+        try await Task.sleep(for: .seconds(2))
+        #expect(receiver.requests.count == 1, "once")
+        await e.stop()
+    }
+}

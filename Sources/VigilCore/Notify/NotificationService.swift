@@ -91,7 +91,50 @@ public final class NotificationService: Service, Sendable {
         let alerts = try await store.notifiableAlerts(resolvedSince: now - NotificationDispatcher.resolvedMemoryMs, limit: 100_000)
         try await dispatch(alerts, now: now)
         try await escalate(alerts, now: now)
+        try await sendReports(now: now)
         try await deliverDue(now: now)
+    }
+
+    /// Reports due since the last look: gathered from the store (with the heuristic insight; the AI's is for
+    /// `vigil report daily`), stored like `vigil report daily` stores them, and queued for their channel. The first
+    /// look after a start only notes the latest due time unless it is less than ten minutes old, so a restart
+    /// neither floods nor skips today's.
+    func sendReports(now: Int64) async throws {
+        for schedule in config.reports {
+            let due = schedule.lastDue(atOrBefore: now)
+            let last = try await store.setting(schedule.settingKey).flatMap { Int64($0) }
+            guard due > (last ?? Int64.min) else { continue }
+            if last == nil && now - due > 600_000 {
+                try await store.setSetting(schedule.settingKey, to: String(due), now: now)
+                continue
+            }
+            guard let channel = config.channel(named: schedule.channel) else { continue }
+            let (from, to) = schedule.period(endingAt: due)
+            let report = try await DailyReport.gather(store: store, from: from, to: to, now: now)
+            let insight = DailyInsight.heuristic(report)
+            let text = GeneratedDailyReport.text(report, insight)
+            _ = try await store.saveReport(StoredReport(kind: schedule.kind.rawValue, from: from, to: to, createdAt: now, text: text,
+                                                        json: GeneratedDailyReport.json(report, insight).jsonText))
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = schedule.timeZone
+            f.dateFormat = "yyyy-MM-dd"
+            let title = "Vigil \(schedule.kind.rawValue) report, \(f.string(from: Date(timeIntervalSince1970: Double(from) / 1000)))"
+                + (schedule.kind == .weekly ? " to \(f.string(from: Date(timeIntervalSince1970: Double(to - 1) / 1000)))" : "")
+            var rendered = RenderedNotification(title: title, text: channel.kind == .email ? text : "```\n" + text + "\n```")
+            if channel.kind == .email {
+                rendered.html = "<html><body><h3>\(title)</h3><pre>" + text.replacingOccurrences(of: "&", with: "&amp;")
+                    .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") + "</pre></body></html>"
+            }
+            if channel.kind == .webhook {
+                rendered.body = ChannelRequest.json(["kind": schedule.kind.rawValue, "title": title, "text": text, "from": from, "to": to])
+            }
+            try await store.commitNotifications([NewNotification(channel: channel.name, groupKey: "report/\(schedule.kind.rawValue)", status: "report",
+                                                                 fingerprints: [], rendered: rendered, notBefore: now)],
+                                                groups: [], removed: [], now: now)
+            try await store.setSetting(schedule.settingKey, to: String(due), now: now)
+            logger.info("notifications: the \(schedule.kind.rawValue) report queued for \(channel.name)")
+        }
     }
 
     /// Escalation: a firing alert that matches a policy, is not acknowledged and not muted, takes each step whose

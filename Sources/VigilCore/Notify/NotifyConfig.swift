@@ -13,6 +13,8 @@ public struct NotifyConfig: Sendable, Equatable {
     public var schedules: [OnCallSchedule] = []
     public var contacts: [String: OnCallContact] = [:]
     public var escalations: [EscalationPolicy] = []
+    /// Reports delivered on a schedule.
+    public var reports: [ReportSchedule] = []
 
     public init(channels: [NotifyChannel], route: NotifyRoute, externalURL: String? = nil, source: String = "") {
         self.channels = channels

@@ -33,7 +33,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
         guard var top = mapping(root, "a mapping with 'channels:' and 'route:'") else { return nil }
         // The config file's `notify:` section has the same shape.
         if let inner = top["notify"], let m = inner.mapping { top = m }
-        let f = fields(top, allowed: ["channels", "route", "external_url", "oncall", "escalations"], context: "the top level")
+        let f = fields(top, allowed: ["channels", "route", "external_url", "oncall", "escalations", "reports"], context: "the top level")
         var channels: [NotifyChannel] = []
         var seen: [String: Node] = [:]
         if let c = require(f, "channels", in: root, context: "the top level", hint: "a list of channels"),
@@ -60,7 +60,40 @@ struct NotifyConfigParser: YAMLFieldParsing {
         if let e = f["escalations"], let list = sequence(e, "a list of escalation policies under 'escalations'") {
             config.escalations = list.compactMap { escalation($0, config: config) }
         }
+        if let r = f["reports"], let list = sequence(r, "a list of report schedules under 'reports'") {
+            config.reports = list.compactMap { report($0, config: config) }
+        }
         return config
+    }
+
+    private mutating func report(_ node: Node, config: NotifyConfig) -> ReportSchedule? {
+        guard let map = mapping(node, "a report schedule {kind, at, channel, time_zone}") else { return nil }
+        let f = fields(map, allowed: ["kind", "at", "channel", "time_zone"], context: "a report schedule")
+        let before = errors.count
+        var kind = ReportSchedule.Kind.daily
+        if let n = f["kind"], let s = string(n, "daily or weekly") {
+            if let k = ReportSchedule.Kind(rawValue: s) { kind = k } else { fail(n, "expected daily or weekly for 'kind', found '\(s)'") }
+        }
+        var minute = 9 * 60, weekday = 2
+        if let n = f["at"], let s = string(n, kind == .weekly ? "a day and time such as 'mon 09:00'" : "a time such as 09:00") {
+            let parts = s.split(separator: " ").map(String.init)
+            if kind == .weekly {
+                if parts.count == 2, let d = Self.weekdays[parts[0].lowercased()] { weekday = d; minute = clock(n, parts[1]) ?? minute }
+                else { fail(n, "expected a day and time such as 'mon 09:00' for a weekly report, found '\(s)'") }
+            } else {
+                minute = clock(n, s) ?? minute
+            }
+        }
+        var zone = TimeZone(identifier: "UTC")!
+        if let n = f["time_zone"], let s = string(n, "a time zone name") {
+            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
+        }
+        guard let cNode = require(f, "channel", in: node, context: "a report schedule", hint: "the channel that gets it"),
+              let channel = string(cNode, "a channel name") else { return nil }
+        if config.channel(named: channel) == nil {
+            fail(cNode, "no channel named '\(channel)' (channels: \(config.channels.map(\.name).sorted().joined(separator: ", ")))")
+        }
+        return errors.count == before ? ReportSchedule(kind: kind, minute: minute, weekday: weekday, timeZone: zone, channel: channel) : nil
     }
 
     static let weekdays = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
