@@ -2,6 +2,8 @@ import VigilTheme
 import Foundation
 import Glibc
 import VigilCore
+import VigilHTTP
+import VigilWire
 
 /// The interactive console: curses on the calling thread, a background poller feeding a mailbox, one loop.
 enum ConsoleApp {
@@ -88,6 +90,24 @@ enum ConsoleApp {
                     worker.perform(request)
                 case .chat(let request):
                     chatWorker.perform(request)
+                case .testChannel(let channel, let externalURL):
+                    Task.detached {
+                        let now = WallClock.nowMs()
+                        let message = NotificationService.testMessage(channel: channel.name, externalURL: externalURL, now: now)
+                        guard let rendered = try? NotificationRenderer.render(message, channel: channel, now: now) else {
+                            mailbox.post(.actionResult("\(channel.name): its template failed (vigil notify preview \(channel.name))", isError: true))
+                            return
+                        }
+                        let a = await NotificationService.deliver(rendered, channel: channel, transports: (HTTPClient(), SMTPClient()),
+                                                                  environment: ProcessInfo.processInfo.environment,
+                                                                  messageID: "test.\(now)@vigil", nowMs: now)
+                        let answer = a.status.map { "\(channel.kind == .email ? "SMTP" : "HTTP") \($0)" } ?? "no answer"
+                        if a.outcome == .delivered {
+                            mailbox.post(.actionResult("\(channel.name): test delivered (\(answer), \(Int(a.latencyMs ?? 0)) ms)", isError: false))
+                        } else {
+                            mailbox.post(.actionResult("\(channel.name): test not delivered: \(a.error ?? answer)", isError: true))
+                        }
+                    }
                 case .themeChanged:
                     palette = Palette.compile(controller.theme, mode: terminal.colorMode, maxPairs: terminal.maxPairs)
                     terminal.install(palette)

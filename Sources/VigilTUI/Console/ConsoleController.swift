@@ -19,6 +19,8 @@ enum ConsoleEffect: Equatable, Sendable {
     case remediate(RemediationRequest)
     /// Hand a chat request to the chat worker (read-only: nothing it does changes the fleet).
     case chat(ChatRequest)
+    /// Send a test message to a notification channel and report the receiver's answer (already checked).
+    case testChannel(NotifyChannel, externalURL: String)
 }
 
 /// The console's state and behaviour without the terminal: the pane stack, the merged key map, the command and
@@ -438,6 +440,23 @@ final class ConsoleController {
             if !(top is NotificationsPane) {
                 stack = [stack[0]]
                 push(NotificationsPane(user: user, config: notifyConfig))
+            }
+        case .notifyTest(let name):
+            guard let config = notifyConfig else {
+                showMessage("no notification config (~/.config/vigil/notify.yaml; docs/notifications.md)", isError: true, now: now)
+                return
+            }
+            guard let channel = config.channel(named: name) else {
+                showMessage("no channel \(name) (channels: \(config.channels.map(\.name).joined(separator: " ")))", isError: true, now: now)
+                return
+            }
+            if readOnly {
+                showMessage("read-only console: test message not sent", isError: true, now: now)
+            } else if let why = user.refusal(.acknowledge) {
+                showMessage(why, isError: true, now: now)
+            } else {
+                effects.append(.testChannel(channel, externalURL: config.externalURL ?? ""))
+                showMessage("sending a test message to \(name)…", isError: false, now: now)
             }
         case .reload:
             reloadRules(now: now)

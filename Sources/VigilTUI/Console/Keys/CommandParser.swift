@@ -31,6 +31,7 @@ enum CommandParser {
         (":rules", "alerting rules and rule-file errors (alias :r)"),
         (":runbooks", "approvals queue, runs with their output, the runbook catalogue (aliases :rb :runs)"),
         (":notify", "who is on call, channels, escalations, the outbox and dead letters (aliases :oncall :outbox)"),
+        (":notify test CHANNEL", "send a real test message to a channel and show the receiver's answer"),
         (":chat [HOST]", "the AI assistant about the fleet or a host (alias :ask; c on an alert or host)"),
         (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
@@ -62,6 +63,9 @@ enum CommandParser {
         case "theme":
             guard args.count <= 1 else { throw CommandError(message: "usage: :theme NAME") }
             return .theme(args.first)
+        case "notify" where !args.isEmpty:
+            guard args.count == 2, args[0] == "test" else { throw CommandError(message: "usage: :notify, or :notify test CHANNEL") }
+            return .notifyTest(args[1])
         case "alerts", "silences", "rules", "runbooks", "reload", "notify":
             guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
             switch name {

@@ -20,6 +20,8 @@ enum TypedCommand: Equatable, Sendable {
     case runbooks
     /// The notifications pane: on call, channels, outbox.
     case notifications
+    /// Send a test message to a channel (`:notify test NAME`).
+    case notifyTest(String)
     /// Re-read the rule files (admin; only when this console runs the engine).
     case reload
     /// The AI chat: about the fleet, or about one host.
