@@ -25,6 +25,17 @@ struct RuleEvaluatorTests {
         pairs.map { SeriesPoint(ts: now - $0.minutesAgo * minute, value: $0.value) }
     }
 
+    @Test func templatedRuleLabelsUseTheSeriesAndTheValue() {
+        let key = SeriesKey(host: "db-1", name: "disk.used_percent", labels: ["mount": "/data"])
+        let e = RuleKind.Threshold(metric: "disk.used_percent", aggregation: .last, window: 5 * minute, op: .greater, threshold: 85)
+        let r = rule("Disk", .threshold(e), labels: ["volume": "{{ $labels.host }}:{{ $labels.mount }}",
+                                                   "tier": "{{ if gt $value 95.0 }}page{{ else }}ticket{{ end }}", "team": "storage"])
+        let found = RuleEvaluator.threshold(r, e, points: [key: points([(0, 97)])], hostLabels: [:], now: now)
+        #expect(found.first?.labels == ["host": "db-1", "mount": "/data", "volume": "db-1:/data", "tier": "page", "team": "storage"])
+        let lower = RuleEvaluator.threshold(r, e, points: [key: points([(0, 90)])], hostLabels: [:], now: now)
+        #expect(lower.first?.labels["tier"] == "ticket")
+    }
+
     @Test func thresholdAggregatesOnlyTheWindow() {
         let key = SeriesKey(host: "web-1", name: "cpu.usage_percent")
         // 20 min ago (outside the 5 m window) and in the future: ignored. Inside: 95, 85, 92 → avg 90.67, max 95, min 85, last 92.

@@ -206,7 +206,12 @@ public enum RuleEvaluator {
     private static func instance(_ rule: AlertRule, host: String, extra: [String: String], _ value: Double) -> AlertInstance {
         var labels = extra
         labels["host"] = host
-        labels.merge(rule.labels) { _, ruleValue in ruleValue }
+        let seriesLabels = labels
+        for (name, text) in rule.labels {
+            // A templated rule label (`{{ $labels.mount }}`) is rendered with the series' labels and the value, as in
+            // Prometheus; the file was checked when it loaded, so a failure here keeps the text.
+            labels[name] = text.contains("{{") ? (try? AlertTemplate(text).renderAnnotation(labels: seriesLabels, value: value)) ?? text : text
+        }
         return AlertInstance(alertName: rule.name, severity: rule.severity, labels: labels, value: value)
     }
 

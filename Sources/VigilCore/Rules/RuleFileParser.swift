@@ -190,7 +190,7 @@ struct RuleFileParser: YAMLFieldParsing {
                     fail(k, "label 'host' is reserved (it is set from the data); choose another name")
                     continue
                 }
-                if let value = string(v, "a string value for label '\(key)'") { labels[key] = value }
+                if let value = template(v, "a string value for label '\(key)'") { labels[key] = value }
             }
         }
 
