@@ -20,7 +20,7 @@ public final class SMTPClient: MailTransport {
     }
 
     public func sendMail(server: String, from: String, to: [String], username: String?, password: String?, message: [UInt8],
-                         timeoutMs: Int) throws(HTTPTransportError) -> Int {
+                         timeoutMs: Int, caFile: String? = nil) throws(HTTPTransportError) -> Int {
         curl_easy_reset(handle)
         var url = server
         var plain = false
@@ -43,6 +43,7 @@ public final class SMTPClient: MailTransport {
         if url.hasPrefix("smtp://") && !plain {
             _ = vigil_curl_set_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
         }
+        if let caFile { _ = vigil_curl_set_string(handle, CURLOPT_CAINFO, caFile) }
         if let username { _ = vigil_curl_set_string(handle, CURLOPT_USERNAME, username) }
         if let password { _ = vigil_curl_set_string(handle, CURLOPT_PASSWORD, password) }
         _ = vigil_curl_set_long(handle, CURLOPT_UPLOAD, 1)

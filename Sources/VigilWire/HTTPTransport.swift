@@ -72,8 +72,9 @@ public protocol MailTransport: AnyObject {
     /// Sends `message` (RFC 5322 bytes, CRLF line ends) from `from` to each of `to` through `server`
     /// (`smtp://host:587` requires STARTTLS, `smtps://host:465` is TLS from the start, `?tls=none` allows a
     /// plain relay). Returns the server's final reply code; throws when it refused or could not be reached.
+    /// `caFile`: trust this CA (PEM) instead of the system's, for a relay with a private certificate.
     func sendMail(server: String, from: String, to: [String], username: String?, password: String?, message: [UInt8],
-                  timeoutMs: Int) throws(HTTPTransportError) -> Int
+                  timeoutMs: Int, caFile: String?) throws(HTTPTransportError) -> Int
 }
 
 /// The version every Vigil binary reports.

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 import VigilWire
 @testable import VigilAgentCore
+import VigilTestSupport
 
 /// A small concurrent HTTP/1.1 listener on 127.0.0.1 playing the job side of the Vigil listener:
 /// `GET /api/v1/jobs/next` hands out queued jobs (or `{"jobs":[]}` after a short wait),
@@ -148,7 +149,8 @@ final class JobTestServer: @unchecked Sendable {
         #expect(events.map(\.seq) == Array(1...events.count))
         #expect(server.finished("run_ok")?.outcome == .succeeded)
         #expect(events.contains { $0.type == .output && $0.step == 1 && $0.text == "hello from run_ok\n" })
-        #expect(w.finished.map(\.id) == ["run_ok"])
+        // The worker notes the run just after posting its last event.
+        #expect(JobFixture.eventually { w.finished.map(\.id) == ["run_ok"] })
         let poll = try #require(server.requests.first { $0.method == "GET" })
         #expect(poll.target == "/api/v1/jobs/next?host=web-1&wait_ms=200")
         #expect(server.requests.allSatisfy { $0.head.contains("Authorization: Bearer \(Self.token)") })

@@ -264,7 +264,7 @@ func elapsedMs(since start: UInt64) -> Int { Int((WallClock.monotonicNs() - star
                                                Chunks.usage(prompt: 12, completion: 3), "[DONE]"], gated: true)])
         let log = MemoryAICallLog()
         // Generous timeouts: the gate is opened by this task, which a loaded test run may schedule late.
-        let client = try AIClient(config: testAIConfig(server, idleMs: 10_000, totalMs: 15_000), log: log)
+        let client = try AIClient(config: testAIConfig(server, idleMs: TestTime.ms(10_000), totalMs: TestTime.ms(15_000)), log: log)
         var texts: [String] = []
         var done: AIResponse?
         for try await event in client.stream([.system("be brief"), .user("say hello")], feature: "chat") {

@@ -117,7 +117,7 @@ import VigilWire
                 match: {severity: critical}
                 steps:
                   - {after: 1s, notify: [oncall:primary]}
-                  - {after: 4s, notify: [ops]}
+                  - {after: \(Int(4 * TestTime.scale))s, notify: [ops]}
             """)
         let e = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200, notify: config, dir: dir)
         let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")

@@ -296,7 +296,7 @@ struct FixtureReader: FleetReader {
                     evaluated.set(FleetPoller.nowMs())
                 }
             })
-        let poller = FleetPoller(reader: FixtureReader(), rules: access, mailbox: mailbox, interval: 60)
+        let poller = FleetPoller(reader: FixtureReader(), rules: access, mailbox: mailbox, interval: 60, reloadWaitMs: Int64(TestTime.ms(3000)))
         poller.reloadRules()
         var result: (String, Bool)?
         for _ in 0..<Int(100 * TestTime.scale) where result == nil {

@@ -59,7 +59,7 @@ public enum ChannelRequest: Sendable, Equatable {
         case .email:
             return .mail(MailMessage(server: url, from: channel.from ?? "", to: channel.to, username: channel.username, password: password,
                                      subject: n.title, text: n.text, html: n.html, dateMs: nowMs, messageID: messageID,
-                                     timeoutMs: channel.timeoutMs))
+                                     timeoutMs: channel.timeoutMs, caFile: channel.tlsCAFile))
         }
     }
 
@@ -126,6 +126,8 @@ public struct MailMessage: Sendable, Equatable {
     public var dateMs: Int64
     public var messageID: String
     public var timeoutMs: Int
+    /// A CA (PEM) to trust instead of the system's.
+    public var caFile: String?
 
     /// The message as sent (RFC 5322, multipart/alternative when there is HTML), CRLF line ends.
     public func rfc5322() -> [UInt8] {

@@ -301,7 +301,7 @@ public final class NotificationService: Service, Sendable {
                 case .mail(let m):
                     do throws(HTTPTransportError) {
                         let code = try box.value.mail.sendMail(server: m.server, from: m.from, to: m.to, username: m.username, password: m.password,
-                                                               message: m.rfc5322(), timeoutMs: m.timeoutMs)
+                                                               message: m.rfc5322(), timeoutMs: m.timeoutMs, caFile: m.caFile)
                         c.resume(returning: .success((code, [])))
                     }
                     catch { c.resume(returning: .failure(error)) }

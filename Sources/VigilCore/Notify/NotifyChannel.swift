@@ -28,6 +28,8 @@ public struct NotifyChannel: Sendable, Equatable {
     public var to: [String] = []
     public var username: String?
     public var password: SecretValue?
+    /// Email: a CA (PEM) to verify the server with, for a relay with a private certificate.
+    public var tlsCAFile: String?
 
     /// Overrides of the kind's default templates (`title`, `text`, `html`, `body`).
     public var templates: [String: String] = [:]

@@ -11,7 +11,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
 
     static let channelKeys = ["name", "kind", "url", "url_env", "url_file", "secret", "secret_env", "secret_file", "send_resolved",
                               "timeout", "max_attempts", "quiet_hours", "format", "from", "to", "username", "password", "password_env",
-                              "password_file", "templates"]
+                              "password_file", "tls_ca_file", "templates"]
     static let routeKeys = ["receiver", "match", "continue", "group_by", "group_wait", "group_interval", "repeat_interval", "routes"]
 
     mutating func parse(_ yaml: String) -> NotifyConfig? {
@@ -320,8 +320,9 @@ struct NotifyConfigParser: YAMLFieldParsing {
             }
             ch.username = f["username"].flatMap { string($0, "a string for 'username'") }
             ch.password = secret(f, "password", required: false, in: node, context: context)
+            ch.tlsCAFile = f["tls_ca_file"].flatMap { string($0, "a PEM file for 'tls_ca_file'") }
         } else {
-            for key in ["from", "to", "username", "password", "password_env", "password_file"] {
+            for key in ["from", "to", "username", "password", "password_env", "password_file", "tls_ca_file"] {
                 if let n = f[key] { fail(n, "'\(key)' is for email channels") }
             }
         }

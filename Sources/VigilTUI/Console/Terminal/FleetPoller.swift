@@ -21,9 +21,11 @@ final class FleetPoller: Sendable {
     static let alertLimit = 1000
 
     /// How long a rule reload waits for the engine's next evaluation before reporting (ms).
-    static let reloadWaitMs: Int64 = 3000
+    let reloadWaitMs: Int64
 
-    init(reader: any FleetReader, store: (any Store)? = nil, rules: RuleAccess = RuleAccess(), mailbox: Mailbox, interval: Double) {
+    init(reader: any FleetReader, store: (any Store)? = nil, rules: RuleAccess = RuleAccess(), mailbox: Mailbox, interval: Double,
+         reloadWaitMs: Int64 = 3000) {
+        self.reloadWaitMs = reloadWaitMs
         self.reader = reader
         self.store = store
         self.ruleAccess = rules
@@ -92,12 +94,13 @@ final class FleetPoller: Sendable {
         }
         let status = ruleAccess.status
         let mailbox = self.mailbox
+        let waitMs = reloadWaitMs
         Task {
             reload()
             let requested = Self.nowMs()
             if let status {
                 var outcome: (String, isError: Bool)?
-                while outcome == nil && Self.nowMs() - requested < Self.reloadWaitMs {
+                while outcome == nil && Self.nowMs() - requested < waitMs {
                     try? await Task.sleep(for: .milliseconds(50))
                     let s = status()
                     if let last = s.lastEvaluation, last >= requested { outcome = RulesFormat.reloaded(s) }
