@@ -61,6 +61,8 @@ import VigilWire
         try await Self.cpu(e, secret, 10)
         #expect(await eventually(10) { receiver.requests.count >= 2 }, "the resolution follows")
         #expect(receiver.requests.last?.json?["status"] as? String == "resolved")
+        // The answer is recorded just after the receiver has the message.
+        #expect(await eventually(10) { ((try? await e.store.notifications(states: [.delivered], channel: "hook", limit: 10)) ?? []).count == 2 })
         let delivered = try await e.store.notifications(states: [.delivered], channel: "hook", limit: 10)
         #expect(delivered.map(\.notification.status) == ["resolved", "firing"])
         let attempts = try await e.store.deliveryAttempts(outboxID: try #require(delivered.last?.id))
@@ -81,6 +83,7 @@ import VigilWire
         })
         let receiver = try RecordingHTTPServer(port: port)
         #expect(await eventually(15) { receiver.requests.count == 1 }, "delivered once the receiver is up")
+        #expect(await eventually(10) { (try? await e.store.notifications(states: nil, channel: "hook", limit: 1))?.first?.state == .delivered })
         let entry = try #require(try await e.store.notifications(states: nil, channel: "hook", limit: 1).first)
         #expect(entry.state == .delivered)
         let attempts = try await e.store.deliveryAttempts(outboxID: entry.id)
@@ -101,7 +104,7 @@ import VigilWire
         #expect(dead.lastError == "HTTP 400: bad payload" && dead.attempts == 1, "a 4xx is not retried")
         #expect(try await e.store.retryNotification(id: dead.id, actor: "alice", now: WallClock.nowMs()))
         #expect(await eventually(10) { receiver.requests.count == 2 })
-        #expect(try await e.store.notifications(states: nil, channel: nil, limit: 1).first?.state == .delivered)
+        #expect(await eventually(10) { (try? await e.store.notifications(states: nil, channel: nil, limit: 1))?.first?.state == .delivered })
         #expect((try await e.store.auditEntries(AuditFilter(action: "notify.retry"))).first?.actor == "alice")
         await e.stop()
     }
