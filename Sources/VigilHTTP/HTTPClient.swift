@@ -14,7 +14,7 @@ public final class HTTPClient: HTTPTransport {
     /// The multi handle `stream` drives the easy handle with (created on first use; keeps its connections).
     private var multi: UnsafeMutableRawPointer?
 
-    private static let globalInit: Bool = {
+    static let globalInit: Bool = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 

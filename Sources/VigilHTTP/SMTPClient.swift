@@ -7,7 +7,7 @@ public final class SMTPClient: MailTransport {
     private let handle: UnsafeMutableRawPointer
 
     public init() {
-        _ = HTTPClient()  // curl_global_init, once
+        _ = HTTPClient.globalInit
         handle = curl_easy_init()
     }
 

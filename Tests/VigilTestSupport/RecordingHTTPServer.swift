@@ -37,35 +37,17 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         }
     }
 
-    public let port: Int
-    private let fd: Int32
+    public var port: Int { listener.port }
+    private var listener: LoopbackListener!
     private let lock = NSLock()
     private var requests_: [Request] = []
     private var script: [Answer]
     private var fallback: Answer
-    private var stopped = false
 
     public init(script: [Answer] = [], fallback: Answer = Answer(), port: Int = 0) throws {
         self.script = script
         self.fallback = fallback
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, len) } }
-        guard bound == 0, listen(sock, 64) == 0 else {
-            close(sock)
-            throw NSError(domain: "RecordingHTTPServer", code: Int(errno), userInfo: [NSLocalizedDescriptionKey: "cannot listen on port \(port)"])
-        }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
-        self.fd = sock
-        self.port = Int(UInt16(bigEndian: addr.sin_port))
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        listener = try LoopbackListener(port: port) { [weak self] c in self?.handle(c) }
     }
 
     deinit { stop() }
@@ -77,28 +59,9 @@ public final class RecordingHTTPServer: @unchecked Sendable {
     /// Answers from now on.
     public func setFallback(_ a: Answer) { lock.lock(); fallback = a; lock.unlock() }
 
-    public func stop() {
-        lock.lock()
-        let was = stopped
-        stopped = true
-        lock.unlock()
-        if !was { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-    }
-
-    private func acceptLoop() {
-        while true {
-            let c = accept(fd, nil, nil)
-            if c < 0 {
-                lock.lock(); let done = stopped; lock.unlock()
-                if done { return }
-                continue
-            }
-            Thread { [self] in handle(c) }.start()
-        }
-    }
+    public func stop() { listener.stop() }
 
     private func handle(_ c: Int32) {
-        defer { close(c) }
         var tv = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var data: [UInt8] = []
@@ -134,8 +97,7 @@ public final class RecordingHTTPServer: @unchecked Sendable {
         if answer.delayMs > 0 { usleep(UInt32(answer.delayMs) * 1000) }
         let bytes = Array(answer.body.utf8)
         let response = "HTTP/1.1 \(answer.status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
-        let out = Array(response.utf8) + bytes
-        _ = out.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        LoopbackListener.send(c, Array(response.utf8) + bytes)
     }
 
     static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {

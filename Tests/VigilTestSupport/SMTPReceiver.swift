@@ -37,37 +37,13 @@ public final class SMTPReceiver: @unchecked Sendable {
         }
     }
 
-    public let port: Int
-    private let fd: Int32
+    public var port: Int { listener.port }
+    private var listener: LoopbackListener!
     private let lock = NSLock()
     private var mails_: [Mail] = []
-    private var stopped = false
 
     public init() throws {
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, len) } }
-        guard bound == 0, listen(sock, 16) == 0 else {
-            close(sock)
-            throw NSError(domain: "SMTPReceiver", code: Int(errno))
-        }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
-        fd = sock
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        Thread { [self] in
-            while true {
-                let c = accept(fd, nil, nil)
-                if c < 0 {
-                    lock.lock(); let done = stopped; lock.unlock()
-                    if done { return }
-                    continue
-                }
-                Thread { [self] in session(c) }.start()
-            }
-        }.start()
+        listener = try LoopbackListener { [weak self] c in self?.session(c) }
     }
 
     deinit { stop() }
@@ -76,18 +52,11 @@ public final class SMTPReceiver: @unchecked Sendable {
     public var url: String { "smtp://127.0.0.1:\(port)?tls=none" }
     public var mails: [Mail] { lock.lock(); defer { lock.unlock() }; return mails_ }
 
-    public func stop() {
-        lock.lock()
-        let was = stopped
-        stopped = true
-        lock.unlock()
-        if !was { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
-    }
+    public func stop() { listener.stop() }
 
     private func session(_ c: Int32) {
-        defer { close(c) }
         var pending: [UInt8] = []
-        func say(_ s: String) { let b = Array((s + "\r\n").utf8); _ = b.withUnsafeBytes { send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        func say(_ s: String) { LoopbackListener.send(c, Array((s + "\r\n").utf8)) }
         func line() -> String? {
             var buf = [UInt8](repeating: 0, count: 4096)
             while true {

@@ -1,3 +1,4 @@
+import Foundation
 import VigilWire
 import Yams
 
@@ -10,6 +11,48 @@ protocol YAMLFieldParsing {
 }
 
 extension YAMLFieldParsing {
+    /// The document's root node; nil (with the error recorded) when the YAML does not parse or is empty, `empty`
+    /// saying what the file should hold.
+    mutating func root(_ yaml: String, empty: String) -> Node? {
+        let root: Node?
+        do {
+            root = try YAMLDocument.compose(yaml, file: path)
+        } catch {
+            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
+            return nil
+        }
+        guard let root, !Self.isNull(root) else {
+            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected \(empty))"))
+            return nil
+        }
+        return root
+    }
+
+    /// The errors in file order; errors at the same position keep the order they were found in.
+    mutating func sortErrorsByPosition() {
+        errors = errors.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .map(\.element)
+    }
+
+    /// A time zone name (`Asia/Shanghai`).
+    mutating func timeZone(_ node: Node) -> TimeZone? {
+        guard let s = string(node, "a time zone name such as Asia/Shanghai") else { return nil }
+        guard let z = TimeZone(identifier: s) else {
+            fail(node, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)")
+            return nil
+        }
+        return z
+    }
+
+    /// `HH:MM` as minutes after midnight.
+    mutating func clock(_ node: Node, _ text: String) -> Int? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+            fail(node, "expected a time as HH:MM, found '\(text)'")
+            return nil
+        }
+        return h * 60 + m
+    }
 
     mutating func matchers(_ node: Node) -> [LabelMatcher] {
         guard let map = mapping(node, "a mapping of label names to matchers under 'match' (e.g. mount: \"/\", host: \"=~web-.*\")") else { return [] }

@@ -3,17 +3,9 @@ import VigilWire
 
 /// The exact bytes a channel receives: an HTTP request for the chat kinds and webhooks, a mail for email.
 /// Pure: the secrets, the time and (for mail) the message id are given.
-public enum ChannelRequest: Sendable, Equatable {
+public enum ChannelRequest: Sendable {
     case http(HTTPRequest)
     case mail(MailMessage)
-
-    public static func == (a: ChannelRequest, b: ChannelRequest) -> Bool {
-        switch (a, b) {
-        case (.http(let x), .http(let y)): x.url == y.url && x.body == y.body && x.method == y.method
-        case (.mail(let x), .mail(let y)): x == y
-        default: false
-        }
-    }
 
     /// Builds the request for `channel` at `nowMs`. `url` and `secret` are the channel's, resolved.
     public static func make(_ n: RenderedNotification, channel: NotifyChannel, url: String, secret: String?, password: String?,

@@ -21,16 +21,6 @@ public struct RenderedNotification: Sendable, Equatable, Codable {
         self.mentions = mentions
     }
 
-    enum CodingKeys: String, CodingKey { case title, text, html, body, mentions }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        title = try c.decode(String.self, forKey: .title)
-        text = try c.decode(String.self, forKey: .text)
-        html = try c.decodeIfPresent(String.self, forKey: .html)
-        body = try c.decodeIfPresent(String.self, forKey: .body)
-        mentions = try c.decodeIfPresent([String].self, forKey: .mentions) ?? []
-    }
 }
 
 /// Renders a message for a channel with the channel's templates, else the kind's defaults.

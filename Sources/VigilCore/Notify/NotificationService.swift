@@ -23,7 +23,8 @@ public final class NotificationService: Service, Sendable {
         var dispatcher: NotificationDispatcher
         var restored = false
         var poked = false
-        var lastResults: [String: DeliveryAttempt] = [:]
+        /// Per report schedule, the due time already handled (saves a store read each second).
+        var reportsHandled: [String: Int64] = [:]
     }
 
     public init(store: any Store, config: NotifyConfig, transports: @escaping Transports, logger: Logger,
@@ -52,9 +53,6 @@ public final class NotificationService: Service, Sendable {
 
     /// Alerts changed: look now rather than at the next tick.
     public func poke() { state.withLock { $0.poked = true } }
-
-    /// The last attempt per channel (for the console and `/metrics`).
-    public var lastResults: [String: DeliveryAttempt] { state.withLock { $0.lastResults } }
 
     public func run() async throws {
         var next = Int64.min
@@ -102,10 +100,15 @@ public final class NotificationService: Service, Sendable {
     func sendReports(now: Int64) async throws {
         for schedule in config.reports {
             let due = schedule.lastDue(atOrBefore: now)
+            if state.withLock({ $0.reportsHandled[schedule.settingKey] }) == due { continue }
             let last = try await store.setting(schedule.settingKey).flatMap { Int64($0) }
-            guard due > (last ?? Int64.min) else { continue }
+            guard due > (last ?? Int64.min) else {
+                state.withLock { $0.reportsHandled[schedule.settingKey] = due }
+                continue
+            }
             if last == nil && now - due > 600_000 {
                 try await store.setSetting(schedule.settingKey, to: String(due), now: now)
+                state.withLock { $0.reportsHandled[schedule.settingKey] = due }
                 continue
             }
             guard let channel = config.channel(named: schedule.channel) else { continue }
@@ -133,6 +136,7 @@ public final class NotificationService: Service, Sendable {
                                                                  fingerprints: [], rendered: rendered, notBefore: now)],
                                                 groups: [], removed: [], now: now)
             try await store.setSetting(schedule.settingKey, to: String(due), now: now)
+            state.withLock { $0.reportsHandled[schedule.settingKey] = due }
             logger.info("notifications: the \(schedule.kind.rawValue) report queued for \(channel.name)")
         }
     }
@@ -153,7 +157,7 @@ public final class NotificationService: Service, Sendable {
         let dispatcher = state.withLock { $0.dispatcher }
         for (a, policy) in matched {
             let firedAt = since[a.fingerprint] ?? now
-            let done = Set(policy.steps.indices.filter { taken[a.fingerprint]?.contains("\(policy.name) step \($0 + 1)") ?? false })
+            let done = Set(policy.steps.indices.filter { taken[a.fingerprint]?.contains(EscalationPolicy.stepName(policy.name, $0)) ?? false })
             for i in policy.due(firedAt: firedAt, now: now, done: done) {
                 var mentions: [String: [String]] = [:]
                 var order: [String] = []
@@ -258,9 +262,7 @@ public final class NotificationService: Service, Sendable {
                 }
             }
             try await store.finishDeliveryAttempt(attempt, nextAttemptAt: nextAt)
-            let outcome = attempt.outcome
-            state.withLock { $0.lastResults[channel.name] = attempt }
-            switch outcome {
+            switch attempt.outcome {
             case .delivered: logger.info("notifications: \(channel.name) got notification \(entry.id) (\(entry.notification.status))")
             case .dead: logger.error("notifications: notification \(entry.id) to \(channel.name) is a dead letter: \(attempt.error ?? "")")
             default: logger.warning("notifications: \(channel.name) did not take notification \(entry.id): \(attempt.error ?? ""); retrying")

@@ -82,15 +82,12 @@ public enum SecretValue: Sendable, Equatable {
 /// Hours in which a receiver is not disturbed, in a time zone: `22:00-07:00`, severities at or above
 /// `pagesThrough` still go out.
 public struct QuietHours: Sendable, Equatable {
-    /// Minutes after midnight.
-    public var start: Int
-    public var end: Int
+    public var hours: DayMinutes
     public var timeZone: TimeZone
     public var pagesThrough: AlertSeverity
 
     public init(start: Int, end: Int, timeZone: TimeZone, pagesThrough: AlertSeverity = .critical) {
-        self.start = start
-        self.end = end
+        self.hours = DayMinutes(from: start, to: end)
         self.timeZone = timeZone
         self.pagesThrough = pagesThrough
     }
@@ -100,8 +97,7 @@ public struct QuietHours: Sendable, Equatable {
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = timeZone
         let c = cal.dateComponents([.hour, .minute], from: Date(timeIntervalSince1970: Double(ms) / 1000))
-        let m = (c.hour ?? 0) * 60 + (c.minute ?? 0)
-        return start <= end ? (m >= start && m < end) : (m >= start || m < end)
+        return hours.contains((c.hour ?? 0) * 60 + (c.minute ?? 0))
     }
 
     /// The first time at or after `ms` outside the quiet hours.

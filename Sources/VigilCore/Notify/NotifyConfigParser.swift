@@ -15,21 +15,8 @@ struct NotifyConfigParser: YAMLFieldParsing {
     static let routeKeys = ["receiver", "match", "continue", "group_by", "group_wait", "group_interval", "repeat_interval", "routes"]
 
     mutating func parse(_ yaml: String) -> NotifyConfig? {
-        defer {
-            errors = errors.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
-                .map(\.element)
-        }
-        let root: Node?
-        do {
-            root = try YAMLDocument.compose(yaml, file: path)
-        } catch {
-            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
-            return nil
-        }
-        guard let root, !Self.isNull(root) else {
-            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected 'channels:' and 'route:')"))
-            return nil
-        }
+        defer { sortErrorsByPosition() }
+        guard let root = root(yaml, empty: "'channels:' and 'route:'") else { return nil }
         guard var top = mapping(root, "a mapping with 'channels:' and 'route:'") else { return nil }
         // The config file's `notify:` section has the same shape.
         if let inner = top["notify"], let m = inner.mapping { top = m }
@@ -74,20 +61,8 @@ struct NotifyConfigParser: YAMLFieldParsing {
         if let n = f["kind"], let s = string(n, "daily or weekly") {
             if let k = ReportSchedule.Kind(rawValue: s) { kind = k } else { fail(n, "expected daily or weekly for 'kind', found '\(s)'") }
         }
-        var minute = 9 * 60, weekday = 2
-        if let n = f["at"], let s = string(n, kind == .weekly ? "a day and time such as 'mon 09:00'" : "a time such as 09:00") {
-            let parts = s.split(separator: " ").map(String.init)
-            if kind == .weekly {
-                if parts.count == 2, let d = Self.weekdays[parts[0].lowercased()] { weekday = d; minute = clock(n, parts[1]) ?? minute }
-                else { fail(n, "expected a day and time such as 'mon 09:00' for a weekly report, found '\(s)'") }
-            } else {
-                minute = clock(n, s) ?? minute
-            }
-        }
-        var zone = TimeZone(identifier: "UTC")!
-        if let n = f["time_zone"], let s = string(n, "a time zone name") {
-            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
-        }
+        let (minute, weekday) = f["at"].map { when($0, weekly: kind == .weekly, what: "a weekly report") } ?? (9 * 60, 2)
+        let zone = f["time_zone"].flatMap { timeZone($0) } ?? TimeZone(identifier: "UTC")!
         guard let cNode = require(f, "channel", in: node, context: "a report schedule", hint: "the channel that gets it"),
               let channel = string(cNode, "a channel name") else { return nil }
         if config.channel(named: channel) == nil {
@@ -98,13 +73,17 @@ struct NotifyConfigParser: YAMLFieldParsing {
 
     static let weekdays = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
 
-    private mutating func clock(_ node: Node, _ text: String) -> Int? {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
-            fail(node, "expected a time as HH:MM, found '\(text)'")
-            return nil
+    /// `09:00`, or for a weekly schedule `mon 09:00`: (minutes after midnight, weekday with 1 = Sunday). Defaults
+    /// (09:00, Monday) stand in for what is wrong, which is recorded.
+    private mutating func when(_ n: Node, weekly: Bool, what: String) -> (Int, Int) {
+        guard let s = string(n, weekly ? "a day and time such as 'mon 09:00'" : "a time such as 09:00") else { return (9 * 60, 2) }
+        guard weekly else { return (clock(n, s) ?? 9 * 60, 2) }
+        let parts = s.split(separator: " ").map(String.init)
+        guard parts.count == 2, let d = Self.weekdays[parts[0].lowercased()] else {
+            fail(n, "expected a day and time such as 'mon 09:00' for \(what), found '\(s)'")
+            return (9 * 60, 2)
         }
-        return h * 60 + m
+        return (clock(n, parts[1]) ?? 9 * 60, d)
     }
 
     /// `2026-12-08` or `2026-12-08 18:00` in `zone`, as Unix ms.
@@ -124,10 +103,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
     private mutating func oncall(_ node: Node, into config: inout NotifyConfig) {
         guard let map = mapping(node, "a mapping with schedules and contacts under 'oncall'") else { return }
         let f = fields(map, allowed: ["time_zone", "schedules", "contacts"], context: "oncall")
-        var zone = TimeZone(identifier: "UTC")!
-        if let n = f["time_zone"], let s = string(n, "a time zone name such as Asia/Shanghai") {
-            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
-        }
+        let zone = f["time_zone"].flatMap { timeZone($0) } ?? TimeZone(identifier: "UTC")!
         if let c = f["contacts"], let cmap = mapping(c, "a mapping of people to {channel, mention} under 'contacts'") {
             for (k, v) in cmap {
                 guard let person = string(k, "a person's name"), let vmap = mapping(v, "{channel: NAME, mention: HANDLE} for \(person)") else { continue }
@@ -147,10 +123,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
             let sf = fields(smap, allowed: ["name", "time_zone", "layers", "overrides"], context: "a schedule")
             guard let nNode = require(sf, "name", in: item, context: "a schedule", hint: "what escalations call it"),
                   let name = string(nNode, "a schedule name") else { continue }
-            var szone = zone
-            if let n = sf["time_zone"], let s = string(n, "a time zone name") {
-                if let z = TimeZone(identifier: s) { szone = z } else { fail(n, "unknown time zone '\(s)'") }
-            }
+            let szone = sf["time_zone"].flatMap { timeZone($0) } ?? zone
             var layers: [OnCallSchedule.Layer] = []
             if let lNode = require(sf, "layers", in: item, context: "schedule '\(name)'", hint: "a list of rotations"),
                let llist = sequence(lNode, "a list of layers under 'layers'") {
@@ -182,16 +155,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
         if let n = f["rotation"], let s = string(n, "daily or weekly") {
             if let r = OnCallSchedule.Layer.Rotation(rawValue: s) { rotation = r } else { fail(n, "expected daily or weekly for 'rotation', found '\(s)'") }
         }
-        var minute = 9 * 60, weekday = 2
-        if let n = f["handoff"], let s = string(n, rotation == .weekly ? "a day and time such as 'mon 09:00'" : "a time such as 09:00") {
-            let parts = s.split(separator: " ").map(String.init)
-            if rotation == .weekly {
-                if parts.count == 2, let d = Self.weekdays[parts[0].lowercased()] { weekday = d; minute = clock(n, parts[1]) ?? minute }
-                else { fail(n, "expected a day and time such as 'mon 09:00' for a weekly hand-over, found '\(s)'") }
-            } else {
-                minute = clock(n, s) ?? minute
-            }
-        }
+        let (minute, weekday) = f["handoff"].map { when($0, weekly: rotation == .weekly, what: "a weekly hand-over") } ?? (9 * 60, 2)
         guard let startNode = require(f, "start", in: node, context: "a layer of schedule '\(schedule)'", hint: "the rotation's first day, e.g. 2026-11-30"),
               let start = dateTime(startNode, zone: zone) else { return nil }
         var users: [String] = []
@@ -203,7 +167,7 @@ struct NotifyConfigParser: YAMLFieldParsing {
         var layer = OnCallSchedule.Layer(rotation: rotation, handoffMinute: minute, handoffWeekday: weekday, startDay: start, users: users)
         if let n = f["hours"], let s = string(n, "hours as 09:00-18:00") {
             let p = s.split(separator: "-").map { String($0).trimmingCharacters(in: .whitespaces) }
-            if p.count == 2, let a = clock(n, p[0]), let b = clock(n, p[1]) { layer.hours = (a, b) }
+            if p.count == 2, let a = clock(n, p[0]), let b = clock(n, p[1]) { layer.hours = DayMinutes(from: a, to: b) }
             else if p.count != 2 { fail(n, "expected hours as 09:00-18:00, found '\(s)'") }
         }
         if let n = f["days"], let list = sequence(n, "a list of days (mon, tue, …)") {
@@ -336,20 +300,12 @@ struct NotifyConfigParser: YAMLFieldParsing {
     private mutating func quietHours(_ node: Node) -> QuietHours? {
         guard let map = mapping(node, "a mapping with from, to, time_zone, pages_through") else { return nil }
         let f = fields(map, allowed: ["from", "to", "time_zone", "pages_through"], context: "quiet_hours")
-        func clock(_ key: String) -> Int? {
+        func at(_ key: String) -> Int? {
             guard let n = require(f, key, in: node, context: "quiet_hours", hint: "a time as HH:MM"), let s = string(n, "a time as HH:MM") else { return nil }
-            let parts = s.split(separator: ":")
-            guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
-                fail(n, "expected a time as HH:MM, found '\(s)'")
-                return nil
-            }
-            return h * 60 + m
+            return clock(n, s)
         }
-        let start = clock("from"), end = clock("to")
-        var zone = TimeZone(identifier: "UTC")!
-        if let n = f["time_zone"], let s = string(n, "a time zone name such as Asia/Shanghai") {
-            if let z = TimeZone(identifier: s) { zone = z } else { fail(n, "unknown time zone '\(s)' (e.g. Asia/Shanghai, Europe/Berlin, UTC)") }
-        }
+        let start = at("from"), end = at("to")
+        let zone = f["time_zone"].flatMap { timeZone($0) } ?? TimeZone(identifier: "UTC")!
         var pages = AlertSeverity.critical
         if let n = f["pages_through"], let s = string(n, "a severity") {
             if let sev = AlertSeverity(rawValue: s) { pages = sev } else { fail(n, "unknown severity '\(s)' (expected info, warning, critical)") }

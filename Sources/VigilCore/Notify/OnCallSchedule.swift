@@ -16,8 +16,8 @@ public struct OnCallSchedule: Sendable, Equatable {
         /// The rotation's first hand-over is at `handoff` on or after this day (Unix ms of its midnight in the zone).
         public var startDay: Int64
         public var users: [String]
-        /// Restriction: minutes after midnight [from, to) (to < from wraps midnight); nil: all day.
-        public var hours: (from: Int, to: Int)?
+        /// Restriction: the hours of the day it covers; nil: all day.
+        public var hours: DayMinutes?
         /// Restriction: weekdays (1 = Sunday); empty: every day.
         public var days: Set<Int> = []
 
@@ -27,11 +27,6 @@ public struct OnCallSchedule: Sendable, Equatable {
             self.handoffWeekday = handoffWeekday
             self.startDay = startDay
             self.users = users
-        }
-
-        public static func == (a: Layer, b: Layer) -> Bool {
-            a.rotation == b.rotation && a.handoffMinute == b.handoffMinute && a.handoffWeekday == b.handoffWeekday && a.startDay == b.startDay
-                && a.users == b.users && a.hours?.from == b.hours?.from && a.hours?.to == b.hours?.to && a.days == b.days
         }
     }
 
@@ -91,12 +86,8 @@ public struct OnCallSchedule: Sendable, Equatable {
     func covers(_ layer: Layer, _ ms: Int64) -> Bool {
         guard !layer.users.isEmpty, shiftIndex(layer, ms) != nil else { return false }
         let c = calendar.dateComponents([.weekday, .hour, .minute], from: Date(timeIntervalSince1970: Double(ms) / 1000))
-        let minute = (c.hour ?? 0) * 60 + (c.minute ?? 0)
         if !layer.days.isEmpty && !layer.days.contains(c.weekday ?? 0) { return false }
-        if let h = layer.hours {
-            return h.from <= h.to ? (minute >= h.from && minute < h.to) : (minute >= h.from || minute < h.to)
-        }
-        return true
+        return layer.hours?.contains((c.hour ?? 0) * 60 + (c.minute ?? 0)) ?? true
     }
 
     func user(_ layer: Layer, at ms: Int64, offset: Int) -> String? {
@@ -136,6 +127,21 @@ public struct OnCallSchedule: Sendable, Equatable {
     }
 }
 
+/// Part of a day, `[from, to)` in minutes after midnight; `to` before `from` wraps past midnight (22:00-07:00).
+public struct DayMinutes: Sendable, Equatable {
+    public var from: Int
+    public var to: Int
+
+    public init(from: Int, to: Int) {
+        self.from = from
+        self.to = to
+    }
+
+    public func contains(_ minute: Int) -> Bool {
+        from <= to ? (minute >= from && minute < to) : (minute >= from || minute < to)
+    }
+}
+
 /// How to reach a person: a channel, and the handle that mentions them there.
 public struct OnCallContact: Sendable, Equatable {
     public var channel: String
@@ -169,6 +175,9 @@ public struct EscalationPolicy: Sendable, Equatable {
         self.matchers = matchers
         self.steps = steps
     }
+
+    /// How a step is named on the alert's timeline (`critical step 2`), which is how a taken step is recognised.
+    public static func stepName(_ policy: String, _ index: Int) -> String { "\(policy) step \(index + 1)" }
 
     /// Steps due for an alert firing since `firedAt`, not acknowledged, with `done` steps already taken.
     public func due(firedAt: Int64, now: Int64, done: Set<Int>) -> [Int] {

@@ -17,17 +17,7 @@ struct RunbookParser: YAMLFieldParsing {
     static let maxStepTimeoutMs: Int64 = 30 * 60_000
 
     mutating func parse(_ yaml: String, builtIn: Bool) -> Runbook? {
-        let root: Node?
-        do {
-            root = try YAMLDocument.compose(yaml, file: path)
-        } catch {
-            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
-            return nil
-        }
-        guard let root, !Self.isNull(root) else {
-            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected a mapping with name, risk, steps)"))
-            return nil
-        }
+        guard let root = root(yaml, empty: "a mapping with name, risk, steps") else { return nil }
         guard let map = mapping(root, "a runbook (a mapping with name, description, risk, steps)") else { return nil }
         let f = fields(map, allowed: Self.topKeys, context: "a runbook")
         var name = ""

@@ -14,22 +14,8 @@ struct RuleFileParser: YAMLFieldParsing {
 
     /// The groups of `yaml`; check `errors` afterwards (groups with errors are left out).
     mutating func parse(_ yaml: String) -> [RuleGroup] {
-        defer {
-            // File order; errors at the same position keep the order they were found in.
-            errors = errors.enumerated().sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
-                .map(\.element)
-        }
-        let root: Node?
-        do {
-            root = try YAMLDocument.compose(yaml, file: path)
-        } catch {
-            errors.append(RuleFileError(file: path, line: error.line ?? 0, column: error.column ?? 0, message: error.message))
-            return []
-        }
-        guard let root, !Self.isNull(root) else {
-            errors.append(RuleFileError(file: path, line: 0, column: 0, message: "empty file (expected a mapping with 'groups:')"))
-            return []
-        }
+        defer { sortErrorsByPosition() }
+        guard let root = root(yaml, empty: "a mapping with 'groups:'") else { return [] }
         guard let top = mapping(root, "a mapping with 'groups:'") else { return [] }
         let f = fields(top, allowed: ["groups", "inhibit_rules", "maintenance"], context: "the top level")
         if let list = f["inhibit_rules"], let items = sequence(list, "a list of inhibit rules under 'inhibit_rules'") {

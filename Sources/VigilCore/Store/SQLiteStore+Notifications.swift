@@ -65,7 +65,7 @@ extension SQLiteStore {
                 for r in rows {
                     let fp: String = r["fingerprint"]
                     guard (r["ts"] as Int64) >= since[fp] ?? 0 else { continue }
-                    // detail: "POLICY step N: …"
+                    // detail: EscalationPolicy.stepName, a colon, then what the step did.
                     let detail: String = r["detail"]
                     if let colon = detail.firstIndex(of: ":") { out[fp, default: []].insert(String(detail[..<colon])) }
                 }
@@ -79,7 +79,7 @@ extension SQLiteStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
-        let text = "\(policy) step \(step + 1): \(detail)"
+        let text = "\(EscalationPolicy.stepName(policy, step)): \(detail)"
         try await pool.write { db in
             try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'escalated', 'system', ?)",
                            arguments: [fingerprint, now, text])

@@ -4,7 +4,7 @@
 ///
 /// Parsed once (a parse error names the line and column), rendered many times. Pure: no I/O, no clock.
 /// docs/templates.md lists the functions and the data each use (annotations, channel messages) provides.
-public struct AlertTemplate: Sendable, Equatable {
+public struct AlertTemplate: Sendable {
     public let source: String
     let nodes: [TemplateNode]
 
@@ -52,35 +52,23 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "template line \(line) column \(column): \(message)" }
 }
 
-indirect enum TemplateNode: Sendable, Equatable {
+indirect enum TemplateNode: Sendable {
     case text(String)
     case action(TemplatePipeline)
     case ifBlock(branches: [(TemplatePipeline, [TemplateNode])], otherwise: [TemplateNode])
     case range(TemplatePipeline, body: [TemplateNode], otherwise: [TemplateNode])
     case with(TemplatePipeline, body: [TemplateNode], otherwise: [TemplateNode])
-
-    static func == (a: TemplateNode, b: TemplateNode) -> Bool {
-        switch (a, b) {
-        case (.text(let x), .text(let y)): x == y
-        case (.action(let x), .action(let y)): x == y
-        case (.ifBlock(let x, let xo), .ifBlock(let y, let yo)):
-            xo == yo && x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        case (.range(let x, let xb, let xo), .range(let y, let yb, let yo)): x == y && xb == yb && xo == yo
-        case (.with(let x, let xb, let xo), .with(let y, let yb, let yo)): x == y && xb == yb && xo == yo
-        default: false
-        }
-    }
 }
 
 /// `cmd | cmd | …`, at an offset of the source (for errors).
-struct TemplatePipeline: Sendable, Equatable {
+struct TemplatePipeline: Sendable {
     var commands: [[TemplateTerm]]
     var offset: Int
     /// For `range $v := …` / `range $k, $v := …`: the variables it declares.
     var names: [String] = []
 }
 
-indirect enum TemplateTerm: Sendable, Equatable {
+indirect enum TemplateTerm: Sendable {
     /// `.A.B` (empty path: `.`).
     case field([String])
     /// `$name.A.B` (`$` alone: name "").

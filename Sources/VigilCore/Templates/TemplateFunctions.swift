@@ -126,16 +126,7 @@ enum TemplateFunctions {
     /// Prometheus' `humanize`: SI prefixes, four significant digits.
     static func humanize(_ v: Double) -> String {
         if v == 0 || v.isNaN || v.isInfinite { return g4(v) }
-        if abs(v) >= 1 {
-            var x = v
-            var prefix = ""
-            for p in ["k", "M", "G", "T", "P", "E", "Z", "Y"] {
-                if abs(x) < 1000 { break }
-                prefix = p
-                x /= 1000
-            }
-            return g4(x) + prefix
-        }
+        if abs(v) >= 1 { return scaled(v, by: 1000, ["k", "M", "G", "T", "P", "E", "Z", "Y"]) }
         var x = v
         var prefix = ""
         for p in ["m", "u", "n", "p", "f", "a", "z", "y"] {
@@ -149,12 +140,17 @@ enum TemplateFunctions {
     /// Prometheus' `humanize1024`: binary prefixes.
     static func humanize1024(_ v: Double) -> String {
         if abs(v) <= 1 || v.isNaN || v.isInfinite { return g4(v) }
+        return scaled(v, by: 1024, ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"])
+    }
+
+    /// `v` divided by `base` while it is at least `base`, with the prefix of the last division.
+    private static func scaled(_ v: Double, by base: Double, _ prefixes: [String]) -> String {
         var x = v
         var prefix = ""
-        for p in ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"] {
-            if abs(x) < 1024 { break }
+        for p in prefixes {
+            if abs(x) < base { break }
             prefix = p
-            x /= 1024
+            x /= base
         }
         return g4(x) + prefix
     }

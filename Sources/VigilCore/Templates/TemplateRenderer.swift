@@ -66,11 +66,7 @@ struct TemplateRenderer {
                 var args: [TemplateValue] = []
                 for t in command.dropFirst() { args.append(try term(t, dot: dot, at: p.offset)) }
                 if let piped { args.append(piped) }
-                do {
-                    piped = try TemplateFunctions.call(name, args)
-                } catch {
-                    throw self.error("\(name): \(error.message)", p.offset)
-                }
+                piped = try TemplateFunctions.call(name, args, at: p.offset, bytes)
             } else {
                 if command.count > 1 { throw error("only a function takes arguments", p.offset) }
                 if piped != nil { throw error("a value cannot follow '|' (a function must)", p.offset) }
