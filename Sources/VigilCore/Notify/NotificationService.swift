@@ -172,7 +172,7 @@ public final class NotificationService: Service, Sendable {
                     mentions[r.channel, default: []] += r.mention.map { [$0] } ?? []
                     told.append(r.person.map { "\($0) via \(r.channel)" } ?? r.channel)
                 }
-                let waited = TemplateFunctions.humanizeDuration(Double(now - firedAt) / 1000)
+                let waited = TemplateFunctions.humanizeDuration(Double((now - firedAt) / 1000))  // whole seconds
                 let headline = "Escalation \(policy.name), step \(i + 1): not acknowledged for \(waited)"
                 var queued: [NewNotification] = []
                 for channelName in order {

@@ -17,9 +17,15 @@ struct NotifyCommand: ParsableCommand {
         var path: String?
 
         func load() throws -> NotifyConfig {
-            guard let path = path ?? NotifyConfig.defaultPath() else {
+            guard let config = try loadIfAny() else {
                 throw CommandFailure("no notification config: write ~/.config/vigil/notify.yaml or /etc/vigil/notify.yaml (docs/notifications.md), or pass --notify FILE")
             }
+            return config
+        }
+
+        /// The config named or found in the default places; nil when there is none; a broken one is an error.
+        func loadIfAny() throws -> NotifyConfig? {
+            guard let path = path ?? NotifyConfig.defaultPath() else { return nil }
             do {
                 return try NotifyConfig.load(path: path)
             } catch {

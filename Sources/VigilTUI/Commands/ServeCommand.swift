@@ -38,8 +38,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("runbooks"), help: ArgumentHelp("Your runbook directory (default $VIGIL_RUNBOOKS, ~/.config/vigil/runbooks or /etc/vigil/runbooks).", valueName: "DIR"))
     var runbookDirectory: String?
 
-    @Option(name: .customLong("notify"), help: ArgumentHelp("The notification config: channels and routes (default $VIGIL_NOTIFY, ~/.config/vigil/notify.yaml or /etc/vigil/notify.yaml).", valueName: "FILE"))
-    var notifyPath: String?
+    @OptionGroup var notify: NotifyCommand.ConfigOption
 
     func run() throws {
         let address: ListenAddress
@@ -70,14 +69,9 @@ struct ServeCommand: ParsableCommand {
         var options = VigilEngine.Options(listen: address, limits: limits, ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
         options.tls = tls
         options.userRunbooks = runbookDirectory ?? RunbookCatalog.defaultUserDirectory()
-        if let path = notifyPath ?? NotifyConfig.defaultPath() {
-            do {
-                let config = try NotifyConfig.load(path: path)
-                options.notify = (config, { (HTTPClient(), SMTPClient()) })
-                logger.info("notifications: \(config.channels.count) channels from \(path)")
-            } catch {
-                throw CommandFailure(error.description)
-            }
+        if let config = try notify.loadIfAny() {
+            options.notify = (config, { (HTTPClient(), SMTPClient()) })
+            logger.info("notifications: \(config.channels.count) channels from \(config.source)")
         } else {
             logger.warning("notifications: no notify.yaml (looked for $VIGIL_NOTIFY, ~/.config/vigil/notify.yaml, /etc/vigil/notify.yaml): alerts are shown, not sent; see docs/notifications.md")
         }
