@@ -63,13 +63,26 @@ public struct AuditAnchorFile: Sendable {
     /// The anchor file of a store, or nil for a store with no file of its own.
     public static func of(_ store: any Store, environment: [String: String] = ProcessInfo.processInfo.environment) -> AuditAnchorFile? {
         if let p = environment["VIGIL_AUDIT_ANCHOR"], !p.isEmpty { return AuditAnchorFile(path: p) }
-        return (store as? SQLiteStore).map { AuditAnchorFile(path: $0.path + ".audit-anchor") }
+        if let sqlite = store as? SQLiteStore { return AuditAnchorFile(path: sqlite.path + ".audit-anchor") }
+        if let pg = store as? PostgresStore {
+            // A database has no file of its own: the anchors live in this machine's data directory, one file per
+            // database (and schema).
+            let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/share")
+            let u = pg.url
+            let name = [u.host, String(u.port), u.database, u.schema ?? "public"].joined(separator: "_")
+                .map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }
+            return AuditAnchorFile(path: data + "/vigil/anchors/" + String(name) + ".audit-anchor")
+        }
+        return nil
     }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
     /// Appends one anchor (O_APPEND, created 0600).
     public func append(_ anchor: AuditAnchor) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError("cannot open the audit anchor file \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

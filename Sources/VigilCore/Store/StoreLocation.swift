@@ -28,15 +28,14 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         case .sqlite(let path):
             return try SQLiteStore(path: path)
         case .postgres(let url):
-            let shown = url.split(separator: "@").last.map(String.init) ?? "postgres"
-            throw StoreError("\(shown): this build of vigil stores in SQLite only; PostgreSQL support is a later release. Use --db PATH.")
+            return try PostgresStore(url: url)
         }
     }
 
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite \(path)"
-        case .postgres(let url): "postgres \(url.split(separator: "@").last ?? "")"
+        case .postgres(let url): "postgres \((try? PostgresURL(url).shown.dropFirst("postgres://".count)).map(String.init) ?? url.split(separator: "@").last.map(String.init) ?? "")"
         }
     }
 }

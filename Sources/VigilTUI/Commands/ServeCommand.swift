@@ -58,6 +58,7 @@ struct ServeCommand: ParsableCommand {
         }
         let store = try self.store.open()
         (store as? SQLiteStore)?.maxSeriesPerHost = maxSeriesPerHost
+        (store as? PostgresStore)?.maxSeriesPerHost = maxSeriesPerHost
         var limits = WireLimits.default
         limits.maxBodyBytes = maxBody
         LoggingSystem.bootstrap { label in

@@ -1,0 +1,100 @@
+import Foundation
+import VigilWire
+
+extension PostgresStore {
+    public func headSnapshot(metrics: Set<String>, from: Int64) async throws -> HeadSnapshot {
+        try await read { s in
+            let cursor = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") ?? 0
+            guard !metrics.isEmpty else { return HeadSnapshot(cursor: cursor, points: [:], lastSeen: [:]) }
+            let keys = try await Self.seriesKeys(s, metrics: metrics)
+            var points: [SeriesKey: [SeriesPoint]] = [:]
+            for (sid, pts) in try await PostgresCompactor.readPoints(s, ids: Set(keys.keys), from: from, to: .max) {
+                if let key = keys[sid] { points[key] = pts }
+            }
+            var lastSeen: [SeriesKey: Int64] = [:]
+            if !keys.isEmpty {
+                let list = keys.keys.map(String.init).joined(separator: ",")
+                for r in try await s.rows("SELECT series_id, max(end_ts) AS ts FROM sample_chunks WHERE series_id IN (\(list)) GROUP BY series_id") {
+                    if let key = keys[try r["series_id"]] { lastSeen[key] = try r["ts"] }
+                }
+            }
+            for (key, pts) in points {
+                if let last = pts.last?.ts, last > lastSeen[key] ?? .min { lastSeen[key] = last }
+            }
+            return HeadSnapshot(cursor: cursor, points: points, lastSeen: lastSeen)
+        }
+    }
+
+    public func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments {
+        let (rows, gap, more) = try await read { s -> ([(Int64, [UInt8])], Bool, Bool) in
+            // Segment ids are given without gaps under the write lock and the newest segment is never compacted, so
+            // every id after the cursor up to the newest must still be there; one missing was folded away unread.
+            guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return ([], false, false) }
+            if hi < cursor { return ([], true, false) }
+            let after = try await s.value(Int64.self, "SELECT count(*) FROM sample_segments WHERE id > ?", [cursor]) ?? 0
+            if after != hi - cursor { return ([], true, false) }
+            let rows = try await s.rows("SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?", [cursor, limit + 1])
+            var out: [(Int64, [UInt8])] = []
+            for r in rows.prefix(limit) { out.append((try r["id"], try r["data"])) }
+            return (out, false, rows.count > limit)
+        }
+        guard !gap else { return HeadSegments(cursor: cursor, samples: [], more: false, gap: true) }
+        var samples: [HeadSegments.Sample] = []
+        var pending: [(sid: Int64, ts: Int64, value: Double)] = []
+        var last = cursor
+        let known = headKeyCache.withLock { $0 }
+        for (id, data) in rows {
+            try SegmentCodec.scan(data, wanted: nil) { sid, ts, v in
+                if let key = known[sid] {
+                    if let key, metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: ts, value: v)) }
+                } else {
+                    pending.append((sid, ts, v))
+                }
+            }
+            last = id
+        }
+        if !pending.isEmpty {
+            let keys = try await headSeriesKeys(Set(pending.map(\.sid)))
+            for p in pending {
+                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: p.ts, value: p.value)) }
+            }
+        }
+        return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+    }
+
+    /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.
+    private func headSeriesKeys(_ ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
+        let loaded = try await read { s -> [Int64: SeriesKey] in
+            var out: [Int64: SeriesKey] = [:]
+            let list = Array(ids)
+            for part in stride(from: 0, to: list.count, by: 500) {
+                let slice = list[part..<min(part + 500, list.count)].map(String.init).joined(separator: ",")
+                out.merge(try await Self.seriesKeys(s, where: "s.id IN (\(slice))"), uniquingKeysWith: { a, _ in a })
+            }
+            return out
+        }
+        headKeyCache.withLock { cache in
+            if cache.count > 400_000 { cache.removeAll() }
+            for id in ids { cache[id] = .some(loaded[id]) }
+        }
+        return loaded
+    }
+
+    /// Series of these metrics by id, with their hosts' names.
+    static func seriesKeys(_ s: PGSession, metrics: Set<String>) async throws -> [Int64: SeriesKey] {
+        let names = metrics.sorted()
+        guard !names.isEmpty else { return [:] }
+        return try await seriesKeys(s, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: names)
+    }
+
+    /// Series by id, with their hosts' names, for a condition on `series s`.
+    static func seriesKeys(_ s: PGSession, where condition: String, arguments: [any PGValue] = []) async throws -> [Int64: SeriesKey] {
+        var keys: [Int64: SeriesKey] = [:]
+        let rows = try await s.rows("SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE \(condition)",
+                                    arguments)
+        for r in rows {
+            keys[try r["id"]] = SeriesKey(host: try r["host"], name: try r["name"], labels: LabelsCodec.decode(try r["labels"]))
+        }
+        return keys
+    }
+}

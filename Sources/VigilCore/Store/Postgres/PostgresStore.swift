@@ -1,0 +1,267 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import VigilWire
+
+/// The store on PostgreSQL, for a team that outgrows one box: several `vigil serve` processes and consoles share one
+/// database. Same tables and behaviour as `SQLiteStore` (the conformance suite runs on both), over a pool of
+/// connections (`?pool=N`).
+///
+/// Every write transaction first takes one transaction-scoped advisory lock, so writes are serialised across all
+/// processes as SQLite serialises them: read-modify-write code (the audit chain, segment ids the head follows, log
+/// templates) stays correct with several writers. Ingest group-commits, so a process holds the lock once for every
+/// batch waiting. Reads never take it.
+public final class PostgresStore: Store, Sendable {
+    public let url: PostgresURL
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    private let tlsConfig: TLSConfiguration?
+    /// The schema check, run once before the first statement (the constructor cannot wait).
+    private let schemaReady = Locked<Task<Void, any Error>?>(nil)
+    let writer: PostgresWriter
+    private let queue: GroupCommitQueue
+    /// Series id → key for the head's feed (nil: no such series).
+    let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
+    /// The advisory lock every write transaction takes (`vigil` in ASCII).
+    static let writeLockKey: Int64 = 0x7669_6769_6C
+
+    public var description: String { "postgres \(url.shown.dropFirst("postgres://".count))" }
+
+    public var maxSeriesPerHost: Int {
+        get { writer.maxSeriesPerHost.withLock { $0 } }
+        set { writer.maxSeriesPerHost.withLock { $0 = newValue } }
+    }
+
+    /// Connects lazily: the first statement opens the pool and brings the schema up to date, and fails with what is
+    /// wrong (unreachable, refused, wrong password).
+    public convenience init(url text: String) throws {
+        try self.init(url: PostgresURL(text))
+    }
+
+    public init(url: PostgresURL) throws {
+        self.url = url
+        var logger = Logger(label: "vigil.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        let tlsConfig: TLSConfiguration?
+        switch url.tls {
+        case .disable: tlsConfig = nil
+        case .prefer, .require:
+            var c = TLSConfiguration.makeClientConfiguration()
+            c.certificateVerification = .none
+            tlsConfig = c
+        case .verifyFull:
+            var c = TLSConfiguration.makeClientConfiguration()
+            if let ca = url.rootCertificate {
+                do {
+                    c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+                } catch {
+                    throw StoreError("cannot read sslrootcert \(ca): \(error)")
+                }
+            }
+            tlsConfig = c
+        }
+        self.tlsConfig = tlsConfig
+        let tls: PostgresClient.Configuration.TLS = tlsConfig.map { url.tls == .prefer ? .prefer($0) : .require($0) } ?? .disable
+        var config = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                  database: url.database, tls: tls)
+        config.options.maximumConnections = url.poolSize
+        config.options.minimumConnections = 0
+        config.options.connectTimeout = .seconds(10)
+        config.options.additionalStartupParameters = Self.startupParameters(url)
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        runner = Task.detached { await client.run() }
+        writer = PostgresWriter()
+        queue = GroupCommitQueue()
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    // MARK: sessions
+
+    /// Makes sure the schema is there and current (once per process; retried after a failure).
+    private func ready() async throws {
+        let task = schemaReady.withLock { slot -> Task<Void, any Error> in
+            if let t = slot { return t }
+            let t = Task { try await self.migrate() }
+            slot = t
+            return t
+        }
+        do {
+            try await task.value
+        } catch {
+            schemaReady.withLock { $0 = nil }
+            throw error
+        }
+    }
+
+    /// The first contact: one direct connection (the pool retries a refused connection for a minute before it
+    /// gives up, with a vaguer error), which brings the schema up to date.
+    private func migrate() async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = try tlsConfig.map { url.tls == .prefer ? .prefer(try NIOSSLContext(configuration: $0)) : .require(try NIOSSLContext(configuration: $0)) }
+                ?? .disable
+        } catch {
+            throw StoreError("\(url.shown): TLS: \(error)")
+        }
+        var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
+                                                      database: url.database, tls: tls)
+        config.options.connectTimeout = .seconds(10)
+        config.options.additionalStartupParameters = Self.startupParameters(url)
+        let conn: PostgresConnection
+        do {
+            conn = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
+        } catch let e as PSQLError {
+            throw StoreError("cannot connect to \(url.shown): " + PGSession.describe(e, sql: nil))
+        } catch {
+            throw StoreError("cannot connect to \(url.shown): \(error)")
+        }
+        do {
+            try await PostgresSchema.migrate(PGSession(connection: conn, logger: logger), schema: url.schema)
+        } catch {
+            try? await conn.close()
+            throw error
+        }
+        try? await conn.close()
+    }
+
+    static func startupParameters(_ url: PostgresURL) -> [(String, String)] {
+        [("application_name", "vigil")] + (url.schema.map { [("search_path", $0)] } ?? [])
+    }
+
+    /// A pooled connection (no transaction), with errors that say which server and what went wrong.
+    private func connection<T>(_ body: (PGSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { conn in
+                try await body(PGSession(connection: conn, logger: self.logger))
+            }
+        } catch let e as PSQLError {
+            throw StoreError("\(url.shown): " + PGSession.describe(e, sql: nil))
+        }
+    }
+
+    /// Runs `body` on one connection in a read-only transaction (one consistent snapshot).
+    @discardableResult
+    func read<T>(_ body: (PGSession) async throws -> T) async throws -> T {
+        try await ready()
+        return try await connection { s in
+            try await s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let v = try await body(s)
+                try await s.execute("COMMIT")
+                return v
+            } catch {
+                _ = try? await s.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` in one write transaction, serialised with every other writer of the database.
+    @discardableResult
+    func write<T>(_ body: (PGSession) async throws -> T) async throws -> T {
+        try await ready()
+        return try await connection { s in
+            try await s.execute("BEGIN")
+            do {
+                try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey])
+                let v = try await body(s)
+                try await s.execute("COMMIT")
+                return v
+            } catch {
+                _ = try? await s.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Closes the pool.
+    public func close() {
+        runner.cancel()
+    }
+
+    // MARK: ingest
+
+    public func ingest(_ batch: IngestBatch, receivedAt: Int64) async throws -> IngestCounts {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
+            if queue.submit(.init(batch: batch, receivedAt: receivedAt, continuation: c)) {
+                Task.detached { await self.drain() }
+            }
+        }
+    }
+
+    /// Writes everything pending in one transaction (each batch in its own savepoint), until the queue is empty.
+    private func drain() async {
+        while let work = queue.takeAll() {
+            var results: [Result<IngestCounts, any Error>] = []
+            do {
+                results = try await write { s in
+                    var out: [Result<IngestCounts, any Error>] = []
+                    out.reserveCapacity(work.count)
+                    if work.count == 1 {
+                        // Alone in the transaction: its failure rolls back only itself, no savepoint needed.
+                        return [.success(try await self.writer.write(work[0].batch, receivedAt: work[0].receivedAt, session: s))]
+                    }
+                    for item in work {
+                        do {
+                            let counts = try await s.savepoint {
+                                try await self.writer.write(item.batch, receivedAt: item.receivedAt, session: s)
+                            }
+                            out.append(.success(counts))
+                        } catch {
+                            self.writer.forgetCaches()
+                            out.append(.failure(error))
+                        }
+                    }
+                    return out
+                }
+            } catch {
+                results = Array(repeating: .failure(error), count: work.count)
+                writer.forgetCaches()
+            }
+            for (i, item) in work.enumerated() {
+                item.continuation.resume(with: results[i])
+            }
+        }
+    }
+
+    // MARK: maintenance
+
+    public func compact(olderThan cutoff: Int64) async throws -> CompactionReport {
+        let collected = try await read { s in try await PostgresCompactor.collect(s, receivedBefore: cutoff) }
+        guard collected.segments > 0 else { return CompactionReport(segments: 0, samples: 0, chunksWritten: 0) }
+        let series = Array(collected.perSeries)
+        var written = 0
+        var start = 0
+        while start < series.count {
+            let slice = series[start..<min(start + SQLiteCompactor.seriesPerTransaction, series.count)]
+            written += try await write { s in try await PostgresCompactor.merge(s, series: slice) }
+            start += slice.count
+        }
+        try await write { s in
+            try await s.execute("DELETE FROM sample_segments WHERE id <= ? AND received_at < ?", [collected.lastID, cutoff])
+            try await s.execute("DELETE FROM ingest_batches WHERE received_at < ?", [cutoff - 7 * 86_400_000])
+        }
+        return CompactionReport(segments: collected.segments, samples: collected.samples, chunksWritten: written)
+    }
+
+    public func stats() async throws -> StoreStats {
+        try await read { s in
+            let h = try await s.value(Int.self, "SELECT count(*) FROM hosts") ?? 0
+            let series = try await s.value(Int.self, "SELECT count(*) FROM series") ?? 0
+            let seg = try await s.value(Int.self, "SELECT count(*) FROM sample_segments") ?? 0
+            let row = try await s.row("SELECT count(*) AS n, coalesce(sum(count), 0) AS samples, coalesce(sum(octet_length(data)), 0) AS bytes FROM sample_chunks")
+            let l = try await s.value(Int.self, "SELECT coalesce(max(id), 0) FROM logs") ?? 0
+            let c = try await s.value(Int.self, "SELECT coalesce(max(id), 0) FROM check_results") ?? 0
+            let bytes = try await s.value(Int64.self, "SELECT pg_database_size(current_database())") ?? 0
+            return StoreStats(hosts: h, series: series, headSegments: seg, chunks: try row?["n"] ?? 0, samplesInChunks: try row?["samples"] ?? 0,
+                              chunkBytes: try row?["bytes"] ?? 0, logs: l, checkResults: c, bytes: bytes)
+        }
+    }
+}
