@@ -15,7 +15,7 @@ struct VigilCommand: ParsableCommand {
 
 /// `--db`, shared by every command that opens the store.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store: a SQLite file path (default $XDG_DATA_HOME/vigil/vigil.db; also VIGIL_DB).", valueName: "PATH"))
+    @Option(name: .long, help: ArgumentHelp("The store: a SQLite file path (default $XDG_DATA_HOME/vigil/vigil.db) or postgres://USER@HOST:PORT/DB; also VIGIL_DB.", valueName: "PATH|URL"))
     var db: String?
 
     var location: StoreLocation { StoreLocation.resolve(flag: db) }
