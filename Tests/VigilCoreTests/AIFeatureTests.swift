@@ -182,9 +182,9 @@ import VigilTestSupport
         #expect(log.records.first?.detail.contains("redacted") == true)
     }
 
-    @Test func theRemediatorUsesTheAIDiagnoserAndTheStoreKeepsTheCall() async throws {
+    @Test(arguments: Backend.available) func theRemediatorUsesTheAIDiagnoserAndTheStoreKeepsTheCall(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let store = try await backend.open(dir)
         let server = ScriptedChatServer([.sse(Chunks.answer(Self.rca()))])
         let client = try AIClient(config: testAIConfig(server), log: StoreAICallLog(store: store))
         let remediator = Remediator(store: store, catalog: builtInCatalog(), diagnoser: AIDiagnoser(client: client))

@@ -12,9 +12,9 @@ import VigilWire
         return AlertUpdate(instance: instance, annotations: ["summary": "CPU high on web-1"], state: m.state, flapping: m.isFlapping, events: events)
     }
 
-    @Test func lifecycleIsStoredWithItsTimeline() async throws {
+    @Test(arguments: Backend.available) func lifecycleIsStoredWithItsTimeline(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let instance = AlertInstance(alertName: "HighCPU", severity: .warning, labels: ["host": "web-1"], value: 97)
         var m = AlertStateMachine(forDuration: 60_000, keepFiringFor: 0)
         try await store.recordAlerts([update(&m, instance, breaching: true, at: t0)], now: t0)
@@ -43,9 +43,9 @@ import VigilWire
         #expect(a.state == "pending" && a.ackedBy == nil)
     }
 
-    @Test func aReopenedAlertThatClearsBeforeFiringKeepsItsLastFiring() async throws {
+    @Test(arguments: Backend.available) func aReopenedAlertThatClearsBeforeFiringKeepsItsLastFiring(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let instance = AlertInstance(alertName: "Slow", severity: .warning, labels: ["host": "api-1"], value: 1)
         var m = AlertStateMachine(forDuration: 60_000)
         for (t, breaching) in [(t0, true), (t0 + 60_000, true), (t0 + 120_000, false), (t0 + 300_000, true), (t0 + 310_000, false)] {
@@ -57,9 +57,9 @@ import VigilWire
         #expect(try await store.alertTimeline(fingerprint: instance.fingerprint).map(\.kind) == ["pending", "firing", "resolved", "pending"])
     }
 
-    @Test func aPendingAlertThatClearsLeavesNothing() async throws {
+    @Test(arguments: Backend.available) func aPendingAlertThatClearsLeavesNothing(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let instance = AlertInstance(alertName: "DiskFull", severity: .critical, labels: ["host": "db-1", "mount": "/"], value: 96)
         var m = AlertStateMachine(forDuration: 300_000)
         try await store.recordAlerts([update(&m, instance, breaching: true, at: t0)], now: t0)
@@ -69,9 +69,9 @@ import VigilWire
         #expect(try await store.alertTimeline(fingerprint: instance.fingerprint).isEmpty)
     }
 
-    @Test func listOrdersFiringBySeverityThenAge() async throws {
+    @Test(arguments: Backend.available) func listOrdersFiringBySeverityThenAge(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         var updates: [AlertUpdate] = []
         for (name, sev, at) in [("A", AlertSeverity.warning, t0), ("B", .critical, t0 + 5), ("C", .critical, t0 + 1), ("D", .info, t0)] {
             var m = AlertStateMachine()
@@ -84,9 +84,9 @@ import VigilWire
         }
     }
 
-    @Test func silencesMatchAndExpire() async throws {
+    @Test(arguments: Backend.available) func silencesMatchAndExpire(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let matchers = try ["host=~web-.*", "alertname=HighCPU"].map { try LabelMatcher.parse($0).get() }
         let s = try await store.createSilence(matchers: matchers, startsAt: t0, endsAt: t0 + 3_600_000, comment: "deploy", actor: "alice", now: t0)
         #expect(s.mutes(alertName: "HighCPU", labels: ["host": "web-3"], at: t0 + 1))

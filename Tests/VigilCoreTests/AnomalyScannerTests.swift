@@ -112,9 +112,9 @@ import VigilWire
         await e.stop()
     }
 
-    @Test func scannerRestoresAfterARestartWithoutRewritingScores() async throws {
+    @Test(arguments: Backend.available) func scannerRestoresAfterARestartWithoutRewritingScores(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         _ = try await store.ingest(IngestBatch(host: "web-1", samples: Self.quiet(until: now).map { Sample(name: "cpu.usage_percent", value: $0.value, ts: $0.ts) }),
                                    receivedAt: now)

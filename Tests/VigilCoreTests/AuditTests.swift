@@ -7,9 +7,9 @@ import VigilWire
 @Suite struct AuditTests {
     let now = WallClock.nowMs()
 
-    @Test func actionsAreChainedAndVerify() async throws {
+    @Test(arguments: Backend.available) func actionsAreChainedAndVerify(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let admin = try await store.resolveUser(osUser: "alice", now: now)
         #expect(admin.role == .admin, "the first user of a new store is its admin")
         let (token, _) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "rack 3", now: now + 1, actor: "alice")
@@ -30,13 +30,19 @@ import VigilWire
         #expect(try await store.auditEntries(AuditFilter(since: now + 3)).count == 2)
     }
 
-    @Test func theStoreRefusesToEditOrDeleteEntries() async throws {
+    @Test(arguments: Backend.available) func theStoreRefusesToEditOrDeleteEntries(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         _ = try await store.audit(actor: "alice", action: "alert.ack", target: "abc", detail: "looking", now: now)
-        let q = try DatabaseQueue(path: dir.file("v.db"))
-        #expect(throws: (any Error).self) { try q.write { try $0.execute(sql: "UPDATE audit_log SET detail = 'x'") } }
-        #expect(throws: (any Error).self) { try q.write { try $0.execute(sql: "DELETE FROM audit_log") } }
+        if let pg = store as? PostgresStore {
+            for statement in ["UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+                await #expect(throws: (any Error).self) { try await pg.write { s in try await s.execute(statement) } }
+            }
+        } else {
+            let q = try DatabaseQueue(path: dir.file("v.db"))
+            #expect(throws: (any Error).self) { try q.write { try $0.execute(sql: "UPDATE audit_log SET detail = 'x'") } }
+            #expect(throws: (any Error).self) { try q.write { try $0.execute(sql: "DELETE FROM audit_log") } }
+        }
         #expect(try await store.verifyAudit().isIntact)
     }
 
@@ -61,9 +67,9 @@ import VigilWire
         #expect(v.problems.count == 2)
     }
 
-    @Test func rolesAndRefusals() async throws {
+    @Test(arguments: Backend.available) func rolesAndRefusals(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         _ = try await store.resolveUser(osUser: "alice", now: now)
         let stranger = try await store.resolveUser(osUser: "mallory", now: now)
         #expect(stranger.role == .viewer)

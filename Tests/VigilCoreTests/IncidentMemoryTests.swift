@@ -5,7 +5,7 @@ import VigilWire
 
 /// Resolved alerts are remembered and found again for a like alert, with what fixed them.
 struct IncidentMemoryTests {
-    func firing(_ store: SQLiteStore, rule: String, host: String, labels: [String: String], at: Int64) async throws -> String {
+    func firing(_ store: any Store, rule: String, host: String, labels: [String: String], at: Int64) async throws -> String {
         var l = labels
         l["host"] = host
         let instance = AlertInstance(alertName: rule, severity: .critical, labels: l, value: 95)
@@ -14,7 +14,7 @@ struct IncidentMemoryTests {
         return instance.fingerprint
     }
 
-    func resolve(_ store: SQLiteStore, rule: String, host: String, labels: [String: String], at: Int64) async throws {
+    func resolve(_ store: any Store, rule: String, host: String, labels: [String: String], at: Int64) async throws {
         var l = labels
         l["host"] = host
         let instance = AlertInstance(alertName: rule, severity: .critical, labels: l, value: 10)
@@ -22,9 +22,9 @@ struct IncidentMemoryTests {
                                                   events: [.resolved(at: at)])], now: at)
     }
 
-    @Test func aResolvedAlertIsRememberedAndFoundForALikeOne() async throws {
+    @Test(arguments: Backend.available) func aResolvedAlertIsRememberedAndFoundForALikeOne(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let t0: Int64 = 1_800_000_000_000
         var batch = IngestBatch(host: "web-1", logs: [LogEntry(ts: t0 + 1000, source: "/var/log/nginx/error.log", level: .error,
                                                               message: "upstream timed out (110) while reading response header")])
@@ -66,9 +66,9 @@ struct IncidentMemoryTests {
         #expect(d.evidence.contains { $0.hasPrefix("seen twice before") })
     }
 
-    @Test func labelTextCannotBreakTheSearch() async throws {
+    @Test(arguments: Backend.available) func labelTextCannotBreakTheSearch(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let fp = try await firing(store, rule: "Weird", host: "h", labels: ["q": "\"a\" OR NEAR(b) * -c:d"], at: 1000)
         let alert = try #require(try await store.alert(fingerprint: fp))
         _ = try await store.similarIncidents(to: alert, limit: 5)   // must not throw an FTS syntax error

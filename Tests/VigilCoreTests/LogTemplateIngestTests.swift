@@ -11,15 +11,35 @@ import VigilWire
     }
 
     /// (message, template id, template text) of every stored line, in insertion order.
-    static func stored(_ store: SQLiteStore) async throws -> [(message: String, id: Int64, template: String)] {
-        try await store.pool.read { db in
+    static func stored(_ store: any Store) async throws -> [(message: String, id: Int64, template: String)] {
+        if let pg = store as? PostgresStore {
+            return try await pg.read { s in
+                var out: [(message: String, id: Int64, template: String)] = []
+                for r in try await s.rows("SELECT l.message, l.template_id, t.template FROM logs l LEFT JOIN log_templates t ON t.id = l.template_id ORDER BY l.id") {
+                    out.append((try r["message"], try r["template_id"] as Int64? ?? -1, try r["template"] as String? ?? "?"))
+                }
+                return out
+            }
+        }
+        let store = store as! SQLiteStore
+        return try await store.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT l.message, l.template_id, t.template FROM logs l LEFT JOIN log_templates t ON t.id = l.template_id ORDER BY l.id")
                 .map { ($0["message"], $0["template_id"] ?? -1, $0["template"] ?? "?") }
         }
     }
 
-    static func templates(_ store: SQLiteStore) async throws -> [Int64: (template: String, count: Int, maxLevel: Int, firstSeen: Int64)] {
-        try await store.pool.read { db in
+    static func templates(_ store: any Store) async throws -> [Int64: (template: String, count: Int, maxLevel: Int, firstSeen: Int64)] {
+        if let pg = store as? PostgresStore {
+            return try await pg.read { s in
+                var out: [Int64: (template: String, count: Int, maxLevel: Int, firstSeen: Int64)] = [:]
+                for r in try await s.rows("SELECT * FROM log_templates") {
+                    out[try r["id"]] = (try r["template"], try r["count"], try r["max_level"], try r["first_seen"])
+                }
+                return out
+            }
+        }
+        let store = store as! SQLiteStore
+        return try await store.pool.read { db in
             var out: [Int64: (String, Int, Int, Int64)] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT * FROM log_templates") {
                 out[r["id"]] = (r["template"], r["count"], r["max_level"], r["first_seen"])
@@ -28,9 +48,9 @@ import VigilWire
         }
     }
 
-    @Test func everyLineGetsATemplateAndMergesFoldRows() async throws {
+    @Test(arguments: Backend.available) func everyLineGetsATemplateAndMergesFoldRows(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         _ = try await store.ingest(IngestBatch(host: "web-1", logs: [
             Self.line("connection from 10.0.0.7:51234 accepted", at: now - 3000),
@@ -86,9 +106,9 @@ import VigilWire
         #expect(rowsAfter.count == rowsBefore.count + 1)
     }
 
-    @Test func topPatternsCountTrendAndHostFilter() async throws {
+    @Test(arguments: Backend.available) func topPatternsCountTrendAndHostFilter(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         let hour: Int64 = 3_600_000
         var a = IngestBatch(host: "web-1")
@@ -119,9 +139,9 @@ import VigilWire
         #expect(try await store.topLogPatterns(host: nil, from: now - hour, to: now, limit: 1).count == 1)
     }
 
-    @Test func newLogPatternsAreRecentTemplatesPerHost() async throws {
+    @Test(arguments: Backend.available) func newLogPatternsAreRecentTemplatesPerHost(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         _ = try await store.ingest(IngestBatch(host: "db-1", logs: [
             Self.line("checkpoint took 4 seconds", at: now - 2 * 3_600_000, level: .error),

@@ -6,9 +6,9 @@ import VigilWire
 @Suite struct SQLiteStoreTests {
     let now = WallClock.nowMs()
 
-    @Test func ingestThenReadFromHeadAndFromChunksAfterCompaction() async throws {
+    @Test(arguments: Backend.available) func ingestThenReadFromHeadAndFromChunksAfterCompaction(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         for i in 0..<300 {
             let b = IngestBatch(host: "web-1", labels: ["role": "web"], samples: [
                 Sample(name: "cpu.usage_percent", value: Double(i % 100), ts: now - Int64(300 - i) * 1000),
@@ -42,11 +42,10 @@ import VigilWire
         #expect(mid.allSatisfy { $0.ts >= now - 200_000 && $0.ts <= now - 100_000 })
     }
 
-    @Test func concurrentIngestsAreAllCommittedAndSurviveReopen() async throws {
+    @Test(arguments: Backend.available) func concurrentIngestsAreAllCommittedAndSurviveReopen(_ backend: Backend) async throws {
         let dir = TempDir()
-        let path = dir.file("v.db")
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try await backend.open(dir)
             try await withThrowingTaskGroup(of: IngestCounts.self) { group in
                 for h in 0..<20 {
                     for k in 0..<10 {
@@ -61,7 +60,7 @@ import VigilWire
                 #expect(total == 20 * 10 * 50)
             }
         }
-        let reopened = try SQLiteStore(path: path)
+        let reopened = try await backend.open(dir)
         let stats = try await reopened.stats()
         #expect(stats.hosts == 20)
         #expect(stats.series == 20 * 10)
@@ -69,9 +68,9 @@ import VigilWire
         #expect(pts.count == 5 * 10)
     }
 
-    @Test func laterArrivalWinsForTheSameTimestamp() async throws {
+    @Test(arguments: Backend.available) func laterArrivalWinsForTheSameTimestamp(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 1), receivedAt: now - 5000)
         _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 2), receivedAt: now - 4000)
         _ = try await store.compact(olderThan: now)
@@ -79,9 +78,9 @@ import VigilWire
         #expect(pts == [SeriesPoint(ts: now - 5000, value: 2)])
     }
 
-    @Test func fleetSnapshotAndHostDetail() async throws {
+    @Test(arguments: Backend.available) func fleetSnapshotAndHostDetail(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         var b = IngestBatch(host: "db-1", agent: AgentInfo(version: "0.1.0", os: "Debian", kernel: "6.1", arch: "x86_64", cpus: 4, memory: 1 << 34),
                             labels: ["role": "db"])
         b.samples = [
@@ -122,9 +121,9 @@ import VigilWire
         #expect(try await store.hostDetail(name: "nope", now: now) == nil)
     }
 
-    @Test func logSearchIsFullTextAndSafe() async throws {
+    @Test(arguments: Backend.available) func logSearchIsFullTextAndSafe(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         var b = IngestBatch(host: "web-1")
         b.logs = [LogEntry(ts: now - 3, source: "a", level: .error, message: "upstream timed out while reading response"),
                   LogEntry(ts: now - 2, source: "a", level: .info, message: "GET /index.html 200"),
@@ -137,26 +136,31 @@ import VigilWire
         #expect(try await store.logs(host: nil, query: "\"OR( NEAR", minLevel: nil, limit: 10).isEmpty)
     }
 
-    @Test func tokensHashOnlyAndRevoke() async throws {
+    @Test(arguments: Backend.available) func tokensHashOnlyAndRevoke(_ backend: Backend) async throws {
         let dir = TempDir()
         let path = dir.file("v.db")
-        let store = try SQLiteStore(path: path)
+        let store = try await backend.open(dir)
         let (token, secret) = try await store.createAgentToken(host: "web-1", expiresAt: nil, comment: "rack 3", now: now, actor: "test")
         #expect(secret.hasPrefix("vgl_") && secret.count == 44)
         #expect(try await store.agentToken(secret: secret)?.id == token.id)
         #expect(try await store.agentToken(secret: secret + "x") == nil)
         // The secret itself is nowhere in the file.
-        try await store.checkpoint()
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        if let sqlite = store as? SQLiteStore {
+            try await sqlite.checkpoint()
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        } else if let pg = store as? PostgresStore {
+            let found = try await pg.read { s in try await s.value(Int.self, "SELECT count(*) FROM agent_tokens WHERE hash = ? OR id = ? OR comment = ?", [secret, secret, secret]) }
+            #expect(found == 0)
+        }
         #expect(try await store.revokeAgentToken(id: token.id, now: now, actor: "test"))
         #expect(try await store.agentToken(secret: secret)?.revokedAt == now)
         #expect(try await !store.revokeAgentToken(id: "tok_missing", now: now, actor: "test"))
     }
 
-    @Test func leaseHasOneHolderAndExpires() async throws {
+    @Test(arguments: Backend.available) func leaseHasOneHolderAndExpires(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
+        let store = try await backend.open(dir)
         let a = EngineLease(holder: "a", pid: 1, hostname: "x", listen: "127.0.0.1:1", expiresAt: now + 15_000)
         let b = EngineLease(holder: "b", pid: 2, hostname: "x", listen: "127.0.0.1:2", expiresAt: now + 15_000)
         #expect(try await store.acquireLease(a, now: now).holder == "a")
@@ -212,9 +216,9 @@ import VigilWire
         #expect(check(epoch + 10_000) && !check(epoch + 40_000))
     }
 
-    @Test func anEngineKeepsADemoStoreReportingAndBackfillsTheGap() async throws {
+    @Test(arguments: Backend.available) func anEngineKeepsADemoStoreReportingAndBackfillsTheGap(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         // A demo seeded an hour ago whose last report was 30 minutes ago (nobody had it open since).
         try await DemoSettings(epoch: now - 3_600_000, hosts: 3, days: 1).save(to: store, now: now)
@@ -236,9 +240,9 @@ import VigilWire
         await engine.stop()
     }
 
-    @Test func seedsABusyFleetWithIncidents() async throws {
+    @Test(arguments: Backend.available) func seedsABusyFleetWithIncidents(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         // Seeded four minutes into its bad night.
         let fleet = DemoFleet(hostCount: 22, days: 1, now: now, epoch: now - 4 * 60_000)
@@ -265,9 +269,9 @@ import VigilWire
 
 /// The demo's bounded store: data older than its days goes, the rest stays, and log search stays consistent.
 @Suite struct PruneTests {
-    @Test func pruneDropsOldSamplesLogsAndChecksOnly() async throws {
+    @Test(arguments: Backend.available) func pruneDropsOldSamplesLogsAndChecksOnly(_ backend: Backend) async throws {
         let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"), synchronous: "NORMAL")
+        let store = try await backend.open(dir)
         let now = WallClock.nowMs()
         let old = now - 9 * 86_400_000
         // Samples are pruned a chunk at a time (a chunk spans up to 120 samples): an old series goes whole.

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+import VigilHTTP
+@testable import VigilCore
+import VigilTestSupport
+import VigilWire
+
+@Suite struct PostgresURLTests {
+    @Test func parsesAddressesAndOptions() throws {
+        let u = try PostgresURL("postgres://app:s%40cret@db.example:6432/ops?sslmode=require&pool=4&schema=vigil_a", environment: [:])
+        #expect(u.user == "app" && u.password == "s@cret" && u.host == "db.example" && u.port == 6432 && u.database == "ops")
+        #expect(u.tls == .require && u.poolSize == 4 && u.schema == "vigil_a")
+        #expect(u.shown == "postgres://app@db.example:6432/ops?schema=vigil_a")
+        let d = try PostgresURL("postgresql://vigil@127.0.0.1/vigil", environment: ["PGPASSWORD": "pw"])
+        #expect(d.port == 5432 && d.password == "pw" && d.tls == .prefer && d.poolSize == 8 && d.schema == nil)
+    }
+
+    @Test func mistakesNameWhatIsWrong() {
+        let cases = [
+            ("postgres://127.0.0.1/db", "no user"),
+            ("postgres://u@127.0.0.1/", "no database"),
+            ("postgres://u@h/db?sslmode=sometimes", "sslmode 'sometimes'"),
+            ("postgres://u@h/db?pool=0", "pool '0'"),
+            ("postgres://u@h/db?schema=a;drop", "schema 'a;drop'"),
+            ("postgres://u@h/db?colour=red", "unknown option 'colour'"),
+        ]
+        for (text, why) in cases {
+            #expect { _ = try PostgresURL(text, environment: [:]) } throws: { "\($0)".contains(why) }
+        }
+    }
+
+    @Test func placeholdersBecomeNumberedOutsideQuotes() {
+        #expect(PGPlaceholders.convert("SELECT ? , '?' , \"a?\" , ?2 , ? -- ?\n, ?") == "SELECT $1 , '?' , \"a?\" , $2 , $3 -- ?\n, $4")
+    }
+}
+
+/// Behaviours only PostgreSQL has: several processes on one database, the copy from SQLite. Skipped with a message
+/// without `VIGIL_TEST_POSTGRES_URL` (`.ci/run` sets it).
+@Suite(.enabled(if: Backend.postgresURL != nil, "VIGIL_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"))
+struct PostgresEngineTests {
+    let now = WallClock.nowMs()
+
+    @Test func anUnreachableServerIsAClearError() async throws {
+        let store = try PostgresStore(url: "postgres://vigil@127.0.0.1:\(freePort())/nowhere?sslmode=disable")
+        await #expect { _ = try await store.stats() } throws: { "\($0)".contains("127.0.0.1") }
+    }
+
+    @Test func migrateToCopiesASQLiteStoreAndChecksIt() async throws {
+        let dir = TempDir()
+        let db = dir.file("source.db")
+        do {
+            let source = try SQLiteStore(path: db)
+            var b = IngestBatch(host: "web-1", labels: ["role": "web"])
+            b.samples = (0..<500).map { Sample(name: "cpu.usage_percent", value: Double($0 % 97), ts: now - Int64(500 - $0) * 1000) }
+            b.logs = (0..<50).map { LogEntry(ts: now - Int64($0), source: "app", level: .error, message: "upstream timed out after \($0) ms") }
+            b.checks = [CheckResult(name: "http", kind: .http, target: "http://web-1/", ok: false, latencyMs: 3.5, detail: "503", ts: now)]
+            _ = try await source.ingest(b, receivedAt: now)
+            _ = try await source.ingest(.simple(host: "web-2", at: now), receivedAt: now)
+            _ = try await source.compact(olderThan: now + 1)   // web-1's segment becomes chunks; web-2's (the newest) stays
+            _ = try await source.createAgentToken(host: nil, expiresAt: nil, comment: "fleet", now: now, actor: "test")
+            _ = try await source.audit(actor: "alice", action: "alert.ack", target: "x", detail: "looking", now: now)
+            _ = try await source.createSilence(matchers: [try LabelMatcher.parse("host=web-1").get()], startsAt: now, endsAt: now + 3_600_000,
+                                               comment: "deploy", actor: "alice", now: now)
+        }
+        let url = await Backend.postgresURL(for: dir)
+        let out = try Child(Binaries.path("vigil"), ["db", "migrate-to", url, "--db", db])
+        await out.finished()
+        #expect(out.process.terminationStatus == 0, "\(out.text)")
+        #expect(out.text.contains("checked"))
+        let pg = try PostgresStore(url: url)
+        let stats = try await pg.stats()
+        #expect(stats.hosts == 2 && stats.samplesInChunks == 500 && stats.logs == 50)
+        #expect(try await pg.points(SeriesKey(host: "web-1", name: "cpu.usage_percent"), from: 0, to: now).count == 500)
+        #expect(try await pg.logs(host: "web-1", query: "upstream timed", minLevel: nil, limit: 100).count == 50)
+        #expect(try await pg.verifyAudit().isIntact)
+        #expect(try await pg.silences(includeExpired: false, now: now).count == 1)
+        // New rows continue after the copied ids.
+        _ = try await pg.ingest(.simple(host: "web-3", at: now), receivedAt: now)
+        #expect(try await pg.stats().hosts == 3)
+        // A second copy into the same (no longer empty) database is refused.
+        let again = try Child(Binaries.path("vigil"), ["db", "migrate-to", url, "--db", db])
+        await again.finished()
+        #expect(again.process.terminationStatus != 0 && again.text.contains("already holds data"), "\(again.text)")
+    }
+
+    /// Two `vigil serve` on one database: both ingest; one holds the lease; SIGKILL it and the other takes over
+    /// within two lease periods with every acknowledged sample kept.
+    @Test func twoServesShareADatabaseAndTheLeaseMovesWhenTheHolderDies() async throws {
+        let dir = TempDir()
+        let url = await Backend.postgresURL(for: dir)
+        let store = try PostgresStore(url: url)
+        let (_, secret) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "fleet", now: now, actor: "test")
+        let ports = [freePort(), freePort()]
+        var serves: [Child] = []
+        for p in ports { serves.append(try await startServe(db: url, port: p)) }
+        defer { for s in serves { s.stopInBackground() } }
+
+        var lease: EngineLease?
+        _ = await eventually(30) {
+            lease = try? await store.currentLease(now: WallClock.nowMs())
+            return lease != nil
+        }
+        let holder = try #require(lease)
+        let holderIndex = try #require(serves.firstIndex { Int($0.process.processIdentifier) == holder.pid }, "lease \(holder) is no serve's")
+
+        var acknowledged = 0
+        func send(_ i: Int, to port: Int) async throws -> Bool {
+            let batch = IngestBatch(host: "h\(i % 4)", samples: [Sample(name: "m", value: Double(i), ts: now + Int64(i))])
+            let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
+                                      headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
+                                      body: Array(batch.json().utf8), timeoutMs: 30_000)
+            let r = try? await offPool { try HTTPClient().perform(request) }
+            return r?.status == 200
+        }
+        for i in 0..<40 where try await send(i, to: ports[i % 2]) { acknowledged += 1 }
+        #expect(acknowledged == 40)
+
+        kill(serves[holderIndex].process.processIdentifier, SIGKILL)
+        let killedAt = Date()
+        let survivor = serves[1 - holderIndex]
+        for i in 40..<60 where try await send(i, to: ports[1 - holderIndex]) { acknowledged += 1 }
+        #expect(acknowledged == 60)
+
+        var takeover: Double?
+        _ = await eventually(45) {
+            if let l = try? await store.currentLease(now: WallClock.nowMs()), l.pid == Int(survivor.process.processIdentifier) {
+                takeover = Date().timeIntervalSince(killedAt)
+                return true
+            }
+            return false
+        }
+        let took = try #require(takeover, "the survivor never took the lease: \(survivor.text)")
+        #expect(took < TestTime.seconds(30), "takeover took \(took) s")
+        var stored = 0
+        for h in 0..<4 { stored += try await store.points(SeriesKey(host: "h\(h)", name: "m"), from: 0, to: .max).count }
+        #expect(stored == 60)
+    }
+}
