@@ -3,7 +3,8 @@
 # usage: bench/ingest.sh [BIN_DIR] [SECONDS] [CONNECTIONS] [HOSTS] [SERIES_PER_BATCH] [gzip|plain]
 # Needs wrk (apt-get install wrk) and python3. Prints samples/s from the listener's own counter.
 # RULES=none runs with no rules (an empty rule directory); RULES=DIR with those; unset: the default rules a user
-# gets (embedded in the binary).
+# gets (embedded in the binary). DB=postgres://USER@HOST:PORT/DB stores in PostgreSQL instead (a fresh schema per
+# run, dropped at the end with psql).
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-30}
@@ -13,7 +14,16 @@ series=${5:-1000}
 mode=${6:-gzip}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/vigil-bench.XXXXXX)
-trap 'kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+db="$work/vigil.db"
+if [ -n "${DB:-}" ]; then
+    schema="bench_$$"
+    db="$DB$(case "$DB" in *\?*) echo "&";; *) echo "?";; esac)schema=$schema"
+fi
+cleanup() {
+    kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"
+    if [ -n "${DB:-}" ]; then psql "${DB%%\?*}" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 rules=()
@@ -22,10 +32,10 @@ case "${RULES:-}" in
     none) mkdir -p "$work/no-rules"; rules=(--rules "$work/no-rules") ;;
     *) rules=(--rules "$RULES") ;;
 esac
-"$bin/vigil" serve --db "$work/vigil.db" --listen "127.0.0.1:$port" "${rules[@]}" 2>"$work/serve.log" &
+"$bin/vigil" serve --db "$db" --listen "127.0.0.1:$port" "${rules[@]}" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-token=$("$bin/vigil" token create --fleet --db "$work/vigil.db" 2>/dev/null)
+token=$("$bin/vigil" token create --fleet --db "$db" 2>/dev/null)
 python3 "$here/make_ingest_bodies.py" "$work/bodies" "$hosts" "$series" $([ "$mode" = plain ] && echo --plain)
 
 count() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1=="vigil_ingested_samples_total"{print $2}'; }
@@ -46,5 +56,5 @@ cores = (c1 - c0) / hz / secs
 print(f"samples/s: {rate:,.0f}  (server CPU {cores:.2f} cores, {(c1-c0)/hz/((a-b)/1e6):.2f} CPU-s per million samples, peak RSS {hwm/1024:.0f} MiB)")
 PY
 grep -E "rules|head" "$work/serve.log" | head -n 3 || true
-"$bin/vigil" db compact --db "$work/vigil.db" >/dev/null 2>&1 || true
-"$bin/vigil" db stats --db "$work/vigil.db" | grep -E "chunks|size"
+"$bin/vigil" db compact --db "$db" >/dev/null 2>&1 || true
+"$bin/vigil" db stats --db "$db" | grep -E "chunks|size"

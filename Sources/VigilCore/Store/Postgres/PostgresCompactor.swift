@@ -20,42 +20,69 @@ enum PostgresCompactor {
         return c
     }
 
-    /// Folds `series` into their open chunks and new chunks; returns the chunks written.
+    /// Folds `series` into their open chunks and new chunks; returns the chunks written. A handful of statements for
+    /// the whole slice (round trips, not rows, are what cost here): the open chunks in one read, the rewritten ones
+    /// deleted in one statement, chunks starting at the same instant read in one, and every chunk upserted in
+    /// multi-row INSERTs.
     static func merge(_ s: PGSession, series: ArraySlice<(key: Int64, value: [(ts: Int64, value: Double)])>) async throws -> Int {
-        var written = 0
-        for (sid, var points) in series {
-            points = SQLiteCompactor.normalize(points)
-            if let open = try await s.row("SELECT start_ts, count, data FROM sample_chunks WHERE series_id = ? ORDER BY start_ts DESC LIMIT 1", [sid]) {
-                let start: Int64 = try open["start_ts"]
-                let count: Int = try open["count"]
-                if count < ChunkCodec.maxSamplesPerChunk, let first = points.first, first.ts >= start {
-                    let existing = try ChunkCodec.decode(try open["data"] as [UInt8])
-                    try await s.execute("DELETE FROM sample_chunks WHERE series_id = ? AND start_ts = ?", [sid, start])
-                    points = SQLiteCompactor.normalize(existing + points)
-                }
-            }
-            written += try await writeChunks(s, series: sid, points: points)
+        guard !series.isEmpty else { return 0 }
+        let list = series.map { String($0.key) }.joined(separator: ",")
+        var open: [Int64: (start: Int64, count: Int, data: [UInt8])] = [:]
+        for r in try await s.rows("""
+            SELECT DISTINCT ON (series_id) series_id, start_ts, count, data FROM sample_chunks WHERE series_id IN (\(list))
+            ORDER BY series_id, start_ts DESC
+            """) {
+            open[try r["series_id"]] = (try r["start_ts"], try r["count"], try r["data"])
         }
-        return written
-    }
-
-    private static func writeChunks(_ s: PGSession, series: Int64, points: [(ts: Int64, value: Double)]) async throws -> Int {
-        var written = 0
-        var i = 0
-        while i < points.count {
-            var run = Array(points[i..<min(i + ChunkCodec.maxSamplesPerChunk, points.count)])
-            i += run.count
-            // A chunk already starting at the same instant (out-of-order arrival): merge into it.
-            if let existing = try await s.value([UInt8].self, "SELECT data FROM sample_chunks WHERE series_id = ? AND start_ts = ?", [series, run[0].ts]) {
-                run = SQLiteCompactor.normalize(try ChunkCodec.decode(existing) + run)
+        var folded: [(Int64, Int64)] = []
+        var runs: [(sid: Int64, points: [(ts: Int64, value: Double)])] = []
+        for (sid, raw) in series {
+            var points = SQLiteCompactor.normalize(raw)
+            if let o = open[sid], o.count < ChunkCodec.maxSamplesPerChunk, let first = points.first, first.ts >= o.start {
+                points = SQLiteCompactor.normalize(try ChunkCodec.decode(o.data) + points)
+                folded.append((sid, o.start))
+            }
+            var i = 0
+            while i < points.count {
+                let run = Array(points[i..<min(i + ChunkCodec.maxSamplesPerChunk, points.count)])
+                i += run.count
+                runs.append((sid, run))
+            }
+        }
+        for part in stride(from: 0, to: folded.count, by: 1000) {
+            let slice = folded[part..<min(part + 1000, folded.count)]
+            var args: [any PGValue] = []
+            for (sid, start) in slice { args += [sid, start] as [any PGValue] }
+            try await s.execute("DELETE FROM sample_chunks WHERE (series_id, start_ts) IN (VALUES \(PostgresWriter.rows(slice.count, columns: 2, types: ["bigint", "bigint"])))",
+                                args)
+        }
+        // A chunk already starting at the same instant (out-of-order arrival): merge into it.
+        var existing: [String: [UInt8]] = [:]
+        for part in stride(from: 0, to: runs.count, by: 1000) {
+            let slice = runs[part..<min(part + 1000, runs.count)]
+            var args: [any PGValue] = []
+            for r in slice { args += [r.sid, r.points[0].ts] as [any PGValue] }
+            for r in try await s.rows("""
+                SELECT series_id, start_ts, data FROM sample_chunks
+                WHERE (series_id, start_ts) IN (VALUES \(PostgresWriter.rows(slice.count, columns: 2, types: ["bigint", "bigint"])))
+                """, args) {
+                existing["\(try r["series_id"] as Int64)/\(try r["start_ts"] as Int64)"] = try r["data"]
+            }
+        }
+        for part in stride(from: 0, to: runs.count, by: 1000) {
+            let slice = runs[part..<min(part + 1000, runs.count)]
+            var args: [any PGValue] = []
+            for r in slice {
+                var points = r.points
+                if let data = existing["\(r.sid)/\(points[0].ts)"] { points = SQLiteCompactor.normalize(try ChunkCodec.decode(data) + points) }
+                args += [r.sid, points[0].ts, points[points.count - 1].ts, points.count, ChunkCodec.encode(points)] as [any PGValue]
             }
             try await s.execute("""
-                INSERT INTO sample_chunks (series_id, start_ts, end_ts, count, data) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO sample_chunks (series_id, start_ts, end_ts, count, data) VALUES \(PostgresWriter.rows(slice.count, columns: 5))
                 ON CONFLICT (series_id, start_ts) DO UPDATE SET end_ts = excluded.end_ts, count = excluded.count, data = excluded.data
-                """, [series, run[0].ts, run[run.count - 1].ts, run.count, ChunkCodec.encode(run)])
-            written += 1
+                """, args)
         }
-        return written
+        return runs.count
     }
 
     /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
