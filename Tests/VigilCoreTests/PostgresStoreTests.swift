@@ -136,3 +136,43 @@ struct PostgresEngineTests {
         #expect(stored == 60)
     }
 }
+
+/// Fencing by lease generation, on both backends: two handles on one store are two engines.
+@Suite struct LeaseFencingTests {
+    @Test(arguments: Backend.available) func anEngineThatLostTheLeaseCannotNotifyRecordOrRemediate(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let a = try await backend.open(dir)
+        let b = try await backend.open(dir)
+        let now = WallClock.nowMs()
+        let la = try await a.acquireLease(EngineLease(holder: "a", pid: 1, hostname: "x", listen: "-", expiresAt: now + 15_000), now: now)
+        #expect(la.holder == "a" && la.generation == 1)
+        let note = NewNotification(channel: "hook", groupKey: "g", status: "firing", fingerprints: ["f"],
+                                   rendered: RenderedNotification(title: "t", text: "x"), notBefore: now)
+        try await a.commitNotifications([note], groups: [], removed: [], now: now)   // the holder's write goes through
+        let queued = try #require(try await a.dueNotifications(now: now + 1, limit: 10).first)
+
+        // a stalls past its lease; b takes over (generation 2).
+        let lb = try await b.acquireLease(EngineLease(holder: "b", pid: 2, hostname: "y", listen: "-", expiresAt: now + 40_000), now: now + 16_000)
+        #expect(lb.holder == "b" && lb.generation == 2)
+
+        // a wakes: every holder-only write is refused, naming the new holder; nothing is queued, attempted or recorded.
+        let fenced: @Sendable (any Error) -> Bool = { "\($0)".contains("fenced") && "\($0)".contains("b's at generation 2") }
+        await #expect { try await a.commitNotifications([note], groups: [], removed: [], now: now + 17_000) } throws: { fenced($0) }
+        await #expect { _ = try await a.beginDeliveryAttempt(outboxID: queued.id, now: now + 17_000) } throws: { fenced($0) }
+        let instance = AlertInstance(alertName: "HighCPU", severity: .warning, labels: ["host": "web-1"], value: 95)
+        let update = AlertUpdate(instance: instance, annotations: [:], state: .firing(since: now), flapping: false, events: [.firing(at: now)])
+        await #expect { try await a.recordAlerts([update], now: now + 17_000) } throws: { fenced($0) }
+        #expect(try await b.deliveryAttempts(outboxID: queued.id).isEmpty)
+        #expect(try await b.alerts(states: nil, limit: 10).isEmpty)
+        // Renewing tells a the lease is b's; a stays fenced. b's own writes go through.
+        #expect(try await a.acquireLease(EngineLease(holder: "a", pid: 1, hostname: "x", listen: "-", expiresAt: now + 30_000), now: now + 18_000).holder == "b")
+        await #expect { try await a.recordAlerts([update], now: now + 18_000) } throws: { fenced($0) }
+        try await b.recordAlerts([update], now: now + 18_000)
+        _ = try await b.beginDeliveryAttempt(outboxID: queued.id, now: now + 18_000)
+        #expect(try await b.alerts(states: nil, limit: 10).count == 1)
+        // A release expires the lease; the next holder's generation is higher still.
+        try await b.releaseLease(holder: "b")
+        #expect(try await a.acquireLease(EngineLease(holder: "a", pid: 1, hostname: "x", listen: "-", expiresAt: now + 60_000), now: now + 19_000).generation == 3)
+        try await a.recordAlerts([update], now: now + 19_000)
+    }
+}

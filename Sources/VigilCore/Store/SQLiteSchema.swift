@@ -363,6 +363,10 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        m.registerMigration("v14-lease-generation") { db in
+            // Rises at each change of holder; the holder's writes are fenced by it (EngineFence).
+            try db.execute(sql: "ALTER TABLE engine_lease ADD COLUMN generation INTEGER NOT NULL DEFAULT 1")
+        }
         return m
     }
 }

@@ -69,26 +69,41 @@ extension SQLiteStore {
     public func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease {
         try await pool.write { db in
             try db.execute(sql: """
-                INSERT INTO engine_lease (id, holder, pid, hostname, listen, expires_at) VALUES (1, ?, ?, ?, ?, ?)
+                INSERT INTO engine_lease (id, holder, pid, hostname, listen, expires_at, generation) VALUES (1, ?, ?, ?, ?, ?, 1)
                 ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, hostname = excluded.hostname,
-                    listen = excluded.listen, expires_at = excluded.expires_at
+                    listen = excluded.listen, expires_at = excluded.expires_at,
+                    generation = CASE WHEN engine_lease.holder = excluded.holder THEN engine_lease.generation ELSE engine_lease.generation + 1 END
                 WHERE engine_lease.holder = excluded.holder OR engine_lease.expires_at < ?
                 """, arguments: [lease.holder, lease.pid, lease.hostname, lease.listen, lease.expiresAt, now])
             let r = try Row.fetchOne(db, sql: "SELECT * FROM engine_lease WHERE id = 1")!
-            return EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"])
+            let current = EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"],
+                                      generation: r["generation"])
+            // Lost to another holder: the old fence stays, and refuses the holder's writes until the lease comes back.
+            fence.withLock { $0 = current.holder == lease.holder ? EngineFence(holder: current.holder, generation: current.generation) : $0 }
+            return current
         }
     }
 
+    /// Expires the lease rather than deleting it, so the next holder's generation is higher still.
     public func releaseLease(holder: String) async throws {
+        fence.withLock { $0 = nil }
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM engine_lease WHERE holder = ?", arguments: [holder])
+            try db.execute(sql: "UPDATE engine_lease SET expires_at = ? WHERE holder = ?", arguments: [Int64.min, holder])
         }
+    }
+
+    /// Throws unless this store's engine still holds the lease it acquired (no-op for a store that never held it).
+    func checkFence(_ db: Database) throws {
+        guard let f = fence.withLock({ $0 }) else { return }
+        let r = try Row.fetchOne(db, sql: "SELECT holder, generation FROM engine_lease WHERE id = 1")
+        try f.check(holder: r?["holder"], generation: r?["generation"])
     }
 
     public func currentLease(now: Int64) async throws -> EngineLease? {
         try await pool.read { db in
             guard let r = try Row.fetchOne(db, sql: "SELECT * FROM engine_lease WHERE id = 1 AND expires_at >= ?", arguments: [now]) else { return nil }
-            return EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"])
+            return EngineLease(holder: r["holder"], pid: r["pid"], hostname: r["hostname"], listen: r["listen"], expiresAt: r["expires_at"],
+                               generation: r["generation"])
         }
     }
 }

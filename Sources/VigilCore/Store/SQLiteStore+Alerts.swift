@@ -6,6 +6,7 @@ extension SQLiteStore {
     public func recordAlerts(_ updates: [AlertUpdate], now: Int64) async throws {
         guard !updates.isEmpty else { return }
         try await pool.write { db in
+            try self.checkFence(db)
             for u in updates {
                 let i = u.instance
                 var stateName: String

@@ -26,6 +26,7 @@ extension SQLiteStore {
         let groupRows = try groups.map { ($0.key, String(decoding: try encoder.encode($0), as: UTF8.self)) }
         let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
         try await pool.write { db in
+            try self.checkFence(db)
             for (n, rendered) in rows {
                 try db.execute(sql: """
                     INSERT INTO notification_outbox (channel, group_key, status, fingerprints, rendered, state, next_attempt_at, created_at)
@@ -81,6 +82,7 @@ extension SQLiteStore {
         let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
         let text = "\(EscalationPolicy.stepName(policy, step)): \(detail)"
         try await pool.write { db in
+            try self.checkFence(db)
             try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'escalated', 'system', ?)",
                            arguments: [fingerprint, now, text])
             _ = try SQLiteAudit.append(db, ts: now, actor: "system", action: "alert.escalate", target: fingerprint, detail: text)
@@ -103,6 +105,7 @@ extension SQLiteStore {
 
     public func beginDeliveryAttempt(outboxID: Int64, now: Int64) async throws -> Int64 {
         try await pool.write { db in
+            try self.checkFence(db)
             try db.execute(sql: "INSERT INTO notification_attempts (outbox_id, started_at, outcome) VALUES (?, ?, 'sending')",
                            arguments: [outboxID, now])
             return db.lastInsertedRowID

@@ -29,6 +29,7 @@ public enum JobEventsAnswer: Sendable, Equatable {
 extension SQLiteStore {
     public func createRun(_ run: RemediationRun, actor: String, now: Int64) async throws {
         try await pool.write { db in
+            if run.mode != nil { try self.checkFence(db) }   // started by a rule: the lease holder's work
             try Self.insert(run, db)
             _ = try SQLiteAudit.append(db, ts: now, actor: actor, action: "runbook.\(run.dryRun ? "dry_run" : "request")", target: run.id,
                                        detail: Self.auditDetail(run))

@@ -52,8 +52,11 @@ public struct EngineLease: Sendable, Equatable {
     public var hostname: String
     public var listen: String
     public var expiresAt: Int64
+    /// Rises each time the lease changes hands (fencing: `EngineFence`); 0 in a request to acquire.
+    public var generation: Int64
 
-    public init(holder: String, pid: Int, hostname: String, listen: String, expiresAt: Int64) {
+    public init(holder: String, pid: Int, hostname: String, listen: String, expiresAt: Int64, generation: Int64 = 0) {
+        self.generation = generation
         self.holder = holder
         self.pid = pid
         self.hostname = hostname

@@ -84,13 +84,24 @@ extension PostgresStore {
             guard let r = try await s.row("SELECT * FROM engine_lease WHERE id = 1") else {
                 throw StoreError("postgres: the engine lease row is missing after acquiring it")
             }
-            return try Self.lease(from: r)
+            let current = try Self.lease(from: r)
+            // Lost to another holder: the old fence stays, and refuses the holder's writes until the lease comes back.
+            fence.withLock { $0 = current.holder == lease.holder ? EngineFence(holder: current.holder, generation: current.generation) : $0 }
+            return current
         }
+    }
+
+    /// Throws unless this store's engine still holds the lease it acquired (no-op for a store that never held it).
+    func checkFence(_ s: PGSession) async throws {
+        guard let f = fence.withLock({ $0 }) else { return }
+        let r = try await s.row("SELECT holder, generation FROM engine_lease WHERE id = 1")
+        try f.check(holder: try r?["holder"], generation: try r?["generation"])
     }
 
     /// Expires the holder's lease instead of deleting the row, so its `generation` survives for the next holder
     /// (everything else sees no lease, exactly as after a delete).
     public func releaseLease(holder: String) async throws {
+        fence.withLock { $0 = nil }
         try await write { s in
             try await s.execute("UPDATE engine_lease SET expires_at = ? WHERE holder = ?", [Int64.min, holder])
         }
@@ -105,6 +116,6 @@ extension PostgresStore {
 
     static func lease(from r: PGRow) throws -> EngineLease {
         EngineLease(holder: try r["holder"], pid: try r["pid"], hostname: try r["hostname"], listen: try r["listen"],
-                    expiresAt: try r["expires_at"])
+                    expiresAt: try r["expires_at"], generation: try r["generation"])
     }
 }

@@ -5,6 +5,7 @@ extension PostgresStore {
     public func recordAlerts(_ updates: [AlertUpdate], now: Int64) async throws {
         guard !updates.isEmpty else { return }
         try await write { s in
+            try await self.checkFence(s)
             for u in updates {
                 let i = u.instance
                 var stateName: String

@@ -29,6 +29,7 @@ extension PostgresStore {
         let groupRows = try groups.map { ($0.key, String(decoding: try encoder.encode($0), as: UTF8.self)) }
         let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
         try await write { s in
+            try await self.checkFence(s)
             for (n, rendered) in rows { try await Self.enqueue(n, rendered: rendered, now: now, s) }
             for (key, state) in groupRows {
                 try await s.execute("""
@@ -86,6 +87,7 @@ extension PostgresStore {
         let rows = try notifications.map { ($0, String(decoding: try encoder.encode($0.rendered), as: UTF8.self)) }
         let text = "\(EscalationPolicy.stepName(policy, step)): \(detail)"
         try await write { s in
+            try await self.checkFence(s)
             try await s.execute("INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, 'escalated', 'system', ?)",
                                 [fingerprint, now, text])
             _ = try await PGAudit.append(s, ts: now, actor: "system", action: "alert.escalate", target: fingerprint, detail: text)
@@ -105,6 +107,7 @@ extension PostgresStore {
 
     public func beginDeliveryAttempt(outboxID: Int64, now: Int64) async throws -> Int64 {
         try await write { s in
+            try await self.checkFence(s)
             guard let id = try await s.value(Int64.self, "INSERT INTO notification_attempts (outbox_id, started_at, outcome) VALUES (?, ?, 'sending') RETURNING id",
                                              [outboxID, now]) else { throw StoreError("could not record a delivery attempt of notification \(outboxID)") }
             return id

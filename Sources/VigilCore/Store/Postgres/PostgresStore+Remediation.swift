@@ -7,6 +7,7 @@ import VigilWire
 extension PostgresStore {
     public func createRun(_ run: RemediationRun, actor: String, now: Int64) async throws {
         try await write { s in
+            if run.mode != nil { try await self.checkFence(s) }   // started by a rule: the lease holder's work
             try await Self.insert(run, s)
             _ = try await PGAudit.append(s, ts: now, actor: actor, action: "runbook.\(run.dryRun ? "dry_run" : "request")", target: run.id,
                                          detail: SQLiteStore.auditDetail(run))

@@ -24,6 +24,8 @@ public final class PostgresStore: Store, Sendable {
     private let queue: GroupCommitQueue
     /// Series id → key for the head's feed (nil: no such series).
     let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
+    /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).
+    let fence = Locked<EngineFence?>(nil)
     /// The advisory lock every write transaction takes (`vigil` in ASCII).
     static let writeLockKey: Int64 = 0x7669_6769_6C
 
