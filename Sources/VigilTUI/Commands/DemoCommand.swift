@@ -56,10 +56,19 @@ struct DemoCommand: ParsableCommand {
 }
 
 extension StoreLocation {
+    /// The store as a shell word to paste: quoted when it needs it (`?` and `&` in a URL), never with a password.
     var pathForDisplay: String {
+        var text: String
         switch self {
-        case .sqlite(let path): path
-        case .postgres(let url): url
+        case .sqlite(let path): text = path
+        case .postgres(let url):
+            var c = URLComponents(string: url)
+            c?.password = nil
+            text = c?.string ?? url
         }
+        if text.contains(where: { " &?;$*'\"|<>()#!".contains($0) }) {
+            text = "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        return text
     }
 }
