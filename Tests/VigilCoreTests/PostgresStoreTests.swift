@@ -176,3 +176,26 @@ struct PostgresEngineTests {
         try await a.recordAlerts([update], now: now + 19_000)
     }
 }
+
+/// The per-host series limit refuses a whole batch on both backends, and known series keep flowing.
+@Suite struct SeriesLimitStoreTests {
+    @Test(arguments: Backend.available) func aBatchThatWouldPassTheLimitIsRefusedWhole(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        (store as? SQLiteStore)?.maxSeriesPerHost = 100
+        (store as? PostgresStore)?.maxSeriesPerHost = 100
+        let now = WallClock.nowMs()
+        let first = (0..<90).map { Sample(name: "m", value: 1, ts: now, labels: ["i": "\($0)"]) }
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: first), receivedAt: now)
+        let tooMany = (80..<120).map { Sample(name: "m", value: 2, ts: now + 1, labels: ["i": "\($0)"]) }
+        await #expect { _ = try await store.ingest(IngestBatch(host: "web-1", samples: tooMany), receivedAt: now + 1) } throws: {
+            "\($0)".contains("series_limit") || "\($0)".contains("limit of 100 series")
+        }
+        #expect(try await store.stats().series == 90)
+        #expect(try await store.points(SeriesKey(host: "web-1", name: "m", labels: ["i": "85"]), from: 0, to: .max).count == 1)
+        // Known series keep flowing; another host has its own limit.
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: Array(tooMany.prefix(10))), receivedAt: now + 2)
+        _ = try await store.ingest(IngestBatch(host: "web-2", samples: tooMany), receivedAt: now + 2)
+        #expect(try await store.stats().series == 130)
+    }
+}
