@@ -197,7 +197,13 @@ struct PGSession {
             if let sql { text += " in: " + sql.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").prefix(160) }
             return text
         }
-        return "postgres: \(e.code.description)" + (e.underlying.map { ": \($0)" } ?? "")
+        let underlying = e.underlying.map { "\($0)" } ?? ""
+        for (text, said) in [("Connection refused", "connection refused: is the server running and listening there?"),
+                             ("timed out", "the connection timed out: a firewall, or the wrong host?"),
+                             ("No address", "the host name does not resolve")] where underlying.contains(text) {
+            return "postgres: " + said
+        }
+        return "postgres: \(e.code.description)" + (underlying.isEmpty ? "" : ": " + underlying)
     }
 }
 
