@@ -137,6 +137,61 @@ struct PostgresEngineTests {
     }
 }
 
+/// Two `vigil serve` with the same rules and notifications on one database: an alert is told once; the holder is
+/// frozen (SIGSTOP) until the other takes over, then thawed — it finds itself fenced, and the receiver still has
+/// exactly one message.
+@Suite(.enabled(if: Backend.postgresURL != nil, "VIGIL_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"))
+struct PostgresHandOverTests {
+    @Test func aFrozenHolderThatWakesAfterATakeoverSendsNothingTwice() async throws {
+        let dir = TempDir()
+        let url = await Backend.postgresURL(for: dir)
+        let receiver = try RecordingHTTPServer()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try NotificationEngineTests.rules.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        try """
+            channels:
+              - {name: hook, kind: webhook, url: "\(receiver.url)/hook"}
+            route: {receiver: hook, group_wait: 0s, repeat_interval: 4h}
+            """.write(toFile: dir.file("notify.yaml"), atomically: true, encoding: .utf8)
+        let store = try PostgresStore(url: url)
+        let (_, token) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
+        let ports = [freePort(), freePort()]
+        var serves: [Child] = []
+        for p in ports {
+            serves.append(try Child(Binaries.path("vigil"), ["serve", "--db", url, "--listen", "127.0.0.1:\(p)", "--rules", dir.file("rules"),
+                                                              "--notify", dir.file("notify.yaml")]))
+        }
+        defer { for s in serves { kill(s.process.processIdentifier, SIGCONT); s.stopInBackground() } }
+        var lease: EngineLease?
+        #expect(await eventually(30) {
+            lease = try? await store.currentLease(now: WallClock.nowMs())
+            return lease != nil
+        })
+        let holder = try #require(serves.firstIndex { Int($0.process.processIdentifier) == lease?.pid })
+        let other = 1 - holder
+        let batch = IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 99, ts: WallClock.nowMs())])
+        let posted = try await offPool {
+            try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(ports[other])/api/v1/ingest",
+                                                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                                 body: Array(batch.json().utf8), timeoutMs: 10_000))
+        }
+        #expect(posted.status == 200)
+        #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert (ingested by the other serve)")
+
+        kill(serves[holder].process.processIdentifier, SIGSTOP)
+        #expect(await eventually(45) {
+            (try? await store.currentLease(now: WallClock.nowMs()))?.pid == Int(serves[other].process.processIdentifier)
+        }, "the other serve takes the lease")
+        let moved = try #require(try await store.currentLease(now: WallClock.nowMs()))
+        #expect(moved.generation > lease!.generation)
+        kill(serves[holder].process.processIdentifier, SIGCONT)
+        try await Task.sleep(for: .seconds(TestTime.seconds(8)))
+        #expect(receiver.requests.count == 1, "neither the new holder nor the thawed one tells it again")
+        #expect(try await store.notifications(states: nil, channel: "hook", limit: 10).count == 1)
+        #expect(try await store.currentLease(now: WallClock.nowMs())?.pid == Int(serves[other].process.processIdentifier))
+    }
+}
+
 /// Fencing by lease generation, on both backends: two handles on one store are two engines.
 @Suite struct LeaseFencingTests {
     @Test(arguments: Backend.available) func anEngineThatLostTheLeaseCannotNotifyRecordOrRemediate(_ backend: Backend) async throws {
