@@ -108,7 +108,7 @@ struct PostgresEngineTests {
             let batch = IngestBatch(host: "h\(i % 4)", samples: [Sample(name: "m", value: Double(i), ts: now + Int64(i))])
             let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
                                       headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
-                                      body: Array(batch.json().utf8), timeoutMs: 30_000)
+                                      body: Array(batch.json().utf8), timeoutMs: TestTime.ms(30_000))
             let r = try? await offPool { try HTTPClient().perform(request) }
             return r?.status == 200
         }

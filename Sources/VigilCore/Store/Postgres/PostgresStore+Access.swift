@@ -72,7 +72,7 @@ extension PostgresStore {
 
     /// Also keeps `generation`: + 1 whenever the lease passes to another holder (a fencing token), kept on renewal.
     public func acquireLease(_ lease: EngineLease, now: Int64) async throws -> EngineLease {
-        try await write { s in
+        try await write(locked: false) { s in
             try await s.execute("""
                 INSERT INTO engine_lease (id, holder, pid, hostname, listen, expires_at, generation) VALUES (1, ?, ?, ?, ?, ?, 1)
                 ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, hostname = excluded.hostname,
@@ -94,7 +94,8 @@ extension PostgresStore {
     /// Throws unless this store's engine still holds the lease it acquired (no-op for a store that never held it).
     func checkFence(_ s: PGSession) async throws {
         guard let f = fence.withLock({ $0 }) else { return }
-        let r = try await s.row("SELECT holder, generation FROM engine_lease WHERE id = 1")
+        // FOR SHARE: the lease cannot change hands until this write commits (a takeover waits for it).
+        let r = try await s.row("SELECT holder, generation FROM engine_lease WHERE id = 1 FOR SHARE")
         try f.check(holder: try r?["holder"], generation: try r?["generation"])
     }
 
@@ -102,7 +103,7 @@ extension PostgresStore {
     /// (everything else sees no lease, exactly as after a delete).
     public func releaseLease(holder: String) async throws {
         fence.withLock { $0 = nil }
-        try await write { s in
+        try await write(locked: false) { s in
             try await s.execute("UPDATE engine_lease SET expires_at = ? WHERE holder = ?", [Int64.min, holder])
         }
     }

@@ -133,8 +133,12 @@ public final class PostgresStore: Store, Sendable {
         try? await conn.close()
     }
 
+    /// `idle_in_transaction_session_timeout`: a process frozen inside a write transaction (SIGSTOP, a swapped-out VM)
+    /// would hold the write lock, and with it every other engine's ingest and the lease, for as long as it stays
+    /// frozen; the server ends such a session after 15 s instead. Vigil never leaves a transaction idle that long.
     static func startupParameters(_ url: PostgresURL) -> [(String, String)] {
-        [("application_name", "vigil")] + (url.schema.map { [("search_path", $0)] } ?? [])
+        [("application_name", "vigil"), ("idle_in_transaction_session_timeout", "15000")]
+            + (url.schema.map { [("search_path", $0)] } ?? [])
     }
 
     /// A pooled connection (no transaction), with errors that say which server and what went wrong.
@@ -165,14 +169,16 @@ public final class PostgresStore: Store, Sendable {
         }
     }
 
-    /// Runs `body` in one write transaction, serialised with every other writer of the database.
+    /// Runs `body` in one write transaction, serialised with every other writer of the database (`locked: false`
+    /// for a single-statement write that row locks make safe, such as the lease's: it must not wait behind a
+    /// stalled writer).
     @discardableResult
-    func write<T>(_ body: (PGSession) async throws -> T) async throws -> T {
+    func write<T>(locked: Bool = true, _ body: (PGSession) async throws -> T) async throws -> T {
         try await ready()
         return try await connection { s in
             try await s.execute("BEGIN")
             do {
-                try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey])
+                if locked { try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
                 let v = try await body(s)
                 try await s.execute("COMMIT")
                 return v
