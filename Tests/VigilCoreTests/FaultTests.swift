@@ -51,7 +51,8 @@ struct FaultTests {
                 }
             }
         }
-        try await Task.sleep(for: TestTime.duration(1.5))
+        // Killed once the writers are well under way (a fixed sleep was too short when the parallel suite loads both cores).
+        _ = await eventually(30) { ledger.state.withLock { $0.acked.count } > 40 }
         kill(serve.process.processIdentifier, SIGKILL)
         for w in writers { await w.value }
         await serve.finished()
