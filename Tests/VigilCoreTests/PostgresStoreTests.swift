@@ -13,6 +13,9 @@ import VigilWire
         #expect(u.shown == "postgres://app@db.example:6432/ops?schema=vigil_a")
         let d = try PostgresURL("postgresql://vigil@127.0.0.1/vigil", environment: ["PGPASSWORD": "pw"])
         #expect(d.port == 5432 && d.password == "pw" && d.tls == .prefer && d.poolSize == 8 && d.schema == nil)
+        #expect(d.connectTimeout == 10 && d.applicationName == "vigil")
+        let t = try PostgresURL("postgres://u@h/db?connect_timeout=3&application_name=ops-a", environment: [:])
+        #expect(t.connectTimeout == 3 && t.applicationName == "ops-a")
     }
 
     @Test func mistakesNameWhatIsWrong() {
@@ -23,6 +26,7 @@ import VigilWire
             ("postgres://u@h/db?pool=0", "pool '0'"),
             ("postgres://u@h/db?schema=a;drop", "schema 'a;drop'"),
             ("postgres://u@h/db?colour=red", "unknown option 'colour'"),
+            ("postgres://u@h/db?connect_timeout=soon", "connect_timeout 'soon'"),
         ]
         for (text, why) in cases {
             #expect { _ = try PostgresURL(text, environment: [:]) } throws: { "\($0)".contains(why) }

@@ -36,3 +36,32 @@ public struct HeadSegments: Sendable {
         self.gap = gap
     }
 }
+
+extension HeadSegments {
+    /// The samples of `segments` (after `cursor`, in commit order) whose metric is in `metrics`, for either store. One
+    /// pass: samples of series the cache `known` has are kept or skipped at once; the others wait for one `resolve`
+    /// of all their ids (which also fills the cache).
+    static func decode(_ segments: [(id: Int64, data: [UInt8])], after cursor: Int64, more: Bool, metrics: Set<String>,
+                       known: [Int64: SeriesKey?], resolve: (Set<Int64>) async throws -> [Int64: SeriesKey]) async throws -> HeadSegments {
+        var samples: [Sample] = []
+        var pending: [(sid: Int64, ts: Int64, value: Double)] = []
+        var last = cursor
+        for (id, data) in segments {
+            try SegmentCodec.scan(data, wanted: nil) { sid, ts, v in
+                if let key = known[sid] {
+                    if let key, metrics.contains(key.name) { samples.append(Sample(key: key, ts: ts, value: v)) }
+                } else {
+                    pending.append((sid, ts, v))
+                }
+            }
+            last = id
+        }
+        if !pending.isEmpty {
+            let keys = try await resolve(Set(pending.map(\.sid)))
+            for p in pending {
+                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(Sample(key: key, ts: p.ts, value: p.value)) }
+            }
+        }
+        return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+    }
+}

@@ -27,7 +27,7 @@ extension SQLiteStore {
     }
 
     public func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments {
-        let (rows, gap, more) = try await pool.read { db -> ([(Int64, Data)], Bool, Bool) in
+        let (rows, gap, more) = try await pool.read { db -> ([(id: Int64, data: [UInt8])], Bool, Bool) in
             // Segment ids never go back (the newest segment is never compacted) and are given in order, so every id
             // after the cursor up to the newest must still be there; one missing was folded away unread.
             guard let hi = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") else { return ([], false, false) }
@@ -36,35 +36,12 @@ extension SQLiteStore {
             if after != hi - cursor { return ([], true, false) }
             let rows = try Row.fetchAll(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
                                         arguments: [cursor, limit + 1])
-            return (rows.prefix(limit).map { ($0["id"], $0["data"]) }, false, rows.count > limit)
+            return (rows.prefix(limit).map { ($0["id"], [UInt8]($0["data"] as Data)) }, false, rows.count > limit)
         }
         guard !gap else { return HeadSegments(cursor: cursor, samples: [], more: false, gap: true) }
-        // One pass over the segments: samples of series already known are kept or skipped by their metric at once;
-        // those of series first met here wait for their keys (one query for all of them).
-        var samples: [HeadSegments.Sample] = []
-        var pending: [(sid: Int64, ts: Int64, value: Double)] = []
-        var last = cursor
-        do {
-        // A snapshot of the cache, released before the cache is written below (no copy of it then).
-        let known = headKeyCache.withLock { $0 }
-        for (id, data) in rows {
-            try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in
-                if let key = known[sid] {
-                    if let key, metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: ts, value: v)) }
-                } else {
-                    pending.append((sid, ts, v))
-                }
-            }
-            last = id
-        }
-        }
-        if !pending.isEmpty {
-            let keys = try await headSeriesKeys(Set(pending.map(\.sid)))
-            for p in pending {
-                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: p.ts, value: p.value)) }
-            }
-        }
-        return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+        // A snapshot of the cache, released before the cache is written (no copy of it then).
+        return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
+                                             resolve: headSeriesKeys)
     }
 
     /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.

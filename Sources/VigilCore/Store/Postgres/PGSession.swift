@@ -132,7 +132,6 @@ struct PGRow {
         get throws { try T.read(row[index]) }
     }
 
-    var count: Int { row.count }
 }
 
 /// A leased connection, inside a transaction for `PostgresStore.write`. Statements use SQLite's `?` placeholders
@@ -211,7 +210,9 @@ struct PGSession {
 enum PGPlaceholders {
     private static let cache = Locked<[String: String]>([:])
 
+    /// Statements built with id lists or many VALUES rows are long and rarely repeat: those are converted, not kept.
     static func rewrite(_ sql: String) -> String {
+        guard sql.utf8.count <= 2048 else { return convert(sql) }
         if let known = cache.withLock({ $0[sql] }) { return known }
         let out = convert(sql)
         cache.withLock { c in

@@ -26,7 +26,7 @@ extension PostgresStore {
     }
 
     public func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments {
-        let (rows, gap, more) = try await read { s -> ([(Int64, [UInt8])], Bool, Bool) in
+        let (rows, gap, more) = try await read { s -> ([(id: Int64, data: [UInt8])], Bool, Bool) in
             // Segment ids are given without gaps under the write lock and the newest segment is never compacted, so
             // every id after the cursor up to the newest must still be there; one missing was folded away unread.
             guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return ([], false, false) }
@@ -34,32 +34,13 @@ extension PostgresStore {
             let after = try await s.value(Int64.self, "SELECT count(*) FROM sample_segments WHERE id > ?", [cursor]) ?? 0
             if after != hi - cursor { return ([], true, false) }
             let rows = try await s.rows("SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?", [cursor, limit + 1])
-            var out: [(Int64, [UInt8])] = []
+            var out: [(id: Int64, data: [UInt8])] = []
             for r in rows.prefix(limit) { out.append((try r["id"], try r["data"])) }
             return (out, false, rows.count > limit)
         }
         guard !gap else { return HeadSegments(cursor: cursor, samples: [], more: false, gap: true) }
-        var samples: [HeadSegments.Sample] = []
-        var pending: [(sid: Int64, ts: Int64, value: Double)] = []
-        var last = cursor
-        let known = headKeyCache.withLock { $0 }
-        for (id, data) in rows {
-            try SegmentCodec.scan(data, wanted: nil) { sid, ts, v in
-                if let key = known[sid] {
-                    if let key, metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: ts, value: v)) }
-                } else {
-                    pending.append((sid, ts, v))
-                }
-            }
-            last = id
-        }
-        if !pending.isEmpty {
-            let keys = try await headSeriesKeys(Set(pending.map(\.sid)))
-            for p in pending {
-                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(HeadSegments.Sample(key: key, ts: p.ts, value: p.value)) }
-            }
-        }
-        return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+        return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
+                                             resolve: headSeriesKeys)
     }
 
     /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.

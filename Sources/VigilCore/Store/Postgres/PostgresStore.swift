@@ -71,7 +71,7 @@ public final class PostgresStore: Store, Sendable {
                                                   database: url.database, tls: tls)
         config.options.maximumConnections = url.poolSize
         config.options.minimumConnections = 0
-        config.options.connectTimeout = .seconds(10)
+        config.options.connectTimeout = .seconds(Int64(url.connectTimeout))
         config.options.additionalStartupParameters = Self.startupParameters(url)
         let client = PostgresClient(configuration: config, backgroundLogger: logger)
         self.client = client
@@ -114,7 +114,7 @@ public final class PostgresStore: Store, Sendable {
         }
         var config = PostgresConnection.Configuration(host: url.host, port: url.port, username: url.user, password: url.password,
                                                       database: url.database, tls: tls)
-        config.options.connectTimeout = .seconds(10)
+        config.options.connectTimeout = .seconds(Int64(url.connectTimeout))
         config.options.additionalStartupParameters = Self.startupParameters(url)
         let conn: PostgresConnection
         do {
@@ -137,7 +137,7 @@ public final class PostgresStore: Store, Sendable {
     /// would hold the write lock, and with it every other engine's ingest and the lease, for as long as it stays
     /// frozen; the server ends such a session after 15 s instead. Vigil never leaves a transaction idle that long.
     static func startupParameters(_ url: PostgresURL) -> [(String, String)] {
-        [("application_name", "vigil"), ("idle_in_transaction_session_timeout", "15000")]
+        [("application_name", url.applicationName), ("idle_in_transaction_session_timeout", "15000")]
             + (url.schema.map { [("search_path", $0)] } ?? [])
     }
 
@@ -155,18 +155,7 @@ public final class PostgresStore: Store, Sendable {
     /// Runs `body` on one connection in a read-only transaction (one consistent snapshot).
     @discardableResult
     func read<T>(_ body: (PGSession) async throws -> T) async throws -> T {
-        try await ready()
-        return try await connection { s in
-            try await s.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let v = try await body(s)
-                try await s.execute("COMMIT")
-                return v
-            } catch {
-                _ = try? await s.execute("ROLLBACK")
-                throw error
-            }
-        }
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
     }
 
     /// Runs `body` in one write transaction, serialised with every other writer of the database (`locked: false`
@@ -174,11 +163,16 @@ public final class PostgresStore: Store, Sendable {
     /// stalled writer).
     @discardableResult
     func write<T>(locked: Bool = true, _ body: (PGSession) async throws -> T) async throws -> T {
+        try await transaction("BEGIN", lock: locked, body)
+    }
+
+    /// `begin`, the write lock when `lock`, `body`, then COMMIT, or ROLLBACK when anything throws.
+    private func transaction<T>(_ begin: String, lock: Bool, _ body: (PGSession) async throws -> T) async throws -> T {
         try await ready()
         return try await connection { s in
-            try await s.execute("BEGIN")
+            try await s.execute(begin)
             do {
-                if locked { try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
+                if lock { try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
                 let v = try await body(s)
                 try await s.execute("COMMIT")
                 return v

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Options: `sslmode` (`disable`, `prefer` — the default, as libpq —, `require`, `verify-full`), `sslrootcert` (a CA
 /// file for `verify-full`), `pool` (most connections, default 8), `schema` (the schema Vigil's tables live in,
-/// created when missing; default `public`). The password may also come from `PGPASSWORD`.
+/// created when missing; default `public`), `connect_timeout` (seconds, default 10), `application_name`. The password
+/// may also come from `PGPASSWORD`.
 public struct PostgresURL: Sendable, Equatable {
     public enum TLSMode: String, Sendable, Equatable {
         case disable, prefer, require
@@ -20,6 +21,10 @@ public struct PostgresURL: Sendable, Equatable {
     public var rootCertificate: String?
     public var poolSize: Int
     public var schema: String?
+    /// Seconds to wait for a connection (`connect_timeout`, as libpq; default 10).
+    public var connectTimeout: Int
+    /// What the server shows in `pg_stat_activity` (`application_name`, default `vigil`).
+    public var applicationName: String
 
     /// The address without its password, for messages and `description`.
     public var shown: String {
@@ -44,6 +49,8 @@ public struct PostgresURL: Sendable, Equatable {
         rootCertificate = nil
         poolSize = 8
         schema = nil
+        connectTimeout = 10
+        applicationName = "vigil"
         for item in c.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
@@ -64,7 +71,12 @@ public struct PostgresURL: Sendable, Equatable {
                     throw fail("schema '\(value)' is not a plain name (letters, digits, _)")
                 }
                 schema = value.lowercased()
-            case "application_name", "connect_timeout": break
+            case "application_name":
+                guard !value.isEmpty else { throw fail("application_name is empty") }
+                applicationName = value
+            case "connect_timeout":
+                guard let n = Int(value), (1...600).contains(n) else { throw fail("connect_timeout '\(value)' is not a number of seconds from 1 to 600") }
+                connectTimeout = n
             default: throw fail("unknown option '\(item.name)'")
             }
         }
