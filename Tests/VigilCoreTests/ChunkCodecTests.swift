@@ -22,7 +22,47 @@ import Testing
     @Test func regularConstantSeriesCostAboutTwoBytesPerSample() {
         let points = (0..<120).map { (ts: Int64(1_764_000_000_000 + $0 * 10_000), value: 42.0) }
         let bytes = ChunkCodec.encode(points).count
-        #expect(bytes <= 2 * 120 + 12, "\(bytes) bytes")
+        #expect(bytes <= 120 / 8 + 16, "\(bytes) bytes: one bit a sample for the time, one for the value")
+    }
+
+    @Test func decimalValuesRoundTripExactlyAndCostUnderTwoBytes() throws {
+        // Noisy two-decimal percentages at a regular 10 s scrape, as the demo fleet and agents report them.
+        var rng = SplitMix64(seed: 11)
+        var level = 40.0
+        let points = (0..<120).map { i -> (ts: Int64, value: Double) in
+            level = min(100, max(0, level + (rng.nextDouble() - 0.5) * 4))
+            return (Int64(1_764_000_000_000 + i * 10_000), (level * 100).rounded() / 100)
+        }
+        let bytes = ChunkCodec.encode(points)
+        #expect(ChunkCodec.decimalPlaces(points) == 2)
+        let decoded = try ChunkCodec.decode(bytes)
+        #expect(decoded.map(\.ts) == points.map(\.ts))
+        #expect(decoded.map(\.value.bitPattern) == points.map(\.value.bitPattern))
+        #expect(Double(bytes.count) / 120 < 2, "\(bytes.count) bytes for 120 samples")
+    }
+
+    @Test func valuesThatAreNotShortDecimalsFallBackToXOR() throws {
+        let points: [(ts: Int64, value: Double)] = [(1, 1.0 / 3), (2, .pi), (3, .infinity), (4, -.infinity), (5, .nan),
+                                                    (6, -0.0), (7, 1e300), (8, .leastNonzeroMagnitude), (9, 1.0 / 3), (10, 0.1)]
+        #expect(ChunkCodec.decimalPlaces(points) == nil)
+        let decoded = try ChunkCodec.decode(ChunkCodec.encode(points))
+        #expect(decoded.map(\.ts) == points.map(\.ts))
+        #expect(decoded.map(\.value.bitPattern) == points.map(\.value.bitPattern))
+    }
+
+    @Test func extremeTimestampStepsRoundTrip() throws {
+        let ts: [Int64] = [0, 1, 1_000, 1_000_000, 1_000_000_000_000, 1_000_000_000_001, -5, .max / 4, .min / 4, 0]
+        let points = ts.map { (ts: $0, value: 12.5) }
+        #expect(try ChunkCodec.decode(ChunkCodec.encode(points)).map(\.ts) == ts)
+        #expect(try ChunkCodec.decode(ChunkCodec.encode([])).isEmpty)
+    }
+
+    @Test func chunksOfTheFirstVersionStillDecode() throws {
+        // (1 ms, 1.5), (2 ms, 2.5) as version 1 wrote them: count, zigzag ts, then XOR control byte and bytes.
+        let v1: [UInt8] = [0x02, 0x02, 0x06, 0x3F, 0xF8, 0x02, 0x06, 0x7F, 0xFC]
+        let decoded = try ChunkCodec.decode(v1)
+        #expect(decoded.map(\.ts) == [1, 2])
+        #expect(decoded.map(\.value) == [1.5, 2.5])
     }
 
     @Test func corruptDataIsAnErrorNotACrash() {
@@ -30,6 +70,17 @@ import Testing
         for cut in 0..<good.count {
             #expect(throws: ChunkCodec.DecodeError.self) { try ChunkCodec.decode(Array(good.prefix(cut))) }
         }
+    }
+
+    @Test func randomBytesNeverCrashTheDecoder() {
+        var rng = SplitMix64(seed: 3)
+        var decodedSome = 0
+        for _ in 0..<5_000 {
+            var bytes: [UInt8] = [0x00, 0x02, UInt8(rng.next() % 130)]
+            for _ in 0..<Int(rng.next() % 64) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+            if let points = try? ChunkCodec.decode(bytes) { decodedSome += points.isEmpty ? 0 : 1 }
+        }
+        #expect(decodedSome < 5_000)
     }
 
     @Test func segmentsScanOnlyWantedSeries() throws {

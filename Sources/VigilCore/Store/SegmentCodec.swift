@@ -1,0 +1,42 @@
+/// The head encoding of one ingest batch: samples grouped by series, cheap to write and to scan.
+///
+/// Layout: repeated `[series id varint][count varint]` then `count` × `[ts zigzag delta varint][8-byte value]`.
+public enum SegmentCodec {
+    public static func encode(_ groups: [(series: Int64, points: [(ts: Int64, value: Double)])]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(groups.count * 16)
+        for g in groups {
+            Varint.put(UInt64(g.series), into: &out)
+            Varint.put(UInt64(g.points.count), into: &out)
+            var prev: Int64 = 0
+            for p in g.points {
+                Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
+                prev = p.ts
+                let bits = p.value.bitPattern
+                for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(k) * 8))) }
+            }
+        }
+        return out
+    }
+
+    /// Calls `body` for every sample of a series that `wanted` accepts (nil = all series).
+    public static func scan(_ data: [UInt8], wanted: Set<Int64>?, _ body: (Int64, Int64, Double) -> Void) throws(ChunkCodec.DecodeError) {
+        var r = ByteReader(data)
+        while !r.atEnd {
+            guard let sid = r.varint(), let n = r.varint() else { throw .corrupt }
+            let series = Int64(bitPattern: sid)
+            let keep = wanted?.contains(series) ?? true
+            var prev: Int64 = 0
+            for _ in 0..<n {
+                guard let z = r.varint() else { throw .corrupt }
+                prev = prev &+ Varint.unzigzag(z)
+                if keep {
+                    guard let bits = r.uint64le() else { throw .corrupt }
+                    body(series, prev, Double(bitPattern: bits))
+                } else {
+                    guard r.skip(8) else { throw .corrupt }
+                }
+            }
+        }
+    }
+}
