@@ -21,12 +21,12 @@ public enum UserRole: String, Sendable, CaseIterable, Comparable {
 /// The operator and admin actions, each with the least role that may perform it.
 public enum Permission: String, Sendable, CaseIterable {
     case acknowledge, silence, annotate, resolve, runRunbook
-    case manageTokens, manageUsers, reloadRules
+    case manageTokens, manageUsers, reloadRules, manageRetention
 
     public var requiredRole: UserRole {
         switch self {
         case .acknowledge, .silence, .annotate, .resolve, .runRunbook: .operator
-        case .manageTokens, .manageUsers, .reloadRules: .admin
+        case .manageTokens, .manageUsers, .reloadRules, .manageRetention: .admin
         }
     }
 }

@@ -26,6 +26,8 @@ public final class VigilEngine: Sendable {
         /// How often head segments are compacted, and how old they must be.
         public var compactEvery: Duration
         public var compactAgeMs: Int64
+        /// How often the lease holder applies the retention policy (rollups, then deletions).
+        public var retentionEvery: Duration = .seconds(600)
         /// Collect the local host every `localInterval` when a source is given.
         public var localSource: (@Sendable () -> any BatchSource)?
         public var localInterval: Duration
@@ -129,6 +131,10 @@ public final class VigilEngine: Sendable {
         services.append(CompactorService(store: store, every: options.compactEvery, ageMs: options.compactAgeMs, logger: logger))
         services.append(evaluator)
         services.append(remediation)
+        do {
+            let flag = leader
+            services.append(RetentionService(store: store, every: options.retentionEvery, isLeader: { flag.isSet }, logger: logger))
+        }
         if let notifications { services.append(notifications) }
         if let anchors = AuditAnchorFile.of(store) {
             let flag = leader
@@ -272,7 +278,7 @@ struct LocalCollectorService: Service {
 }
 
 /// Sleeps for `d`, returning early when a graceful shutdown starts.
-private func gracefulShutdownSleep(_ d: Duration) async throws {
+func gracefulShutdownSleep(_ d: Duration) async throws {
     try await cancelWhenGracefulShutdown {
         try await Task.sleep(for: d)
     }

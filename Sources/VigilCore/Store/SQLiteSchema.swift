@@ -367,6 +367,23 @@ enum SQLiteSchema {
             // Rises at each change of holder; the holder's writes are fenced by it (EngineFence).
             try db.execute(sql: "ALTER TABLE engine_lease ADD COLUMN generation INTEGER NOT NULL DEFAULT 1")
         }
+        m.registerMigration("v15-rollups") { db in
+            try db.execute(sql: """
+                -- 5-minute and 1-hour buckets (min, max, sum, count, last) of each series, one block of buckets per
+                -- row (RollupCodec): a day of 5-minute buckets, 30 days of 1-hour ones.
+                CREATE TABLE sample_rollups (
+                    series_id INTEGER NOT NULL,
+                    step INTEGER NOT NULL,
+                    start_ts INTEGER NOT NULL,
+                    end_ts INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    PRIMARY KEY (series_id, step, start_ts)
+                ) WITHOUT ROWID;
+                -- Retention deletes check results by age.
+                CREATE INDEX check_results_by_ts ON check_results(ts);
+                """)
+        }
         return m
     }
 }

@@ -143,7 +143,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
 /// The one storage interface. SQLite is the zero-setup default; a PostgreSQL implementation follows
 /// the same protocol and passes the same conformance tests. Nothing outside `Store/` writes SQL.
-public protocol Store: FleetReader, NotificationOutbox, AnyObject {
+public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObject {
     /// Human-readable description: `sqlite /path/to/vigil.db`.
     var description: String { get }
 

@@ -13,7 +13,8 @@ public enum StoreMigration {
 
     static let tables: [Table] = [
         Table(name: "hosts", key: ["id"]), Table(name: "series", key: ["id"]), Table(name: "sample_segments", key: ["id"]),
-        Table(name: "sample_chunks", key: ["series_id", "start_ts"]), Table(name: "log_templates", key: ["id"]),
+        Table(name: "sample_chunks", key: ["series_id", "start_ts"]),
+        Table(name: "sample_rollups", key: ["series_id", "step", "start_ts"]), Table(name: "log_templates", key: ["id"]),
         Table(name: "logs", key: ["id"]), Table(name: "check_results", key: ["id"]), Table(name: "agent_tokens", key: ["id"]),
         Table(name: "engine_lease", key: ["id"]), Table(name: "users", key: ["name"]), Table(name: "audit_log", key: ["id"]),
         Table(name: "alerts", key: ["fingerprint"]), Table(name: "alert_events", key: ["id"]), Table(name: "silences", key: ["id"]),

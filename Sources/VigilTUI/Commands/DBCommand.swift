@@ -3,12 +3,12 @@ import Foundation
 import VigilCore
 import VigilWire
 
-/// `vigil db stats|compact|backup|migrate-to`: look after the store.
+/// `vigil db stats|compact|retention|query|backup|migrate-to`: look after the store.
 struct DBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Inspect and maintain the store.",
-        subcommands: [Stats.self, Compact.self, Backup.self, MigrateTo.self]
+        subcommands: [Stats.self, Compact.self, Retention.self, Query.self, Backup.self, MigrateTo.self]
     )
 
     struct Stats: ParsableCommand {
@@ -17,7 +17,12 @@ struct DBCommand: ParsableCommand {
 
         func run() throws {
             let store = try self.store.open()
-            let s = try Blocking.run { try await store.stats() }
+            let (s, rollups) = try Blocking.run { (try await store.stats(), try await store.rollupStats()) }
+            var rollupLines = ""
+            for (step, _) in VigilCore.Retention.tiers {
+                let r = rollups[step] ?? (0, 0, 0)
+                rollupLines += "\nrollups \(String(format: "%-6s", "\(step / 60_000)m"))\(r.blocks) blocks (\(r.buckets) buckets in \(r.bytes) bytes)"
+            }
             print("""
                 store          \(store.description)
                 size           \(s.bytes) bytes
@@ -26,7 +31,7 @@ struct DBCommand: ParsableCommand {
                 head segments  \(s.headSegments)
                 chunks         \(s.chunks) (\(s.samplesInChunks) samples in \(s.chunkBytes) bytes\(s.samplesInChunks > 0 ? String(format: ": %.2f bytes/sample", Double(s.chunkBytes) / Double(s.samplesInChunks)) : ""))
                 log lines      \(s.logs)
-                check results  \(s.checkResults)
+                check results  \(s.checkResults)\(rollupLines)
                 """)
         }
     }

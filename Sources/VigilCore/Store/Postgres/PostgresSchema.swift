@@ -10,6 +10,7 @@ enum PostgresSchema {
 
     static let migrations: [(name: String, sql: String)] = [
         ("v1-schema", v1),
+        ("v2-rollups", v2),
     ]
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
@@ -374,5 +375,19 @@ enum PostgresSchema {
             state TEXT NOT NULL,
             updated_at BIGINT NOT NULL
         );
+        """
+
+    /// 5-minute and 1-hour buckets of each series in blocks (`RollupCodec`), as SQLite's v15.
+    static let v2 = """
+        CREATE TABLE sample_rollups (
+            series_id BIGINT NOT NULL,
+            step BIGINT NOT NULL,
+            start_ts BIGINT NOT NULL,
+            end_ts BIGINT NOT NULL,
+            count BIGINT NOT NULL,
+            data BYTEA NOT NULL,
+            PRIMARY KEY (series_id, step, start_ts)
+        );
+        CREATE INDEX check_results_by_ts ON check_results(ts);
         """
 }

@@ -1,0 +1,37 @@
+import Logging
+import ServiceLifecycle
+import VigilWire
+
+/// Applies the store's retention policy (`Retention.run`) while this engine holds the lease: shortly after start,
+/// then every `every`. A run stops between steps when the lease moves or the engine shuts down; the next run carries
+/// on from the watermarks. Each step is one short transaction, so ingest never waits behind a whole run.
+struct RetentionService: Service {
+    let store: any Store
+    let every: Duration
+    let isLeader: @Sendable () -> Bool
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        var wait = min(every, .seconds(30))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownSleep(wait)
+            wait = every
+            guard isLeader(), !Task.isShuttingDownGracefully else { continue }
+            let started = ContinuousClock.now
+            do {
+                let policy = try await RetentionPolicy.load(from: store)
+                let isLeader = self.isLeader
+                let report = try await Retention.run(store, policy: policy, now: WallClock.nowMs(),
+                                                     shouldStop: { Task.isShuttingDownGracefully || !isLeader() })
+                logger.info("retention: \(report.summary) in \(ContinuousClock.now - started)")
+                failing = false
+                MemoryTrim.releaseFreeMemory()
+            } catch {
+                // Said once per failing streak, at error level: a store that keeps everything grows without bound.
+                if !failing { logger.error("retention failed (data is kept, nothing is rolled up or deleted until it works): \(error)") }
+                failing = true
+            }
+        }
+    }
+}
