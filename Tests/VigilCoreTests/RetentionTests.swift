@@ -205,6 +205,8 @@ import VigilWire
         #expect(query.output.contains("72 points at 1-hour rollups") || query.output.contains("73 points at 1-hour rollups"), "\(query.output)")
         let missing = try spawnAndWait([vigil, "db", "query", "mem.used_percent", "--host", "web-1", "--db", db])
         #expect(missing.status != 0 && missing.output.contains("no samples of mem.used_percent on web-1 in the last 1h"), "\(missing.output)")
+        let every = try spawnAndWait([vigil, "db", "query", "cpu.usage_percent", "--host", "*", "--since", "2h", "--db", db])
+        #expect(every.output.contains("cpu.usage_percent, last 2h: 1 series"), "\(every.output)")
         // The change is in the audit log, with who made it.
         let audit = try SQLiteStore(path: db)
         #expect(try await audit.auditEntries(AuditFilter(action: "retention.set")).first?.detail == "raw=30d logs=7d")

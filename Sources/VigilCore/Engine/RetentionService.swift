@@ -2,8 +2,8 @@ import Logging
 import ServiceLifecycle
 import VigilWire
 
-/// Applies the store's retention policy (`Retention.run`) while this engine holds the lease: shortly after start,
-/// then every `every`. A run stops between steps when the lease moves or the engine shuts down; the next run carries
+/// Applies the store's retention policy (`Retention.run`) while this engine holds the lease: five minutes after
+/// start, then every `every`. A run stops between steps when the lease moves or the engine shuts down; the next run carries
 /// on from the watermarks. Each step is one short transaction, so ingest never waits behind a whole run.
 struct RetentionService: Service {
     let store: any Store
@@ -13,7 +13,8 @@ struct RetentionService: Service {
 
     func run() async throws {
         var failing = false
-        var wait = min(every, .seconds(30))
+        // The first run waits a few minutes: a console opened for a quick look does not spend its first seconds on it.
+        var wait = min(every, .seconds(300))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await gracefulShutdownSleep(wait)
             wait = every

@@ -98,10 +98,10 @@ extension DBCommand {
     struct Query: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a series over a time range, raw or rolled up (5m, 1h) as the range needs.",
-            discussion: "Example: vigil db query cpu.usage_percent --host web-1 --since 7d")
+            discussion: "Examples: vigil db query cpu.usage_percent --host web-1 --since 7d; --host web-1,web-2; --host '*' (every host with the metric: one summary line each).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The metric, e.g. cpu.usage_percent.") var metric: String
-        @Option(help: "The host.") var host: String
+        @Option(help: "The host; several separated by commas, or * for every host with the metric.") var host: String
         @Option(name: .customLong("label"), help: "A label of the series, NAME=VALUE (repeat for several).") var labels: [String] = []
         @Option(help: "How far back (e.g. 1h, 24h, 30d).") var since: String = "1h"
         @Option(help: "At most about this many points.") var points: Int = 60
@@ -116,20 +116,38 @@ extension DBCommand {
                 labelMap[parts[0]] = parts[1]
             }
             let store = try self.store.open()
-            let key = SeriesKey(host: host, name: metric, labels: labelMap)
+            let hosts = host.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             let now = WallClock.nowMs()
-            let started = ContinuousClock.now
-            let result = try Blocking.run {
-                try await RangeQuery.run(store, keys: [key], from: now - back, to: now, maxPoints: points, now: now,
-                                         policy: try await RetentionPolicy.load(from: store))
+            let metric = self.metric
+            let wantedLabels = labelMap
+            let (result, took, keys) = try Blocking.run { () -> (RangeQuery.Result, Duration, [SeriesKey]) in
+                let keys = hosts == ["*"] ? try await store.seriesKeys(metrics: [metric]).filter { wantedLabels.isEmpty || $0.labels == wantedLabels }
+                                          : hosts.map { SeriesKey(host: $0, name: metric, labels: wantedLabels) }
+                let policy = try await RetentionPolicy.load(from: store)
+                let started = ContinuousClock.now
+                let result = try await RangeQuery.run(store, keys: keys, from: now - back, to: now, maxPoints: points, now: now, policy: policy)
+                return (result, ContinuousClock.now - started, keys)
             }
-            let took = ContinuousClock.now - started
-            guard let rows = result.series[key] else {
-                throw CommandFailure("no samples of \(metric) on \(host)\(labels.isEmpty ? "" : " {\(labels.joined(separator: ","))}") in the last \(since)")
+            let labelText = labels.isEmpty ? "" : " {\(labels.joined(separator: ","))}"
+            guard !result.series.isEmpty else {
+                throw CommandFailure("no samples of \(metric)\(labelText) on \(host == "*" ? "any host" : host) in the last \(since)")
             }
-            print("\(metric) on \(host), last \(since): \(rows.count) points at \(Self.resolution(result)) (\(took))")
-            print(TimeText.table(header: ["TIME", "MIN", "AVG", "MAX", "LAST", "SAMPLES"],
-                                 rows: rows.map { r in [TimeText.iso(r.ts)] + [r.min, r.avg, r.max, r.last].map(Self.number) + [String(r.count)] }))
+            if hosts != ["*"], keys.count == 1, let rows = result.series[keys[0]] {
+                print("\(metric) on \(host), last \(since): \(rows.count) points at \(Self.resolution(result)) (\(took))")
+                print(TimeText.table(header: ["TIME", "MIN", "AVG", "MAX", "LAST", "SAMPLES"],
+                                     rows: rows.map { r in [TimeText.iso(r.ts)] + [r.min, r.avg, r.max, r.last].map(Self.number) + [String(r.count)] }))
+                return
+            }
+            let total = result.series.values.reduce(0) { $0 + $1.count }
+            print("\(metric)\(labelText), last \(since): \(result.series.count) series, \(total) points at \(Self.resolution(result)) (\(took))")
+            let rows = keys.compactMap { key -> [String]? in
+                guard let r = result.series[key], !r.isEmpty else { return nil }
+                let all = Rollup.merge(r, step: Int64.max / 4)[0]
+                let cells: [String] = [key.host, String(r.count), Self.number(all.min), Self.number(all.avg), Self.number(all.max),
+                                       Self.number(all.last), String(all.count)]
+                return cells
+            }
+            print(TimeText.table(header: ["HOST", "POINTS", "MIN", "AVG", "MAX", "LAST", "SAMPLES"], rows: rows))
         }
 
         static func resolution(_ r: RangeQuery.Result) -> String {
