@@ -196,6 +196,114 @@ struct PostgresHandOverTests {
     }
 }
 
+/// Three `vigil serve` with rules that notify and remediate, on one database, all three under ingest load: SIGKILL
+/// the holder mid-run. One of the others takes over within two lease periods; every acknowledged sample is stored;
+/// the webhook receiver has the alert once and there is one remediation run for the episode.
+@Suite(.enabled(if: Backend.postgresURL != nil, "VIGIL_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"))
+struct PostgresThreeServesTests {
+    @Test func killingTheHolderUnderLoadLosesNothingAndRepeatsNothing() async throws {
+        let dir = TempDir()
+        let url = await Backend.postgresURL(for: dir)
+        let receiver = try RecordingHTTPServer()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try """
+            groups:
+              - name: test
+                rules:
+                  - alert: CPUSaturated
+                    kind: threshold
+                    expr: {metric: cpu.usage_percent, aggregate: last, window: 1m, op: ">", threshold: 90}
+                    for: 0s
+                    severity: critical
+                    annotations: {summary: "CPU {{ $value }}% on {{ $labels.host }}"}
+                    remediation:
+                      runbook: disk_cleanup
+                      mode: auto
+            """.write(toFile: dir.file("rules/test.yaml"), atomically: true, encoding: .utf8)
+        try """
+            channels:
+              - {name: hook, kind: webhook, url: "\(receiver.url)/hook"}
+            route: {receiver: hook, group_wait: 0s, repeat_interval: 4h}
+            """.write(toFile: dir.file("notify.yaml"), atomically: true, encoding: .utf8)
+        let store = try PostgresStore(url: url)
+        let (_, token) = try await store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
+        let ports = [freePort(), freePort(), freePort()]
+        var serves: [Child] = []
+        for p in ports {
+            serves.append(try Child(Binaries.path("vigil"), ["serve", "--db", url, "--listen", "127.0.0.1:\(p)", "--rules", dir.file("rules"),
+                                                              "--notify", dir.file("notify.yaml")]))
+        }
+        defer { for s in serves { s.stopInBackground() } }
+        var lease: EngineLease?
+        #expect(await eventually(30) {
+            lease = try? await store.currentLease(now: WallClock.nowMs())
+            return lease != nil
+        })
+        let holder = try #require(serves.firstIndex { Int($0.process.processIdentifier) == lease?.pid })
+
+        // Load on all three: 50 samples a batch for four hosts, round robin, counting what each serve acknowledged.
+        let acknowledged = Locked(0)
+        let alive = Locked(Set(ports.indices))
+        let load = Task.detached {
+            var i = 0
+            while !Task.isCancelled {
+                let targets = alive.withLock { $0 }.sorted()
+                let port = ports[targets[i % targets.count]]
+                let host = "load-\(i % 4)"
+                let ts = WallClock.nowMs()
+                let samples = (0..<50).map { Sample(name: "m\($0)", value: Double(i), ts: ts) }
+                let batch = IngestBatch(host: host, samples: samples)
+                let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
+                                          headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                          body: Array(batch.json().utf8), timeoutMs: 10_000)
+                if (try? await offPool { try HTTPClient().perform(request) })?.status == 200 { acknowledged.withLock { $0 += 50 } }
+                i += 1
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        defer { load.cancel() }
+
+        let hot = IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 99, ts: WallClock.nowMs())])
+        let posted = try await offPool {
+            try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(ports[(holder + 1) % 3])/api/v1/ingest",
+                                                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                                 body: Array(hot.json().utf8), timeoutMs: 10_000))
+        }
+        #expect(posted.status == 200)
+        #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert")
+        #expect(await eventually(20) { ((try? await store.runs(RunFilter(host: "web-1"))) ?? []).count == 1 }, "and starts one run")
+
+        alive.withLock { $0.remove(holder) }
+        try await Task.sleep(for: .milliseconds(200))  // requests already on their way to the holder finish first
+        kill(serves[holder].process.processIdentifier, SIGKILL)
+        let killedAt = Date()
+        var takeover: Double?
+        let others = Set(ports.indices.filter { $0 != holder }.map { Int(serves[$0].process.processIdentifier) })
+        _ = await eventually(45) {
+            if let l = try? await store.currentLease(now: WallClock.nowMs()), others.contains(l.pid) {
+                takeover = Date().timeIntervalSince(killedAt)
+                return true
+            }
+            return false
+        }
+        let took = try #require(takeover, "no serve took the lease")
+        #expect(took < TestTime.seconds(30), "takeover took \(took) s")
+        try await Task.sleep(for: .seconds(TestTime.seconds(6)))  // the new holder evaluates, and would repeat now if it ever does
+        load.cancel()
+        try await Task.sleep(for: .milliseconds(500))
+
+        #expect(receiver.requests.count == 1, "the alert was told once across the hand-over")
+        #expect(try await store.runs(RunFilter(host: "web-1")).count == 1, "one remediation run for the episode")
+        let sent = acknowledged.withLock { $0 }
+        var stored = 0
+        for h in 0..<4 {
+            for m in 0..<50 { stored += try await store.points(SeriesKey(host: "load-\(h)", name: "m\(m)"), from: 0, to: .max).count }
+        }
+        #expect(sent > 1000)
+        #expect(stored >= sent, "every acknowledged sample is stored (\(stored) of \(sent))")
+    }
+}
+
 /// Fencing by lease generation, on both backends: two handles on one store are two engines.
 @Suite struct LeaseFencingTests {
     @Test(arguments: Backend.available) func anEngineThatLostTheLeaseCannotNotifyRecordOrRemediate(_ backend: Backend) async throws {
