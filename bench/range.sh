@@ -12,13 +12,13 @@ export HOME=$dir XDG_DATA_HOME=$dir XDG_CONFIG_HOME=$dir
 /usr/bin/time -f "seed: %e s wall, %M KiB peak RSS" "$bin" demo --db "$db" --hosts "$hosts" --days "$days" 2>&1 | grep -v "^the night\|^explore"
 /usr/bin/time -f "retention: %e s wall, %M KiB peak RSS" "$bin" db retention run --db "$db" 2>&1
 "$bin" db stats --db "$db" | grep -E "size|series|chunks|rollups"
-first=$("$bin" db query cpu.usage_percent --host '*' --since 10m --db "$db" | awk 'NR>2 {print $1}' | head -100 | paste -sd, -)
+first=$("$bin" db query cpu.usage_percent --host '*' --since 10m --db "$db" | awk 'NR>2 {print $1}' | sed -n 1,100p | paste -sd, -)
 one=${first%%,*}
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f ms", m*1000}'; }
 q() {  # label, then query arguments
     local label=$1; shift
-    local line; line=$("$bin" db query cpu.usage_percent "$@" --db "$db" | head -1)
-    local ms; ms=$(for _ in $(seq "$runs"); do "$bin" db query cpu.usage_percent "$@" --db "$db" | head -1 | sed -E 's/.*\(([0-9.e-]+) seconds\)$/\1/'; done | median)
+    local line; line=$("$bin" db query cpu.usage_percent "$@" --db "$db" | sed -n 1p)
+    local ms; ms=$(for _ in $(seq "$runs"); do "$bin" db query cpu.usage_percent "$@" --db "$db" | sed -n 1p | sed -E 's/.*\(([0-9.e-]+) seconds\)$/\1/'; done | median)
     echo "$label: median $ms — ${line%% (*}"
 }
 q "one series, 1 h" --host "$one" --since 1h --points 600

@@ -273,7 +273,7 @@ struct PostgresThreeServesTests {
         #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert")
         #expect(await eventually(20) { ((try? await store.runs(RunFilter(host: "web-1"))) ?? []).count == 1 }, "and starts one run")
 
-        alive.withLock { $0.remove(holder) }
+        alive.withLock { _ = $0.remove(holder) }
         try await Task.sleep(for: .milliseconds(200))  // requests already on their way to the holder finish first
         kill(serves[holder].process.processIdentifier, SIGKILL)
         let killedAt = Date()

@@ -35,11 +35,13 @@ public struct HostSummary: Sendable, Equatable, Identifiable {
     public var checksFailing: Int
     /// Error-or-worse log lines in the last 15 minutes.
     public var recentErrors: Int
+    /// The host's CPU count as its agent reported it (the health score scales load by it).
+    public var cpus: Int?
 
     public init(name: String, labels: [String: String] = [:], agent: AgentInfo? = nil, firstSeen: Int64 = 0,
                 lastSeen: Int64 = 0, status: HostStatus = .up, health: Int = 100, cpu: Double? = nil,
                 memory: Double? = nil, disk: Double? = nil, load1: Double? = nil, cpuHistory: [Double?] = [],
-                memoryHistory: [Double?] = [], checksTotal: Int = 0, checksFailing: Int = 0, recentErrors: Int = 0) {
+                memoryHistory: [Double?] = [], checksTotal: Int = 0, checksFailing: Int = 0, recentErrors: Int = 0, cpus: Int? = nil) {
         self.name = name
         self.labels = labels
         self.agent = agent
@@ -56,6 +58,7 @@ public struct HostSummary: Sendable, Equatable, Identifiable {
         self.checksTotal = checksTotal
         self.checksFailing = checksFailing
         self.recentErrors = recentErrors
+        self.cpus = cpus
     }
 }
 

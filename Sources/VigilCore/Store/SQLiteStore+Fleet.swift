@@ -3,15 +3,18 @@ import GRDB
 import VigilWire
 
 extension SQLiteStore {
-    /// How far back the dashboard's sparklines reach, and in how many slots.
-    static let dashboardWindowMs: Int64 = 30 * 60_000
-    static let dashboardSlots = 30
+    static let dashboardWindowMs = HostSummary.dashboardWindowMs
+    static let dashboardSlots = HostSummary.dashboardSlots
     static let detailWindowMs: Int64 = 60 * 60_000
     static let detailSlots = 60
 
     public func fleetSnapshot(now: Int64) async throws -> FleetSnapshot {
+        try await fleetSnapshot(now: now, metrics: true)
+    }
+
+    public func fleetSnapshot(now: Int64, metrics: Bool) async throws -> FleetSnapshot {
         try await pool.read { db in
-            FleetSnapshot(takenAt: now, hosts: try Self.summaries(db, now: now, hostID: nil))
+            FleetSnapshot(takenAt: now, hosts: try Self.summaries(db, now: now, hostID: nil, metrics: metrics))
         }
     }
 
@@ -23,12 +26,12 @@ extension SQLiteStore {
 
     /// The dashboard's view of every host, or of one (`hostID`): latest key metrics, short histories, checks,
     /// recent errors and the health score.
-    static func summaries(_ db: Database, now: Int64, hostID: Int64?) throws -> [HostSummary] {
+    static func summaries(_ db: Database, now: Int64, hostID: Int64?, metrics: Bool = true) throws -> [HostSummary] {
         let onlyHost = hostID.map { " AND host_id = \($0)" } ?? ""
         let hosts = try HostRow.fetchAll(db, sql: "SELECT * FROM hosts\(hostID.map { " WHERE id = \($0)" } ?? "") ORDER BY name")
-        let seriesRows = try Row.fetchAll(db, sql: """
+        let seriesRows = metrics ? try Row.fetchAll(db, sql: """
             SELECT id, host_id, name FROM series WHERE name IN ('cpu.usage_percent', 'mem.used_percent', 'disk.used_percent', 'load.1')\(onlyHost)
-            """)
+            """) : []
         var byHost: [Int64: [(id: Int64, name: String)]] = [:]
         for r in seriesRows { byHost[r["host_id"], default: []].append((r["id"], r["name"])) }
         let from = now - SQLiteStore.dashboardWindowMs
@@ -40,31 +43,11 @@ extension SQLiteStore {
         var out: [HostSummary] = []
         for h in hosts {
             var s = h.summary(now: now)
-            var diskMax: Double?
-            for series in byHost[h.id] ?? [] {
-                let pts = points[series.id] ?? []
-                switch series.name {
-                case "cpu.usage_percent":
-                    s.cpu = pts.last?.value
-                    s.cpuHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                case "mem.used_percent":
-                    s.memory = pts.last?.value
-                    s.memoryHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                case "disk.used_percent":
-                    if let v = pts.last?.value { diskMax = max(diskMax ?? v, v) }
-                case "load.1":
-                    s.load1 = pts.last?.value
-                default:
-                    break
-                }
-            }
-            s.disk = diskMax
             let hostChecks = checks[h.id] ?? []
             s.checksTotal = hostChecks.count
             s.checksFailing = hostChecks.filter { !$0.ok }.count
             s.recentErrors = errors[h.id] ?? 0
-            s.health = HealthScore(status: s.status, cpu: s.cpu, memory: s.memory, disk: s.disk, load1: s.load1,
-                                   cpus: h.agentCpus, checksFailing: s.checksFailing, recentErrors: s.recentErrors).score
+            s.applyDashboard((byHost[h.id] ?? []).map { (name: $0.name, points: points[$0.id] ?? []) }, now: now)
             out.append(s)
         }
         return out
@@ -193,6 +176,6 @@ struct HostRow: FetchableRecord {
 
     func summary(now: Int64) -> HostSummary {
         HostSummary(name: name, labels: labels, agent: agent, firstSeen: firstSeen, lastSeen: lastSeen,
-                    status: HealthScore.status(lastSeen: lastSeen, now: now))
+                    status: HealthScore.status(lastSeen: lastSeen, now: now), cpus: agentCpus)
     }
 }

@@ -232,6 +232,9 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// Ends a silence now; false when no such silence.
     func expireSilence(id: String, actor: String, now: Int64) async throws -> Bool
 
+    /// The fleet, with (`metrics`) or without the key metrics and sparklines read from the samples; `FleetTracker`
+    /// reads them from a head instead.
+    func fleetSnapshot(now: Int64, metrics: Bool) async throws -> FleetSnapshot
     /// Every host with its labels, agent and last report (no metrics read): cheaper than `fleetSnapshot`.
     func hostInventory(now: Int64) async throws -> [HostSummary]
 

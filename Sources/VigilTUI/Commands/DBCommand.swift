@@ -21,7 +21,7 @@ struct DBCommand: ParsableCommand {
             var rollupLines = ""
             for (step, _) in VigilCore.Retention.tiers {
                 let r = rollups[step] ?? (0, 0, 0)
-                rollupLines += "\nrollups \(String(format: "%-6s", "\(step / 60_000)m"))\(r.blocks) blocks (\(r.buckets) buckets in \(r.bytes) bytes)"
+                rollupLines += "\nrollups \("\(step / 60_000)m".padding(toLength: 7, withPad: " ", startingAt: 0))\(r.blocks) blocks (\(r.buckets) buckets in \(r.bytes) bytes)"
             }
             print("""
                 store          \(store.description)

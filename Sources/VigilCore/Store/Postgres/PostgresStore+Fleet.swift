@@ -3,8 +3,12 @@ import VigilWire
 
 extension PostgresStore {
     public func fleetSnapshot(now: Int64) async throws -> FleetSnapshot {
+        try await fleetSnapshot(now: now, metrics: true)
+    }
+
+    public func fleetSnapshot(now: Int64, metrics: Bool) async throws -> FleetSnapshot {
         try await read { s in
-            FleetSnapshot(takenAt: now, hosts: try await Self.summaries(s, now: now, hostID: nil))
+            FleetSnapshot(takenAt: now, hosts: try await Self.summaries(s, now: now, hostID: nil, metrics: metrics))
         }
     }
 
@@ -19,15 +23,15 @@ extension PostgresStore {
 
     /// The dashboard's view of every host, or of one (`hostID`): latest key metrics, short histories, checks,
     /// recent errors and the health score.
-    static func summaries(_ s: PGSession, now: Int64, hostID: Int64?) async throws -> [HostSummary] {
+    static func summaries(_ s: PGSession, now: Int64, hostID: Int64?, metrics: Bool = true) async throws -> [HostSummary] {
         let onlyHost = hostID.map { " AND host_id = \($0)" } ?? ""
         var hosts: [HostRow] = []
         for r in try await s.rows("SELECT * FROM hosts\(hostID.map { " WHERE id = \($0)" } ?? "") ORDER BY name COLLATE \"C\"") {
             hosts.append(try HostRow(r))
         }
-        let seriesRows = try await s.rows("""
+        let seriesRows = metrics ? try await s.rows("""
             SELECT id, host_id, name FROM series WHERE name IN ('cpu.usage_percent', 'mem.used_percent', 'disk.used_percent', 'load.1')\(onlyHost)
-            """)
+            """) : []
         var byHost: [Int64: [(id: Int64, name: String)]] = [:]
         var ids = Set<Int64>()
         for r in seriesRows {
@@ -50,31 +54,11 @@ extension PostgresStore {
         var out: [HostSummary] = []
         for h in hosts {
             var sum = h.summary(now: now)
-            var diskMax: Double?
-            for series in byHost[h.id] ?? [] {
-                let pts = points[series.id] ?? []
-                switch series.name {
-                case "cpu.usage_percent":
-                    sum.cpu = pts.last?.value
-                    sum.cpuHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                case "mem.used_percent":
-                    sum.memory = pts.last?.value
-                    sum.memoryHistory = Sparkline.slots(pts, from: from, to: now, count: SQLiteStore.dashboardSlots)
-                case "disk.used_percent":
-                    if let v = pts.last?.value { diskMax = max(diskMax ?? v, v) }
-                case "load.1":
-                    sum.load1 = pts.last?.value
-                default:
-                    break
-                }
-            }
-            sum.disk = diskMax
             let hostChecks = checks[h.id] ?? []
             sum.checksTotal = hostChecks.count
             sum.checksFailing = hostChecks.filter { !$0.ok }.count
             sum.recentErrors = errors[h.id] ?? 0
-            sum.health = HealthScore(status: sum.status, cpu: sum.cpu, memory: sum.memory, disk: sum.disk, load1: sum.load1,
-                                     cpus: h.agentCpus, checksFailing: sum.checksFailing, recentErrors: sum.recentErrors).score
+            sum.applyDashboard((byHost[h.id] ?? []).map { (name: $0.name, points: points[$0.id] ?? []) }, now: now)
             out.append(sum)
         }
         return out

@@ -59,12 +59,14 @@ public enum Retention {
             } else {
                 from = target
             }
-            let pass = k == 0 ? 6 * 3_600_000 : 7 * 86_400_000
+            // One pass per stored block (a day of 5-minute buckets, 30 days of hourly ones), so catching up writes
+            // each block once; fewer series per step when a pass reads raw days, to bound memory.
+            let perStep = k == 0 ? max(1, seriesPerStep / 4) : seriesPerStep
             while from < target {
                 if shouldStop() { report.finished = false; break }
-                let to = min(target, from + Int64(pass))
-                for slice in stride(from: 0, to: ids.count, by: seriesPerStep) {
-                    let part = Array(ids[slice..<min(slice + seriesPerStep, ids.count)])
+                let to = min(target, Rollup.bucketStart(from, step: tier.blockSpan) + tier.blockSpan)
+                for slice in stride(from: 0, to: ids.count, by: perStep) {
+                    let part = Array(ids[slice..<min(slice + perStep, ids.count)])
                     var rolled: [Int64: [Rollup]] = [:]
                     if k == 0 {
                         for (sid, points) in try await store.rawPoints(series: part, from: from, to: to - 1) where !points.isEmpty {
