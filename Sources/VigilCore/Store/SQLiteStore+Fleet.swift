@@ -128,11 +128,7 @@ extension SQLiteStore {
 
     private static func latestChecks(_ db: Database, hostID: Int64?) throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
-        let onlyHost = hostID.map { " WHERE host_id = \($0)" } ?? ""
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT c.host_id, c.name, c.ok FROM check_results c
-            JOIN (SELECT max(id) AS id FROM check_results\(onlyHost) GROUP BY host_id, name) latest ON latest.id = c.id
-            """)
+        let rows = try Row.fetchAll(db, sql: hostID.map(FleetQueries.latestChecks(host:)) ?? FleetQueries.latestChecks)
         for r in rows { out[r["host_id"], default: []].append((r["name"], r["ok"])) }
         return out
     }

@@ -192,11 +192,7 @@ extension PostgresStore {
 
     private static func fleetLatestChecks(_ s: PGSession, hostID: Int64?) async throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
-        let onlyHost = hostID.map { " WHERE host_id = \($0)" } ?? ""
-        let rows = try await s.rows("""
-            SELECT c.host_id, c.name, c.ok FROM check_results c
-            JOIN (SELECT max(id) AS id FROM check_results\(onlyHost) GROUP BY host_id, name) latest ON latest.id = c.id
-            """)
+        let rows = try await s.rows(hostID.map(FleetQueries.latestChecks(host:)) ?? FleetQueries.latestChecks)
         for r in rows {
             let host: Int64 = try r["host_id"]
             let name: String = try r["name"]
