@@ -98,11 +98,12 @@ public struct MetricHead: Sendable {
     }
 
     /// The points of every series of `metrics` with `from <= ts <= to`, in time order.
-    public func points(metrics: Set<String>, from: Int64, to: Int64) -> [SeriesKey: [SeriesPoint]] {
+    /// `hosts` limits it to those hosts' series (nil: every host).
+    public func points(metrics: Set<String>, from: Int64, to: Int64, hosts: Set<String>? = nil) -> [SeriesKey: [SeriesPoint]] {
         var out: [SeriesKey: [SeriesPoint]] = [:]
         for metric in metrics {
             guard let bySeries = series[metric] else { continue }
-            for (key, s) in bySeries {
+            for (key, s) in bySeries where hosts?.contains(key.host) ?? true {
                 var pts: [SeriesPoint] = []
                 for c in s.chunks where c.maxTs >= from && c.minTs <= to {
                     guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
