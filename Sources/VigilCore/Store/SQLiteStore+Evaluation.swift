@@ -15,11 +15,7 @@ extension SQLiteStore {
                 input.hostLastSeen[name] = r["last_seen"]
             }
             if checkDepth > 0 {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT host_id, name, kind, target, ok, latency_ms, detail, ts FROM (
-                        SELECT *, row_number() OVER (PARTITION BY host_id, name ORDER BY id DESC) AS n FROM check_results
-                    ) WHERE n <= ? ORDER BY id
-                    """, arguments: [checkDepth])
+                let rows = try Row.fetchAll(db, sql: CheckQueries.recentChecks, arguments: [checkDepth])
                 for r in rows {
                     guard let host = hostNames[r["host_id"]] else { continue }
                     input.checkResults[host, default: []].append(CheckResult(

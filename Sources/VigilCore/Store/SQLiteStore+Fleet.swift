@@ -128,7 +128,7 @@ extension SQLiteStore {
 
     private static func latestChecks(_ db: Database, hostID: Int64?) throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
-        let rows = try Row.fetchAll(db, sql: hostID.map(FleetQueries.latestChecks(host:)) ?? FleetQueries.latestChecks)
+        let rows = try Row.fetchAll(db, sql: hostID.map(CheckQueries.latestChecks(host:)) ?? CheckQueries.latestChecks)
         for r in rows { out[r["host_id"], default: []].append((r["name"], r["ok"])) }
         return out
     }

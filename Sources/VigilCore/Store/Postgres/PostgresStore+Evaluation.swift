@@ -15,10 +15,11 @@ extension PostgresStore {
                 input.hostLastSeen[name] = try r["last_seen"] as Int64
             }
             if checkDepth > 0 {
-                let rows = try await s.rows("""
-                    SELECT host_id, name, kind, target, ok, latency_ms, detail, ts FROM (
-                        SELECT *, row_number() OVER (PARTITION BY host_id, name ORDER BY id DESC) AS n FROM check_results
-                    ) AS c WHERE n <= ? ORDER BY id
+                let rows = try await s.rows(CheckQueries.pairs + """
+                    SELECT c.host_id, c.name, c.kind, c.target, c.ok, c.latency_ms, c.detail, c.ts
+                    FROM pairs p CROSS JOIN LATERAL (
+                        SELECT * FROM check_results x WHERE x.host_id = p.host_id AND x.name = p.name ORDER BY x.id DESC LIMIT ?
+                    ) AS c ORDER BY c.id
                     """, [checkDepth])
                 for r in rows {
                     let hostID: Int64 = try r["host_id"]

@@ -192,7 +192,7 @@ extension PostgresStore {
 
     private static func fleetLatestChecks(_ s: PGSession, hostID: Int64?) async throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
-        let rows = try await s.rows(hostID.map(FleetQueries.latestChecks(host:)) ?? FleetQueries.latestChecks)
+        let rows = try await s.rows(hostID.map(CheckQueries.latestChecks(host:)) ?? CheckQueries.latestChecks)
         for r in rows {
             let host: Int64 = try r["host_id"]
             let name: String = try r["name"]
