@@ -173,7 +173,9 @@ struct PostgresHandOverTests {
         #expect(moved.generation > lease.generation)
         kill(serves[holder].process.processIdentifier, SIGCONT)
         try await Task.sleep(for: .seconds(TestTime.seconds(8)))
-        #expect(receiver.requests.count == 1, "neither the new holder nor the thawed one tells it again")
+        // Firing messages: on a slow run (the sanitizer) the single sample leaves the rule's 1-minute window and the
+        // resolution is a message of its own.
+        #expect(firingMessages(receiver) == 1, "neither the new holder nor the thawed one tells it again: \(receiver.requests.map { $0.text.prefix(300) })")
         #expect(try await store.notifications(states: nil, channel: "hook", limit: 10).count == 1)
         #expect(try await store.currentLease(now: WallClock.nowMs())?.pid == Int(serves[other].process.processIdentifier))
     }
@@ -230,6 +232,9 @@ struct PostgresThreeServesTests {
         #expect(posted.status == 200)
         #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert")
         #expect(await eventually(20) { ((try? await store.runs(RunFilter(host: "web-1"))) ?? []).count == 1 }, "and starts one run")
+        // Killed between the receiver's answer and the record of it, the holder's message would rightly be sent again
+        // by the next (at least once; NotificationKillTests covers that): the kill comes after the delivery is recorded.
+        #expect(await eventually(20) { ((try? await store.notifications(states: [.delivered], channel: "hook", limit: 10)) ?? []).count == 1 })
 
         alive.withLock { _ = $0.remove(holder) }
         try await Task.sleep(for: .milliseconds(200))  // requests already on their way to the holder finish first
@@ -250,7 +255,7 @@ struct PostgresThreeServesTests {
         load.cancel()
         try await Task.sleep(for: .milliseconds(500))
 
-        #expect(receiver.requests.count == 1, "the alert was told once across the hand-over: \(receiver.requests.map { $0.text.prefix(300) })")
+        #expect(firingMessages(receiver) == 1, "the alert was told once across the hand-over: \(receiver.requests.map { $0.text.prefix(300) })")
         #expect(try await store.runs(RunFilter(host: "web-1")).count == 1, "one remediation run for the episode")
         let sent = acknowledged.withLock { $0 }
         var stored = 0
@@ -260,6 +265,11 @@ struct PostgresThreeServesTests {
         #expect(sent > 1000)
         #expect(stored >= sent, "every acknowledged sample is stored (\(stored) of \(sent))")
     }
+}
+
+/// Webhook messages that tell of firing alerts (Alertmanager's `status`).
+func firingMessages(_ receiver: RecordingHTTPServer) -> Int {
+    receiver.requests.filter { ($0.json?["status"] as? String) == "firing" }.count
 }
 
 /// `count` `vigil serve` on `url`, with `rules` in `dir/rules` and a webhook to `receiver`, and the lease once one of
