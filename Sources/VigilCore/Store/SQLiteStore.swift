@@ -141,8 +141,8 @@ public final class SQLiteStore: Store, Sendable {
             let s = try Int.fetchOne(db, sql: "SELECT count(*) FROM series") ?? 0
             let seg = try Int.fetchOne(db, sql: "SELECT count(*) FROM sample_segments") ?? 0
             let row = try Row.fetchOne(db, sql: "SELECT count(*), coalesce(sum(count), 0), coalesce(sum(length(data)), 0) FROM sample_chunks")
-            let l = try Int.fetchOne(db, sql: "SELECT count(*) FROM logs") ?? 0
-            let c = try Int.fetchOne(db, sql: "SELECT count(*) FROM check_results") ?? 0
+            let l = try Int.fetchOne(db, sql: "SELECT coalesce(max(id) - min(id) + 1, 0) FROM logs") ?? 0
+            let c = try Int.fetchOne(db, sql: "SELECT coalesce(max(id) - min(id) + 1, 0) FROM check_results") ?? 0
             return [h, s, seg, row?[0] ?? 0, row?[1] ?? 0, l, c, row?[2] ?? 0]
         }
         var bytes: Int64 = 0

@@ -74,6 +74,9 @@ public struct StoreStats: Sendable, Equatable {
     public var samplesInChunks: Int
     /// Bytes of encoded sample data in chunks (without SQLite's page and index overhead).
     public var chunkBytes: Int
+    /// Log lines and check results, from their id range (O(1): `stats` runs on every `/metrics` scrape, and
+    /// `count(*)` over 3.4 million check results took 0.9 s). Retention removes the oldest rows first, so the range
+    /// stays exact but for rows removed out of order and, on PostgreSQL, ids a rolled-back insert used.
     public var logs: Int
     public var checkResults: Int
     /// Bytes on disk (database plus WAL).

@@ -259,8 +259,8 @@ public final class PostgresStore: Store, Sendable {
             let series = try await s.value(Int.self, "SELECT count(*) FROM series") ?? 0
             let seg = try await s.value(Int.self, "SELECT count(*) FROM sample_segments") ?? 0
             let row = try await s.row("SELECT count(*) AS n, coalesce(sum(count), 0) AS samples, coalesce(sum(octet_length(data)), 0) AS bytes FROM sample_chunks")
-            let l = try await s.value(Int.self, "SELECT count(*) FROM logs") ?? 0
-            let c = try await s.value(Int.self, "SELECT count(*) FROM check_results") ?? 0
+            let l = try await s.value(Int.self, "SELECT coalesce(max(id) - min(id) + 1, 0) FROM logs") ?? 0
+            let c = try await s.value(Int.self, "SELECT coalesce(max(id) - min(id) + 1, 0) FROM check_results") ?? 0
             let bytes = try await s.value(Int64.self, "SELECT pg_database_size(current_database())") ?? 0
             return StoreStats(hosts: h, series: series, headSegments: seg, chunks: try row?["n"] ?? 0, samplesInChunks: try row?["samples"] ?? 0,
                               chunkBytes: try row?["bytes"] ?? 0, logs: l, checkResults: c, bytes: bytes)

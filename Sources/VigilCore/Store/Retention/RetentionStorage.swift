@@ -29,6 +29,18 @@ public protocol RetentionStorage: AnyObject, Sendable {
     func rollupStats() async throws -> [Int64: (blocks: Int64, buckets: Int64, bytes: Int64)]
 }
 
+extension Store {
+    /// Every point of each series of `keys` in `[from, to]`, from chunks and the head, in time order (series with
+    /// none are left out). One implementation for both backends, over `seriesIDs` and `rawPoints`.
+    public func points(_ keys: [SeriesKey], from: Int64, to: Int64) async throws -> [SeriesKey: [SeriesPoint]] {
+        let ids = try await seriesIDs(keys)
+        let points = try await rawPoints(series: Array(Set(ids.values)), from: from, to: to)
+        var out: [SeriesKey: [SeriesPoint]] = [:]
+        for (key, id) in ids { if let p = points[id], !p.isEmpty { out[key] = p } }
+        return out
+    }
+}
+
 /// Tables pruned by age alone.
 public enum AgedTable: String, CaseIterable, Sendable {
     case logs, checkResults = "check results", chat = "chat conversations", aiCalls = "AI calls", reports
