@@ -136,4 +136,28 @@ import VigilWire
         #expect(updates.count == 1 && updates[0].events.isEmpty)
         if case .firing(let since) = updates[0].state { #expect(since == now + 1500, "fired at the second evaluation, as stored") } else { Issue.record("not firing: \(updates[0].state)") }
     }
+
+    /// An active alert is written when it appears and at each change, and its new value at most every
+    /// `valueRefreshMs`: at 10,000 alerts a write per alert per evaluation was the engine's load and every
+    /// console's re-read.
+    @Test func anUnchangedActiveAlertIsNotRewrittenAtEveryEvaluation() throws {
+        let rules = try RuleFile.parse(yaml: Self.rules, path: "t.yaml").rules
+        let t0: Int64 = 1_764_400_000_000
+        func data(_ v: Double, at t: Int64) -> EvaluationData {
+            EvaluationData(input: RuleInput(points: [SeriesKey(host: "db-1", name: "cpu.usage_percent"): [SeriesPoint(ts: t, value: v)]]), logs: [:])
+        }
+        var book = AlertBook()
+        let fired = book.step(rules: rules, data: data(95, at: t0), now: t0)
+        #expect(fired.count == 1 && fired[0].events == [.firing(at: t0)], "\(fired)")
+        // The same value, then a new one within the refresh interval: nothing to write.
+        #expect(book.step(rules: rules, data: data(95, at: t0 + 10_000), now: t0 + 10_000).isEmpty)
+        #expect(book.step(rules: rules, data: data(97, at: t0 + 20_000), now: t0 + 20_000).isEmpty)
+        // Past the interval the new value is written, once.
+        let refreshed = book.step(rules: rules, data: data(97, at: t0 + AlertBook.valueRefreshMs), now: t0 + AlertBook.valueRefreshMs)
+        #expect(refreshed.count == 1 && refreshed[0].instance.value == 97 && refreshed[0].events.isEmpty)
+        #expect(book.step(rules: rules, data: data(97, at: t0 + AlertBook.valueRefreshMs + 10_000), now: t0 + AlertBook.valueRefreshMs + 10_000).isEmpty)
+        // A change of state is written at once.
+        let resolved = book.step(rules: rules, data: data(20, at: t0 + 70_000 + 10_000), now: t0 + 80_000)
+        #expect(resolved.count == 1 && resolved[0].events == [.resolved(at: t0 + 80_000)], "\(resolved)")
+    }
 }

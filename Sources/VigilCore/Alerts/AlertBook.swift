@@ -9,7 +9,23 @@ public struct AlertBook: Sendable {
         var annotations: [String: String]
         var metric: String?
         var seriesLabels: [String: String] = [:]
+        /// What the store was last given for this alert (nil: nothing yet).
+        var written: Written?
     }
+
+    /// The parts of an alert's row that change without an event, as last recorded.
+    struct Written: Sendable, Equatable {
+        var value: Double
+        var flapping: Bool
+        var severity: AlertSeverity
+        var metric: String?
+        var seriesLabels: [String: String]
+        var at: Int64
+    }
+
+    /// How often an active alert's value is rewritten while nothing else about it changes (ms). Rewriting every
+    /// active alert at every evaluation cost the engine a write per alert and made every console re-read them all.
+    public static let valueRefreshMs: Int64 = 60_000
 
     private(set) var tracked: [String: Tracked] = [:]
 
@@ -36,8 +52,8 @@ public struct AlertBook: Sendable {
         }
     }
 
-    /// Evaluates every rule against `data` at `now` and returns what changed (plus the active alerts, whose
-    /// values and evaluation times are refreshed).
+    /// Evaluates every rule against `data` at `now` and returns what changed: new alerts, changes of state,
+    /// flapping or severity, and an active alert's new value at most every `valueRefreshMs`.
     public mutating func step(rules: [AlertRule], data: EvaluationData, now: Int64) -> [AlertUpdate] {
         var updates: [AlertUpdate] = []
         var seen = Set<String>()
@@ -60,9 +76,11 @@ public struct AlertBook: Sendable {
                 if known == nil || !events.isEmpty {
                     t.annotations = rule.annotations.rendered(labels: instance.labels, value: instance.value)
                 }
+                if Self.due(&t, events: events, now: now) {
+                    updates.append(AlertUpdate(instance: instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping,
+                                               events: events, metric: t.metric, seriesLabels: t.seriesLabels))
+                }
                 tracked[instance.fingerprint] = t
-                updates.append(AlertUpdate(instance: instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping,
-                                           events: events, metric: t.metric, seriesLabels: t.seriesLabels))
             }
         }
         // Everything tracked that did not breach this time, including alerts of rules that were removed.
@@ -70,7 +88,7 @@ public struct AlertBook: Sendable {
             // A rule that is gone resolves its alerts now; the others see their condition clear.
             let events = ruleNames.contains(t.rule) ? t.machine.evaluate(breaching: false, at: now) : t.machine.resolveManually(at: now)
             let active = t.machine.isFiring || { if case .pending = t.machine.state { return true }; return false }()
-            if !events.isEmpty || active {
+            if !events.isEmpty || active, Self.due(&t, events: events, now: now) {
                 updates.append(AlertUpdate(instance: t.instance, annotations: t.annotations, state: t.machine.state, flapping: t.machine.isFlapping,
                                            events: events, metric: t.metric, seriesLabels: t.seriesLabels))
             }
@@ -87,4 +105,18 @@ public struct AlertBook: Sendable {
         return updates
     }
 
+    /// Whether `t` must be written now; if so, remembers it as written.
+    static func due(_ t: inout Tracked, events: [AlertEvent], now: Int64) -> Bool {
+        let current = Written(value: t.instance.value, flapping: t.machine.isFlapping, severity: t.instance.severity, metric: t.metric,
+                              seriesLabels: t.seriesLabels, at: now)
+        if let w = t.written, events.isEmpty {
+            var same = current
+            same.value = w.value
+            same.at = w.at
+            let valueDue = current.value != w.value && !(current.value.isNaN && w.value.isNaN) && now - w.at >= valueRefreshMs
+            guard same != w || valueDue else { return false }
+        }
+        t.written = current
+        return true
+    }
 }
