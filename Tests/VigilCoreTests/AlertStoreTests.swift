@@ -43,6 +43,30 @@ import VigilWire
         #expect(a.state == "pending" && a.ackedBy == nil)
     }
 
+    /// Every write to the alerts table raises `AlertsVersion` in its transaction; a read does not. The console
+    /// re-reads the alerts only when it moved.
+    @Test(arguments: Backend.available) func everyWriteToTheAlertsRaisesTheirVersion(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        func version() async throws -> Int { Int(try await store.setting(AlertsVersion.key) ?? "0") ?? -1 }
+        #expect(try await version() == 0)
+        let instance = AlertInstance(alertName: "HighCPU", severity: .warning, labels: ["host": "web-1"], value: 97)
+        var m = AlertStateMachine()
+        try await store.recordAlerts([update(&m, instance, breaching: true, at: t0)], now: t0)
+        #expect(try await version() == 1)
+        try await store.recordAlerts([], now: t0 + 1)
+        _ = try await store.alerts(states: nil, limit: 10)
+        #expect(try await version() == 1, "nothing written, nothing counted")
+        try await store.setMutes([instance.fingerprint: "silence s1"])
+        #expect(try await version() == 2)
+        try await store.setMutes([instance.fingerprint: "silence s1"])
+        #expect(try await version() == 2, "a mute that is already recorded changes nothing")
+        _ = try await store.alertAction(.ack, fingerprint: instance.fingerprint, detail: "", actor: "alice", now: t0 + 2)
+        #expect(try await version() == 3)
+        _ = try await store.recordPushedAlerts([PushedAlert(labels: ["alertname": "Up", "host": "web-2"])], now: t0 + 3)
+        #expect(try await version() == 4)
+    }
+
     @Test(arguments: Backend.available) func aReopenedAlertThatClearsBeforeFiringKeepsItsLastFiring(_ backend: Backend) async throws {
         let dir = TempDir()
         let store = try await backend.open(dir)

@@ -7,6 +7,7 @@ extension SQLiteStore {
         guard !updates.isEmpty else { return }
         try await pool.write { db in
             try self.checkFence(db)
+            try Self.bumpAlertsVersion(db, now: now)
             for u in updates {
                 let i = u.instance
                 var stateName: String
@@ -107,10 +108,22 @@ extension SQLiteStore {
     public func setMutes(_ mutes: [String: String?]) async throws {
         guard !mutes.isEmpty else { return }
         try await pool.write { db in
+            var changed = 0
             for (fp, why) in mutes {
                 try db.execute(sql: "UPDATE alerts SET muted_by = ? WHERE fingerprint = ? AND muted_by IS NOT ?", arguments: [why, fp, why])
+                changed += db.changesCount
             }
+            if changed > 0 { try Self.bumpAlertsVersion(db, now: WallClock.nowMs()) }
         }
+    }
+
+    /// Counts a change to the alerts table in the setting `AlertsVersion.key`, in the writer's transaction, so a
+    /// console re-reads the alerts only when it moved.
+    static func bumpAlertsVersion(_ db: Database, now: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)
+            ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1, updated_at = excluded.updated_at
+            """, arguments: [AlertsVersion.key, now])
     }
 
     public func alertTimeline(fingerprint: String) async throws -> [AlertTimelineEntry] {
@@ -142,6 +155,7 @@ extension SQLiteStore {
             }
             try db.execute(sql: "INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
                            arguments: [fingerprint, now, kind.rawValue, actor, detail])
+            try Self.bumpAlertsVersion(db, now: now)
             _ = try SQLiteAudit.append(db, ts: now, actor: actor, action: "alert.\(kind.rawValue)", target: fingerprint,
                                        detail: "\(current.rule) \(current.labels["host"].map { "on \($0)" } ?? "")\(detail.isEmpty ? "" : ": \(detail)")")
             return try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE fingerprint = ?", arguments: [fingerprint]).map(Self.alert(from:))!
@@ -230,6 +244,7 @@ extension SQLiteStore {
 extension SQLiteStore {
     public func recordPushedAlerts(_ alerts: [PushedAlert], now: Int64) async throws -> Int {
         try await pool.write { db in
+            if !alerts.isEmpty { try Self.bumpAlertsVersion(db, now: now) }
             var created = 0
             for a in alerts {
                 var labels = a.labels

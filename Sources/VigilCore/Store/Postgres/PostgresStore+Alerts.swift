@@ -6,6 +6,7 @@ extension PostgresStore {
         guard !updates.isEmpty else { return }
         try await write { s in
             try await self.checkFence(s)
+            try await Self.bumpAlertsVersion(s, now: now)
             for u in updates {
                 let i = u.instance
                 var stateName: String
@@ -114,9 +115,11 @@ extension PostgresStore {
     public func setMutes(_ mutes: [String: String?]) async throws {
         guard !mutes.isEmpty else { return }
         try await write { s in
+            var changed = 0
             for (fp, why) in mutes {
-                try await s.execute("UPDATE alerts SET muted_by = ?1::text WHERE fingerprint = ?2 AND muted_by IS DISTINCT FROM ?1::text", [why, fp])
+                changed += try await s.execute("UPDATE alerts SET muted_by = ?1::text WHERE fingerprint = ?2 AND muted_by IS DISTINCT FROM ?1::text", [why, fp])
             }
+            if changed > 0 { try await Self.bumpAlertsVersion(s, now: WallClock.nowMs()) }
         }
     }
 
@@ -153,6 +156,7 @@ extension PostgresStore {
             }
             try await s.execute("INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
                                 [fingerprint, now, kind.rawValue, actor, detail])
+            try await Self.bumpAlertsVersion(s, now: now)
             _ = try await PGAudit.append(s, ts: now, actor: actor, action: "alert.\(kind.rawValue)", target: fingerprint,
                                          detail: "\(current.rule) \(current.labels["host"].map { "on \($0)" } ?? "")\(detail.isEmpty ? "" : ": \(detail)")")
             guard let updated = try await s.row("SELECT * FROM alerts WHERE fingerprint = ?", [fingerprint]) else {
@@ -225,6 +229,7 @@ extension PostgresStore {
 extension PostgresStore {
     public func recordPushedAlerts(_ alerts: [PushedAlert], now: Int64) async throws -> Int {
         try await write { s in
+            if !alerts.isEmpty { try await Self.bumpAlertsVersion(s, now: now) }
             var created = 0
             for a in alerts {
                 var labels = a.labels
@@ -266,5 +271,16 @@ extension PostgresStore {
             }
             return created
         }
+    }
+}
+
+extension PostgresStore {
+    /// Counts a change to the alerts table in the setting `AlertsVersion.key`, in the writer's transaction, so a
+    /// console re-reads the alerts only when it moved.
+    static func bumpAlertsVersion(_ s: PGSession, now: Int64) async throws {
+        _ = try await s.execute("""
+            INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)
+            ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text, updated_at = excluded.updated_at
+            """, [AlertsVersion.key, now])
     }
 }

@@ -1,0 +1,7 @@
+/// A counter in the store's settings that every write to the alerts table raises in its own transaction (the
+/// evaluator's results, mutes, operator actions, pushed alerts). A reader that polls the alerts (the console)
+/// reads this one row and re-reads the alerts only when it moved: at 10,000 active alerts that read is the
+/// difference between an idle console and a busy one.
+public enum AlertsVersion {
+    public static let key = "version.alerts"
+}
