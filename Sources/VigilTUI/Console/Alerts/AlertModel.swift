@@ -12,12 +12,47 @@ struct AlertsSnapshot: Sendable {
     var resolved: [StoredAlert]?
     /// Active and future silences, when a pane asked for them (nil: not fetched this round).
     var silences: [Silence]?
+    /// The store's `AlertsVersion` when `active` was read (nil: unknown); the same version means the same alerts.
+    var version: String?
+    /// More alerts are active than one round reads (`active` holds the first `active.count`).
+    var capped: Bool
+    /// Counted once here, not at every frame: at 10,000 alerts a filter per frame is what a frame costs.
+    let counts: Counts
 
-    init(takenAt: Int64, active: [StoredAlert], resolved: [StoredAlert]? = nil, silences: [Silence]? = nil) {
+    struct Counts: Sendable, Equatable {
+        var firing = 0
+        var pending = 0
+        var acked = 0
+        var bySeverity: [AlertSeverity: Int] = [:]
+        /// The worst severity among firing alerts.
+        var worstFiring: AlertSeverity?
+    }
+
+    init(takenAt: Int64, active: [StoredAlert], resolved: [StoredAlert]? = nil, silences: [Silence]? = nil, version: String? = nil,
+         capped: Bool = false) {
         self.takenAt = takenAt
         self.active = active
         self.resolved = resolved
         self.silences = silences
+        self.version = version
+        self.capped = capped
+        var c = Counts()
+        for a in active {
+            if a.state == "firing" {
+                c.firing += 1
+                if c.worstFiring.map({ a.severity > $0 }) ?? true { c.worstFiring = a.severity }
+            } else if a.state == "pending" {
+                c.pending += 1
+            }
+            if a.ackedBy != nil { c.acked += 1 }
+            c.bySeverity[a.severity, default: 0] += 1
+        }
+        counts = c
+    }
+
+    /// Whether `other` holds the same active alerts (read at the same store version).
+    func sameActive(as other: AlertsSnapshot) -> Bool {
+        version != nil && version == other.version && active.count == other.active.count
     }
 
     /// The worst severity firing on each host (pending alerts do not count).

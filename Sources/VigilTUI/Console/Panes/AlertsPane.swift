@@ -13,6 +13,8 @@ final class AlertsPane: Pane {
     private(set) var mineOnly = false
     private(set) var lastError: String?
     private var lastNow: Int64 = 0
+    /// Active alerts acked by or assigned to the user, counted when the alerts arrive.
+    private var mine = 0
 
     /// Column indices, for tests and sorting.
     enum Column: Int, CaseIterable {
@@ -68,6 +70,12 @@ final class AlertsPane: Pane {
     func receive(_ message: ConsoleMessage, now: Int64) -> Bool {
         switch message {
         case .alerts(let s):
+            // The same active alerts, silences and history as shown: nothing to rebuild (at 10,000 alerts a rebuild
+            // sorts them all).
+            if let current = snapshot, s.sameActive(as: current), s.silences.map({ $0 == silences }) ?? true,
+               s.resolved.map({ $0 == resolved }) ?? true, lastError == nil {
+                return false
+            }
             snapshot = s
             lastError = nil
             if let r = s.resolved { resolved = r }
@@ -77,6 +85,7 @@ final class AlertsPane: Pane {
             muted.fingerprints = Set(s.active.filter { a in
                 a.mutedBy != nil || silences.contains { $0.mutes(alertName: a.rule, labels: a.labels, at: s.takenAt) }
             }.map(\.fingerprint))
+            mine = s.active.reduce(0) { isMine($1) ? $0 + 1 : $0 }
             lastNow = now
             rebuild()
             return true
@@ -127,19 +136,17 @@ final class AlertsPane: Pane {
         guard let s = snapshot else {
             return [Span(lastError.map { "alerts: refresh failed: \($0)" } ?? "alerts: loading…", lastError == nil ? .muted : .error)]
         }
-        let firing = s.active.filter { $0.state == "firing" }.count
-        let pending = s.active.filter { $0.state == "pending" }.count
-        var spans = [Span("\(firing) firing", firing > 0 ? .critical : .muted, [.bold]), Span("  "),
-                     Span("\(pending) pending", pending > 0 ? .warning : .muted), Span("  ")]
+        let c = s.counts
+        var spans = [Span("\(c.firing) firing", c.firing > 0 ? .critical : .muted, [.bold]), Span("  "),
+                     Span("\(c.pending) pending", c.pending > 0 ? .warning : .muted), Span("  ")]
         for severity in AlertSeverity.allCases.reversed() {
-            let n = s.active.filter { $0.severity == severity }.count
+            let n = c.bySeverity[severity] ?? 0
             spans += [Span("  "), Span("\(n) \(severity.rawValue)", n > 0 ? AlertFormat.role(severity) : .muted)]
         }
-        let acked = s.active.filter { $0.ackedBy != nil }.count
-        spans += [Span("   "), Span("\(acked) acked", .muted)]
+        spans += [Span("   "), Span("\(c.acked) acked", .muted)]
         if !muted.fingerprints.isEmpty { spans += [Span("  "), Span("\(muted.fingerprints.count) muted", .muted)] }
-        let mine = s.active.filter(isMine).count
         if mine > 0 { spans += [Span("  "), Span("\(mine) mine", .info)] }
+        if s.capped { spans += [Span("   "), Span("showing the first \(s.active.count) (most severe, oldest)", .warning)] }
         if let lastError { spans += [Span("   "), Span("refresh failed: \(lastError)", .error)] }
         return spans
     }

@@ -21,7 +21,12 @@ final class FleetPoller: Sendable {
     private let tracker: FleetTracker?
 
     /// How many active (and resolved) alerts one round reads.
-    static let alertLimit = 1000
+    static let alertLimit = 20_000
+    /// The active alerts read last and the store's `AlertsVersion` then: unchanged, they are not read again (at
+    /// 10,000 alerts reading them every round was most of an idle console's work), except every `alertsMaxAgeMs`
+    /// in case a writer that does not count its changes (an older `vigil`) shares the store.
+    private let alertsCache = Locked<AlertsSnapshot?>(nil)
+    static let alertsMaxAgeMs: Int64 = 60_000
 
     /// How long a rule reload waits for the engine's next evaluation before reporting (ms).
     let reloadWaitMs: Int64
@@ -181,14 +186,31 @@ final class FleetPoller: Sendable {
         }
     }
 
-    /// The active alerts, plus resolved ones, silences and a timeline when the visible pane wants them.
+    /// The active alerts, plus resolved ones, silences and a timeline when the visible pane wants them. The active
+    /// alerts are read only when the store's `AlertsVersion` moved; a round that has nothing new posts nothing.
     func fetchAlerts(_ store: any Store, wanted: PollInterest) async {
         let now = Self.nowMs()
         do {
-            let active = try await store.alerts(states: ["pending", "firing"], limit: Self.alertLimit)
-            let resolved = wanted.resolvedAlerts ? try await store.alerts(states: ["resolved"], limit: Self.alertLimit) : nil
-            let silences = wanted.silences ? try await store.silences(includeExpired: false, now: now) : nil
-            mailbox.post(.alerts(AlertsSnapshot(takenAt: now, active: active, resolved: resolved, silences: silences)))
+            let version = try await store.setting(AlertsVersion.key)
+            let cached = alertsCache.withLock { $0 }
+            let fresh: Bool
+            var snapshot: AlertsSnapshot
+            if let cached, version != nil, cached.version == version, now - cached.takenAt < Self.alertsMaxAgeMs {
+                fresh = false
+                snapshot = cached
+            } else {
+                let active = try await store.alerts(states: ["pending", "firing"], limit: Self.alertLimit)
+                snapshot = AlertsSnapshot(takenAt: now, active: active, version: version, capped: active.count >= Self.alertLimit)
+                alertsCache.withLock { $0 = snapshot }
+                fresh = true
+            }
+            let active = snapshot.active
+            if wanted.resolvedAlerts { snapshot.resolved = try await store.alerts(states: ["resolved"], limit: Self.alertLimit) }
+            if wanted.silences { snapshot.silences = try await store.silences(includeExpired: false, now: now) }
+            if fresh || wanted.resolvedAlerts || wanted.silences {
+                mailbox.post(.alerts(snapshot))
+            }
+            let resolved = snapshot.resolved
             if let fingerprint = wanted.timeline {
                 mailbox.post(.timeline(fingerprint: fingerprint, try await store.alertTimeline(fingerprint: fingerprint)))
                 let alert = active.first { $0.fingerprint == fingerprint } ?? resolved?.first { $0.fingerprint == fingerprint }
