@@ -73,12 +73,17 @@ public struct FleetSnapshot: Sendable, Equatable {
         self.hosts = hosts
     }
 
-    public var upCount: Int { hosts.filter { $0.status == .up }.count }
-    public var staleCount: Int { hosts.filter { $0.status == .stale }.count }
-    public var downCount: Int { hosts.filter { $0.status == .down }.count }
+    // Counted in place: `filter` would copy every host (its labels and sparklines) at every frame.
+    public var upCount: Int { count(.up) }
+    public var staleCount: Int { count(.stale) }
+    public var downCount: Int { count(.down) }
     /// Mean health over the hosts (100 for an empty fleet).
     public var meanHealth: Int {
-        hosts.isEmpty ? 100 : hosts.map(\.health).reduce(0, +) / hosts.count
+        hosts.isEmpty ? 100 : hosts.reduce(0) { $0 + $1.health } / hosts.count
+    }
+
+    private func count(_ status: HostStatus) -> Int {
+        hosts.reduce(0) { $1.status == status ? $0 + 1 : $0 }
     }
 }
 

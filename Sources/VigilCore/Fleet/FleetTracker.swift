@@ -10,7 +10,6 @@ public final class FleetTracker: Sendable {
     private let state = Locked(State())
 
     struct State {
-        var lastSeen: [SeriesKey: Int64] = [:]
         /// Per host, a summary holding only the dashboard figures computed last.
         var computed: [String: HostSummary] = [:]
         var computedAllAt: Int64?
@@ -27,15 +26,14 @@ public final class FleetTracker: Sendable {
     public func snapshot(now: Int64) async throws -> FleetSnapshot {
         // A minute of slack past the window: sparklines are cut at `now - window`, the head keeps whole chunks.
         let windows = Dictionary(uniqueKeysWithValues: HostSummary.dashboardMetrics.map { ($0, HostSummary.dashboardWindowMs + 60_000) })
-        try await feeder.update(windows: windows, now: now)
-        var snapshot = try await store.fleetSnapshot(now: now, metrics: false)
-        let seen = feeder.read { $0.lastSeen(metrics: HostSummary.dashboardMetrics) }
+        // The hosts (with their checks and errors) are read while the head catches up: two reads at once, on two
+        // connections, so the first frame waits for the longer of them rather than both.
+        async let hosts = store.fleetSnapshot(now: now, metrics: false)
+        let changes = try await feeder.update(windows: windows, now: now)
+        var snapshot = try await hosts
         let (all, changed) = state.withLock { s -> (Bool, Set<String>) in
-            guard let last = s.computedAllAt, now >= last, now - last < Self.fullEvery else { return (true, []) }
-            var hosts = Set<String>()
-            for (key, ts) in seen where s.lastSeen[key] != ts { hosts.insert(key.host) }
-            for key in s.lastSeen.keys where seen[key] == nil { hosts.insert(key.host) }
-            return (false, hosts)
+            guard !changes.rebuilt, let last = s.computedAllAt, now >= last, now - last < Self.fullEvery else { return (true, []) }
+            return (false, changes.hosts)
         }
         let points = all || !changed.isEmpty
             ? feeder.read { $0.points(metrics: HostSummary.dashboardMetrics, from: now - HostSummary.dashboardWindowMs, to: now, hosts: all ? nil : changed) }
@@ -52,7 +50,6 @@ public final class FleetTracker: Sendable {
                 h.applyDashboard(byHost[host] ?? [], now: now)
                 s.computed[host] = h
             }
-            s.lastSeen = seen
             for i in snapshot.hosts.indices {
                 if let c = s.computed[snapshot.hosts[i].name] {
                     snapshot.hosts[i].cpu = c.cpu

@@ -50,13 +50,24 @@ public final class HeadFeeder: Sendable {
         state.withLock { body($0.head) }
     }
 
+    /// What an `update` changed: the head was rebuilt (every series may have changed), or these series got samples.
+    public struct Changes: Sendable {
+        public var rebuilt = false
+        public var hosts: Set<String> = []
+    }
+
     /// Brings the head up to the store's latest commit, holding `windows` (metric → ms to keep).
-    public func update(windows: [String: Int64], now: Int64) async throws {
+    @discardableResult
+    public func update(windows: [String: Int64], now: Int64) async throws -> Changes {
+        var changes = Changes()
         let needsRebuild = state.withLock { s -> Bool in
             let grew = s.head.setWindows(windows)
             return grew || !s.valid
         }
-        if needsRebuild { try await rebuild(windows: windows, now: now) }
+        if needsRebuild {
+            try await rebuild(windows: windows, now: now)
+            changes.rebuilt = true
+        }
         let metrics = Set(windows.keys)
         while true {
             let cursor = state.withLock { $0.cursor }
@@ -64,14 +75,16 @@ public final class HeadFeeder: Sendable {
             if segments.gap {
                 logger.info("head: the segment log moved past the head's position; rebuilding from the store")
                 try await rebuild(windows: windows, now: now)
+                changes.rebuilt = true
                 continue
             }
             state.withLock { s in
-                for x in segments.samples { s.head.append(x.key, ts: x.ts, value: x.value) }
+                for x in segments.samples where s.head.append(x.key, ts: x.ts, value: x.value) { changes.hosts.insert(x.key.host) }
                 s.cursor = segments.cursor
             }
             if !segments.more { break }
         }
+        return changes
     }
 
     private func rebuild(windows: [String: Int64], now: Int64) async throws {

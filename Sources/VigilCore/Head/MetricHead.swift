@@ -42,6 +42,11 @@ public struct MetricHead: Sendable {
             return true
         }
 
+        mutating func load(_ points: [SeriesPoint], lastSeen: Int64?, window: Int64, rejected: inout Int) {
+            for p in points where !add(ts: p.ts, value: p.value, window: window) { rejected += 1 }
+            if let lastSeen, lastSeen > lastTs { lastTs = lastSeen }
+        }
+
         /// Turns the tail into a chunk and drops chunks wholly older than `window` before the newest sample.
         private mutating func seal(window: Int64) {
             chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts,
@@ -90,11 +95,12 @@ public struct MetricHead: Sendable {
     }
 
     /// Adds a run of samples of one series, in time order, as read from the store.
+    /// The series is looked up once, not per sample (hashing a key per sample was most of a rebuild).
     public mutating func load(_ key: SeriesKey, points: [SeriesPoint], lastSeen: Int64?) {
-        for p in points { append(key, ts: p.ts, value: p.value) }
-        if let lastSeen, lastSeen > (series[key.name]?[key]?.lastTs ?? .min), windows[key.name] != nil {
-            series[key.name, default: [:]][key, default: Series()].lastTs = lastSeen
-        }
+        guard let window = windows[key.name] else { return }
+        var rejected = 0
+        series[key.name, default: [:]][key, default: Series()].load(points, lastSeen: lastSeen, window: window, rejected: &rejected)
+        outOfOrder += rejected
     }
 
     /// The points of every series of `metrics` with `from <= ts <= to`, in time order.
