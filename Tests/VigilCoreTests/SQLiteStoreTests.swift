@@ -78,6 +78,29 @@ import VigilWire
         #expect(pts == [SeriesPoint(ts: now - 5000, value: 2)])
     }
 
+    /// The dashboard's latest check results follow results added after the first read (SQLite reads only those),
+    /// new checks and new hosts included.
+    @Test(arguments: Backend.available) func fleetChecksFollowNewResults(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        func report(_ host: String, _ checks: [(String, Bool)], at t: Int64) async throws {
+            var b = IngestBatch.simple(host: host, at: t)
+            b.checks = checks.map { CheckResult(name: $0.0, kind: .tcp, target: "x:1", ok: $0.1, latencyMs: 1, ts: t) }
+            _ = try await store.ingest(b, receivedAt: t)
+        }
+        func failing() async throws -> [String: String] {
+            Dictionary(uniqueKeysWithValues: try await store.fleetSnapshot(now: now, metrics: false).hosts.map { ($0.name, "\($0.checksFailing)/\($0.checksTotal)") })
+        }
+        try await report("db-1", [("pg", true), ("disk", true)], at: now - 5000)
+        #expect(try await failing() == ["db-1": "0/2"])
+        try await report("db-1", [("pg", false)], at: now - 4000)
+        try await report("web-1", [("http", false)], at: now - 4000)
+        #expect(try await failing() == ["db-1": "1/2", "web-1": "1/1"])
+        try await report("db-1", [("pg", true), ("backup", false)], at: now - 3000)
+        try await report("web-1", [("http", true)], at: now - 3000)
+        #expect(try await failing() == ["db-1": "1/3", "web-1": "0/1"])
+    }
+
     @Test(arguments: Backend.available) func fleetSnapshotAndHostDetail(_ backend: Backend) async throws {
         let dir = TempDir()
         let store = try await backend.open(dir)

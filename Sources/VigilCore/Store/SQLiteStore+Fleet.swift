@@ -14,7 +14,8 @@ extension SQLiteStore {
 
     public func fleetSnapshot(now: Int64, metrics: Bool) async throws -> FleetSnapshot {
         try await pool.read { db in
-            FleetSnapshot(takenAt: now, hosts: try Self.summaries(db, now: now, hostID: nil, metrics: metrics))
+            let checks = try self.latestChecks.current(db)
+            return FleetSnapshot(takenAt: now, hosts: try Self.summaries(db, now: now, hostID: nil, metrics: metrics, checks: checks))
         }
     }
 
@@ -26,7 +27,8 @@ extension SQLiteStore {
 
     /// The dashboard's view of every host, or of one (`hostID`): latest key metrics, short histories, checks,
     /// recent errors and the health score.
-    static func summaries(_ db: Database, now: Int64, hostID: Int64?, metrics: Bool = true) throws -> [HostSummary] {
+    static func summaries(_ db: Database, now: Int64, hostID: Int64?, metrics: Bool = true,
+                          checks latest: [Int64: [(name: String, ok: Bool)]]? = nil) throws -> [HostSummary] {
         let onlyHost = hostID.map { " AND host_id = \($0)" } ?? ""
         let hosts = try HostRow.fetchAll(db, sql: "SELECT \(HostRow.columns) FROM hosts\(hostID.map { " WHERE id = \($0)" } ?? "") ORDER BY name")
         let seriesRows = metrics ? try Row.fetchAll(db, sql: """
@@ -36,8 +38,10 @@ extension SQLiteStore {
         for r in seriesRows { byHost[r["host_id"], default: []].append((r["id"], r["name"])) }
         let from = now - SQLiteStore.dashboardWindowMs
         let points = try SQLiteCompactor.readPoints(db: db, ids: Set(seriesRows.map { $0["id"] as Int64 }), from: from, to: now)
-        let checks = try latestChecks(db, hostID: hostID)
-        let errors = try Dictionary(Row.fetchAll(db, sql: "SELECT host_id, count(*) AS n FROM logs WHERE ts >= ? AND level >= ?\(onlyHost) GROUP BY host_id",
+        let checks = try latest ?? latestChecks(db, hostID: hostID)
+        // For the whole fleet, by the time index: without statistics SQLite walked all of `logs_by_host_ts` for
+        // the GROUP BY instead (14 ms at 150,000 lines, every console refresh; 0.4 ms this way).
+        let errors = try Dictionary(Row.fetchAll(db, sql: "SELECT host_id, count(*) AS n FROM logs\(hostID == nil ? " INDEXED BY logs_by_ts" : "") WHERE ts >= ? AND level >= ?\(onlyHost) GROUP BY host_id",
                                                  arguments: [now - 15 * 60_000, LogLevel.error.rank]).map { ($0["host_id"] as Int64, $0["n"] as Int) },
                                     uniquingKeysWith: { a, _ in a })
         var out: [HostSummary] = []
@@ -126,7 +130,7 @@ extension SQLiteStore {
                          level: LogLevel(rank: rank) ?? .info, message: r["message"])
     }
 
-    private static func latestChecks(_ db: Database, hostID: Int64?) throws -> [Int64: [(name: String, ok: Bool)]] {
+    static func latestChecks(_ db: Database, hostID: Int64?) throws -> [Int64: [(name: String, ok: Bool)]] {
         var out: [Int64: [(name: String, ok: Bool)]] = [:]
         let rows = try Row.fetchAll(db, sql: hostID.map(CheckQueries.latestChecks(host:)) ?? CheckQueries.latestChecks)
         for r in rows { out[r["host_id"], default: []].append((r["name"], r["ok"])) }

@@ -15,6 +15,8 @@ public final class SQLiteStore: Store, Sendable {
     private let queue: GroupCommitQueue
     /// Series id → key for the head's feed (nil: no such series).
     let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
+    /// The latest result of every check, kept current from the rows added since (`fleetSnapshot`).
+    let latestChecks = LatestChecks()
     /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).
     let fence = Locked<EngineFence?>(nil)
 
