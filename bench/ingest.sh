@@ -4,7 +4,8 @@
 # Needs wrk (apt-get install wrk) and python3. Prints samples/s from the listener's own counter.
 # RULES=none runs with no rules (an empty rule directory); RULES=DIR with those; unset: the default rules a user
 # gets (embedded in the binary). DB=postgres://USER@HOST:PORT/DB stores in PostgreSQL instead (a fresh schema per
-# run, dropped at the end with psql).
+# run, dropped at the end with psql). SERVES=N (with DB) starts N `vigil serve` on that one schema and spreads the load
+# over them (one wrk each, CONNECTIONS/N connections): rates and CPU are summed over the serves, RSS is the largest.
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-30}
@@ -19,12 +20,16 @@ if [ -n "${DB:-}" ]; then
     schema="bench_$$"
     db="$DB$(case "$DB" in *\?*) echo "&";; *) echo "?";; esac)schema=$schema"
 fi
+serves=${SERVES:-1}
+if [ "$serves" -gt 1 ] && [ -z "${DB:-}" ]; then echo "SERVES needs DB=postgres://…" >&2; exit 2; fi
+serve_pids=()
+ports=()
 cleanup() {
-    kill $serve_pid 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"
+    kill "${serve_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"
     if [ -n "${DB:-}" ]; then psql "${DB%%\?*}" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 rules=()
 case "${RULES:-}" in
@@ -32,29 +37,62 @@ case "${RULES:-}" in
     none) mkdir -p "$work/no-rules"; rules=(--rules "$work/no-rules") ;;
     *) rules=(--rules "$RULES") ;;
 esac
-"$bin/vigil" serve --db "$db" --listen "127.0.0.1:$port" "${rules[@]}" 2>"$work/serve.log" &
-serve_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# The first serve creates the schema; the others start once it answers.
+for n in $(seq "$serves"); do
+    p=$(free_port)
+    "$bin/vigil" serve --db "$db" --listen "127.0.0.1:$p" "${rules[@]}" 2>"$work/serve$n.log" &
+    serve_pids+=($!)
+    ports+=("$p")
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.1; done
+done
+port=${ports[0]}
+serve_pid=${serve_pids[0]}
 token=$("$bin/vigil" token create --fleet --db "$db" 2>/dev/null)
 python3 "$here/make_ingest_bodies.py" "$work/bodies" "$hosts" "$series" $([ "$mode" = plain ] && echo --plain)
 
-count() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1=="vigil_ingested_samples_total"{print $2}'; }
+count() {
+    local total=0
+    for p in "${ports[@]}"; do
+        total=$(( total + $(curl -s "http://127.0.0.1:$p/metrics" | awk '$1=="vigil_ingested_samples_total"{printf "%d", $2}') ))
+    done
+    echo "$total"
+}
+cpu() {
+    local total=0
+    for pid in "${serve_pids[@]}"; do total=$(( total + $(awk '{print $14+$15}' /proc/$pid/stat) )); done
+    echo "$total"
+}
+load() { # SECONDS [wrk flags…]: one wrk per serve, run together
+    local secs=$1; shift
+    local per=$(( conns / serves > 0 ? conns / serves : 1 ))
+    local pids=() n=0
+    for p in "${ports[@]}"; do
+        n=$((n + 1))
+        BODIES="$work/bodies" TOKEN="$token" GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) \
+            wrk -t1 -c"$per" -d"${secs}s" "$@" -s "$here/ingest.lua" "http://127.0.0.1:$p" >"$work/wrk$n.txt" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+}
 # Warm up (series creation), then measure.
-BODIES="$work/bodies" TOKEN="$token" GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) wrk -t1 -c"$conns" -d5s -s "$here/ingest.lua" "http://127.0.0.1:$port" >/dev/null
+load 5
 before=$(count); t0=$(date +%s.%N)
-cpu0=$(awk '{print $14+$15}' /proc/$serve_pid/stat)
-BODIES="$work/bodies" TOKEN="$token" GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$here/ingest.lua" "http://127.0.0.1:$port" | tee "$work/wrk.txt" | grep -E "Requests/sec|50%|99%|Non-2xx" || true
+cpu0=$(cpu)
+load "$secs" --latency
+for n in $(seq "$serves"); do grep -E "Requests/sec|50%|99%|Non-2xx" "$work/wrk$n.txt" | sed "s/^/serve $n: /" || true; done
 after=$(count); t1=$(date +%s.%N)
-cpu1=$(awk '{print $14+$15}' /proc/$serve_pid/stat)
+cpu1=$(cpu)
 ticks=$(getconf CLK_TCK)
-python3 - "$before" "$after" "$t0" "$t1" "$cpu0" "$cpu1" "$ticks" "$(grep VmHWM /proc/$serve_pid/status | awk '{print $2}')" <<'PY'
+hwm=0
+for pid in "${serve_pids[@]}"; do h=$(grep VmHWM /proc/$pid/status | awk '{print $2}'); [ "$h" -gt "$hwm" ] && hwm=$h; done
+python3 - "$before" "$after" "$t0" "$t1" "$cpu0" "$cpu1" "$ticks" "$hwm" "$serves" <<'PY'
 import sys
-b, a, t0, t1, c0, c1, hz, hwm = map(float, sys.argv[1:])
+b, a, t0, t1, c0, c1, hz, hwm, serves = map(float, sys.argv[1:])
 secs = t1 - t0
 rate = (a - b) / secs
 cores = (c1 - c0) / hz / secs
-print(f"samples/s: {rate:,.0f}  (server CPU {cores:.2f} cores, {(c1-c0)/hz/((a-b)/1e6):.2f} CPU-s per million samples, peak RSS {hwm/1024:.0f} MiB)")
+print(f"samples/s: {rate:,.0f}  ({serves:.0f} serve(s), server CPU {cores:.2f} cores, {(c1-c0)/hz/((a-b)/1e6):.2f} CPU-s per million samples, peak RSS {hwm/1024:.0f} MiB)")
 PY
-grep -E "rules|head" "$work/serve.log" | head -n 3 || true
+grep -E "rules|head" "$work/serve1.log" | head -n 3 || true
 "$bin/vigil" db compact --db "$db" >/dev/null 2>&1 || true
 "$bin/vigil" db stats --db "$db" | grep -E "chunks|size"
