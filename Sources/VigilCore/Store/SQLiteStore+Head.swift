@@ -13,8 +13,11 @@ extension SQLiteStore {
                 if let key = keys[sid] { points[key] = pts }
             }
             var lastSeen: [SeriesKey: Int64] = [:]
-            if !keys.isEmpty {
-                let list = keys.keys.map(String.init).joined(separator: ",")
+            // Points run to the newest sample, so only series without any since `from` need their chunks' newest
+            // time (asking it of every series read each one's whole history: 39 ms at 4,000 series).
+            let quiet = keys.filter { points[$0.value] == nil }
+            if !quiet.isEmpty {
+                let list = quiet.keys.map(String.init).joined(separator: ",")
                 for r in try Row.fetchAll(db, sql: "SELECT series_id, max(end_ts) AS ts FROM sample_chunks WHERE series_id IN (\(list)) GROUP BY series_id") {
                     if let key = keys[r["series_id"]] { lastSeen[key] = r["ts"] }
                 }

@@ -12,8 +12,10 @@ extension PostgresStore {
                 if let key = keys[sid] { points[key] = pts }
             }
             var lastSeen: [SeriesKey: Int64] = [:]
-            if !keys.isEmpty {
-                let list = keys.keys.map(String.init).joined(separator: ",")
+            // Points run to the newest sample: only series without any since `from` need their chunks' newest time.
+            let quiet = keys.filter { points[$0.value] == nil }
+            if !quiet.isEmpty {
+                let list = quiet.keys.map(String.init).joined(separator: ",")
                 for r in try await s.rows("SELECT series_id, max(end_ts) AS ts FROM sample_chunks WHERE series_id IN (\(list)) GROUP BY series_id") {
                     if let key = keys[try r["series_id"]] { lastSeen[key] = try r["ts"] }
                 }
