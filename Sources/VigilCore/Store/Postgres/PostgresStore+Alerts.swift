@@ -7,7 +7,27 @@ extension PostgresStore {
         try await write { s in
             try await self.checkFence(s)
             try await Self.bumpAlertsVersion(s, now: now)
+            // Alerts that are pending or firing (the bulk of a big evaluation) go in multi-row statements: a round
+            // trip per statement per alert held the write lock, and every engine's ingest behind it, for seconds
+            // when tens of thousands fired at once. The rest (resolutions, cleared pendings) one by one.
+            var active: [AlertUpdate] = []
+            var rest: [AlertUpdate] = []
+            var fingerprints = Set<String>()
             for u in updates {
+                switch u.state {
+                case .pending, .firing:
+                    if fingerprints.insert(u.instance.fingerprint).inserted { active.append(u) } else { rest.append(u) }
+                default:
+                    rest.append(u)
+                }
+            }
+            var start = 0
+            while start < active.count {
+                let end = min(start + Self.alertRowsPerStatement, active.count)
+                try await Self.upsertActive(s, active[start..<end], now: now)
+                start = end
+            }
+            for u in rest {
                 let i = u.instance
                 var stateName: String
                 var activeSince: Int64 = now
@@ -84,6 +104,59 @@ extension PostgresStore {
                     try await PGIncidents.remember(fingerprint: i.fingerprint, at: at, s)
                 }
             }
+        }
+    }
+
+    /// Alerts per multi-row statement (13 parameters each).
+    static let alertRowsPerStatement = 500
+
+    /// Upserts pending and firing alerts (distinct fingerprints) and appends their events, a statement for all. The
+    /// same rules as the row-by-row path: an alert that was active keeps when it became active as it fires; one that
+    /// was resolved starts again, unacknowledged.
+    static func upsertActive(_ s: PGSession, _ updates: ArraySlice<AlertUpdate>, now: Int64) async throws {
+        var args: [any PGValue] = []
+        args.reserveCapacity(updates.count * 13)
+        var events: [any PGValue] = []
+        var eventRows = 0
+        for u in updates {
+            let i = u.instance
+            let (state, since): (String, Int64) = switch u.state {
+            case .pending(let since): ("pending", since)
+            case .firing(let since): ("firing", since)
+            default: preconditionFailure("upsertActive takes pending and firing alerts")
+            }
+            let firedAt: Int64? = state == "firing" ? since : nil
+            args += [i.fingerprint, i.alertName, i.severity.rawValue, LabelsCodec.encode(i.labels), LabelsCodec.encode(u.annotations),
+                     state, i.value, since, firedAt, now, u.flapping, u.metric, LabelsCodec.encode(u.seriesLabels)] as [any PGValue]
+            for e in u.events {
+                let (kind, at) = e.timeline
+                events += [i.fingerprint, at, kind, kind == "firing" || kind == "pending" ? "value \(i.value)" : ""] as [any PGValue]
+                eventRows += 1
+            }
+        }
+        let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, 'vigil', ?, ?)"
+        _ = try await s.execute("""
+            INSERT INTO alerts (fingerprint, rule, severity, labels, annotations, state, value, active_since, fired_at, resolved_at,
+                                last_eval, flapping, source, metric, series_labels)
+            VALUES \(Array(repeating: row, count: updates.count).joined(separator: ", "))
+            ON CONFLICT (fingerprint) DO UPDATE SET
+                rule = excluded.rule, severity = excluded.severity, labels = excluded.labels, annotations = excluded.annotations,
+                state = excluded.state, value = excluded.value,
+                active_since = CASE WHEN excluded.state = 'firing' AND alerts.state <> 'resolved' THEN alerts.active_since
+                                    ELSE excluded.active_since END,
+                fired_at = excluded.fired_at, resolved_at = NULL, last_eval = excluded.last_eval,
+                flapping = excluded.flapping, metric = excluded.metric, series_labels = excluded.series_labels,
+                acked_by = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.acked_by END,
+                acked_at = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.acked_at END,
+                ack_note = CASE WHEN alerts.state = 'resolved' THEN NULL ELSE alerts.ack_note END
+            """, args)
+        var done = 0
+        while done < eventRows {
+            let n = min(1000, eventRows - done)
+            _ = try await s.execute("INSERT INTO alert_events (fingerprint, ts, kind, actor, detail) VALUES "
+                                    + Array(repeating: "(?, ?, ?, 'system', ?)", count: n).joined(separator: ", "),
+                                    Array(events[(done * 4)..<((done + n) * 4)]))
+            done += n
         }
     }
 
