@@ -40,6 +40,45 @@ import VigilWire
         #expect(why("DiskSpaceLow", ["host": "db-1", "role": "web"], windows: [window]) == nil)
     }
 
+    /// The index gives what comparing every alert with every firing alert gives (the definition), on a fleet of
+    /// alerts with several rules, missing `equal` labels and alerts that match their own rule's source.
+    @Test func indexedInhibitionAgreesWithTheDefinition() throws {
+        let rules = [
+            InhibitRule(source: [try LabelMatcher.parse("alertname=HostStale").get()],
+                        target: [try LabelMatcher.parse("alertname!=HostStale").get()], equal: ["host"]),
+            InhibitRule(source: [try LabelMatcher.parse("severity=critical").get()],
+                        target: [try LabelMatcher.parse("severity=~warning|info").get()], equal: ["host", "mount"]),
+            InhibitRule(source: [try LabelMatcher.parse("alertname=~Disk.*").get()], target: [], equal: ["mount"]),
+        ]
+        let names = ["HostStale", "DiskFull", "DiskSlow", "HighCPU"]
+        let severities = ["critical", "warning", "info"]
+        var alerts: [(name: String, labels: [String: String], fingerprint: String)] = []
+        for i in 0..<300 {
+            var labels = ["host": "h\(i % 17)", "severity": severities[i % 3]]
+            if i % 4 != 0 { labels["mount"] = "/m\(i % 5)" }
+            alerts.append((name: names[i % 4], labels: labels, fingerprint: "f\(i)"))
+        }
+        let firing = alerts.enumerated().filter { $0.offset % 3 != 1 }.map(\.element)
+        func definition(_ a: (name: String, labels: [String: String], fingerprint: String)) -> String? {
+            for rule in rules where InhibitRule.matches(rule.target, name: a.name, labels: a.labels) {
+                for source in firing where source.fingerprint != a.fingerprint && InhibitRule.matches(rule.source, name: source.name, labels: source.labels) {
+                    if rule.equal.allSatisfy({ source.labels[$0] == a.labels[$0] }) {
+                        return "inhibited by \(source.name)" + (source.labels["host"].map { " on \($0)" } ?? "")
+                    }
+                }
+            }
+            return nil
+        }
+        let index = Inhibitors(rules: rules, firing: firing)
+        var muted = 0
+        for a in alerts {
+            let got = index.inhibitor(of: a.fingerprint, alertName: a.name, labels: a.labels)
+            #expect(got == definition(a), "\(a)")
+            if got != nil { muted += 1 }
+        }
+        #expect(muted > 50 && muted < 300, "the fixture exercises both outcomes: \(muted)")
+    }
+
     @Test func ruleFilesCarryInhibitionsAndWindows() throws {
         let file = try RuleFile.parse(yaml: """
             inhibit_rules:

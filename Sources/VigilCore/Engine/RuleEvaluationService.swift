@@ -138,10 +138,11 @@ public final class RuleEvaluationService: Service, Sendable {
         guard !active.isEmpty else { return }
         let silences = try await store.silences(includeExpired: false, now: now)
         let firing = active.filter { $0.state == "firing" }.map { (name: $0.rule, labels: $0.labels, fingerprint: $0.fingerprint) }
+        let inhibitors = Inhibitors(rules: inhibitions, firing: firing)
         var mutes: [String: String?] = [:]
         for a in active {
             let why = AlertMuting.mutedBy(alertName: a.rule, labels: a.labels, at: now, silences: silences, windows: windows,
-                                          inhibitions: inhibitions, firing: firing, fingerprint: a.fingerprint)
+                                          inhibitors: inhibitors, fingerprint: a.fingerprint)
             if why != a.mutedBy { mutes[a.fingerprint] = .some(why) }
         }
         try await store.setMutes(mutes)
