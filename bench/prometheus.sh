@@ -29,7 +29,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/data" --web.listen-address="127.0.0.1:$port" \
     >"$work/prometheus.log" 2>&1 &
 prom_pid=$!
-count() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1=="prometheus_tsdb_head_samples_appended_total"{s+=$2} END{printf "%d", s}'; }
+count() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 ~ /^prometheus_tsdb_head_samples_appended_total(\{|$)/ {s+=$2} END{printf "%d", s}'; }
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null && break; sleep 0.2; done
 sleep 10   # warm-up: every target scraped, the head's series created
 before=$(count); t0=$(date +%s.%N); cpu0=$(awk '{print $14+$15}' /proc/$prom_pid/stat)
