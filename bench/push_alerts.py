@@ -23,7 +23,7 @@ for i in range(n):
     r = (i // hosts) % len(rules)
     batch.append({"labels": {"alertname": rules[r], "host": f"node-{i % hosts + 1}", "severity": severities[r],
                              "instance": str(i // (hosts * len(rules)))},
-                  "annotations": {"summary": f"{rules[r]} on host-{i % hosts + 1:04d} (pushed #{i})"}})
+                  "annotations": {"summary": f"{rules[r]} on node-{i % hosts + 1} (pushed #{i})"}})
     if len(batch) == 500:
         flush()
 if batch:
