@@ -290,17 +290,3 @@ final class LeaderFlag: Sendable {
     var isSet: Bool { value.load(ordering: .relaxed) }
     func set(_ v: Bool) { value.store(v, ordering: .relaxed) }
 }
-
-/// glibc's `malloc_trim`, looked up at run time (it is not in the module Swift imports): returns free memory of every
-/// malloc arena to the system.
-public enum MemoryTrim {
-    private typealias Trim = @convention(c) (Int) -> Int32
-    private static let trim: Trim? = {
-        guard let p = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(p, to: Trim.self)
-    }()
-
-    public static func releaseFreeMemory() {
-        _ = trim?(0)
-    }
-}
