@@ -52,7 +52,7 @@ final class PostgresWriter: Sendable {
     /// One head segment for the batch (series in arrival order); its id is the last + 1 (no gaps, see the schema).
     private func writeSamples(_ batch: IngestBatch, hostID: Int64, receivedAt: Int64, _ s: PGSession) async throws {
         let keys = batch.samples.map {
-            WriterState.SeriesCacheKey(host: hostID, name: $0.name, labels: $0.labels.isEmpty ? "{}" : LabelsCodec.encode($0.labels))
+            WriterState.SeriesCacheKey(host: hostID, name: $0.name, labels: $0.labels)
         }
         var resolved: [WriterState.SeriesCacheKey: Int64] = [:]
         var missing: [WriterState.SeriesCacheKey] = []
@@ -219,11 +219,11 @@ final class PostgresWriter: Sendable {
         for part in stride(from: 0, to: keys.count, by: 1000) {
             let slice = keys[part..<min(part + 1000, keys.count)]
             var args: [any PGValue] = [hostID]
-            for k in slice { args += [k.name, k.labels] as [any PGValue] }
+            for k in slice { args += [k.name, k.encodedLabels] as [any PGValue] }
             for r in try await s.rows("""
                 SELECT id, name, labels FROM series WHERE host_id = ? AND (name, labels) IN (VALUES \(Self.rows(slice.count, columns: 2, types: ["text", "text"])))
                 """, args) {
-                out[WriterState.SeriesCacheKey(host: hostID, name: try r["name"], labels: try r["labels"])] = try r["id"]
+                out[WriterState.SeriesCacheKey(host: hostID, name: try r["name"], labels: LabelsCodec.decode(try r["labels"]))] = try r["id"]
             }
         }
         let new = keys.filter { out[$0] == nil }
@@ -237,7 +237,7 @@ final class PostgresWriter: Sendable {
             let first = new[0]
             seriesCounts.withLock { $0[hostID] = count! }
             throw WireError(status: 400, code: "series_limit",
-                            message: "host '\(host)' has reached its limit of \(limit) series; the batch (with new series \(first.name)\(first.labels == "{}" ? "" : first.labels)) was refused. "
+                            message: "host '\(host)' has reached its limit of \(limit) series; the batch (with new series \(first.name)\(first.labels.isEmpty ? "" : first.encodedLabels)) was refused. "
                                 + "A label with unbounded values (ids, timestamps) is the usual cause; raise the limit with vigil serve --max-series-per-host",
                             field: "samples")
         }
@@ -245,9 +245,9 @@ final class PostgresWriter: Sendable {
         for part in stride(from: 0, to: new.count, by: 1000) {
             let slice = new[part..<min(part + 1000, new.count)]
             var args: [any PGValue] = []
-            for k in slice { args += [hostID, k.name, k.labels] as [any PGValue] }
+            for k in slice { args += [hostID, k.name, k.encodedLabels] as [any PGValue] }
             for r in try await s.rows("INSERT INTO series (host_id, name, labels) VALUES \(Self.rows(slice.count, columns: 3)) RETURNING id, name, labels", args) {
-                out[WriterState.SeriesCacheKey(host: hostID, name: try r["name"], labels: try r["labels"])] = try r["id"]
+                out[WriterState.SeriesCacheKey(host: hostID, name: try r["name"], labels: LabelsCodec.decode(try r["labels"]))] = try r["id"]
             }
         }
         return out
