@@ -37,4 +37,34 @@ import VigilCore
         #expect(after[0].active.first { $0.fingerprint == fp }?.ackedBy == "alice")
         #expect(after[0].counts.acked == 1)
     }
+
+    /// A writer that does not count its changes (an older `vigil` on the same store) is still seen: past the maximum
+    /// age the alerts are read again, and the panes take the new read even though the version stood still.
+    @Test func aWriteThatDidNotCountIsSeenAtTheNextFullRead() async throws {
+        let dir = NSTemporaryDirectory() + "vigil-poller-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try SQLiteStore(path: dir + "/vigil.db")
+        let mailbox = Mailbox(pipe: try WakePipe())
+        let poller = FleetPoller(reader: store, store: store, mailbox: mailbox, interval: 60, alertsMaxAgeMs: 0)
+        let now = FleetPoller.nowMs()
+        _ = try await store.recordPushedAlerts([PushedAlert(labels: ["alertname": "Down", "host": "web-1"])], now: now)
+        func alertMessages() -> [AlertsSnapshot] {
+            mailbox.drain().compactMap { if case .alerts(let s) = $0 { return s } else { return nil } }
+        }
+        await poller.fetchAlerts(store, wanted: PollInterest())
+        let first = try #require(alertMessages().first)
+        let version = try await store.setting(AlertsVersion.key)
+        _ = try await store.alertAction(.ack, fingerprint: first.active[0].fingerprint, detail: "", actor: "alice", now: now + 1)
+        try await store.setSetting(AlertsVersion.key, to: version, now: now + 1)   // as if the ack had not counted
+        await poller.fetchAlerts(store, wanted: PollInterest())
+        let again = try #require(alertMessages().first)
+        #expect(!again.sameActive(as: first))
+        #expect(again.active[0].ackedBy == "alice")
+        // The dashboard takes it: its header changes from 1 firing unacked to the same count, and its marks are rebuilt.
+        let pane = DashboardPane()
+        #expect(pane.receive(.alerts(first), now: now))
+        #expect(pane.receive(.alerts(again), now: now), "a new read is not skipped as the same alerts")
+        #expect(!pane.receive(.alerts(again), now: now), "the same read is")
+    }
 }

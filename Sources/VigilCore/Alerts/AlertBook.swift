@@ -13,14 +13,20 @@ public struct AlertBook: Sendable {
         var written: Written?
     }
 
-    /// The parts of an alert's row that change without an event, as last recorded.
-    struct Written: Sendable, Equatable {
+    /// What the store was last given of an alert's row that can change without an event.
+    struct Written: Sendable {
+        /// Written as soon as they change.
+        var shape: Shape
+        /// Written at most every `valueRefreshMs` while nothing else changes.
         var value: Double
-        var flapping: Bool
-        var severity: AlertSeverity
-        var metric: String?
-        var seriesLabels: [String: String]
         var at: Int64
+
+        struct Shape: Sendable, Equatable {
+            var flapping: Bool
+            var severity: AlertSeverity
+            var metric: String?
+            var seriesLabels: [String: String]
+        }
     }
 
     /// How often an active alert's value is rewritten while nothing else about it changes (ms). Rewriting every
@@ -107,16 +113,13 @@ public struct AlertBook: Sendable {
 
     /// Whether `t` must be written now; if so, remembers it as written.
     static func due(_ t: inout Tracked, events: [AlertEvent], now: Int64) -> Bool {
-        let current = Written(value: t.instance.value, flapping: t.machine.isFlapping, severity: t.instance.severity, metric: t.metric,
-                              seriesLabels: t.seriesLabels, at: now)
-        if let w = t.written, events.isEmpty {
-            var same = current
-            same.value = w.value
-            same.at = w.at
-            let valueDue = current.value != w.value && !(current.value.isNaN && w.value.isNaN) && now - w.at >= valueRefreshMs
-            guard same != w || valueDue else { return false }
+        let shape = Written.Shape(flapping: t.machine.isFlapping, severity: t.instance.severity, metric: t.metric, seriesLabels: t.seriesLabels)
+        let value = t.instance.value
+        if let w = t.written, events.isEmpty, w.shape == shape {
+            let sameValue = value == w.value || (value.isNaN && w.value.isNaN)
+            if sameValue || now - w.at < valueRefreshMs { return false }
         }
-        t.written = current
+        t.written = Written(shape: shape, value: value, at: now)
         return true
     }
 }

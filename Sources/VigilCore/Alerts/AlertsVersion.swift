@@ -4,4 +4,10 @@
 /// difference between an idle console and a busy one.
 public enum AlertsVersion {
     public static let key = "version.alerts"
+
+    /// Raises the counter (arguments: `key`, the time in ms), in SQL both backends run.
+    static let bump = """
+        INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)
+        ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT), updated_at = excluded.updated_at
+        """
 }

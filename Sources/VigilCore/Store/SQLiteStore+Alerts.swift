@@ -120,10 +120,7 @@ extension SQLiteStore {
     /// Counts a change to the alerts table in the setting `AlertsVersion.key`, in the writer's transaction, so a
     /// console re-reads the alerts only when it moved.
     static func bumpAlertsVersion(_ db: Database, now: Int64) throws {
-        try db.execute(sql: """
-            INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)
-            ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1, updated_at = excluded.updated_at
-            """, arguments: [AlertsVersion.key, now])
+        try db.execute(sql: AlertsVersion.bump, arguments: [AlertsVersion.key, now])
     }
 
     public func alertTimeline(fingerprint: String) async throws -> [AlertTimelineEntry] {

@@ -351,9 +351,6 @@ extension PostgresStore {
     /// Counts a change to the alerts table in the setting `AlertsVersion.key`, in the writer's transaction, so a
     /// console re-reads the alerts only when it moved.
     static func bumpAlertsVersion(_ s: PGSession, now: Int64) async throws {
-        _ = try await s.execute("""
-            INSERT INTO settings (key, value, updated_at) VALUES (?, '1', ?)
-            ON CONFLICT (key) DO UPDATE SET value = (settings.value::bigint + 1)::text, updated_at = excluded.updated_at
-            """, [AlertsVersion.key, now])
+        _ = try await s.execute(AlertsVersion.bump, [AlertsVersion.key, now])
     }
 }

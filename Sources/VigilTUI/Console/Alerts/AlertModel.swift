@@ -12,8 +12,9 @@ struct AlertsSnapshot: Sendable {
     var resolved: [StoredAlert]?
     /// Active and future silences, when a pane asked for them (nil: not fetched this round).
     var silences: [Silence]?
-    /// The store's `AlertsVersion` when `active` was read (nil: unknown); the same version means the same alerts.
-    var version: String?
+    /// Which read of the store produced `active` (the poller numbers its reads; nil: unknown). A round with nothing
+    /// new hands on the last read, so the same number means the same alerts.
+    var read: Int?
     /// More alerts are active than one round reads (`active` holds the first `active.count`).
     var capped: Bool
     /// Counted once here, not at every frame: at 10,000 alerts a filter per frame is what a frame costs.
@@ -28,13 +29,13 @@ struct AlertsSnapshot: Sendable {
         var worstFiring: AlertSeverity?
     }
 
-    init(takenAt: Int64, active: [StoredAlert], resolved: [StoredAlert]? = nil, silences: [Silence]? = nil, version: String? = nil,
+    init(takenAt: Int64, active: [StoredAlert], resolved: [StoredAlert]? = nil, silences: [Silence]? = nil, read: Int? = nil,
          capped: Bool = false) {
         self.takenAt = takenAt
         self.active = active
         self.resolved = resolved
         self.silences = silences
-        self.version = version
+        self.read = read
         self.capped = capped
         var c = Counts()
         for a in active {
@@ -50,9 +51,9 @@ struct AlertsSnapshot: Sendable {
         counts = c
     }
 
-    /// Whether `other` holds the same active alerts (read at the same store version).
+    /// Whether `other` holds the same active alerts (the same read of the store).
     func sameActive(as other: AlertsSnapshot) -> Bool {
-        version != nil && version == other.version && active.count == other.active.count
+        read != nil && read == other.read
     }
 
     /// The worst severity firing on each host (pending alerts do not count).

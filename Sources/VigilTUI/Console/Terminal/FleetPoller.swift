@@ -22,18 +22,20 @@ final class FleetPoller: Sendable {
 
     /// How many active (and resolved) alerts one round reads.
     static let alertLimit = 20_000
-    /// The active alerts read last and the store's `AlertsVersion` then: unchanged, they are not read again (at
-    /// 10,000 alerts reading them every round was most of an idle console's work), except every `alertsMaxAgeMs`
-    /// in case a writer that does not count its changes (an older `vigil`) shares the store.
-    private let alertsCache = Locked<AlertsSnapshot?>(nil)
-    static let alertsMaxAgeMs: Int64 = 60_000
+    /// The active alerts read last, the store's `AlertsVersion` then, and how many reads there were: while the
+    /// version stands they are not read again (at 10,000 alerts reading them every round was most of an idle
+    /// console's work), except every `alertsMaxAgeMs` in case a writer that does not count its changes (an older
+    /// `vigil`) shares the store.
+    private let alertsCache = Locked<(version: String?, snapshot: AlertsSnapshot?, reads: Int)>((nil, nil, 0))
+    let alertsMaxAgeMs: Int64
 
     /// How long a rule reload waits for the engine's next evaluation before reporting (ms).
     let reloadWaitMs: Int64
 
     init(reader: any FleetReader, store: (any Store)? = nil, rules: RuleAccess = RuleAccess(), mailbox: Mailbox, interval: Double,
-         reloadWaitMs: Int64 = 3000) {
+         reloadWaitMs: Int64 = 3000, alertsMaxAgeMs: Int64 = 60_000) {
         self.reloadWaitMs = reloadWaitMs
+        self.alertsMaxAgeMs = alertsMaxAgeMs
         self.reader = reader
         self.store = store
         self.ruleAccess = rules
@@ -192,16 +194,17 @@ final class FleetPoller: Sendable {
         let now = Self.nowMs()
         do {
             let version = try await store.setting(AlertsVersion.key)
-            let cached = alertsCache.withLock { $0 }
+            let cache = alertsCache.withLock { $0 }
             let fresh: Bool
             var snapshot: AlertsSnapshot
-            if let cached, version != nil, cached.version == version, now - cached.takenAt < Self.alertsMaxAgeMs {
+            if let cached = cache.snapshot, version != nil, cache.version == version, now - cached.takenAt < alertsMaxAgeMs {
                 fresh = false
                 snapshot = cached
+                snapshot.takenAt = now
             } else {
                 let active = try await store.alerts(states: ["pending", "firing"], limit: Self.alertLimit)
-                snapshot = AlertsSnapshot(takenAt: now, active: active, version: version, capped: active.count >= Self.alertLimit)
-                alertsCache.withLock { $0 = snapshot }
+                snapshot = AlertsSnapshot(takenAt: now, active: active, read: cache.reads + 1, capped: active.count >= Self.alertLimit)
+                alertsCache.withLock { $0 = (version, snapshot, cache.reads + 1) }
                 fresh = true
             }
             let active = snapshot.active
