@@ -41,14 +41,6 @@ public enum PushedAlertDecoder {
     }
 
     /// Milliseconds since the epoch of an RFC 3339 time, with or without fractional seconds (Prometheus sends them).
-    static func parseTime(_ s: String) -> Int64? {
-        if let d = try? Date(s, strategy: .iso8601) { return Int64(d.timeIntervalSince1970 * 1000) }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let d = f.date(from: s) else { return nil }
-        let ms = d.timeIntervalSince1970 * 1000
-        guard ms.isFinite, abs(ms) < 9e15 else { return nil }
-        return Int64(ms)
-    }
+    static func parseTime(_ s: String) -> Int64? { RFC3339.milliseconds(s) }
 
 }

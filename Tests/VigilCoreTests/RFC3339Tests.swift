@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+@testable import VigilCore
+
+@Suite struct RFC3339Tests {
+    @Test func validTimesAgreeWithFoundation() throws {
+        let texts = ["2026-12-04T22:15:03Z", "2026-12-04T22:15:03.123Z", "2026-12-04T22:15:03.123456789Z",
+                     "2024-02-29T00:00:00+08:00", "1999-12-31T23:59:59-05:30", "1970-01-01T00:00:00Z",
+                     "1969-12-31T23:59:59.5Z", "2400-02-29T12:00:00.1+00:00"]
+        for text in texts {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = text.contains(".") ? [.withInternetDateTime, .withFractionalSeconds] : [.withInternetDateTime]
+            let expected = try #require(f.date(from: text), "Foundation reads \(text)")
+            let ms = try #require(RFC3339.milliseconds(text), "\(text) is read")
+            #expect(abs(Double(ms) - expected.timeIntervalSince1970 * 1000) < 1, "\(text)")
+        }
+        #expect(RFC3339.milliseconds("2026-12-04t22:15:03z") == RFC3339.milliseconds("2026-12-04T22:15:03Z"))
+        #expect(RFC3339.milliseconds("2026-12-04 22:15:03Z") == 1_796_422_503_000)
+        #expect(RFC3339.milliseconds("2026-12-04T22:15:03.9999Z") == 1_796_422_503_999, "digits past ms are dropped")
+    }
+
+    @Test func anythingElseIsRefused() {
+        for text in ["", "2026-12-04", "2026-12-04T22:15:03", "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z",
+                     "2026-12-04T24:00:00Z", "2026-12-04T22:60:00Z", "2026-12-04T22:15:60Z", "2026-12-04T22:15:03.Z",
+                     "2026-12-04T22:15:03+8:00", "2026-12-04T22:15:03+24:00", "2026-12-04T22:15:03+08:00x",
+                     "99999-12-31T23:59:59Z", "-0001-01-01T00:00:00Z", "2026-12-04T22:15:03ZZ", "２026-12-04T22:15:03Z",
+                     "2026-12-04T22:15:03." + String(repeating: "9", count: 80) + "Z", "2026-00-10T00:00:00Z"] {
+            #expect(RFC3339.milliseconds(text) == nil, "\(text) is refused")
+        }
+    }
+}
