@@ -163,6 +163,10 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// Recent logs of a host (or all hosts), newest first; `query` is a full-text search.
     func logs(host: String?, query: String?, minLevel: LogLevel?, limit: Int) async throws -> [StoredLog]
 
+    /// The newest lines matching `query` (the log query language, `LogQuery`), at most `limit`, reading at most
+    /// `scanLimit` candidate rows (`LogSearch.run`).
+    func searchLogs(_ query: LogQuery, limit: Int, scanLimit: Int) async throws -> LogSearchResult
+
     func stats() async throws -> StoreStats
 
     // MARK: agent tokens
