@@ -119,4 +119,32 @@ struct InstallTests {
         #expect(bare.text.contains("rule directory \(dir.file("missing")) does not exist"), "\(bare.text)")
         await bare.stopped()
     }
+
+    /// `vigil logs search` as a user runs it: the installed binary over a demo store, a query with every kind of
+    /// term, a term that starts with '-' after `--`, and a mistake shown under the query with a caret.
+    @Test func installedBinarySearchesLogsByQuery() async throws {
+        let dir = TempDir()
+        let stage = dir.file("stage")
+        #expect(try await Self.install(into: stage).status == 0)
+        let vigil = stage + "/usr/bin/vigil"
+        let env = Self.bareEnvironment(dir)
+        let db = dir.file("demo.db")
+        let demo = try await Self.run(vigil, ["demo", "--db", db, "--hosts", "8", "--days", "1"], environment: env, directory: dir.path)
+        #expect(demo.status == 0, "\(demo.text)")
+        let found = try await Self.run(vigil, ["logs", "search", "--db", db, "--limit", "3",
+                                               #"host:web-* level>=error "timed out" /\d{3}/ since:1d"#], environment: env)
+        #expect(found.status == 0, "\(found.text)")
+        let rows = found.text.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("TIME") == true && rows.count == 4, "\(found.text)")
+        #expect(rows.dropFirst().allSatisfy { $0.contains(" web-") && $0.contains("error") && $0.lowercased().contains("timed out") }, "\(found.text)")
+        let negated = try await Self.run(vigil, ["logs", "search", "--db", db, "--json", "--limit", "50", "--", "-level:info", "-level:debug", "since:1h"], environment: env)
+        let levels = negated.text.split(separator: "\n").compactMap { line -> String? in
+            guard let data = line.data(using: .utf8), let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return o["level"] as? String
+        }
+        #expect(!levels.isEmpty && !levels.contains("info") && !levels.contains("debug"), "\(negated.text)")
+        let wrong = try await Self.run(vigil, ["logs", "search", "--db", db, "level>=eror"], environment: env)
+        #expect(wrong.status != 0)
+        #expect(wrong.text.contains("  level>=eror\n         ^ at character 8: 'eror' is not a level"), "\(wrong.text)")
+    }
 }

@@ -90,6 +90,7 @@ public enum Listener {
             return json(result.body, status: result.status)
         }
         AlertsAPI.register(on: router, store: ingest.store, maxBody: 1 << 20)
+        LogsAPI.register(on: router, store: ingest.store)
         RemediationAPI.register(on: router, ingest: ingest, remediator: remediator, maxBody: 4 << 20)
         router.get("/healthz") { _, _ -> Response in
             json("{\"status\":\"ok\",\"version\":\"\(VigilVersion.current)\"}", status: 200)

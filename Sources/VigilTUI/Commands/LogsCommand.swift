@@ -4,12 +4,13 @@ import VigilCore
 import VigilWire
 
 /// `vigil logs patterns FILE --format … [--out OUT.csv]`: log template mining of a file;
-/// `vigil logs top [--host H] [--since 1h]`: the templates mined on ingest, most frequent first.
+/// `vigil logs top [--host H] [--since 1h]`: the templates mined on ingest, most frequent first;
+/// `vigil logs search QUERY…`: stored lines by the log query language (LogsCommand+Search).
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
         abstract: "Work with log files and the log patterns mined on ingest.",
-        subcommands: [Patterns.self, Top.self]
+        subcommands: [Search.self, Patterns.self, Top.self]
     )
 
     /// `vigil logs patterns FILE`: gives every line a template id (variable parts as `<*>`) and writes the
