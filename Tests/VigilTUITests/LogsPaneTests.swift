@@ -277,7 +277,7 @@ final class LogsHarness {
         #expect(LogsFormat.shortSource("/var/log/nginx/error.log") == "error.log" && LogsFormat.shortSource("journald") == "journald")
     }
 
-    @Test func fullTextSearchShowsMatchingLines() async throws {
+    @Test func aLogQuerySearchShowsMatchingLinesWithTheMatchesMarked() async throws {
         let h = try await LogsHarness()
         let pane = try await h.loadedPane()
         let f = try #require(pane.keyMap.action(for: .char("f")))
@@ -285,20 +285,49 @@ final class LogsHarness {
             Issue.record("f asks for the search text")
             return
         }
-        #expect(prompt.contains("search"))
-        _ = submit("  timed out ")
-        #expect(pane.linesMode == .search("timed out") && pane.focus == .lines)
-        #expect(pane.pollInterest.logs?.lines == .search("timed out"))
+        #expect(prompt.contains("search") && prompt.contains("level>=error"))
+        _ = submit(#"  "timed out" level>=error -/10\.0\.1\.1$/ "#)
+        #expect(pane.linesMode == .search(#""timed out" level>=error -/10\.0\.1\.1$/"#) && pane.focus == .lines)
         try await h.feed(pane)
-        #expect(pane.lines.rows.count == 12)
-        let text = Fixtures.render(pane, height: 40).text
-        #expect(text.contains("Search \"timed out\" (12)") && !text.contains("VALUES"), "\(text)")
+        #expect(pane.lines.rows.count == 11, "twelve timeouts, one refused by the negated regex")
+        let canvas = Fixtures.render(pane, height: 40)
+        let text = canvas.text
+        #expect(text.contains(#"Search "timed out" level>=error -/10\.0\.1\.1$/ (11)"#) && !text.contains("VALUES"), "\(text)")
+        // The phrase is marked wherever it occurs, in the table and in the selected line below it.
+        let box = try #require(canvas.lines().firstIndex { $0.contains("Search ") })
+        let rows = canvas.lines().enumerated().filter { $0.offset > box && $0.element.contains("upstream timed out") }
+        let marked = rows.filter { y, line in
+            guard let r = line.range(of: "timed out") else { return false }
+            let x = line.distance(from: line.startIndex, to: r.lowerBound)
+            return canvas[x, y].role == .warning && canvas[x, y].attributes.contains(.bold) && canvas[x - 2, y].role != .warning
+        }
+        #expect(marked.count >= rows.count - 1 && marked.count >= 2, "the selected row may keep the selection's colour")
+        // A mistake leaves the box as it was and says where it is.
+        guard case .message(let why, isError: true) = submit("level>=eror") else {
+            Issue.record("a bad query is an error message")
+            return
+        }
+        #expect(why.contains("at character 8") && why.contains("'eror' is not a level"), "\(why)")
+        #expect(pane.linesMode == .search(#""timed out" level>=error -/10\.0\.1\.1$/"#))
         _ = submit("nothing-like-this")
         try await h.feed(pane)
-        #expect(Fixtures.render(pane, height: 40).text.contains("no line matches \"nothing-like-this\""))
+        #expect(Fixtures.render(pane, height: 40).text.contains("no line matches nothing-like-this"))
         // An empty search closes the box.
         _ = submit("")
         #expect(pane.linesMode == nil)
+    }
+
+    /// A host's pane searches that host unless the query names hosts itself.
+    @Test func aHostsPaneSearchesItsHostUnlessTheQueryNamesOne() async throws {
+        let h = try await LogsHarness()
+        let pane = try await h.loadedPane(host: "web-1")
+        _ = pane.search("connection OR timed", now: LogsHarness.now)
+        _ = pane.search("level>=info", now: LogsHarness.now)
+        try await h.feed(pane)
+        #expect(!pane.lines.rows.isEmpty && pane.lines.rows.allSatisfy { $0.log.host == "web-1" })
+        _ = pane.search("host:web-2 timed", now: LogsHarness.now)
+        try await h.feed(pane)
+        #expect(pane.lines.rows.count == 12 && pane.lines.rows.allSatisfy { $0.log.host == "web-2" })
     }
 
     @Test func errorsAndLoadingAreShown() {

@@ -42,6 +42,12 @@ public struct LogQuery: Sendable, Equatable {
         public var negated: Bool
         /// Where the clause starts in the text (0-based, in characters), for messages.
         public var position: Int
+
+        public init(term: Term, negated: Bool, position: Int) {
+            self.term = term
+            self.negated = negated
+            self.position = position
+        }
     }
 
     public var clauses: [Clause]

@@ -48,7 +48,7 @@ extension LogsCommand {
                 print(Self.render(found.lines))
             }
             if !found.complete, let back = found.searchedBack {
-                FileHandle.standardError.write(Data(("vigil: stopped after reading \(found.scanned) lines, back to \(Format.dateTime(back)); narrow the search with since:, host: or level:, or raise --scan\n").utf8))
+                FileHandle.standardError.write(Data(("vigil: stopped after reading \(found.scanned) lines, back to \(LogsFormat.dateTime(back, seconds: true)); narrow the search with since:, host: or level:, or raise --scan\n").utf8))
             }
         }
 
@@ -64,7 +64,7 @@ extension LogsCommand {
             func pad(_ s: String, _ w: Int) -> String { s.count >= w ? String(s.prefix(w)) : s + String(repeating: " ", count: w - s.count) }
             var out = [pad("TIME", 23) + "  " + pad("HOST", hostWidth) + "  " + pad("SOURCE", sourceWidth) + "  LEVEL     MESSAGE"]
             for l in lines {
-                out.append(Format.dateTime(l.ts) + "  " + pad(l.host, hostWidth) + "  " + pad(l.source, sourceWidth) + "  "
+                out.append(LogsFormat.dateTime(l.ts, milliseconds: true) + "  " + pad(l.host, hostWidth) + "  " + pad(l.source, sourceWidth) + "  "
                            + pad(l.level.rawValue, 8) + "  " + l.message)
             }
             return out.joined(separator: "\n")

@@ -15,18 +15,22 @@ struct LogPatternRow: Identifiable, Equatable {
     }
 }
 
-/// A raw line of the logs pane, with the template it belongs to (to highlight its variable parts).
+/// A raw line of the logs pane, with the template it belongs to (to highlight its variable parts) or the search
+/// that found it (to highlight what matched).
 struct LogLineRow: Identifiable, Equatable {
     var log: StoredLog
     var template: String?
     /// What the line gives the template's wildcards (empty without a template, or when they do not line up).
     var values: [String]
+    /// Where the search's words and regexes match the message.
+    var matches: [Range<String.Index>]
     var id: Int64 { log.id }
 
-    init(log: StoredLog, template: String?) {
+    init(log: StoredLog, template: String?, query: LogQuery? = nil) {
         self.log = log
         self.template = template
         values = LogsFormat.values(log.message, template: template)
+        matches = query.map { q in q.highlights(in: log.message).compactMap { Range($0, in: log.message) } } ?? []
     }
 }
 
@@ -88,11 +92,22 @@ enum LogsFormat {
     /// with the template (the miner may have normalised it).
     static func message(_ message: String, template: String?) -> [Span] {
         guard let template, let parts = variableParts(message, template: template) else { return [Span(message)] }
+        return highlighted(message, parts, { Span($0) }) { Span($0, .info) }
+    }
+
+    /// A raw line with what a search matched in bold and the warning colour.
+    static func message(_ message: String, matches: [Range<String.Index>]) -> [Span] {
+        highlighted(message, matches, { Span($0) }) { Span($0, .warning, [.bold]) }
+    }
+
+    /// `message` cut at `parts` (sorted, not overlapping): the parts through `mark`, the rest through `plain`.
+    private static func highlighted(_ message: String, _ parts: [Range<String.Index>], _ plain: (String) -> Span,
+                                     _ mark: (String) -> Span) -> [Span] {
         var spans: [Span] = []
         var at = message.startIndex
-        for r in parts {
-            if at < r.lowerBound { spans.append(Span(String(message[at..<r.lowerBound]))) }
-            if !r.isEmpty { spans.append(Span(String(message[r]), .info)) }
+        for r in parts where r.lowerBound >= at {
+            if at < r.lowerBound { spans.append(plain(String(message[at..<r.lowerBound]))) }
+            if !r.isEmpty { spans.append(mark(String(message[r]))) }
             at = r.upperBound
         }
         if at < message.endIndex { spans.append(Span(String(message[at...]))) }
@@ -146,11 +161,12 @@ enum LogsFormat {
     }
 
     /// A local date and time, `2024-01-02 13:04` (`…:05` with seconds).
-    static func dateTime(_ ms: Int64, seconds: Bool = false) -> String {
+    static func dateTime(_ ms: Int64, seconds: Bool = false, milliseconds: Bool = false) -> String {
         var t = time_t(ms / 1000)
         var parts = tm()
         localtime_r(&t, &parts)
         let minutes = String(format: "%04d-%02d-%02d %02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min)
+        if milliseconds { return minutes + String(format: ":%02d.%03d", parts.tm_sec, Int((ms % 1000 + 1000) % 1000)) }
         return seconds ? minutes + String(format: ":%02d", parts.tm_sec) : minutes
     }
 

@@ -48,7 +48,7 @@ enum LogRange: Int, CaseIterable, Equatable, Sendable {
 enum LogLinesSource: Equatable, Sendable {
     /// The newest lines of one template.
     case pattern(Int64)
-    /// A full-text search (the store's FTS index), newest first.
+    /// A log query (`LogQuery`), newest first.
     case search(String)
 }
 
@@ -75,6 +75,8 @@ struct LogLinesSnapshot: Equatable, Sendable {
     var host: String?
     var source: LogLinesSource
     var lines: [StoredLog]
+    /// For a search that stopped at `LogsFetcher.scanLimit`: the oldest line time it reached.
+    var searchedBack: Int64?
 }
 
 /// What the poller posts for the logs pane.
@@ -93,6 +95,8 @@ final class LogsFetcher: Sendable {
     static let patternLimit = 100
     /// How many raw lines one read returns.
     static let lineLimit = 200
+    /// How many stored lines one search round may read (a search is read again every round).
+    static let scanLimit = 200_000
 
     private let lastPatterns = Locked<(host: String?, range: LogRange, at: Int64)?>(nil)
 
@@ -114,15 +118,29 @@ final class LogsFetcher: Sendable {
                 out.append(.logs(.patterns(LogPatternsSnapshot(host: wanted.host, range: wanted.range, from: from, to: to, patterns: top))))
             }
             if let source = wanted.lines {
-                let lines: [StoredLog] = switch source {
-                case .pattern(let id): try await store.logs(templateID: id, host: wanted.host, limit: Self.lineLimit)
-                case .search(let text): try await store.logs(host: wanted.host, query: text, minLevel: nil, limit: Self.lineLimit)
+                switch source {
+                case .pattern(let id):
+                    let lines = try await store.logs(templateID: id, host: wanted.host, limit: Self.lineLimit)
+                    out.append(.logs(.lines(LogLinesSnapshot(host: wanted.host, source: source, lines: lines))))
+                case .search(let text):
+                    let found = try await store.searchLogs(try Self.query(text, host: wanted.host, now: now), limit: Self.lineLimit,
+                                                           scanLimit: Self.scanLimit)
+                    out.append(.logs(.lines(LogLinesSnapshot(host: wanted.host, source: source, lines: found.lines,
+                                                             searchedBack: found.complete ? nil : found.searchedBack))))
                 }
-                out.append(.logs(.lines(LogLinesSnapshot(host: wanted.host, source: source, lines: lines))))
             }
         } catch {
             out.append(.logs(.error(String(describing: error))))
         }
         return out
+    }
+
+    /// The query of a search in a pane scoped to `host`: the pane's host unless the query names hosts itself.
+    static func query(_ text: String, host: String?, now: Int64) throws -> LogQuery {
+        var q = try LogQuery.parse(text, now: now)
+        if let host, !q.clauses.contains(where: { if case .host = $0.term { !$0.negated } else { false } }) {
+            q.clauses.append(LogQuery.Clause(term: .host(Glob(host)), negated: false, position: 0))
+        }
+        return q
     }
 }

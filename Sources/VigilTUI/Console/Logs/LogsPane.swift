@@ -1,10 +1,11 @@
 import Foundation
 import VigilCore
+import VigilWire
 
 /// The logs of a host (or the whole fleet) as patterns: the templates mined on ingest with the most lines in a time
 /// range (15m, 1h, 6h, 24h, 7d), each with its count, the change against the range before, a trend, the highest
 /// level and when it was first seen. `Enter` opens a lower box with the pattern's newest raw lines (it follows the
-/// selection); `f` searches raw lines by text instead.
+/// selection); `f` searches raw lines with the log query language instead (`LogQuery`).
 final class LogsPane: Pane {
     /// Which box the keys act on.
     enum Focus: Equatable {
@@ -15,7 +16,7 @@ final class LogsPane: Pane {
     enum LinesMode: Equatable {
         /// The selected pattern's lines.
         case pattern
-        /// A full-text search.
+        /// A log query (its text: relative times are read again at each fetch).
         case search(String)
     }
 
@@ -97,7 +98,7 @@ final class LogsPane: Pane {
             KeyAction([.char("[")], "shorter range", section: section, shownInHints: false) { [self] in cycleRange(-1) },
             KeyAction([.char("f")], "search lines", section: section) { [self] in
                 let current: String = if case .search(let text) = linesMode { text } else { "" }
-                return .prompt("search lines (full text): ", initial: current) { [self] text in search(text) }
+                return .prompt("search lines (host:web-1 level>=error \"timed out\" /re/ -word since:1h): ", initial: current) { [self] text in search(text) }
             },
         ]
         if linesMode != nil {
@@ -132,12 +133,18 @@ final class LogsPane: Pane {
         return .redraw
     }
 
-    /// `f`: show the lines matching `text` (empty: back to the pattern's lines, or close the box).
-    func search(_ text: String) -> Reaction {
+    /// `f`: show the lines matching the log query `text` (empty: back to the pattern's lines, or close the box). A
+    /// query that does not parse leaves the box as it was and says why on the status line.
+    func search(_ text: String, now: Int64 = WallClock.nowMs()) -> Reaction {
         let query = text.trimmingCharacters(in: .whitespaces)
         guard !query.isEmpty else {
             if case .search = linesMode { return closeLines() }
             return .ignored
+        }
+        do throws(LogQueryError) {
+            _ = try LogQuery.parse(query, now: now)
+        } catch {
+            return .message("search: \(error.description)", isError: true)
         }
         linesMode = .search(query)
         focus = .lines
@@ -180,12 +187,16 @@ final class LogsPane: Pane {
         case .lines(let s):
             guard s.host == host, s.source == linesSource else { return false }
             let template: String? = if case .pattern(let id) = s.source { patterns.rows.first { $0.id == id }?.stat.template } else { nil }
+            var query: LogQuery?
+            if case .search(let text) = s.source { query = try? LogQuery.parse(text, now: now) }
             linesSnapshot = s
-            lines.emptyMessage = if case .search(let text) = s.source { "no line matches \"\(text)\"" } else { "no lines" }
+            lines.emptyMessage = if case .search(let text) = s.source {
+                "no line matches \(text)" + (s.searchedBack.map { " back to \(LogsFormat.dateTime($0)) (the search stops after \(LogsFetcher.scanLimit / 1000)k lines: narrow it)" } ?? "")
+            } else { "no lines" }
             if let i = lines.columns.firstIndex(where: { $0.title == "HOST" }) {
                 lines.columns[i].width = min(16, max(4, s.lines.map { TextWidth.of($0.host) }.max() ?? 0))
             }
-            lines.setRows(s.lines.map { LogLineRow(log: $0, template: template) }, now: now)
+            lines.setRows(s.lines.map { LogLineRow(log: $0, template: template, query: query) }, now: now)
             return true
         case .error(let text):
             lastError = text
@@ -253,7 +264,7 @@ final class LogsPane: Pane {
         var title: String
         switch linesMode {
         case .search(let text)?:
-            title = "Search \"\(text)\"" + (host.map { " on \($0)" } ?? "")
+            title = "Search \(text)" + (host.map { " on \($0)" } ?? "")
         default:
             title = "Lines"
         }
@@ -263,6 +274,7 @@ final class LogsPane: Pane {
                 : lines.countTitle
         }
         if linesMode == .pattern, let row = patterns.selected { title += " · " + row.stat.template }
+        if hasCurrentLines, let back = linesSnapshot?.searchedBack { title += " · searched back to \(LogsFormat.dateTime(back))" }
         canvas.box(rect, title: title, role: focused ? .borderFocus : .border)
         let inner = rect.inset(1)
         guard hasCurrentLines else {
@@ -274,7 +286,9 @@ final class LogsPane: Pane {
         // The selected line in full below the table, when there is room.
         if inner.height >= 9, let row = lines.selected {
             let ellipsis = canvas.glyphs.ellipsis
-            let text = LogsFormat.wrap(LogsFormat.message(row.log.message, template: row.template), width: inner.width - 2,
+            let spans = row.matches.isEmpty ? LogsFormat.message(row.log.message, template: row.template)
+                : LogsFormat.message(row.log.message, matches: row.matches)
+            let text = LogsFormat.wrap(spans, width: inner.width - 2,
                                        maxLines: inner.height >= 16 ? 4 : 2, ellipsis: ellipsis)
             let (rest, detail) = inner.splitBottom(text.count + 1)
             tableRect = rest
@@ -380,7 +394,9 @@ final class LogsPane: Pane {
         }
         columns += [
             TableColumn("MESSAGE", width: showValues ? 12 : 20, flexible: true, priority: 100) { row, ctx in
-                LogsFormat.fit(LogsFormat.message(row.log.message, template: row.template), to: ctx.width, ellipsis: ctx.glyphs.ellipsis)
+                let spans = row.matches.isEmpty ? LogsFormat.message(row.log.message, template: row.template)
+                    : LogsFormat.message(row.log.message, matches: row.matches)
+                return LogsFormat.fit(spans, to: ctx.width, ellipsis: ctx.glyphs.ellipsis)
             },
         ]
         return columns

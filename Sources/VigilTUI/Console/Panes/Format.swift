@@ -136,13 +136,4 @@ enum Format {
         localtime_r(&t, &parts)
         return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
-
-    /// A local date and time `YYYY-MM-DD HH:MM:SS.mmm` of Unix ms.
-    static func dateTime(_ ms: Int64) -> String {
-        var t = time_t(ms / 1000)
-        var parts = tm()
-        localtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%03d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int((ms % 1000 + 1000) % 1000))
-    }
 }
