@@ -19,6 +19,8 @@ public final class SQLiteStore: Store, Sendable {
     let latestChecks = LatestChecks()
     /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).
     let fence = Locked<EngineFence?>(nil)
+    /// Lines as they are committed, for live tails (`LogBus`).
+    public let logBus = LogBus()
 
     public var description: String { "sqlite \(path)" }
 
@@ -75,11 +77,13 @@ public final class SQLiteStore: Store, Sendable {
     // MARK: ingest
 
     public func ingest(_ batch: IngestBatch, receivedAt: Int64) async throws -> IngestCounts {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
+        let counts = try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
             if queue.submit(.init(batch: batch, receivedAt: receivedAt, continuation: c)) {
                 Task.detached { await self.drain() }
             }
         }
+        logBus.publish(batch)
+        return counts
     }
 
     /// Writes everything pending in one transaction, repeatedly, until the queue is empty.

@@ -26,6 +26,8 @@ public final class PostgresStore: Store, Sendable {
     let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
     /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).
     let fence = Locked<EngineFence?>(nil)
+    /// Lines as they are committed, for live tails (`LogBus`).
+    public let logBus = LogBus()
     /// The advisory lock every write transaction takes (`vigil` in ASCII).
     static let writeLockKey: Int64 = 0x7669_6769_6C
 
@@ -191,11 +193,13 @@ public final class PostgresStore: Store, Sendable {
     // MARK: ingest
 
     public func ingest(_ batch: IngestBatch, receivedAt: Int64) async throws -> IngestCounts {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
+        let counts = try await withCheckedThrowingContinuation { (c: CheckedContinuation<IngestCounts, any Error>) in
             if queue.submit(.init(batch: batch, receivedAt: receivedAt, continuation: c)) {
                 Task.detached { await self.drain() }
             }
         }
+        logBus.publish(batch)
+        return counts
     }
 
     /// Writes everything pending in one transaction (each batch in its own savepoint), until the queue is empty.
