@@ -280,9 +280,9 @@ final class LogsHarness {
     @Test func aLogQuerySearchShowsMatchingLinesWithTheMatchesMarked() async throws {
         let h = try await LogsHarness()
         let pane = try await h.loadedPane()
-        let f = try #require(pane.keyMap.action(for: .char("f")))
-        guard case .prompt(let prompt, _, let submit) = f.handler() else {
-            Issue.record("f asks for the search text")
+        let searchKey = try #require(pane.keyMap.action(for: .char("s")))
+        guard case .prompt(let prompt, _, let submit) = searchKey.handler() else {
+            Issue.record("s asks for the search text")
             return
         }
         #expect(prompt.contains("search") && prompt.contains("level>=error"))
@@ -422,14 +422,14 @@ final class LogsHarness {
         d.run(.host("web-2"), now: Fixtures.now)
         d.handle(.char("L"), now: Fixtures.now)
         #expect((d.top as? LogsPane)?.host == "web-2" && d.stack.count == 3)
-        #expect(Array(d.mergedMap.hints.map(\.title).prefix(4)) == ["lines", "range", "search lines", "sort"])
+        #expect(Array(d.mergedMap.hints.map(\.title).prefix(5)) == ["lines", "range", "search", "follow", "sort"])
         d.handle(.escape, now: Fixtures.now)
         #expect(d.top is HostDetailPane)
 
         // Help documents the pane's keys.
         let help = HelpPane(documenting: LogsPane().keyMap)
         let text = Fixtures.render(help, height: 40).text
-        #expect(text.contains("shorter range") && text.contains("search lines"), "\(text)")
+        #expect(text.contains("shorter range") && text.contains("search") && text.contains("follow"), "\(text)")
     }
 }
 

@@ -117,6 +117,7 @@ struct ConsoleCommand: ParsableCommand {
         )
         options.ruleWarnings = evaluator?.status.warnings ?? []
         options.warnings = notifyWarnings
+        options.engineInProcess = engine != nil
         options.notifyConfig = notifyConfig
         defer {
             if let engine {

@@ -50,7 +50,9 @@ enum ConsoleApp {
 
         let task = Task.detached { await poller.run() }
         let followTask = Task.detached { await worker.run() }
+        let tails = options.store.map { LogTailWorker(store: $0, mailbox: mailbox, pushed: options.engineInProcess) }
         defer {
+            tails?.finish()
             poller.finish()
             task.cancel()
             followTask.cancel()
@@ -116,6 +118,7 @@ enum ConsoleApp {
             }
             poller.subscribe(controller.pollInterest)
             worker.follow(controller.followedRuns)
+            tails?.want(controller.pollInterest.logs?.follow)
             if t / 1000 != lastSecond {
                 lastSecond = t / 1000
                 controller.setNeedsDisplay() // the clock and "refreshed Ns ago"

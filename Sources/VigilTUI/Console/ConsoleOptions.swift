@@ -30,6 +30,9 @@ struct ConsoleOptions: Sendable {
     var notifyConfig: NotifyConfig?
     /// Other warnings for the status line (a notification config that cannot be used).
     var warnings: [String] = []
+    /// This console runs the engine that commits the lines it shows: live tails are pushed by its store's `LogBus`
+    /// (attached to another engine, they read the store every second).
+    var engineInProcess = false
     /// The engine's rule warnings at start, for the status line.
     var ruleWarnings: [String] = []
     /// The runbooks remediation offers; nil loads the shipped ones and the operator's (as the engine does).

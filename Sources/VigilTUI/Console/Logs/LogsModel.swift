@@ -59,6 +59,26 @@ struct LogsInterest: Equatable, Sendable {
     var range: LogRange
     /// The raw lines to read as well, if the lines box is open.
     var lines: LogLinesSource?
+    /// The live tail to follow (lines pushed as they are committed, `LogTailWorker`), if following.
+    var follow: LogTailRequest?
+}
+
+/// A live tail: the lines of `host` (nil: every host) matching the log query `query` (empty: every line).
+struct LogTailRequest: Equatable, Sendable {
+    var host: String?
+    var query: String
+}
+
+/// Lines of a live tail, oldest first: the newest stored lines when it starts (`backlog`), then what arrives.
+struct LogTailUpdate: Equatable, Sendable {
+    var request: LogTailRequest
+    var lines: [StoredLog]
+    /// Lines the tail's buffer dropped since the last update (a storm outran the console).
+    var dropped: Int
+    var backlog: Bool
+    /// False when the lines are read from the store every second (the console is attached to another engine, whose
+    /// commits it does not see), true when they are pushed by this process's store.
+    var pushed: Bool
 }
 
 /// The top patterns of a host (or the fleet) over `[from, to)`.
@@ -83,6 +103,7 @@ struct LogLinesSnapshot: Equatable, Sendable {
 enum LogsUpdate: Sendable {
     case patterns(LogPatternsSnapshot)
     case lines(LogLinesSnapshot)
+    case tail(LogTailUpdate)
     /// A read failed; the pane shows it until the next good read.
     case error(String)
 }

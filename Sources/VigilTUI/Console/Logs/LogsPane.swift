@@ -5,7 +5,8 @@ import VigilWire
 /// The logs of a host (or the whole fleet) as patterns: the templates mined on ingest with the most lines in a time
 /// range (15m, 1h, 6h, 24h, 7d), each with its count, the change against the range before, a trend, the highest
 /// level and when it was first seen. `Enter` opens a lower box with the pattern's newest raw lines (it follows the
-/// selection); `f` searches raw lines with the log query language instead (`LogQuery`).
+/// selection); `s` searches raw lines with the log query language instead (`LogQuery`), and `f` follows them live
+/// (`LogsPane+Follow`).
 final class LogsPane: Pane {
     /// Which box the keys act on.
     enum Focus: Equatable {
@@ -18,6 +19,8 @@ final class LogsPane: Pane {
         case pattern
         /// A log query (its text: relative times are read again at each fetch).
         case search(String)
+        /// Lines as they arrive, matching a log query (empty: every line).
+        case follow(String)
     }
 
     /// Nil: every host.
@@ -26,11 +29,13 @@ final class LogsPane: Pane {
     let patterns: TableView<LogPatternRow>
     let lines: TableView<LogLineRow>
     private(set) var snapshot: LogPatternsSnapshot?
-    private(set) var linesSnapshot: LogLinesSnapshot?
+    var linesSnapshot: LogLinesSnapshot?
     /// Nil: the lines box is closed.
-    private(set) var linesMode: LinesMode?
-    private(set) var focus: Focus = .patterns
-    private(set) var lastError: String?
+    var linesMode: LinesMode?
+    var focus: Focus = .patterns
+    var lastError: String?
+    /// The live tail, while following.
+    var follow: LogFollow?
 
     /// Column indices of the patterns table.
     enum Column: Int, CaseIterable {
@@ -62,13 +67,14 @@ final class LogsPane: Pane {
         switch linesMode {
         case nil: nil
         case .search(let text): .search(text)
+        case .follow: nil
         case .pattern: patterns.selected.map { .pattern($0.stat.id) }
         }
     }
 
     var pollInterest: PollInterest {
         var interest = PollInterest()
-        interest.logs = LogsInterest(host: host, range: range, lines: linesSource)
+        interest.logs = LogsInterest(host: host, range: range, lines: linesSource, follow: follow?.request)
         return interest
     }
 
@@ -80,6 +86,7 @@ final class LogsPane: Pane {
 
     /// Whether the lines shown are the ones the box wants.
     var hasCurrentLines: Bool {
+        if case .follow = linesMode { return follow?.started == true }
         guard let linesSnapshot, let source = linesSource else { return false }
         return linesSnapshot.source == source && linesSnapshot.host == host
     }
@@ -96,10 +103,14 @@ final class LogsPane: Pane {
         own += [
             KeyAction([.char("t"), .char("]")], "range", section: section) { [self] in cycleRange(1) },
             KeyAction([.char("[")], "shorter range", section: section, shownInHints: false) { [self] in cycleRange(-1) },
-            KeyAction([.char("f")], "search lines", section: section) { [self] in
-                let current: String = if case .search(let text) = linesMode { text } else { "" }
+            KeyAction([.char("s")], "search", section: section) { [self] in
+                let current: String = switch linesMode {
+                case .search(let text)?, .follow(let text)?: text
+                default: ""
+                }
                 return .prompt("search lines (host:web-1 level>=error \"timed out\" /re/ -word since:1h): ", initial: current) { [self] text in search(text) }
             },
+            KeyAction([.char("f")], isFollowing ? "stop following" : "follow", section: section) { [self] in toggleFollow() },
         ]
         if linesMode != nil {
             own += [
@@ -110,7 +121,14 @@ final class LogsPane: Pane {
                 KeyAction([.escape, .char("h"), .left], "close lines", section: section) { [self] in closeLines() },
             ]
         }
-        let table = focus == .lines && linesMode != nil ? lines.keyActions(section: section) : patterns.keyActions(section: section)
+        var table = focus == .lines && linesMode != nil ? lines.keyActions(section: section) : patterns.keyActions(section: section)
+        // `s` searches here: the tables sort with `>` `<` `S`.
+        table = table.map { a in
+            var a = a
+            a.keys.removeAll { $0 == .char("s") }
+            return a
+        }
+        if isFollowing && focus == .lines { table = followKeyActions(table, section: section) }
         return KeyMap(own).merged(over: KeyMap(table))
     }
 
@@ -127,6 +145,7 @@ final class LogsPane: Pane {
     /// `Esc` with the lines box open: close it, back to the patterns.
     func closeLines() -> Reaction {
         linesMode = nil
+        follow = nil
         focus = .patterns
         linesSnapshot = nil
         _ = try? lines.setFilter("")
@@ -137,6 +156,7 @@ final class LogsPane: Pane {
     /// query that does not parse leaves the box as it was and says why on the status line.
     func search(_ text: String, now: Int64 = WallClock.nowMs()) -> Reaction {
         let query = text.trimmingCharacters(in: .whitespaces)
+        if isFollowing { return startFollow(query, now: now) }
         guard !query.isEmpty else {
             if case .search = linesMode { return closeLines() }
             return .ignored
@@ -146,6 +166,7 @@ final class LogsPane: Pane {
         } catch {
             return .message("search: \(error.description)", isError: true)
         }
+        follow = nil
         linesMode = .search(query)
         focus = .lines
         lines.columns = Self.lineColumns(showHost: host == nil, showValues: false)
@@ -198,6 +219,8 @@ final class LogsPane: Pane {
             }
             lines.setRows(s.lines.map { LogLineRow(log: $0, template: template, query: query) }, now: now)
             return true
+        case .tail(let u):
+            return receiveTail(u, now: now)
         case .error(let text):
             lastError = text
             return true
@@ -265,10 +288,12 @@ final class LogsPane: Pane {
         switch linesMode {
         case .search(let text)?:
             title = "Search \(text)" + (host.map { " on \($0)" } ?? "")
+        case .follow?:
+            title = followTitle(now: now)
         default:
             title = "Lines"
         }
-        if hasCurrentLines {
+        if hasCurrentLines && !isFollowing {
             title += lines.filterText.isEmpty
                 ? " (\(lines.rows.count == LogsFetcher.lineLimit ? "newest \(lines.rows.count)" : "\(lines.rows.count)"))"
                 : lines.countTitle
