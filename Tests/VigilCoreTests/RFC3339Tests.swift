@@ -28,4 +28,16 @@ import Testing
             #expect(RFC3339.milliseconds(text) == nil, "\(text) is refused")
         }
     }
+
+    @Test func formattingReadsBack() {
+        #expect(RFC3339.format(1_796_422_503_000) == "2026-12-04T22:15:03Z")
+        #expect(RFC3339.format(1_796_422_503_045) == "2026-12-04T22:15:03.045Z")
+        #expect(RFC3339.format(-1) == "1969-12-31T23:59:59.999Z")
+        #expect(RFC3339.format(951_782_400_000) == "2000-02-29T00:00:00Z")
+        var rng = SplitMix64(seed: 3)
+        for _ in 0..<2_000 {
+            let ms = Int64.random(in: -2_000_000_000_000...20_000_000_000_000, using: &rng)
+            #expect(RFC3339.milliseconds(RFC3339.format(ms)) == ms)
+        }
+    }
 }

@@ -58,4 +58,19 @@ public enum RFC3339 {
         let seconds = ((days * 24 + hour) * 60 + minute) * 60 + second - offsetMinutes * 60
         return Int64(seconds) * 1000 + Int64(millis)
     }
+
+    /// `ms` as an RFC 3339 UTC time, `2026-12-04T22:15:03Z` (with `.123` when it has milliseconds).
+    public static func format(_ ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = Int(ms - seconds * 1000)
+        let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        let rest = Int(seconds - Int64(days) * 86_400)
+        let d = CivilDate.date(daysFromEpoch: days)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        var year = String(d.year)
+        while year.count < 4 { year = "0" + year }
+        var out = "\(year)-\(two(d.month))-\(two(d.day))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))"
+        if millis > 0 { out += "." + String(String(millis + 1000).dropFirst()) }
+        return out + "Z"
+    }
 }

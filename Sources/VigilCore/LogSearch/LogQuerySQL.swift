@@ -89,11 +89,14 @@ public enum LogSearch {
         public var labels: [String: String]
     }
 
-    /// One page: rows satisfying `sql` older than `before` (ts, id), newest first, at most `limit`.
-    public typealias PageReader = @Sendable (LogQuerySQL, _ before: (ts: Int64, id: Int64)?, _ limit: Int) async throws -> [StoredLog]
+    /// Runs a SELECT of log rows (`select` columns) with `?` arguments on a store's connection.
+    public typealias RowReader = @Sendable (_ sql: String, _ args: [LogQuerySQL.Arg]) async throws -> [StoredLog]
+
+    /// The columns every log row read selects, as `StoredLog` needs them.
+    public static let select = "SELECT l.id, l.ts, l.source, l.level, l.message, h.name AS host FROM logs l JOIN hosts h ON h.id = l.host_id"
 
     public static func run(_ query: LogQuery, limit: Int, scanLimit: Int, dialect: LogQuerySQL.Dialect,
-                           hosts: () async throws -> [Host], page: PageReader) async throws -> LogSearchResult {
+                           hosts: () async throws -> [Host], rows: RowReader) async throws -> LogSearchResult {
         guard limit > 0 else { return LogSearchResult(lines: [], scanned: 0, complete: true) }
         var labels: [String: [String: String]] = [:]
         var hostIDs: [Int64]?
@@ -116,7 +119,17 @@ public enum LogSearch {
         var before: (ts: Int64, id: Int64)?
         while true {
             let want = min(pageSize, scanLimit - scanned)
-            let rows = try await page(sql, before, want)
+            var conditions = sql.conditions
+            var args = sql.args
+            if let before {
+                conditions.append("(l.ts < ? OR (l.ts = ? AND l.id < ?))")
+                args += [.int(before.ts), .int(before.ts), .int(before.id)]
+            }
+            var text = select
+            if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
+            text += " ORDER BY l.ts DESC, l.id DESC LIMIT ?"
+            args.append(.int(Int64(want)))
+            let rows = try await rows(text, args)
             scanned += rows.count
             for r in rows where query.matches(r, labels: labels[r.host] ?? [:]) {
                 out.append(r)
@@ -129,5 +142,31 @@ public enum LogSearch {
             if scanned >= scanLimit { return LogSearchResult(lines: out, scanned: scanned, complete: false, searchedBack: last.ts) }
             pageSize = min(pageSize * 2, 50_000)
         }
+    }
+}
+
+/// The lines around one line: the same host and source, older and newer (the logs pane's `Enter` on a line).
+public enum LogContext {
+    /// Up to `before` older and `after` newer lines of `line`'s host and source, oldest first, and where `line` is
+    /// among them (nil when it is no longer stored: then the lines are those around its time). `line` may come from a
+    /// live tail, whose ids are not the store's: it is found by host, source, time and message.
+    public static func run(_ line: StoredLog, before: Int, after: Int, rows: LogSearch.RowReader) async throws -> (lines: [StoredLog], index: Int?) {
+        let same = "h.name = ? AND l.source = ?"
+        let found = try await rows(LogSearch.select + " WHERE \(same) AND l.ts = ? AND l.message = ? ORDER BY l.id LIMIT 1",
+                                   [.text(line.host), .text(line.source), .int(line.ts), .text(line.message)]).first
+        let older: [StoredLog]
+        let newer: [StoredLog]
+        if let found {
+            older = try await rows(LogSearch.select + " WHERE \(same) AND (l.ts < ? OR (l.ts = ? AND l.id < ?)) ORDER BY l.ts DESC, l.id DESC LIMIT ?",
+                                   [.text(line.host), .text(line.source), .int(found.ts), .int(found.ts), .int(found.id), .int(Int64(before))])
+            newer = try await rows(LogSearch.select + " WHERE \(same) AND (l.ts > ? OR (l.ts = ? AND l.id > ?)) ORDER BY l.ts, l.id LIMIT ?",
+                                   [.text(line.host), .text(line.source), .int(found.ts), .int(found.ts), .int(found.id), .int(Int64(after))])
+            return (older.reversed() + [found] + newer, older.count)
+        }
+        older = try await rows(LogSearch.select + " WHERE \(same) AND l.ts < ? ORDER BY l.ts DESC, l.id DESC LIMIT ?",
+                               [.text(line.host), .text(line.source), .int(line.ts), .int(Int64(before))])
+        newer = try await rows(LogSearch.select + " WHERE \(same) AND l.ts >= ? ORDER BY l.ts, l.id LIMIT ?",
+                               [.text(line.host), .text(line.source), .int(line.ts), .int(Int64(after))])
+        return (older.reversed() + newer, nil)
     }
 }

@@ -8,25 +8,23 @@ extension SQLiteStore {
                     LogSearch.Host(id: $0["id"], name: $0["name"], labels: LabelsCodec.decode($0["labels"]))
                 }
             }
-        }, page: { [pool] sql, before, limit in
-            try await pool.read { db in
-                var conditions = sql.conditions
-                var args: [any DatabaseValueConvertible] = sql.args.map {
-                    switch $0 {
-                    case .int(let v): v
-                    case .text(let v): v
-                    }
+        }, rows: logRows)
+    }
+
+    public func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?) {
+        try await LogContext.run(line, before: before, after: after, rows: logRows)
+    }
+
+    /// Log rows of a `LogSearch.select` statement.
+    @Sendable func logRows(_ sql: String, _ args: [LogQuerySQL.Arg]) async throws -> [StoredLog] {
+        try await pool.read { db in
+            let values: [any DatabaseValueConvertible] = args.map {
+                switch $0 {
+                case .int(let v): v
+                case .text(let v): v
                 }
-                if let before {
-                    conditions.append("(l.ts < ? OR (l.ts = ? AND l.id < ?))")
-                    args += [before.ts, before.ts, before.id]
-                }
-                var text = "SELECT l.id, l.ts, l.source, l.level, l.message, h.name AS host FROM logs l JOIN hosts h ON h.id = l.host_id"
-                if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
-                text += " ORDER BY l.ts DESC, l.id DESC LIMIT ?"
-                args.append(limit)
-                return try Row.fetchAll(db, sql: text, arguments: StatementArguments(args)).map { Self.log(from: $0, host: $0["host"]) }
             }
-        })
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { Self.log(from: $0, host: $0["host"]) }
+        }
     }
 }

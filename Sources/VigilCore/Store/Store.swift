@@ -167,6 +167,9 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// `scanLimit` candidate rows (`LogSearch.run`).
     func searchLogs(_ query: LogQuery, limit: Int, scanLimit: Int) async throws -> LogSearchResult
 
+    /// The lines of `line`'s host and source around it, oldest first (`LogContext`).
+    func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?)
+
     /// The lines this store object commits, as they are committed (in this process only).
     var logBus: LogBus { get }
 

@@ -8,27 +8,25 @@ extension PostgresStore {
                 }
                 return out
             }
-        }, page: { sql, before, limit in
-            try await self.read { s in
-                var conditions = sql.conditions
-                var args: [any PGValue] = sql.args.map {
-                    switch $0 {
-                    case .int(let v): v
-                    case .text(let v): v
-                    }
+        }, rows: logRows)
+    }
+
+    public func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?) {
+        try await LogContext.run(line, before: before, after: after, rows: logRows)
+    }
+
+    /// Log rows of a `LogSearch.select` statement.
+    @Sendable func logRows(_ sql: String, _ args: [LogQuerySQL.Arg]) async throws -> [StoredLog] {
+        try await read { s in
+            let values: [any PGValue] = args.map {
+                switch $0 {
+                case .int(let v): v
+                case .text(let v): v
                 }
-                if let before {
-                    conditions.append("(l.ts, l.id) < (?, ?)")
-                    args += [before.ts, before.id]
-                }
-                var text = "SELECT l.id, l.ts, l.source, l.level, l.message, h.name AS host FROM logs l JOIN hosts h ON h.id = l.host_id"
-                if !conditions.isEmpty { text += " WHERE " + conditions.joined(separator: " AND ") }
-                text += " ORDER BY l.ts DESC, l.id DESC LIMIT ?"
-                args.append(limit)
-                var out: [StoredLog] = []
-                for r in try await s.rows(text, args) { out.append(try Self.log(from: r, host: try r["host"])) }
-                return out
             }
-        })
+            var out: [StoredLog] = []
+            for r in try await s.rows(sql, values) { out.append(try Self.log(from: r, host: try r["host"])) }
+            return out
+        }
     }
 }

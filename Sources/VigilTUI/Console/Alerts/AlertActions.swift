@@ -1,4 +1,5 @@
 import VigilCore
+import VigilWire
 
 /// The keys that act on one alert, shared by the alerts pane (on the selected row) and the alert detail.
 /// Changing actions are `dangerous` (so `--readonly` drops them) and check the user's role before asking
@@ -42,6 +43,10 @@ struct AlertActions {
             KeyAction([.char("c")], "chat", section: section) { [self] in
                 guard let alert = current() else { return .message("no alert selected", isError: false) }
                 return .openChat(.alert(alert))
+            },
+            KeyAction([.char("L")], "logs around it", section: section, shownInHints: false) { [self] in
+                guard let alert = current() else { return .message("no alert selected", isError: false) }
+                return .push(LogsPane.around(alert, now: WallClock.nowMs()))
             },
             KeyAction([.char("g")], "host", section: section) { [self] in
                 guard let alert = current() else { return .message("no alert selected", isError: false) }

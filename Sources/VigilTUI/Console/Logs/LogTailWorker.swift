@@ -9,7 +9,7 @@ import VigilWire
 /// `backlogLimit` stored lines.
 final class LogTailWorker: Sendable {
     static let backlogLimit = 200
-    static let flushDelayMs = 50
+    static let flushDelayMs = 15
     /// Lines the bus holds for the console between flushes; past it the oldest are dropped and counted.
     static let tailCapacity = 5_000
 

@@ -63,6 +63,13 @@ struct LogsInterest: Equatable, Sendable {
     var follow: LogTailRequest?
 }
 
+/// The lines around `line` from its host and source, oldest first; `index` is where `line` is (nil: no longer stored).
+struct LogContextSnapshot: Equatable, Sendable {
+    var line: StoredLog
+    var lines: [StoredLog]
+    var index: Int?
+}
+
 /// A live tail: the lines of `host` (nil: every host) matching the log query `query` (empty: every line).
 struct LogTailRequest: Equatable, Sendable {
     var host: String?
@@ -104,6 +111,7 @@ enum LogsUpdate: Sendable {
     case patterns(LogPatternsSnapshot)
     case lines(LogLinesSnapshot)
     case tail(LogTailUpdate)
+    case context(LogContextSnapshot)
     /// A read failed; the pane shows it until the next good read.
     case error(String)
 }

@@ -111,4 +111,17 @@ extension LogsPane {
     static func rate(_ perSecond: Double) -> String {
         perSecond >= 10 ? String(Int(perSecond.rounded())) : String(format: "%.1f", perSecond)
     }
+
+    /// The logs of `alert`'s host (the fleet's when it has none) from 15 minutes before it fired (or became
+    /// active) to 15 minutes after, as a search, over the shortest range that shows its patterns.
+    static func around(_ alert: StoredAlert, now: Int64) -> LogsPane {
+        let at = alert.firedAt ?? alert.activeSince
+        // Whole minutes: the query in the title stays short.
+        let from = (at - 15 * 60_000) / 60_000 * 60_000
+        let until = (at + 15 * 60_000 + 59_999) / 60_000 * 60_000
+        let range = LogRange.allCases.first { $0.milliseconds >= now - from } ?? .d7
+        let pane = LogsPane(host: alert.host, range: range)
+        _ = pane.search("since:\(RFC3339.format(from)) until:\(RFC3339.format(until))", now: now)
+        return pane
+    }
 }

@@ -112,6 +112,16 @@ final class LogsPane: Pane {
             },
             KeyAction([.char("f")], isFollowing ? "stop following" : "follow", section: section) { [self] in toggleFollow() },
         ]
+        if focus == .lines, linesMode != nil {
+            own.append(KeyAction([.enter], "lines around it", section: section, shownInHints: false) { [self] in
+                guard let row = lines.selected else { return .ignored }
+                let query: LogQuery? = switch linesMode {
+                case .search(let text)?, .follow(let text)?: text.isEmpty ? nil : try? LogQuery.parse(text, now: WallClock.nowMs())
+                default: nil
+                }
+                return .push(LogContextPane(line: row.log, query: query))
+            })
+        }
         if linesMode != nil {
             own += [
                 KeyAction([.tab], focus == .lines ? "to patterns" : "to lines", section: section) { [self] in
@@ -221,6 +231,8 @@ final class LogsPane: Pane {
             return true
         case .tail(let u):
             return receiveTail(u, now: now)
+        case .context:
+            return false
         case .error(let text):
             lastError = text
             return true

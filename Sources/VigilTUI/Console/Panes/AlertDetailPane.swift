@@ -1,5 +1,6 @@
 import VigilTheme
 import VigilCore
+import VigilWire
 
 /// One alert in depth: severity, state and times, ack and assignee, labels, annotations, the host's CPU and memory
 /// around now, the same alert on other hosts, then the timeline of events (scrolls with `j` `k`).
@@ -30,6 +31,9 @@ final class AlertDetailPane: Pane {
     var keyMap: KeyMap {
         let section = "Alert detail"
         return KeyMap(AlertActions(user: user, section: section) { [weak self] in self?.alert }.actions + [
+            KeyAction([.char("l")], "logs around it", section: section, shownInHints: false) { [self] in
+                .push(LogsPane.around(alert, now: WallClock.nowMs()))
+            },
             KeyAction([.char("j"), .down], "scroll the timeline down", section: section, shownInHints: false) { [self] in
                 scroll = min(scroll + 1, max(0, (timeline?.count ?? 0) - lastBodyHeight))
                 return .redraw

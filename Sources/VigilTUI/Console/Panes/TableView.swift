@@ -252,6 +252,12 @@ final class TableView<Row: Identifiable> {
     }
 
     /// Draws the header row and as many body rows as fit into `rect`.
+    /// The screen row of the row `id` when the table is drawn in `rect`, if it is in view.
+    func rowY(id: Row.ID, in rect: Rect) -> Int? {
+        guard let i = visible.firstIndex(where: { $0.id == id }), i >= offset, i < offset + rect.height - 1 else { return nil }
+        return rect.y + 1 + i - offset
+    }
+
     func render(into canvas: inout Canvas, in rect: Rect, focused: Bool, now: Int64) {
         guard rect.height > 0, rect.width > 0 else { return }
         pageSize = max(1, rect.height - 1)

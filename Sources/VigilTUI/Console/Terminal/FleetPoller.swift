@@ -180,6 +180,14 @@ final class FleetPoller: Sendable {
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
+        if let line = wanted.logContext, let store {
+            do {
+                let around = try await store.logContext(of: line, before: LogContextPane.before, after: LogContextPane.after)
+                mailbox.post(.logs(.context(LogContextSnapshot(line: line, lines: around.lines, index: around.index))))
+            } catch {
+                mailbox.post(.logs(.error(String(describing: error))))
+            }
+        }
         guard let host = wanted.host else { return }
         do {
             mailbox.post(.detail(name: host, try await reader.hostDetail(name: host, now: Self.nowMs())))
