@@ -110,36 +110,20 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let store = try self.store.open()
-            let entries = try Blocking.run { try await store.allAuditEntries() }
-            let chain = AuditChain.verify(entries)
-            var problems = chain.problems
-            let file = AuditAnchorFile.of(store)
-            var anchors: [AuditAnchor] = []
-            if let file {
-                let read: (anchors: [AuditAnchor], bad: [Int])
-                do { read = try file.read() } catch { throw ValidationError("\(error)") }
-                anchors = read.anchors
-                problems += read.bad.map { "\(file.path):\($0): not an anchor line (the anchor file was edited)" }
-                problems += AuditAnchor.problems(entries: entries, anchors: anchors)
-            }
-            guard problems.isEmpty else {
-                for p in problems { print("TAMPERED: \(p)") }
+            let check: AuditCheck
+            do { check = try Blocking.run { try await AuditCheck.run(store) } } catch let e as StoreError { throw ValidationError(e.message) }
+            guard check.isIntact else {
+                for p in check.problems { print("TAMPERED: \(p)") }
                 throw ExitCode(1)
             }
-            var line = "audit log intact: \(chain.entries) entries, every hash matches and the chain is unbroken"
-            if let file {
-                if anchors.isEmpty {
-                    line += "; no anchor yet in \(file.path) (a deleted tail could not be seen before now)"
-                } else {
-                    line += "; it matches \(anchors.count) anchor(s) in \(file.path)"
-                }
+            print("audit log " + check.summary)
+            if let path = check.anchorPath {
                 do {
-                    _ = try Blocking.run { try await file.anchor(store, now: WallClock.nowMs()) }
+                    _ = try Blocking.run { try await AuditAnchorFile(path: path).anchor(store, now: WallClock.nowMs()) }
                 } catch {
                     FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
                 }
             }
-            print(line)
         }
     }
 }

@@ -30,6 +30,8 @@ enum TypedCommand: Equatable, Sendable {
     case aiCalls
     /// The logs pane: top log patterns of one host, or of the fleet.
     case logs(host: String?)
+    /// The audit log and the state of its hash chain.
+    case audit
 }
 
 /// A command line that did not parse; the message says what to type instead.

@@ -93,6 +93,9 @@ enum ConsoleMessage: Sendable {
     case chat(ChatUpdate)
     /// Top log patterns, a pattern's raw lines or search results, from the poller (while the logs pane is visible).
     case logs(LogsUpdate)
+    /// Audit entries and the chain's last check (while the audit pane is visible).
+    case audit(AuditSnapshot)
+    case auditError(String)
     /// The outbox and escalations (while the notifications pane is visible).
     case notifications(NotifySnapshot)
 }

@@ -16,6 +16,8 @@ final class FleetPoller: Sendable {
     private let continuation: AsyncStream<Void>.Continuation
     /// Reads the logs pane's patterns and lines.
     private let logsFetcher = LogsFetcher()
+    /// Reads the audit pane's entries and checks the chain.
+    private let auditFetcher = AuditFetcher()
     /// Keeps the dashboard's metrics in a head fed by new segments (when reading a store), instead of re-reading
     /// every host's last 30 minutes each round.
     private let tracker: FleetTracker?
@@ -180,6 +182,7 @@ final class FleetPoller: Sendable {
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
+        if let audit = wanted.audit, let store { mailbox.post(await auditFetcher.fetch(store, audit, now: Self.nowMs())) }
         if let line = wanted.logContext, let store {
             do {
                 let around = try await store.logContext(of: line, before: LogContextPane.before, after: LogContextPane.after)
