@@ -147,4 +147,24 @@ struct InstallTests {
         #expect(wrong.status != 0)
         #expect(wrong.text.contains("  level>=eror\n         ^ at character 8: 'eror' is not a level"), "\(wrong.text)")
     }
+
+    /// `vigil report weekly` as a user runs it: Markdown to a file, stored, listed; a bad format is refused.
+    @Test func installedBinaryWritesTheWeeklyReport() async throws {
+        let dir = TempDir()
+        let stage = dir.file("stage")
+        #expect(try await Self.install(into: stage).status == 0)
+        let vigil = stage + "/usr/bin/vigil"
+        let env = Self.bareEnvironment(dir)
+        let db = dir.file("demo.db")
+        #expect(try await Self.run(vigil, ["demo", "--db", db, "--hosts", "6", "--days", "2"], environment: env).status == 0)
+        let out = dir.file("week.md")
+        let weekly = try await Self.run(vigil, ["report", "weekly", "--db", db, "--no-ai", "--format", "md", "--out", out], environment: env)
+        #expect(weekly.status == 0 && weekly.text.contains("stored as report"), "\(weekly.text)")
+        let md = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(md.hasPrefix("# Vigil weekly report") && md.contains("| alerts fired |") && md.contains("## Insight"), "\(md)")
+        let list = try await Self.run(vigil, ["report", "list", "--db", db], environment: env)
+        #expect(list.text.contains("weekly"), "\(list.text)")
+        let bad = try await Self.run(vigil, ["report", "weekly", "--db", db, "--format", "pdf"], environment: env)
+        #expect(bad.status != 0 && bad.text.contains("--format 'pdf' is not one of text, md, html"), "\(bad.text)")
+    }
 }

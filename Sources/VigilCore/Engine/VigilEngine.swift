@@ -134,6 +134,7 @@ public final class VigilEngine: Sendable {
         do {
             let flag = leader
             services.append(RetentionService(store: store, every: options.retentionEvery, isLeader: { flag.isSet }, logger: logger))
+            services.append(WeeklyReportService(store: store, every: options.retentionEvery, timeZone: .current, isLeader: { flag.isSet }, logger: logger))
         }
         if let notifications { services.append(notifications) }
         if let anchors = AuditAnchorFile.of(store) {

@@ -113,11 +113,17 @@ public final class NotificationService: Service, Sendable {
             }
             guard let channel = config.channel(named: schedule.channel) else { continue }
             let (from, to) = schedule.period(endingAt: due)
-            let report = try await DailyReport.gather(store: store, from: from, to: to, now: now)
-            let insight = DailyInsight.heuristic(report)
-            let text = GeneratedDailyReport.text(report, insight)
-            _ = try await store.saveReport(StoredReport(kind: schedule.kind.rawValue, from: from, to: to, createdAt: now, text: text,
-                                                        json: GeneratedDailyReport.json(report, insight).jsonText))
+            let text: String
+            if schedule.kind == .weekly {
+                // The week against the week before, stored as the weekly report of that week.
+                text = try await GeneratedWeeklyReport.generate(store: store, client: nil, to: to, now: now, useAI: false).stored.text
+            } else {
+                let report = try await DailyReport.gather(store: store, from: from, to: to, now: now)
+                let insight = DailyInsight.heuristic(report)
+                text = GeneratedDailyReport.text(report, insight)
+                _ = try await store.saveReport(StoredReport(kind: schedule.kind.rawValue, from: from, to: to, createdAt: now, text: text,
+                                                            json: GeneratedDailyReport.json(report, insight).jsonText))
+            }
             let f = DateFormatter()
             f.locale = Locale(identifier: "en_US_POSIX")
             f.timeZone = schedule.timeZone

@@ -3,13 +3,13 @@ import Foundation
 import VigilCore
 import VigilWire
 
-/// `vigil report daily|list|show`: the daily report (alerts, MTTR, incidents, remediation, new log patterns, worst
+/// `vigil report daily|weekly|list|show`: the daily report (alerts, MTTR, incidents, remediation, new log patterns, worst
 /// health) with its insight, stored in the store (docs/ai.md).
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports: generate the daily report with its insight, list and show stored reports.",
-        subcommands: [Daily.self, List.self, Show.self]
+        abstract: "Reports: generate the daily or weekly report with its insight, list and show stored reports.",
+        subcommands: [Daily.self, Weekly.self, List.self, Show.self]
     )
 
     struct Daily: ParsableCommand {
@@ -36,6 +36,45 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
+    /// `vigil report weekly`: the last seven days against the seven before, stored as kind `weekly`.
+    struct Weekly: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Report the last 7 days against the 7 before: alerts, MTTR, incidents, runbook runs and success, new log patterns, per rule; then the week's incidents, remediation and worst health, with an insight. Printed (or written to --out) and stored.",
+            discussion: "The engine holding the lease also writes one each Monday at 00:00 for the week just ended (vigil report list).")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var config: AICommand.ConfigOptions
+        @Option(help: ArgumentHelp("text, md (Markdown) or html.", valueName: "FORMAT")) var format: String = "text"
+        @Option(help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "FILE")) var out: String?
+        @Flag(inversion: .prefixedNo, help: "Ask the AI for the insight (the default; without a key the heuristic insight says so). --no-ai: rules of thumb only, nothing is sent.")
+        var ai = true
+
+        func validate() throws {
+            guard WeeklyReport.Format(rawValue: format) != nil else {
+                throw ValidationError("--format '\(format)' is not one of text, md, html")
+            }
+        }
+
+        func run() throws {
+            let format = WeeklyReport.Format(rawValue: self.format) ?? .text
+            let store = try store.open()
+            let client = try config.client(log: StoreAICallLog(store: store))
+            let useAI = ai
+            let now = WallClock.nowMs()
+            let generated = try Blocking.run {
+                try await GeneratedWeeklyReport.generate(store: store, client: client, to: now, now: now, useAI: useAI)
+            }
+            let rendered = generated.report.render(format, insight: generated.insight)
+            if let out {
+                do { try rendered.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                    throw CommandFailure("\(out): cannot write the report: \(error.localizedDescription)")
+                }
+            } else {
+                print(rendered)
+            }
+            FileHandle.standardError.write(Data("stored as report \(generated.stored.id) (vigil report show \(generated.stored.id))\n".utf8))
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stored reports, newest first.")
         @OptionGroup var store: StoreOptions
@@ -46,7 +85,7 @@ struct ReportCommand: ParsableCommand {
             let limit = limit
             let reports = try Blocking.run { try await store.reports(kind: nil, limit: limit) }
             if reports.isEmpty {
-                print("no reports yet (vigil report daily makes one)")
+                print("no reports yet (vigil report daily or vigil report weekly makes one)")
                 return
             }
             let rows = reports.map { r in

@@ -497,6 +497,11 @@ final class ConsoleController {
             if let current = top as? LogsPane, current.host == target { break }
             stack = [stack[0]]
             push(LogsPane(host: target))
+        case .reports:
+            if !(top is ReportsPane) {
+                stack = [stack[0]]
+                push(ReportsPane())
+            }
         case .audit:
             if !(top is AuditPane) {
                 stack = [stack[0]]

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "audit", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -17,6 +17,7 @@ enum CommandParser {
         "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
         "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "audit": "audit", "au": "audit",
+        "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh",
         "help": "help", "?": "help",
@@ -37,6 +38,7 @@ enum CommandParser {
         (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
         (":audit", "the audit log: who did what, filters by user, action and time, the hash chain's state (alias :au)"),
+        (":reports", "stored daily and weekly reports; Enter reads one (alias :report)"),
         (":reload", "re-read the rule files (admin; changes things)"),
         (":theme [NAME]", "switch theme, or list themes"),
         (":refresh", "fetch fresh data now (also r, Ctrl-R)"),
@@ -90,6 +92,9 @@ enum CommandParser {
         case "audit":
             guard args.isEmpty else { throw CommandError(message: "usage: :audit") }
             return .audit
+        case "reports":
+            guard args.isEmpty else { throw CommandError(message: "usage: :reports") }
+            return .reports
         case "refresh": return .refresh
         case "help": return .help
         default: return .quit

@@ -32,6 +32,8 @@ enum TypedCommand: Equatable, Sendable {
     case logs(host: String?)
     /// The audit log and the state of its hash chain.
     case audit
+    /// Stored daily and weekly reports.
+    case reports
 }
 
 /// A command line that did not parse; the message says what to type instead.

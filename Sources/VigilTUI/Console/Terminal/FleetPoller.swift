@@ -182,6 +182,9 @@ final class FleetPoller: Sendable {
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
+        if wanted.reports, let store {
+            do { mailbox.post(.reports(try await store.reports(kind: nil, limit: ReportsPane.limit))) } catch { mailbox.post(.reportsError(String(describing: error))) }
+        }
         if let audit = wanted.audit, let store { mailbox.post(await auditFetcher.fetch(store, audit, now: Self.nowMs())) }
         if let line = wanted.logContext, let store {
             do {
