@@ -92,6 +92,6 @@ final class DangerousPane: Pane {
         #expect(shown == ["open host", "fleet logs", "sort", "filter", "command", "help", "quit"])
         // In a detail view, q means back and Esc is offered.
         controller.handle(.enter, now: Fixtures.now)
-        #expect(controller.mergedMap.hints.map(\.title) == ["next section", "chat", "sort", "filter", "command", "help", "back"])
+        #expect(controller.mergedMap.hints.map(\.title) == ["next section", "chat", "chart", "sort", "filter", "command", "help", "back"])
     }
 }

@@ -497,6 +497,9 @@ final class ConsoleController {
             if let current = top as? LogsPane, current.host == target { break }
             stack = [stack[0]]
             push(LogsPane(host: target))
+        case .metric(let name, let hosts):
+            stack = [stack[0]]
+            push(MetricPane(metric: name, hosts: hosts))
         case .reports:
             if !(top is ReportsPane) {
                 stack = [stack[0]]

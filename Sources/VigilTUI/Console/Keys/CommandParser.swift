@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -17,6 +17,7 @@ enum CommandParser {
         "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
         "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "audit": "audit", "au": "audit",
+        "metric": "metric", "m": "metric", "chart": "metric", "graph": "metric",
         "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh",
@@ -37,6 +38,7 @@ enum CommandParser {
         (":chat [HOST]", "the AI assistant about the fleet or a host (alias :ask; c on an alert or host)"),
         (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
+        (":metric NAME [HOST…]", "a metric over time: chart, ranges, zoom and pan, hosts overlaid (alias :m)"),
         (":audit", "the audit log: who did what, filters by user, action and time, the hash chain's state (alias :au)"),
         (":reports", "stored daily and weekly reports; Enter reads one (alias :report)"),
         (":reload", "re-read the rule files (admin; changes things)"),
@@ -95,6 +97,9 @@ enum CommandParser {
         case "reports":
             guard args.isEmpty else { throw CommandError(message: "usage: :reports") }
             return .reports
+        case "metric":
+            guard let name = args.first else { throw CommandError(message: "usage: :metric NAME [HOST…], e.g. :metric cpu.usage_percent web-1") }
+            return .metric(name, hosts: Array(args.dropFirst()))
         case "refresh": return .refresh
         case "help": return .help
         default: return .quit

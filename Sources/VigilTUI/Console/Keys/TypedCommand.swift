@@ -34,6 +34,8 @@ enum TypedCommand: Equatable, Sendable {
     case audit
     /// Stored daily and weekly reports.
     case reports
+    /// A metric over time on some hosts (none: every host with it).
+    case metric(String, hosts: [String])
 }
 
 /// A command line that did not parse; the message says what to type instead.

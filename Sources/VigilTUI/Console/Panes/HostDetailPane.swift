@@ -72,7 +72,14 @@ final class HostDetailPane: Pane {
         }
         let chat = KeyAction([.char("c")], "chat", section: section) { [self] in .openChat(.host(name)) }
         let logs = KeyAction([.char("L")], "log patterns", section: section, shownInHints: false) { [self] in .push(LogsPane(host: name)) }
-        return KeyMap([next, chat, logs] + Section.allCases.map { s in
+        var own = [next, chat, logs]
+        if focus == .series {
+            own.append(KeyAction([.enter], "chart", section: section) { [self] in
+                guard let s = series.selected else { return .message("no series selected", isError: false) }
+                return .push(MetricPane(metric: s.name, hosts: [name]))
+            })
+        }
+        return KeyMap(own + Section.allCases.map { s in
             KeyAction([.char(Character(String(s.rawValue + 1)))], "go to \(s.title.lowercased())", section: section,
                       shownInHints: false) { [self] in
                 focus = s

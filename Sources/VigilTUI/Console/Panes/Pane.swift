@@ -96,6 +96,9 @@ enum ConsoleMessage: Sendable {
     /// Audit entries and the chain's last check (while the audit pane is visible).
     case audit(AuditSnapshot)
     case auditError(String)
+    /// A metric's series over a range (while the metric view is visible).
+    case metric(MetricSnapshot)
+    case metricError(String)
     /// Stored reports, newest first (while the reports pane is visible).
     case reports([StoredReport])
     case reportsError(String)

@@ -182,6 +182,9 @@ final class FleetPoller: Sendable {
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
+        if let metric = wanted.metric, let store {
+            mailbox.post(await MetricFetcher.fetch(store, metric, rules: ruleAccess.rules?(), now: Self.nowMs()))
+        }
         if wanted.reports, let store {
             do { mailbox.post(.reports(try await store.reports(kind: nil, limit: ReportsPane.limit))) } catch { mailbox.post(.reportsError(String(describing: error))) }
         }
