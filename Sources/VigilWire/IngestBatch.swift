@@ -13,6 +13,8 @@ public struct IngestBatch: Sendable, Equatable {
     public var samples: [Sample]
     public var logs: [LogEntry]
     public var checks: [CheckResult]
+    /// The host's busiest processes at this cycle (top by CPU and by memory), when the agent reports them.
+    public var processes: [ProcessSample] = []
 
     public init(host: String, id: String? = nil, agent: AgentInfo? = nil, labels: [String: String] = [:],
                 samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
@@ -33,7 +35,7 @@ public struct IngestBatch: Sendable, Equatable {
     }
 
     /// True when the batch carries no data at all (a heartbeat).
-    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty }
+    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty && processes.isEmpty }
 }
 
 /// What the agent says about itself and the machine it runs on.
@@ -206,5 +208,34 @@ public struct IngestResponse: Sendable, Equatable {
             }
             return r
         }
+    }
+}
+
+/// One process as the agent saw it at `ts`: its CPU use since the agent's previous look, resident memory, state and
+/// start time.
+public struct ProcessSample: Sendable, Equatable {
+    public var pid: Int
+    public var user: String
+    /// The command line (or the name in `/proc/PID/stat` for kernel threads), at most 256 bytes.
+    public var command: String
+    /// Of one CPU: 200 is two CPUs busy.
+    public var cpuPercent: Double
+    public var rssBytes: Int64
+    /// The state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle.
+    public var state: String
+    /// Unix ms.
+    public var startedAt: Int64
+    /// Unix ms; 0 means the batch's receive time.
+    public var ts: Int64
+
+    public init(pid: Int, user: String, command: String, cpuPercent: Double, rssBytes: Int64, state: String, startedAt: Int64, ts: Int64) {
+        self.pid = pid
+        self.user = user
+        self.command = command
+        self.cpuPercent = cpuPercent
+        self.rssBytes = rssBytes
+        self.state = state
+        self.startedAt = startedAt
+        self.ts = ts
     }
 }

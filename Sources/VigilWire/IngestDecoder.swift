@@ -55,6 +55,8 @@ public struct IngestDecoder: Sendable {
                     batch.logs = try decodeLogs(&s, nowMs: nowMs)
                 case "checks":
                     batch.checks = try decodeChecks(&s, nowMs: nowMs)
+                case "processes":
+                    batch.processes = try decodeProcesses(&s, nowMs: nowMs)
                 default:
                     try s.skipValue(field: k)
                 }
@@ -235,6 +237,48 @@ public struct IngestDecoder: Sendable {
             out.append(LogEntry(ts: ts, source: source, level: level, message: message))
             i += 1
         } while try s.nextMember(close: UInt8(ascii: "]"), field: "logs")
+        return out
+    }
+
+    /// The most processes one batch may carry (the agent sends at most 20).
+    public static let maxProcesses = 100
+
+    private func decodeProcesses(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [ProcessSample] {
+        var out: [ProcessSample] = []
+        guard s.peek() == UInt8(ascii: "[") else { throw s.wrongType(expected: "an array", field: "processes") }
+        guard try s.beginArray(field: "processes") else { return out }
+        var i = 0
+        repeat {
+            let f = "processes[\(i)]"
+            guard i < Self.maxProcesses else {
+                throw WireError.invalid("at most \(Self.maxProcesses) processes per batch", field: f)
+            }
+            guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object (a process)", field: f) }
+            var p = ProcessSample(pid: -1, user: "", command: "", cpuPercent: 0, rssBytes: 0, state: "", startedAt: 0, ts: 0)
+            if try s.beginObject(field: f) {
+                repeat {
+                    let k = try s.key(field: f)
+                    switch k {
+                    case "pid": p.pid = Int(try JSONDocument.wholeNumber(&s, field: f + ".pid", in: 1...4_194_304))
+                    case "user": p.user = try boundedString(&s, field: f + ".user", max: 64)
+                    case "command": p.command = try boundedString(&s, field: f + ".command", max: 256)
+                    case "cpu_percent":
+                        let v = try s.number(field: f + ".cpu_percent")
+                        guard v.isFinite, v >= 0, v <= 100_000 else { throw WireError.invalid("cpu_percent must be a number from 0 to 100000", field: f + ".cpu_percent") }
+                        p.cpuPercent = v
+                    case "rss_bytes": p.rssBytes = try JSONDocument.wholeNumber(&s, field: f + ".rss_bytes", in: 0...JSONDocument.maxExactInteger)
+                    case "state": p.state = try boundedString(&s, field: f + ".state", max: 8)
+                    case "started_at": p.startedAt = try JSONDocument.wholeNumber(&s, field: f + ".started_at", in: 0...JSONDocument.maxExactInteger)
+                    case "ts": p.ts = try timestamp(&s, nowMs: nowMs, field: f + ".ts")
+                    default: try s.skipValue(field: f + "." + k)
+                    }
+                } while try s.nextMember(close: UInt8(ascii: "}"), field: f)
+            }
+            guard p.pid > 0 else { throw WireError.invalid("missing required field 'pid'", field: f + ".pid") }
+            guard !p.command.isEmpty else { throw WireError.invalid("missing required field 'command'", field: f + ".command") }
+            out.append(p)
+            i += 1
+        } while try s.nextMember(close: UInt8(ascii: "]"), field: "processes")
         return out
     }
 

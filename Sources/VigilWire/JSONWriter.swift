@@ -135,6 +135,22 @@ extension IngestBatch {
             w.endObject()
         }
         w.endArray()
+        if !processes.isEmpty {
+            w.key("processes"); w.beginArray()
+            for p in processes {
+                w.beginObject()
+                w.key("pid"); w.int(p.pid)
+                w.key("user"); w.string(p.user)
+                w.key("command"); w.string(p.command)
+                w.key("cpu_percent"); w.double(p.cpuPercent)
+                w.key("rss_bytes"); w.int64(p.rssBytes)
+                w.key("state"); w.string(p.state)
+                w.key("started_at"); w.int64(p.startedAt)
+                if p.ts != 0 { w.key("ts"); w.int64(p.ts) }
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
         return w.result
     }

@@ -49,6 +49,8 @@ import VigilCore
         #expect(pane.series.selected?.name == "cpu.usage_percent")
         _ = pane.focusNext()
         _ = pane.focusNext()
+        #expect(pane.focus == .processes)
+        _ = pane.focusNext()
         #expect(pane.focus == .series)
         _ = pane.keyMap.action(for: .char("3"))!.handler()
         #expect(pane.focus == .logs)

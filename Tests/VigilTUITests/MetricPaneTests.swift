@@ -76,4 +76,26 @@ import VigilWire
         let noneText = Fixtures.render(none, width: 120, height: 20).text
         #expect(noneText.contains("no samples of nope.metric") && noneText.contains("thresholds unknown"), "\(noneText)")
     }
+
+    @Test func hostDetailShowsTheNewestTopProcessesAndTheirHistory() throws {
+        let now = Fixtures.now
+        let pane = HostDetailPane(name: "web-1")
+        #expect(pane.pollInterest.processes == "web-1" && pane.pollInterest.host == "web-1")
+        func p(_ pid: Int, cpu: Double, at: Int64) -> ProcessSample {
+            ProcessSample(pid: pid, user: "app", command: "worker \(pid)", cpuPercent: cpu, rssBytes: Int64(pid) << 20, state: "R", startedAt: now - 86_400_000, ts: at)
+        }
+        let samples = [p(1, cpu: 5, at: now - 120_000), p(2, cpu: 90, at: now - 120_000), p(1, cpu: 7, at: now - 60_000), p(3, cpu: 40, at: now - 60_000)]
+        #expect(pane.receive(.processes(host: "web-1", samples), now: now))
+        #expect(pane.processes.rows.map(\.sample.pid).sorted() == [1, 3], "the newest look only")
+        #expect(pane.processes.visible.map(\.sample.pid) == [3, 1], "busiest first")
+        #expect(!pane.receive(.processes(host: "web-2", samples), now: now))
+        _ = pane.keyMap.action(for: .char("4"))!.handler()
+        guard case .push(let pushed) = pane.keyMap.action(for: .enter)!.handler(), let history = pushed as? ProcessHistoryPane else {
+            Issue.record("Enter on a process opens its history")
+            return
+        }
+        #expect(history.process.pid == 3)
+        let text = Fixtures.render(history, width: 120, height: 24).text
+        #expect(text.contains("web-1 · pid 3 · app") && text.contains("1 samples in the last hour") && text.contains("CPU % · last 40.0"), "\(text)")
+    }
 }

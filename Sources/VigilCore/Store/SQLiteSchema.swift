@@ -384,6 +384,25 @@ enum SQLiteSchema {
                 CREATE INDEX check_results_by_ts ON check_results(ts);
                 """)
         }
+        m.registerMigration("v16-processes") { db in
+            try db.execute(sql: """
+                -- The top processes each agent reports each cycle (by CPU and by memory).
+                CREATE TABLE process_samples (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    ts INTEGER NOT NULL,
+                    pid INTEGER NOT NULL,
+                    user TEXT NOT NULL,
+                    command TEXT NOT NULL,
+                    cpu_percent REAL NOT NULL,
+                    rss_bytes INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    started_at INTEGER NOT NULL
+                );
+                CREATE INDEX process_samples_by_host_ts ON process_samples(host_id, ts);
+                CREATE INDEX process_samples_by_ts ON process_samples(ts);
+                """)
+        }
         return m
     }
 }

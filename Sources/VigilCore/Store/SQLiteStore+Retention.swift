@@ -101,6 +101,8 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM ai_calls WHERE id IN (SELECT id FROM ai_calls WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
             case .reports:
                 try db.execute(sql: "DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE created_at < ? ORDER BY created_at LIMIT ?)", arguments: [cutoff, limit])
+            case .processes:
+                try db.execute(sql: "DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
             }
             return db.changesCount
         }

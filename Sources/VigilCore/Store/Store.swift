@@ -167,6 +167,9 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// `scanLimit` candidate rows (`LogSearch.run`).
     func searchLogs(_ query: LogQuery, limit: Int, scanLimit: Int) async throws -> LogSearchResult
 
+    /// The top processes `host` reported in `[from, to]`, oldest first (at most `limit` rows, the newest kept).
+    func processSamples(host: String, from: Int64, to: Int64, limit: Int) async throws -> [ProcessSample]
+
     /// The lines of `line`'s host and source around it, oldest first (`LogContext`).
     func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?)
 

@@ -115,6 +115,15 @@ final class WriterState: Sendable {
                 try insert.execute(arguments: [hostID, c.name, c.kind.rawValue, c.target, c.ok, c.latencyMs, c.detail, c.ts == 0 ? receivedAt : c.ts])
             }
         }
+        if !batch.processes.isEmpty {
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO process_samples (host_id, ts, pid, user, command, cpu_percent, rss_bytes, state, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for p in batch.processes {
+                try insert.execute(arguments: [hostID, p.ts == 0 ? receivedAt : p.ts, p.pid, p.user, p.command, p.cpuPercent, p.rssBytes, p.state, p.startedAt])
+            }
+        }
         return IngestCounts(samples: batch.samples.count, logs: batch.logs.count, checks: batch.checks.count)
     }
 

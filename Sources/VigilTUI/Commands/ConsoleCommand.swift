@@ -164,13 +164,16 @@ struct ConsoleCommand: ParsableCommand {
 /// The console's built-in collector for the machine it runs on.
 final class LocalHostSource: BatchSource {
     private let collector = HostCollector()
+    private let processTop = ProcessTop()
     private lazy var host = collector.hostname()
     private lazy var agent = collector.agentInfo()
 
     func next(nowMs: Int64) -> IngestBatch? {
         let samples = collector.collect(nowMs: nowMs)
         guard WireNames.isValidHost(host) else { return nil }
-        return IngestBatch(host: host, agent: agent, labels: ["role": "ops-box"], samples: samples)
+        var batch = IngestBatch(host: host, agent: agent, labels: ["role": "ops-box"], samples: samples)
+        batch.processes = processTop.sample(nowMs: nowMs)
+        return batch
     }
 }
 

@@ -11,6 +11,7 @@ enum PostgresSchema {
     static let migrations: [(name: String, sql: String)] = [
         ("v1-schema", v1),
         ("v2-rollups", v2),
+        ("v3-processes", v3),
     ]
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
@@ -389,5 +390,22 @@ enum PostgresSchema {
             PRIMARY KEY (series_id, step, start_ts)
         );
         CREATE INDEX check_results_by_ts ON check_results(ts);
+        """
+
+    static let v3 = """
+        CREATE TABLE process_samples (
+            id BIGSERIAL PRIMARY KEY,
+            host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            ts BIGINT NOT NULL,
+            pid BIGINT NOT NULL,
+            "user" TEXT NOT NULL,
+            command TEXT NOT NULL,
+            cpu_percent DOUBLE PRECISION NOT NULL,
+            rss_bytes BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            started_at BIGINT NOT NULL
+        );
+        CREATE INDEX process_samples_by_host_ts ON process_samples(host_id, ts);
+        CREATE INDEX process_samples_by_ts ON process_samples(ts);
         """
 }

@@ -107,6 +107,8 @@ extension PostgresStore {
                 return try await s.execute("DELETE FROM ai_calls WHERE id IN (SELECT id FROM ai_calls WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
             case .reports:
                 return try await s.execute("DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE created_at < ? ORDER BY created_at LIMIT ?)", [cutoff, limit])
+            case .processes:
+                return try await s.execute("DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
             }
         }
     }

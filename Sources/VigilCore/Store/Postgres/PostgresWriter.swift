@@ -46,6 +46,14 @@ final class PostgresWriter: Sendable {
             try await s.execute("INSERT INTO check_results (host_id, name, kind, target, ok, latency_ms, detail, ts) VALUES "
                                 + Self.rows(slice.count, columns: 8), args)
         }
+        if !batch.processes.isEmpty {
+            var args: [any PGValue] = []
+            for p in batch.processes {
+                args += [hostID, p.ts == 0 ? receivedAt : p.ts, p.pid, p.user, p.command, p.cpuPercent, p.rssBytes, p.state, p.startedAt] as [any PGValue]
+            }
+            try await s.execute("INSERT INTO process_samples (host_id, ts, pid, \"user\", command, cpu_percent, rss_bytes, state, started_at) VALUES "
+                                + Self.rows(batch.processes.count, columns: 9), args)
+        }
         return counts
     }
 

@@ -116,7 +116,7 @@ public enum Retention {
             }
         }
         let ages: [(AgedTable, Int64)] = [(.logs, policy.logs), (.checkResults, policy.checks), (.chat, policy.chat),
-                                          (.aiCalls, policy.aiCalls), (.reports, policy.reports)]
+                                          (.aiCalls, policy.aiCalls), (.reports, policy.reports), (.processes, policy.processes)]
         for (table, age) in ages {
             while true {
                 if shouldStop() { report.finished = false; return report }

@@ -24,6 +24,8 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var aiCalls: Int64 = 90 * day
     /// Generated daily and weekly reports.
     public var reports: Int64 = 365 * day
+    /// The top processes agents report each cycle.
+    public var processes: Int64 = 7 * day
 
     public init() {}
 
@@ -34,12 +36,13 @@ public struct RetentionPolicy: Sendable, Equatable {
         ("raw", "raw samples"), ("rollup_5m", "5-minute rollups"), ("rollup_1h", "1-hour rollups"),
         ("logs", "log lines by age"), ("log_bytes", "log lines by total size"), ("checks", "check results"),
         ("chat", "chat conversations"), ("anomaly_scores", "anomaly score series"), ("ai_calls", "the AI call log"),
-        ("reports", "reports"),
+        ("reports", "reports"), ("processes", "top processes"),
     ]
 
     static var paths: [String: WritableKeyPath<RetentionPolicy, Int64>] {
         ["raw": \.raw, "rollup_5m": \.fiveMinute, "rollup_1h": \.hourly, "logs": \.logs, "log_bytes": \.logBytes,
-         "checks": \.checks, "chat": \.chat, "anomaly_scores": \.anomalyScores, "ai_calls": \.aiCalls, "reports": \.reports]
+         "checks": \.checks, "chat": \.chat, "anomaly_scores": \.anomalyScores, "ai_calls": \.aiCalls, "reports": \.reports,
+         "processes": \.processes]
     }
 
     public subscript(key: String) -> Int64? { Self.paths[key].map { self[keyPath: $0] } }

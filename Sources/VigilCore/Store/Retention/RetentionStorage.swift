@@ -44,4 +44,5 @@ extension Store {
 /// Tables pruned by age alone.
 public enum AgedTable: String, CaseIterable, Sendable {
     case logs, checkResults = "check results", chat = "chat conversations", aiCalls = "AI calls", reports
+    case processes = "process samples"
 }

@@ -84,6 +84,8 @@ struct PollInterest: Equatable, Sendable {
     var runs = false
     /// Log patterns of a host (or the fleet) over a time range, and raw lines (the logs pane).
     var logs: LogsInterest?
+    /// The top processes of this host over the last hour (the host detail).
+    var processes: String?
     /// A metric over a range (the metric view).
     var metric: MetricInterest?
     /// Stored reports (the reports pane).

@@ -7,12 +7,13 @@ import VigilWire
 final class HostDetailPane: Pane {
     /// The sections, in `Tab` order.
     enum Section: Int, CaseIterable {
-        case series, checks, logs
+        case series, checks, logs, processes
 
         var title: String {
             switch self {
             case .series: "Series"
             case .checks: "Checks"
+            case .processes: "Processes"
             case .logs: "Logs"
             }
         }
@@ -30,6 +31,9 @@ final class HostDetailPane: Pane {
     let series: TableView<SeriesSummary>
     let checks: TableView<CheckStatus>
     let logs: TableView<StoredLog>
+    let processes: TableView<ProcessRow>
+    /// The last hour of the host's top processes (for the history view), and when the newest was reported.
+    private(set) var processHistory: [ProcessSample] = []
 
     init(name: String, summary: HostSummary? = nil) {
         self.name = name
@@ -44,6 +48,16 @@ final class HostDetailPane: Pane {
                          emptyMessage: "no recent logs") { l in
             [l.source, l.level.rawValue, l.message]
         }
+        processes = TableView(columns: HostDetailPane.processColumns(), sortColumn: 2, sortDescending: true,
+                              emptyMessage: "no processes reported (vigil-agent reports its host's top processes)") { p in
+            [p.sample.command, p.sample.user, p.sample.state, String(p.sample.pid)]
+        }
+    }
+
+    var pollInterest: PollInterest {
+        var p = PollInterest(host: name)
+        p.processes = name
+        return p
     }
 
     var subscribedHost: String? { name }
@@ -54,6 +68,7 @@ final class HostDetailPane: Pane {
         switch focus {
         case .series: series.filterText
         case .checks: checks.filterText
+        case .processes: processes.filterText
         case .logs: logs.filterText
         }
     }
@@ -64,6 +79,7 @@ final class HostDetailPane: Pane {
         switch focus {
         case .series: tableActions = series.keyActions(section: section)
         case .checks: tableActions = checks.keyActions(section: section)
+        case .processes: tableActions = processes.keyActions(section: section)
         case .logs: tableActions = logs.keyActions(section: section)
         }
         let next = KeyAction([.tab], "next section", section: section) { [self] in
@@ -77,6 +93,12 @@ final class HostDetailPane: Pane {
             own.append(KeyAction([.enter], "chart", section: section) { [self] in
                 guard let s = series.selected else { return .message("no series selected", isError: false) }
                 return .push(MetricPane(metric: s.name, hosts: [name]))
+            })
+        }
+        if focus == .processes {
+            own.append(KeyAction([.enter], "history", section: section) { [self] in
+                guard let p = processes.selected?.sample else { return .message("no process selected", isError: false) }
+                return .push(ProcessHistoryPane(host: name, process: p, history: processHistory))
             })
         }
         return KeyMap(own + Section.allCases.map { s in
@@ -115,6 +137,11 @@ final class HostDetailPane: Pane {
         case .detailError(let host, let error) where host == name:
             lastError = error
             return true
+        case .processes(let host, let samples) where host == name:
+            processHistory = samples
+            let newest = samples.map { $0.ts }.max()
+            processes.setRows(samples.filter { $0.ts == newest }.map(ProcessRow.init), now: now)
+            return true
         default:
             return false
         }
@@ -124,6 +151,7 @@ final class HostDetailPane: Pane {
         switch focus {
         case .series: (try series.setFilter(text), series.rows.count)
         case .checks: (try checks.setFilter(text), checks.rows.count)
+        case .processes: (try processes.setFilter(text), processes.rows.count)
         case .logs: (try logs.setFilter(text), logs.rows.count)
         }
     }
@@ -151,8 +179,16 @@ final class HostDetailPane: Pane {
         } else {
             heights[.checks] = checksWanted
             let remaining = rest.height - checksWanted
-            heights[.series] = remaining / 2
-            heights[.logs] = remaining - remaining / 2
+            if processes.rows.isEmpty {
+                // No agent reports processes here: the box stays small.
+                heights[.processes] = 3
+                heights[.series] = (remaining - 3) / 2
+                heights[.logs] = remaining - 3 - (remaining - 3) / 2
+            } else {
+                heights[.series] = remaining / 3
+                heights[.processes] = remaining / 3
+                heights[.logs] = remaining - 2 * (remaining / 3)
+            }
         }
         var y = rest.y
         for section in Section.allCases {
@@ -163,14 +199,17 @@ final class HostDetailPane: Pane {
             let (table, count): (Int, Int) = switch section {
             case .series: (series.visible.count, series.rows.count)
             case .checks: (checks.visible.count, checks.rows.count)
+            case .processes: (processes.visible.count, processes.rows.count)
             case .logs: (logs.visible.count, logs.rows.count)
             }
             var title = "\(section.rawValue + 1) \(section.title) (\(count))"
             let filter: String = switch section {
             case .series: series.filterText
             case .checks: checks.filterText
+            case .processes: processes.filterText
             case .logs: logs.filterText
             }
+            if section == .processes, let at = processes.rows.first?.sample.ts { title += " at " + Format.clock(at) }
             if !filter.isEmpty { title = "\(section.rawValue + 1) \(section.title) (\(table) of \(count)) /\(filter)" }
             canvas.box(r, title: title, role: focused ? .borderFocus : .border)
             let inner = r.inset(1)
@@ -182,6 +221,7 @@ final class HostDetailPane: Pane {
             switch section {
             case .series: series.render(into: &canvas, in: inner, focused: focused, now: context.now)
             case .checks: checks.render(into: &canvas, in: inner, focused: focused, now: context.now)
+            case .processes: processes.render(into: &canvas, in: inner, focused: focused, now: context.now)
             case .logs: logs.render(into: &canvas, in: inner, focused: focused, now: context.now)
             }
         }
@@ -295,6 +335,31 @@ final class HostDetailPane: Pane {
             .text("SOURCE", width: 8, flexible: true, maxWidth: 20, priority: 40, role: { _ in .muted },
                   ascending: { $0.source < $1.source }) { $0.source },
             .text("MESSAGE", width: 20, flexible: true, priority: 100) { $0.message },
+        ]
+    }
+}
+
+/// A row of the host detail's processes table.
+struct ProcessRow: Identifiable, Equatable {
+    var sample: ProcessSample
+    var id: Int { sample.pid }
+}
+
+extension HostDetailPane {
+    static func processColumns() -> [TableColumn<ProcessRow>] {
+        [
+            .text("PID", width: 7, alignRight: true, priority: 60, ascending: { $0.sample.pid < $1.sample.pid }) { String($0.sample.pid) },
+            .text("USER", width: 8, priority: 50, ascending: { $0.sample.user < $1.sample.user }) { $0.sample.user },
+            .text("CPU%", width: 6, alignRight: true, priority: 100, ascending: { $0.sample.cpuPercent < $1.sample.cpuPercent },
+                  descendingFirst: true) { String(format: "%.1f", $0.sample.cpuPercent) },
+            .text("RSS", width: 9, alignRight: true, priority: 95, ascending: { $0.sample.rssBytes < $1.sample.rssBytes },
+                  descendingFirst: true) { Format.bytes(Double($0.sample.rssBytes)) },
+            .text("S", width: 1, priority: 40, role: { $0.sample.state == "Z" || $0.sample.state == "D" ? .warning : .muted },
+                  ascending: { $0.sample.state < $1.sample.state }) { $0.sample.state },
+            .text("STARTED", width: 11, priority: 30, role: { _ in .muted }, ascending: { $0.sample.startedAt < $1.sample.startedAt }) {
+                LogsFormat.dateTime($0.sample.startedAt).dropFirst(5).description
+            },
+            .text("COMMAND", width: 20, flexible: true, priority: 90, ascending: { $0.sample.command < $1.sample.command }) { $0.sample.command },
         ]
     }
 }

@@ -1,4 +1,5 @@
 import VigilCore
+import VigilWire
 
 /// What a pane gets when it renders.
 struct RenderContext {
@@ -96,6 +97,8 @@ enum ConsoleMessage: Sendable {
     /// Audit entries and the chain's last check (while the audit pane is visible).
     case audit(AuditSnapshot)
     case auditError(String)
+    /// A host's top processes over the last hour (while its detail is visible).
+    case processes(host: String, [ProcessSample])
     /// A metric's series over a range (while the metric view is visible).
     case metric(MetricSnapshot)
     case metricError(String)

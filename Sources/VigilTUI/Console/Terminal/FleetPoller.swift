@@ -182,6 +182,12 @@ final class FleetPoller: Sendable {
         if let logs = wanted.logs, let store {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
+        if let host = wanted.processes, let store {
+            let now = Self.nowMs()
+            if let samples = try? await store.processSamples(host: host, from: now - 3_600_000, to: now + 60_000, limit: 20_000) {
+                mailbox.post(.processes(host: host, samples))
+            }
+        }
         if let metric = wanted.metric, let store {
             mailbox.post(await MetricFetcher.fetch(store, metric, rules: ruleAccess.rules?(), now: Self.nowMs()))
         }
