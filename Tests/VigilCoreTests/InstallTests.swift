@@ -129,6 +129,7 @@ struct InstallTests {
         let vigil = stage + "/usr/bin/vigil"
         let env = Self.bareEnvironment(dir)
         let db = dir.file("demo.db")
+        // Eight hosts: the demo's web-3 (its upstream timing out) is among them.
         let demo = try await Self.run(vigil, ["demo", "--db", db, "--hosts", "8", "--days", "1"], environment: env, directory: dir.path)
         #expect(demo.status == 0, "\(demo.text)")
         let found = try await Self.run(vigil, ["logs", "search", "--db", db, "--limit", "3",
@@ -155,8 +156,8 @@ struct InstallTests {
         #expect(try await Self.install(into: stage).status == 0)
         let vigil = stage + "/usr/bin/vigil"
         let env = Self.bareEnvironment(dir)
-        let db = dir.file("demo.db")
-        #expect(try await Self.run(vigil, ["demo", "--db", db, "--hosts", "6", "--days", "2"], environment: env).status == 0)
+        // A store with nothing in it yet: the report still has every section, with zeros.
+        let db = dir.file("empty.db")
         let out = dir.file("week.md")
         let weekly = try await Self.run(vigil, ["report", "weekly", "--db", db, "--no-ai", "--format", "md", "--out", out], environment: env)
         #expect(weekly.status == 0 && weekly.text.contains("stored as report"), "\(weekly.text)")

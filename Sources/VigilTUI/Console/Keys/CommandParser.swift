@@ -17,7 +17,7 @@ enum CommandParser {
         "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
         "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "audit": "audit", "au": "audit",
-        "metric": "metric", "m": "metric", "chart": "metric", "graph": "metric",
+        "metric": "metric", "m": "metric", "graph": "metric",
         "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
         "refresh": "refresh",
