@@ -23,6 +23,14 @@ struct InstallTests {
                       environment: ["DESTDIR": stage, "PREFIX": "/usr", "VIGIL_BIN_DIR": Binaries.directory.path])
     }
 
+    /// `vigil` installed into `dir`'s staging prefix, and a bare environment to run it in.
+    static func installed(in dir: TempDir) async throws -> (vigil: String, environment: [String: String]) {
+        let stage = dir.file("stage")
+        let result = try await install(into: stage)
+        #expect(result.status == 0, "install.sh failed:\n\(result.text)")
+        return (stage + "/usr/bin/vigil", bareEnvironment(dir))
+    }
+
     /// Runs a program to its end.
     static func run(_ executable: String, _ args: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> (status: Int32, text: String) {
         let child = try Child(executable, args, environment: environment, directory: directory)
@@ -124,10 +132,7 @@ struct InstallTests {
     /// term, a term that starts with '-' after `--`, and a mistake shown under the query with a caret.
     @Test func installedBinarySearchesLogsByQuery() async throws {
         let dir = TempDir()
-        let stage = dir.file("stage")
-        #expect(try await Self.install(into: stage).status == 0)
-        let vigil = stage + "/usr/bin/vigil"
-        let env = Self.bareEnvironment(dir)
+        let (vigil, env) = try await Self.installed(in: dir)
         let db = dir.file("demo.db")
         // Eight hosts: the demo's web-3 (its upstream timing out) is among them.
         let demo = try await Self.run(vigil, ["demo", "--db", db, "--hosts", "8", "--days", "1"], environment: env, directory: dir.path)
@@ -152,10 +157,7 @@ struct InstallTests {
     /// `vigil report weekly` as a user runs it: Markdown to a file, stored, listed; a bad format is refused.
     @Test func installedBinaryWritesTheWeeklyReport() async throws {
         let dir = TempDir()
-        let stage = dir.file("stage")
-        #expect(try await Self.install(into: stage).status == 0)
-        let vigil = stage + "/usr/bin/vigil"
-        let env = Self.bareEnvironment(dir)
+        let (vigil, env) = try await Self.installed(in: dir)
         // A store with nothing in it yet: the report still has every section, with zeros.
         let db = dir.file("empty.db")
         let out = dir.file("week.md")
