@@ -13,8 +13,6 @@ public final class Agent {
     public let host: String
     private let log: AgentLog
     private let collector: HostCollector
-    /// The top processes by CPU and memory, in each batch.
-    private let processTop: ProcessTop
     private let checkRunner: CheckRunner
     private let tailer: LogTailer
     private let info: AgentInfo
@@ -40,7 +38,6 @@ public final class Agent {
         self.config = config
         self.log = log
         self.collector = collector
-        self.processTop = ProcessTop(procRoot: collector.procRoot)
         self.host = config.host ?? AgentConfig.sanitizedHost(collector.hostname())
         self.info = collector.agentInfo()
         self.checkRunner = CheckRunner(checks: config.checks, defaultIntervalMs: config.intervalMs,
@@ -70,7 +67,6 @@ public final class Agent {
     /// Takes a first reading so the next batch has rates.
     public func prime() {
         _ = collector.collect(nowMs: WallClock.nowMs())
-        _ = processTop.sample(nowMs: WallClock.nowMs())
     }
 
     /// Collects samples, runs the checks that are due, reads new log lines, and returns them as one batch.
@@ -78,7 +74,7 @@ public final class Agent {
         let now = WallClock.nowMs()
         runDueChecks()
         let samples = collector.collect(nowMs: now)
-        let processes = processTop.sample(nowMs: now)
+        let processes = collector.processes
         let logs = tailer.poll(nowMs: now)
         let checks = pendingChecks
         pendingChecks.removeAll()

@@ -56,6 +56,10 @@ public final class HostCollector {
     }
 
     private var previous: Reading?
+    /// The top processes, read in the same pass over /proc as the process and zombie counts.
+    public let processTop: ProcessTop
+    /// The top processes of the last `collect`.
+    public private(set) var processes: [ProcessSample] = []
 
     /// Creates a collector reading the given roots.
     public init(procRoot: String = "/proc", sysRoot: String = "/sys", mountFilter: MountFilter = .default,
@@ -64,6 +68,7 @@ public final class HostCollector {
         self.sysRoot = sysRoot
         self.mountFilter = mountFilter
         self.osReleasePath = osReleasePath
+        self.processTop = ProcessTop(procRoot: procRoot)
     }
 
     /// Reads everything once and returns the samples, stamped `nowMs`. `monotonicNs` measures the
@@ -141,7 +146,8 @@ public final class HostCollector {
             }
         }
         // Processes
-        if let (count, zombies) = processCounts() {
+        processes = processTop.sample(nowMs: nowMs, monotonicNs: monotonicNs)
+        if let (count, zombies) = processTop.counts {
             add("proc.count", Double(count))
             add("proc.zombies", Double(zombies))
         }
@@ -163,20 +169,6 @@ public final class HostCollector {
         }
         previous = reading
         return out
-    }
-
-    /// Number of processes and of zombies among them, from the numeric directories of /proc.
-    func processCounts() -> (Int, Int)? {
-        guard let names = FileSystem.listDirectory(procRoot) else { return nil }
-        var count = 0
-        var zombies = 0
-        for name in names where !name.isEmpty && name.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-            // A process may exit between the listing and the read: it is then not counted.
-            guard let stat = FileSystem.readText(procRoot + "/" + name + "/stat", limit: 4096) else { continue }
-            count += 1
-            if ProcessStat.state(stat) == "Z" { zombies += 1 }
-        }
-        return (count, zombies)
     }
 
     /// What the agent reports about itself and this machine.

@@ -17,6 +17,8 @@ public final class ProcessTop {
     private var previous: [Int: (start: Int64, ticks: Int64)] = [:]
     private var previousAt: UInt64?
     private var users: [UInt32: String] = [:]
+    /// Every process and the zombies among them at the last look (each readable `stat` counts).
+    public private(set) var counts: (processes: Int, zombies: Int)?
 
     public init(procRoot: String = "/proc", count: Int = 10) {
         self.procRoot = procRoot
@@ -49,11 +51,15 @@ public final class ProcessTop {
         if bootMs == nil { bootMs = Self.bootTime(procRoot: procRoot) }
         var stats: [Stat] = []
         stats.reserveCapacity(names.count)
+        var total = 0, zombies = 0
         for name in names {
-            guard let pid = Int(name), pid > 0, let text = FileSystem.readText(procRoot + "/" + name + "/stat", limit: 4096),
-                  let s = Self.parse(text, pid: pid) else { continue }
-            stats.append(s)
+            // A process may exit between the listing and the read: it is then not counted.
+            guard let pid = Int(name), pid > 0, let text = FileSystem.readText(procRoot + "/" + name + "/stat", limit: 4096) else { continue }
+            total += 1
+            if ProcessStat.state(text) == "Z" { zombies += 1 }
+            if let s = Self.parse(text, pid: pid) { stats.append(s) }
         }
+        counts = (total, zombies)
         let elapsed = previousAt.map { Double(monotonicNs &- $0) / 1e9 } ?? 0
         var cpu: [Int: Double] = [:]
         if elapsed > 0 {

@@ -164,7 +164,6 @@ struct ConsoleCommand: ParsableCommand {
 /// The console's built-in collector for the machine it runs on.
 final class LocalHostSource: BatchSource {
     private let collector = HostCollector()
-    private let processTop = ProcessTop()
     private lazy var host = collector.hostname()
     private lazy var agent = collector.agentInfo()
 
@@ -172,7 +171,7 @@ final class LocalHostSource: BatchSource {
         let samples = collector.collect(nowMs: nowMs)
         guard WireNames.isValidHost(host) else { return nil }
         var batch = IngestBatch(host: host, agent: agent, labels: ["role": "ops-box"], samples: samples)
-        batch.processes = processTop.sample(nowMs: nowMs)
+        batch.processes = collector.processes
         return batch
     }
 }
