@@ -1,4 +1,5 @@
 import Foundation
+@_exported import VigilTestSupport
 import Glibc
 import Testing
 @testable import VigilAgentCore
@@ -14,34 +15,6 @@ enum Fixture {
 
     static func text(_ name: String) -> String {
         try! String(contentsOfFile: path(name), encoding: .utf8)
-    }
-}
-
-/// A fresh directory under /tmp, removed when the value is deinitialised.
-final class TempDir {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/vigil-agent-test-XXXXXX".utf8CString)
-        guard let p = mkdtemp(&template) else { fatalError("mkdtemp failed") }
-        path = String(cString: p)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func write(_ name: String, _ text: String) {
-        _ = writeCloseOnExec(file(name), Array(text.utf8))
-    }
-
-    func append(_ name: String, _ text: String) {
-        let h = FileHandle(forWritingAtPath: file(name))!
-        h.seekToEndOfFile()
-        h.write(Data(text.utf8))
-        try? h.close()
     }
 }
 
@@ -204,11 +177,3 @@ final class LogCapture: @unchecked Sendable {
     }
 }
 
-/// Creates (or truncates) `path` with `bytes` through a close-on-exec descriptor, so a process another test starts
-/// meanwhile never inherits the write descriptor (which makes running the file fail with "Text file busy").
-func writeCloseOnExec(_ path: String, _ bytes: [UInt8]) -> Bool {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    return bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) } == bytes.count
-}

@@ -1,18 +1,8 @@
 import Foundation
+@_exported import VigilTestSupport
 import VigilCore
 import VigilHTTP
 import VigilWire
-
-/// A temporary directory removed when the value is released.
-final class TempDir: @unchecked Sendable {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "vigil-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
 
 /// Runs blocking work (libcurl, waiting on processes) on its own thread, never on the cooperative pool.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

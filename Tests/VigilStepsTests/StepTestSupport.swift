@@ -1,5 +1,5 @@
 import Foundation
-import VigilTestSupport
+@_exported import VigilTestSupport
 import Glibc
 import VigilSteps
 import XCTest
@@ -152,11 +152,4 @@ func processState(_ pid: pid_t) -> Character? {
     return text[text.index(after: close)...].first(where: { $0 != " " })
 }
 
-/// Creates (or truncates) `path` with `bytes` through a close-on-exec descriptor, so a process another test starts
-/// meanwhile never inherits the write descriptor (which makes running the file fail with "Text file busy").
-func writeCloseOnExec(_ path: String, _ bytes: [UInt8]) -> Bool {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    return bytes.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count) } == bytes.count
-}
+

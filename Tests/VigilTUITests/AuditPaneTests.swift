@@ -8,10 +8,8 @@ import VigilWire
 /// then tampered with (an edited anchor file).
 @Suite struct AuditPaneTests {
     @Test func entriesFiltersAndTheChainsState() async throws {
-        let dir = NSTemporaryDirectory() + "vigil-audit-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(path: dir + "/vigil.db")
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
         let now = WallClock.nowMs()
         _ = try await store.audit(actor: "alice", action: "token.create", target: "tok_1", detail: "fleet", now: now - 2 * 86_400_000)
         _ = try await store.audit(actor: "bob", action: "alert.ack", target: "3f2a", detail: "expanding the volume", now: now - 60_000)

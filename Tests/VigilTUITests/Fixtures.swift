@@ -1,4 +1,5 @@
 import Foundation
+@_exported import VigilTestSupport
 @testable import VigilTUI
 import VigilCore
 import VigilWire

@@ -90,10 +90,8 @@ import VigilWire
     /// The worker on a real store: the newest stored lines first, then committed lines pushed within the flush
     /// delay, filtered by the query; stopping cancels the subscription.
     @Test func theWorkerPushesCommittedLinesFromTheStore() async throws {
-        let dir = NSTemporaryDirectory() + "vigil-tail-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(path: dir + "/vigil.db")
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
         let t = WallClock.nowMs()
         _ = try await store.ingest(IngestBatch(host: "web-1", logs: [LogEntry(ts: t - 1000, source: "app", level: .error, message: "old failure")]), receivedAt: t)
         let mailbox = Mailbox(pipe: try WakePipe())

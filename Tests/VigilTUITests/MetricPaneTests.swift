@@ -28,10 +28,8 @@ import VigilWire
     }
 
     @Test func aMetricOverTimeFromTheStoreWithItsThreshold() async throws {
-        let dir = NSTemporaryDirectory() + "vigil-metric-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try SQLiteStore(path: dir + "/vigil.db")
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
         let now = WallClock.nowMs()
         for (host, base) in [("web-1", 20.0), ("web-2", 60.0)] {
             let samples = (0..<60).map { i in Sample(name: "cpu.usage_percent", value: base + Double(i % 10), ts: now - Int64(60 - i) * 60_000) }
