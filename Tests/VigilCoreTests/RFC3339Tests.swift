@@ -40,4 +40,13 @@ import Testing
             #expect(RFC3339.milliseconds(RFC3339.format(ms)) == ms)
         }
     }
+
+    @Test func httpDatesAreIMFFixdatesOnly() {
+        #expect(HTTPDate.milliseconds("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777_000)
+        #expect(HTTPDate.milliseconds("Fri, 04 Dec 2026 22:15:03 GMT") == 1_796_422_503_000)
+        for bad in ["", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 31 Feb 1994 08:49:37 GMT",
+                    "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT", "120"] {
+            #expect(HTTPDate.milliseconds(bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -74,3 +74,23 @@ public enum RFC3339 {
         return out + "Z"
     }
 }
+
+/// HTTP dates in the form RFC 9110 requires senders to use (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), parsed by
+/// hand like `RFC3339`, so an answer from a remote server never reaches ICU's date parser.
+public enum HTTPDate {
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Milliseconds since the epoch, or nil when `text` is not an IMF-fixdate of a real day.
+    public static func milliseconds(_ text: String) -> Int64? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","), parts[5] == "GMT",
+              parts[1].count == 2, let day = Int(parts[1]), let m = months.firstIndex(of: String(parts[2])),
+              parts[3].count == 4, let year = Int(parts[3]) else { return nil }
+        let clock = parts[4].split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count == 3, clock.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) }),
+              let h = Int(clock[0]), let mi = Int(clock[1]), let sec = Int(clock[2]),
+              h < 24, mi < 60, sec < 60, day >= 1, day <= CivilDate.daysIn(month: m + 1, year: year) else { return nil }
+        let days = CivilDate.daysFromEpoch(year: year, month: m + 1, day: day)
+        return Int64(((days * 24 + h) * 60 + mi) * 60 + sec) * 1000
+    }
+}

@@ -313,11 +313,7 @@ public final class AIClient: Sendable {
         if let ms = r.header("retry-after-ms").flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), ms >= 0 { return Int(ms) }
         guard let v = r.header("retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
         if let s = Double(v), s >= 0 { return Int(s * 1000) }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "GMT")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let date = f.date(from: v) { return max(0, Int(date.timeIntervalSinceNow * 1000)) }
+        if let at = HTTPDate.milliseconds(v) { return max(0, Int(at - WallClock.nowMs())) }
         return nil
     }
 
