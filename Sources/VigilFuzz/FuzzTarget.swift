@@ -19,6 +19,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case theme
     /// Loghub log format notation on the first line, log lines matched against it after.
     case logformat
+    /// The log query language (`LogQuery.parse`), a parsed query then matched and highlighted on a fixed line.
+    case logquery
 
     enum Outcome: Equatable, Sendable {
         case accepted
@@ -35,6 +37,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .runbook: Self.runbook(String(decoding: bytes, as: UTF8.self))
         case .theme: Self.theme(String(decoding: bytes, as: UTF8.self))
         case .logformat: Self.logformat(String(decoding: bytes, as: UTF8.self))
+        case .logquery: Self.logquery(String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -105,6 +108,22 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             return .accepted
         } catch {
             return .refused(error.message)
+        }
+    }
+
+    /// The line a parsed query is tried on: fixed and short, so a regex's cost depends on the pattern, not on text the
+    /// fuzzer grows.
+    private static let line = StoredLog(id: 1, host: "web-1", ts: 1_800_000_000_000, source: "/var/log/nginx/error.log", level: .error,
+                                        message: "upstream timed out (110: Connection timed out) while reading GET /index.html 502")
+
+    private static func logquery(_ text: String) -> Outcome {
+        do throws(LogQueryError) {
+            let q = try LogQuery.parse(text, now: 1_800_000_000_000)
+            _ = q.matches(line, labels: ["env": "prod"])
+            _ = q.highlights(in: line.message)
+            return .accepted
+        } catch {
+            return .refused(error.description)
         }
     }
 }
