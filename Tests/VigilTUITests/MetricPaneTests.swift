@@ -15,7 +15,8 @@ import VigilWire
         #expect(grid[1][0]?.role == .info && grid[0][4]?.role == .info)
         #expect(grid[0][0] == nil || grid[0][0]?.character == "┄", "the start is low")
         #expect(grid[1][4]?.character == "▲" && grid[1][4]?.role == .critical, "the mark sits on the bottom row")
-        #expect(chart.rowOf(50) == 0 || chart.rowOf(50) == 1)
+        #expect(chart.rowOf(50) == 0, "half of 0…100 is dot row 3 of 8: the top cell row")
+        #expect(chart.rowOf(0) == 1 && chart.rowOf(100) == 0)
         // A gap longer than maxGap is not joined: two lone points stay two single dots.
         let gappy = MetricChart.Series(role: .ok, points: [(0, 0), (9_000, 100)])
         let g2 = chart.draw([gappy])

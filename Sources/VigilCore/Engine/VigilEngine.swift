@@ -28,6 +28,8 @@ public final class VigilEngine: Sendable {
         public var compactAgeMs: Int64
         /// How often the lease holder applies the retention policy (rollups, then deletions).
         public var retentionEvery: Duration = .seconds(600)
+        /// How often the lease holder checks whether last week's report is written (`WeeklyReportService`).
+        public var weeklyReportCheckEvery: Duration = .seconds(600)
         /// Collect the local host every `localInterval` when a source is given.
         public var localSource: (@Sendable () -> any BatchSource)?
         public var localInterval: Duration
@@ -134,7 +136,8 @@ public final class VigilEngine: Sendable {
         do {
             let flag = leader
             services.append(RetentionService(store: store, every: options.retentionEvery, isLeader: { flag.isSet }, logger: logger))
-            services.append(WeeklyReportService(store: store, every: options.retentionEvery, timeZone: .current, isLeader: { flag.isSet }, logger: logger))
+            services.append(WeeklyReportService(store: store, every: options.weeklyReportCheckEvery, timeZone: .current, isLeader: { flag.isSet },
+                                                logger: logger))
         }
         if let notifications { services.append(notifications) }
         if let anchors = AuditAnchorFile.of(store) {

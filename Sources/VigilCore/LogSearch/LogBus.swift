@@ -6,7 +6,8 @@ import VigilWire
 /// `LogQuery`; lines that match go into its own bounded buffer (the oldest are dropped past `capacity` and counted,
 /// so a log storm costs a slow reader lines, never memory), and `onArrival` is called when its buffer goes from
 /// empty to non-empty: one wake-up per burst, however many lines. With no subscriber, publishing is one lock and
-/// a count. Lines published here carry a bus sequence number as their id, not the store's row id.
+/// a count. Lines published here carry the negated bus sequence number as their id: never a store row id (those are
+/// positive), so a tail that shows stored lines and published ones side by side never confuses two of them.
 public final class LogBus: Sendable {
     struct Subscriber {
         var query: LogQuery
@@ -43,7 +44,7 @@ public final class LogBus: Sendable {
             lines.reserveCapacity(batch.logs.count)
             for e in batch.logs {
                 s.sequence += 1
-                lines.append(StoredLog(id: s.sequence, host: batch.host, ts: e.ts, source: e.source, level: e.level, message: e.message))
+                lines.append(StoredLog(id: -s.sequence, host: batch.host, ts: e.ts, source: e.source, level: e.level, message: e.message))
             }
             for id in Array(s.subscribers.keys) {
                 guard var sub = s.subscribers[id] else { continue }

@@ -226,7 +226,13 @@ public struct DailyReport: Sendable, Equatable {
             out.append("  by host: " + hosts.map { "\($0.host) \($0.fired) fired/\($0.resolved) resolved" }.joined(separator: ", "))
         }
         out.append("")
-        out.append("INCIDENTS  \(incidentCount) resolved")
+        return out.joined(separator: "\n") + "\n" + detailText
+    }
+
+    /// The sections after the alerts: incidents, remediation, new log patterns, worst health, notes (the weekly
+    /// report shows them under its comparison).
+    public var detailText: String {
+        var out = ["INCIDENTS  \(incidentCount) resolved"]
         for i in incidents {
             var line = "  \(i.id)  \(i.rule)\(i.host.map { " on \($0)" } ?? "")  lasted \(DurationText.short(ms: i.durationMs))"
             if let rb = i.runbook { line += "  \(rb) \(i.outcome ?? "?")" }

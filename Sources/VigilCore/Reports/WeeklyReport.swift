@@ -94,7 +94,7 @@ public struct WeeklyReport: Sendable, Equatable {
                 ["  " + $0.rule, "\($0.week)", "\($0.previous)", $0.change]
             })
         }
-        out += ["", Self.details(week), "", insight.text]
+        out += ["", week.detailText, "", insight.text]
         return out.joined(separator: "\n")
     }
 
@@ -107,7 +107,7 @@ public struct WeeklyReport: Sendable, Equatable {
             out += ["", "## Rules (fired)", "", row(["rule", "this week", "week before", "change"]), "|---|---:|---:|---:|"]
             out += rules.prefix(DailyReport.maxRules).map { row([$0.rule, "\($0.week)", "\($0.previous)", $0.change]) }
         }
-        out += ["", "## This week", "", "```", Self.details(week), "```", "", "## Insight", "", "```", insight.text, "```"]
+        out += ["", "## This week", "", "```", week.detailText, "```", "", "## Insight", "", "```", insight.text, "```"]
         return out.joined(separator: "\n")
     }
 
@@ -128,7 +128,7 @@ public struct WeeklyReport: Sendable, Equatable {
             out += ["<h2>Rules (fired)</h2>", table(["rule", "this week", "week before", "change"],
                                                     rules.prefix(DailyReport.maxRules).map { [$0.rule, "\($0.week)", "\($0.previous)", $0.change] })]
         }
-        out += ["<h2>This week</h2>", "<pre>" + esc(Self.details(week)) + "</pre>", "<h2>Insight</h2>", "<pre>" + esc(insight.text) + "</pre>",
+        out += ["<h2>This week</h2>", "<pre>" + esc(week.detailText) + "</pre>", "<h2>Insight</h2>", "<pre>" + esc(insight.text) + "</pre>",
                 "</body></html>"]
         return out.joined(separator: "\n")
     }
@@ -136,13 +136,6 @@ public struct WeeklyReport: Sendable, Equatable {
     /// The stored JSON: `{"kind": "weekly", "report": …, "previous": …, "insight": …}`.
     public func json(insight: DailyInsight) -> JSONValue {
         .object(["kind": .string("weekly"), "report": week.json, "previous": previous.json, "insight": insight.json])
-    }
-
-    /// The week's own sections (incidents, remediation, new log patterns, worst health) from its daily-style text.
-    static func details(_ r: DailyReport) -> String {
-        let lines = r.text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0.hasPrefix("INCIDENTS") }) else { return r.text }
-        return lines[start...].joined(separator: "\n")
     }
 
     static func markdownCell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }

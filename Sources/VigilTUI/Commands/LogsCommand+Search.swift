@@ -59,21 +59,22 @@ extension LogsCommand {
 
         /// TIME HOST SOURCE LEVEL MESSAGE, columns as wide as their widest cell.
         static func render(_ lines: [StoredLog]) -> String {
-            let hostWidth = max(4, lines.map(\.host.count).max() ?? 0)
-            let sourceWidth = min(24, max(6, lines.map(\.source.count).max() ?? 0))
-            func pad(_ s: String, _ w: Int) -> String { s.count >= w ? String(s.prefix(w)) : s + String(repeating: " ", count: w - s.count) }
-            var out = [pad("TIME", 23) + "  " + pad("HOST", hostWidth) + "  " + pad("SOURCE", sourceWidth) + "  LEVEL     MESSAGE"]
-            for l in lines {
-                out.append(LogsFormat.dateTime(l.ts, milliseconds: true) + "  " + pad(l.host, hostWidth) + "  " + pad(l.source, sourceWidth) + "  "
-                           + pad(l.level.rawValue, 8) + "  " + l.message)
-            }
-            return out.joined(separator: "\n")
+            TimeText.table(header: ["TIME", "HOST", "SOURCE", "LEVEL", "MESSAGE"], rows: lines.map {
+                [LogsFormat.dateTime($0.ts, milliseconds: true), $0.host, $0.source, $0.level.rawValue, $0.message]
+            })
         }
 
         static func json(_ l: StoredLog) -> String {
-            let object: [String: Any] = ["id": l.id, "ts": l.ts, "host": l.host, "source": l.source, "level": l.level.rawValue, "message": l.message]
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-            return String(decoding: data, as: UTF8.self)
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("host"); w.string(l.host)
+            w.key("id"); w.int64(l.id)
+            w.key("level"); w.string(l.level.rawValue)
+            w.key("message"); w.string(l.message)
+            w.key("source"); w.string(l.source)
+            w.key("ts"); w.int64(l.ts)
+            w.endObject()
+            return w.result
         }
     }
 }

@@ -86,6 +86,8 @@ struct PollInterest: Equatable, Sendable {
     var logs: LogsInterest?
     /// The top processes of this host over the last hour (the host detail).
     var processes: String?
+    /// With `processes`: the last hour of them (a process's history), not only the newest look.
+    var processHistory = false
     /// A metric over a range (the metric view).
     var metric: MetricInterest?
     /// Stored reports (the reports pane).

@@ -17,13 +17,12 @@ final class LogTailWorker: Sendable {
         var request: LogTailRequest
         var tail: LogTail?
         var task: Task<Void, Never>
-        var generation: Int
     }
 
     private let store: any Store
     private let mailbox: Mailbox
     private let pushed: Bool
-    private let state = Locked<(running: Running?, generation: Int)>((nil, 0))
+    private let running = Locked<Running?>(nil)
 
     /// `pushed`: this process runs the engine that commits the lines (the console is not attached).
     init(store: any Store, mailbox: Mailbox, pushed: Bool) {
@@ -32,32 +31,24 @@ final class LogTailWorker: Sendable {
         self.pushed = pushed
     }
 
-    /// Follows `request`, or stops following (nil). Called every loop; does nothing when nothing changed.
+    /// Follows `request`, or stops following (nil). Called by the console's loop (one thread) every iteration; does
+    /// nothing when nothing changed.
     func want(_ request: LogTailRequest?) {
-        let old: Running? = state.withLock { s in
-            guard s.running?.request != request else { return nil }
-            let old = s.running
-            s.running = nil
-            return old
+        let current = running.withLock { $0 }
+        guard current?.request != request else { return }
+        if let current {
+            current.tail?.cancel()
+            current.task.cancel()
         }
-        if let old {
-            old.tail?.cancel()
-            old.task.cancel()
-        }
-        guard let request, state.withLock({ $0.running == nil }) else { return }
-        start(request)
+        running.withLock { $0 = request.flatMap(start) }
     }
 
     /// Stops any tail.
     func finish() { want(nil) }
 
-    private func start(_ request: LogTailRequest) {
+    private func start(_ request: LogTailRequest) -> Running? {
         let now = WallClock.nowMs()
-        guard let query = try? LogsFetcher.query(request.query, host: request.host, now: now) else { return }
-        let generation = state.withLock { s in
-            s.generation += 1
-            return s.generation
-        }
+        guard let query = try? LogsFetcher.query(request.query, host: request.host, now: now) else { return nil }
         let flushing = Locked(false)
         let backlogDone = Locked<Set<String>?>(nil)
         let mailbox = self.mailbox
@@ -114,14 +105,7 @@ final class LogTailWorker: Sendable {
                 mailbox.post(.logs(.tail(LogTailUpdate(request: request, lines: fresh.reversed(), dropped: 0, backlog: false, pushed: false))))
             }
         }
-        state.withLock { s in
-            guard s.generation == generation else {
-                tail?.cancel()
-                task.cancel()
-                return
-            }
-            s.running = Running(request: request, tail: tail, task: task, generation: generation)
-        }
+        return Running(request: request, tail: tail, task: task)
     }
 
     /// What identifies a line across the store and the bus (whose ids differ).

@@ -87,7 +87,9 @@ extension LogsPane {
             lines.columns[i].width = min(16, max(4, f.lines.prefix(200).map { TextWidth.of($0.host) }.max() ?? 0))
         }
         let wasAtTop = (lines.selectedIndex ?? 0) == 0
-        lines.setRows(f.lines.map { LogLineRow(log: $0, template: nil, query: highlight) }, now: now)
+        // Rows already shown keep their highlights: under a storm only the new lines are matched again.
+        let shown = Dictionary(lines.rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        lines.setRows(f.lines.map { shown[$0.id] ?? LogLineRow(log: $0, template: nil, query: highlight) }, now: now)
         if wasAtTop { lines.selectFirst() }
         lines.emptyMessage = "no lines yet" + (f.request.query.isEmpty ? "" : " matching \(f.request.query)") + (host.map { " on \($0)" } ?? "")
     }

@@ -65,6 +65,15 @@ struct MetricChart {
         return grid
     }
 
+    /// Puts a drawn grid on `canvas` with its top-left cell at `rect`'s origin (empty cells left as they are).
+    static func paint(_ grid: [[Cell?]], into canvas: inout Canvas, at rect: Rect) {
+        for (y, row) in grid.enumerated() {
+            for (x, cell) in row.enumerated() {
+                if let cell { canvas.put(String(cell.character), x: rect.x + x, y: rect.y + y, role: cell.role) }
+            }
+        }
+    }
+
     /// The dot row of `value`, 0 at the top.
     private func dotY(_ value: Double, dots: Int) -> Int {
         let span = high - low

@@ -160,20 +160,14 @@ final class MetricPane: Pane {
         let chartRect = Rect(x: rect.x + axis + 1, y: rect.y, width: max(1, rect.width - axis - 2), height: max(1, rect.height - 2))
         chartDots = chartRect.width * (unicode ? 2 : 1)
         let step = s.step > 0 ? s.step : max(1, (s.to - s.from) / Int64(max(1, chartDots)))
-        var chart = MetricChart(from: s.from, to: s.to, low: low, high: high, width: chartRect.width, height: chartRect.height,
+        // Three buckets (three minutes at least) without a point is a gap, not a line.
+        let chart = MetricChart(from: s.from, to: s.to, low: low, high: high, width: chartRect.width, height: chartRect.height,
                                 unicode: unicode, maxGap: max(3 * step, 180_000))
-        chart.maxGap = max(chart.maxGap, 3 * (s.step == 0 ? 60_000 : s.step))
         let series = s.series.enumerated().map { i, one in
             MetricChart.Series(role: Self.roles[i % Self.roles.count], points: one.rollups.map { ($0.ts, $0.count > 0 ? $0.avg : $0.last) })
         }
         let thresholds = s.thresholds.map { ($0.value, $0.severity == .critical ? Role.critical : Role.warning) }
-        let grid = chart.draw(series, thresholds: thresholds, marks: s.anomalies)
-        for (y, row) in grid.enumerated() {
-            for (x, cell) in row.enumerated() {
-                guard let cell else { continue }
-                canvas.put(String(cell.character), x: chartRect.x + x, y: chartRect.y + y, role: cell.role)
-            }
-        }
+        MetricChart.paint(chart.draw(series, thresholds: thresholds, marks: s.anomalies), into: &canvas, at: chartRect)
         // The value axis: top, middle and bottom labels, right-aligned against the axis line.
         let rows = [0, chart.rowOf((low + high) / 2), chartRect.height - 1]
         for y in 0..<chartRect.height { canvas.put(unicode ? "│" : "|", x: chartRect.x - 1, y: chartRect.y + y, role: .border) }

@@ -23,6 +23,7 @@ final class ProcessHistoryPane: Pane {
     var pollInterest: PollInterest {
         var p = PollInterest()
         p.processes = host
+        p.processHistory = true
         return p
     }
 
@@ -62,11 +63,7 @@ final class ProcessHistoryPane: Pane {
         let area = Rect(x: inner.x + axis + 1, y: inner.y, width: max(1, inner.width - axis - 2), height: inner.height)
         let chart = MetricChart(from: from, to: to, low: low, high: high, width: area.width, height: area.height,
                                 unicode: canvas.glyphs.isUnicode, maxGap: 180_000)
-        for (y, row) in chart.draw([MetricChart.Series(role: .info, points: values)]).enumerated() {
-            for (x, cell) in row.enumerated() {
-                if let cell { canvas.put(String(cell.character), x: area.x + x, y: area.y + y, role: cell.role) }
-            }
-        }
+        MetricChart.paint(chart.draw([MetricChart.Series(role: .info, points: values)]), into: &canvas, at: area)
         canvas.put(labels[0], x: inner.x, y: area.y, role: .muted)
         canvas.put(labels[1], x: inner.x, y: area.y + area.height - 1, role: .muted)
     }

@@ -32,7 +32,7 @@ final class HostDetailPane: Pane {
     let checks: TableView<CheckStatus>
     let logs: TableView<StoredLog>
     let processes: TableView<ProcessRow>
-    /// The last hour of the host's top processes (for the history view), and when the newest was reported.
+    /// The host's top processes as last read (the newest looks); the history view starts from them and reads the hour.
     private(set) var processHistory: [ProcessSample] = []
 
     init(name: String, summary: HostSummary? = nil) {

@@ -57,7 +57,9 @@ final class ReportsPane: Pane {
             let shown = kind.map { k in reports.filter { $0.kind == k } } ?? reports
             loaded = true
             lastError = nil
-            table.setRows(shown.map(ReportRow.init), now: now)
+            // Stored reports do not change: rows already made keep their headline (read from the JSON once).
+            let made = Dictionary(table.rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            table.setRows(shown.map { made[$0.id] ?? ReportRow($0) }, now: now)
             return true
         case .reportsError(let text):
             lastError = text

@@ -183,8 +183,11 @@ final class FleetPoller: Sendable {
             for message in await logsFetcher.fetch(store, logs, now: Self.nowMs()) { mailbox.post(message) }
         }
         if let host = wanted.processes, let store {
+            // Host detail shows the newest look (at most 100 processes, IngestDecoder.maxProcesses): the newest 200 rows
+            // of the last 10 minutes hold it. A process's history reads the hour.
             let now = Self.nowMs()
-            if let samples = try? await store.processSamples(host: host, from: now - 3_600_000, to: now + 60_000, limit: 20_000) {
+            let (span, limit): (Int64, Int) = wanted.processHistory ? (3_600_000, 20_000) : (600_000, 200)
+            if let samples = try? await store.processSamples(host: host, from: now - span, to: now + 60_000, limit: limit) {
                 mailbox.post(.processes(host: host, samples))
             }
         }
