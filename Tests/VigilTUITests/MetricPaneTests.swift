@@ -97,4 +97,19 @@ import VigilWire
         let text = Fixtures.render(history, width: 120, height: 24).text
         #expect(text.contains("web-1 · pid 3 · app") && text.contains("1 samples in the last hour") && text.contains("CPU % · last 40.0"), "\(text)")
     }
+
+    /// More series than a chart draws: the first eight by host, and the header says how many there were.
+    @Test func aMetricOnManyHostsSaysWhatWasLeftOut() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let now = WallClock.nowMs()
+        for i in 1...9 {
+            _ = try await store.ingest(IngestBatch(host: "node-\(i)", samples: [Sample(name: "load.1m", value: Double(i), ts: now - 60_000)]), receivedAt: now)
+        }
+        let pane = MetricPane(metric: "load.1m")
+        _ = pane.receive(await MetricFetcher.fetch(store, pane.interest, rules: [], now: now), now: now)
+        #expect(pane.snapshot?.series.map(\.key.host) == (1...8).map { "node-\($0)" } && pane.snapshot?.seriesAvailable == 9)
+        let text = Fixtures.render(pane, width: 160, height: 30).text
+        #expect(text.contains("8 series of 9 (the first by host; a: choose hosts)"), "\(text)")
+    }
 }

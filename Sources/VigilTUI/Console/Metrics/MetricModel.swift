@@ -35,6 +35,8 @@ struct MetricSnapshot: Equatable, Sendable {
     var from: Int64
     var to: Int64
     var series: [Series]
+    /// Series of the metric on the hosts asked for, before the first `MetricFetcher.maxSeries` were kept.
+    var seriesAvailable: Int
     /// The bucket size (0: raw samples) and the stored resolution read.
     var step: Int64
     var tier: Int64
@@ -55,6 +57,7 @@ enum MetricFetcher {
             var keys = try await store.seriesKeys(metrics: [wanted.metric])
             if !wanted.hosts.isEmpty { keys = keys.filter { wanted.hosts.contains($0.host) } }
             keys.sort { ($0.host, LabelsCodec.encode($0.labels)) < ($1.host, LabelsCodec.encode($1.labels)) }
+            let available = keys.count
             keys = Array(keys.prefix(maxSeries))
             let policy = try await RetentionPolicy.load(from: store)
             let (from, to) = wanted.window(now: now)
@@ -78,7 +81,7 @@ enum MetricFetcher {
                 anomalies = Array(Set(scores.series.values.flatMap { $0.filter { $0.max >= minScore }.map(\.ts) })).sorted()
             }
             let series = keys.compactMap { k in result.series[k].map { MetricSnapshot.Series(key: k, rollups: $0) } }
-            return .metric(MetricSnapshot(interest: wanted, from: from, to: to, series: series, step: result.step, tier: result.tier, thresholds: thresholds,
+            return .metric(MetricSnapshot(interest: wanted, from: from, to: to, series: series, seriesAvailable: available, step: result.step, tier: result.tier, thresholds: thresholds,
                                           anomalies: anomalies, rulesKnown: rules != nil))
         } catch {
             return .metricError(String(describing: error))

@@ -66,9 +66,8 @@ final class MetricPane: Pane {
     /// `t`: the next preset span (15m … 7d), ending now.
     func preset(_ step: Int) -> Reaction {
         let presets = LogRange.allCases.map(\.milliseconds)
-        let i = presets.firstIndex { $0 >= span } ?? 0
-        let next = presets[(((presets[i] == span ? i + step : (step > 0 ? i : i - 1)) % presets.count) + presets.count) % presets.count]
-        span = next
+        // The next longer (or shorter) preset than the span shown, wrapping around.
+        span = step > 0 ? presets.first { $0 > span } ?? presets[0] : presets.last { $0 < span } ?? presets[presets.count - 1]
         end = nil
         return .refreshNow
     }
@@ -146,6 +145,7 @@ final class MetricPane: Pane {
         var info = "  span \(DurationText.short(ms: span))" + (end == nil ? ", following now" : ", ending " + LogsFormat.dateTime(end!))
         if let s = snapshot {
             info += " · \(s.series.count) series"
+            if s.seriesAvailable > s.series.count { info += " of \(s.seriesAvailable) (the first by host; a: choose hosts)" }
             if !s.rulesKnown { info += " · thresholds unknown (attached to another engine)" }
         }
         canvas.put(info, x: x, y: rect.y, role: .muted, maxWidth: rect.x + rect.width - x)
