@@ -59,7 +59,7 @@ do {
     fail(error.message)
 }
 var environment: [String: String] = [:]
-for name in ["VIGIL_URL", "VIGIL_TOKEN"] {
+for name in config.environmentNames {
     if let v = getenv(name) { environment[name] = String(cString: v) }
 }
 config.applyEnvironment(environment)
@@ -67,7 +67,7 @@ options.apply(to: &config)
 
 if options.printOnly {
     do {
-        let agent = try Agent(config: config, log: log, persistent: false)
+        let agent = try Agent(config: config, log: log, persistent: false, environment: environment)
         print(agent.printBatch())
         exit(0)
     } catch {
@@ -79,7 +79,7 @@ if options.printOnly {
 let signals = SignalWaiter()
 let agent: Agent
 do {
-    agent = try Agent(config: config, log: log)
+    agent = try Agent(config: config, log: log, environment: environment)
 } catch {
     fail(error.message)
 }

@@ -15,6 +15,8 @@ public final class Agent {
     private let collector: HostCollector
     private let checkRunner: CheckRunner
     private let tailer: LogTailer
+    /// One per `databases:` entry.
+    public let databaseProbes: [PostgresProbe]
     private let info: AgentInfo
     /// Nil in print mode, which stores and sends nothing.
     public let spool: Spool?
@@ -32,9 +34,15 @@ public final class Agent {
 
     /// Sets up from `config`. With `persistent` false (for `--print`), nothing is written: no spool,
     /// no tail offsets.
+    /// `environment` supplies the variables `databases:` entries name (`url_env`, `password_env`).
     public init(config: AgentConfig, log: AgentLog = AgentLog(), persistent: Bool = true,
-                collector: HostCollector = HostCollector()) throws(AgentError) {
+                collector: HostCollector = HostCollector(), environment: [String: String] = [:]) throws(AgentError) {
         try config.validate()
+        var probes: [PostgresProbe] = []
+        for d in config.databases {
+            probes.append(PostgresProbe(config: d, target: try d.target(environment: environment), log: log))
+        }
+        self.databaseProbes = probes
         self.config = config
         self.log = log
         self.collector = collector
@@ -75,12 +83,20 @@ public final class Agent {
         runDueChecks()
         let samples = collector.collect(nowMs: now)
         let processes = collector.processes
+        var dbQueries: [DatabaseQuery] = []
+        var dbSamples: [Sample] = []
+        for probe in databaseProbes {
+            let r = probe.collect(nowMs: now)
+            dbSamples += r.samples
+            dbQueries += r.queries
+        }
         let logs = tailer.poll(nowMs: now)
         let checks = pendingChecks
         pendingChecks.removeAll()
         batchSeq += 1
-        var batch = IngestBatch(host: host, id: "\(runID)-\(batchSeq)", agent: info, labels: config.labels, samples: samples, logs: logs, checks: checks)
+        var batch = IngestBatch(host: host, id: "\(runID)-\(batchSeq)", agent: info, labels: config.labels, samples: samples + dbSamples, logs: logs, checks: checks)
         batch.processes = processes
+        batch.dbQueries = dbQueries
         return batch
     }
 
@@ -132,7 +148,7 @@ public final class Agent {
     /// between cycles. Returns after SIGTERM or SIGINT, once the current cycle has finished and the tail
     /// offsets are saved.
     public func run(signals: SignalWaiter) {
-        log.info("started (version \(VigilVersion.current), host \(host), pushing to \(config.ingestURL) every \(Self.formatDuration(config.intervalMs)), \(config.checks.count) checks, \(config.logs.count) logs, spool \(spool?.count ?? 0) batches)")
+        log.info("started (version \(VigilVersion.current), host \(host), pushing to \(config.ingestURL) every \(Self.formatDuration(config.intervalMs)), \(config.checks.count) checks, \(config.logs.count) logs, \(config.databases.count) databases, spool \(spool?.count ?? 0) batches)")
         if let jobWorker {
             sender?.jobHandler = { jobs, undecodable in jobWorker.offer(jobs, undecodable: undecodable) }
             jobWorker.start()

@@ -55,6 +55,13 @@ extension AgentConfig {
                 for (c, node) in zip(config.checks, try r.sequence(value, "checks")) where !seen.insert(c.name).inserted {
                     throw r.error(node, "duplicate check name '\(c.name)'")
                 }
+            case "databases":
+                let items = try r.sequence(value, "databases")
+                config.databases = try items.map { (item) throws(AgentError) in try r.database(item) }
+                var seen: Set<String> = []
+                for (d, node) in zip(config.databases, items) where !seen.insert(d.name).inserted {
+                    throw r.error(node, "duplicate database name '\(d.name)'")
+                }
             case "systemctl_path":
                 config.systemctlPath = try r.string(value, k)
                 guard config.systemctlPath.hasPrefix("/") else { throw r.error(value, "systemctl_path must be an absolute path") }
@@ -80,7 +87,7 @@ extension AgentConfig {
             default:
                 throw r.unknownKey(key, in: "the configuration",
                                    known: ["url", "token", "host", "labels", "interval", "state_dir", "spool", "logs",
-                                           "checks", "systemctl_path", "remediation", "max_line_bytes", "tls"])
+                                           "checks", "databases", "systemctl_path", "remediation", "max_line_bytes", "tls"])
             }
         }
         return config
@@ -246,6 +253,45 @@ struct ConfigReader {
             throw error(node, "log path is too long")
         }
         return log
+    }
+
+    /// A `databases:` entry: `name`, `url` or `url_env`, optional `password_env`/`password_file`, `long_query`,
+    /// `slow_query`, `timeout`.
+    func database(_ node: YAMLNode) throws(AgentError) -> DatabaseConfig {
+        var d = DatabaseConfig(name: "")
+        var sawName = false
+        for (k, v) in try mapping(node, "a databases entry") {
+            switch k.scalar ?? "" {
+            case "name":
+                d.name = try string(v, "name")
+                guard !d.name.isEmpty, d.name.utf8.count <= 64, WireNames.isValidHost(d.name) else {
+                    throw error(v, "name must be 1–64 characters of A-Z a-z 0-9 . _ - (it becomes the db label)")
+                }
+                sawName = true
+            case "url":
+                let u = try string(v, "url")
+                do { _ = try PostgresTarget.parse(u) } catch { throw self.error(v, error.message) }
+                d.url = u
+            case "url_env": d.urlEnv = try string(v, "url_env")
+            case "password_env": d.passwordEnv = try string(v, "password_env")
+            case "password_file":
+                let p = try string(v, "password_file")
+                guard p.hasPrefix("/") else { throw error(v, "password_file must be an absolute path") }
+                d.passwordFile = p
+            case "long_query": d.longQueryMs = try duration(v, "long_query")
+            case "slow_query": d.slowQueryMs = try duration(v, "slow_query")
+            case "timeout":
+                let ms = try duration(v, "timeout")
+                guard ms <= 60_000 else { throw error(v, "timeout must be at most 1m") }
+                d.timeoutMs = Int(ms)
+            default:
+                throw unknownKey(k, in: "a databases entry",
+                                 known: ["name", "url", "url_env", "password_env", "password_file", "long_query", "slow_query", "timeout"])
+            }
+        }
+        guard sawName else { throw error(node, "a databases entry needs a name") }
+        guard (d.url == nil) != (d.urlEnv == nil) else { throw error(node, "database \(d.name) needs exactly one of url and url_env") }
+        return d
     }
 
     func check(_ node: YAMLNode) throws(AgentError) -> CheckConfig {

@@ -34,6 +34,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var spoolMaxBytes = 64 * 1024 * 1024
     public var logs: [LogFileConfig] = []
     public var checks: [CheckConfig] = []
+    /// PostgreSQL servers to watch (`databases:`).
+    public var databases: [DatabaseConfig] = []
     public var systemctlPath = "/usr/bin/systemctl"
     /// How an `https://` listener is verified and who the agent is to it (`tls:`).
     public var tls = AgentTLS()
@@ -71,6 +73,11 @@ public struct AgentConfig: Sendable, Equatable {
             throw AgentError("\(path): cannot read the configuration file")
         }
         return try parse(text, file: path)
+    }
+
+    /// The environment variables the configuration reads: `VIGIL_URL`, `VIGIL_TOKEN` and those `databases:` name.
+    public var environmentNames: [String] {
+        ["VIGIL_URL", "VIGIL_TOKEN"] + databases.flatMap { [$0.urlEnv, $0.passwordEnv].compactMap { $0 } }
     }
 
     /// Applies `VIGIL_URL` and `VIGIL_TOKEN`, which win over the file.

@@ -15,6 +15,8 @@ public struct IngestBatch: Sendable, Equatable {
     public var checks: [CheckResult]
     /// The host's busiest processes at this cycle (top by CPU and by memory), when the agent reports them.
     public var processes: [ProcessSample] = []
+    /// Long-running and slow database queries the agent's database probes saw at this cycle.
+    public var dbQueries: [DatabaseQuery] = []
 
     public init(host: String, id: String? = nil, agent: AgentInfo? = nil, labels: [String: String] = [:],
                 samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
@@ -35,7 +37,7 @@ public struct IngestBatch: Sendable, Equatable {
     }
 
     /// True when the batch carries no data at all (a heartbeat).
-    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty && processes.isEmpty }
+    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty && processes.isEmpty && dbQueries.isEmpty }
 }
 
 /// What the agent says about itself and the machine it runs on.
@@ -238,4 +240,55 @@ public struct ProcessSample: Sendable, Equatable {
         self.startedAt = startedAt
         self.ts = ts
     }
+}
+
+/// A database query worth a look, as a database probe saw it: one running longer than the probe's threshold right now
+/// (`active`, from `pg_stat_activity`), or a statement whose calls in the last interval averaged longer than it
+/// (`statement`, from `pg_stat_statements` deltas).
+public struct DatabaseQuery: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case active, statement
+    }
+    /// The probe's name for the database server (`databases[].name` in the agent's config).
+    public var database: String
+    public var kind: Kind
+    /// The database (`datname`) it runs in.
+    public var datname: String
+    public var user: String
+    /// `active`: the backend's pid, its state (`active`, `idle in transaction`…) and what it waits for
+    /// (`Lock:transactionid`), empty when it waits for nothing.
+    public var pid: Int
+    public var state: String
+    public var wait: String
+    /// `active`: how long the query and its transaction have run. `statement`: the mean and total time of the calls
+    /// in the interval.
+    public var durationMs: Double
+    public var transactionMs: Double
+    public var calls: Int64
+    public var totalMs: Double
+    /// The query text, at most 1,024 bytes.
+    public var query: String
+    /// Unix ms; 0 means the batch's receive time.
+    public var ts: Int64
+
+    public init(database: String, kind: Kind, datname: String = "", user: String = "", pid: Int = 0, state: String = "",
+                wait: String = "", durationMs: Double = 0, transactionMs: Double = 0, calls: Int64 = 0, totalMs: Double = 0,
+                query: String, ts: Int64 = 0) {
+        self.database = database
+        self.kind = kind
+        self.datname = datname
+        self.user = user
+        self.pid = pid
+        self.state = state
+        self.wait = wait
+        self.durationMs = durationMs
+        self.transactionMs = transactionMs
+        self.calls = calls
+        self.totalMs = totalMs
+        self.query = query
+        self.ts = ts
+    }
+
+    /// The longest query text kept.
+    public static let maxQueryBytes = 1024
 }

@@ -57,6 +57,8 @@ public struct IngestDecoder: Sendable {
                     batch.checks = try decodeChecks(&s, nowMs: nowMs)
                 case "processes":
                     batch.processes = try decodeProcesses(&s, nowMs: nowMs)
+                case "db_queries":
+                    batch.dbQueries = try decodeDatabaseQueries(&s, nowMs: nowMs)
                 default:
                     try s.skipValue(field: k)
                 }
@@ -279,6 +281,63 @@ public struct IngestDecoder: Sendable {
             out.append(p)
             i += 1
         } while try s.nextMember(close: UInt8(ascii: "]"), field: "processes")
+        return out
+    }
+
+    /// The most database queries one batch may carry (the agent sends at most 20 per database).
+    public static let maxDatabaseQueries = 200
+
+    private func decodeDatabaseQueries(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [DatabaseQuery] {
+        var out: [DatabaseQuery] = []
+        guard s.peek() == UInt8(ascii: "[") else { throw s.wrongType(expected: "an array", field: "db_queries") }
+        guard try s.beginArray(field: "db_queries") else { return out }
+        var i = 0
+        repeat {
+            let f = "db_queries[\(i)]"
+            guard i < Self.maxDatabaseQueries else {
+                throw WireError.invalid("at most \(Self.maxDatabaseQueries) database queries per batch", field: f)
+            }
+            guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object (a database query)", field: f) }
+            var q = DatabaseQuery(database: "", kind: .active, query: "")
+            var sawKind = false
+            func milliseconds(_ s: inout JSONScanner, _ field: String) throws(WireError) -> Double {
+                let v = try s.number(field: field)
+                guard v.isFinite, v >= 0, v <= 1e13 else { throw WireError.invalid("\(field.split(separator: ".").last ?? "") must be a number of milliseconds from 0 to 1e13", field: field) }
+                return v
+            }
+            if try s.beginObject(field: f) {
+                repeat {
+                    let k = try s.key(field: f)
+                    switch k {
+                    case "database": q.database = try boundedString(&s, field: f + ".database", max: 64)
+                    case "kind":
+                        let text = try s.string(field: f + ".kind")
+                        guard let kind = DatabaseQuery.Kind(rawValue: text) else {
+                            throw WireError.invalid("kind '\(clip(text))' must be active or statement", field: f + ".kind")
+                        }
+                        q.kind = kind
+                        sawKind = true
+                    case "datname": q.datname = try boundedString(&s, field: f + ".datname", max: 64)
+                    case "user": q.user = try boundedString(&s, field: f + ".user", max: 64)
+                    case "pid": q.pid = Int(try JSONDocument.wholeNumber(&s, field: f + ".pid", in: 0...4_194_304))
+                    case "state": q.state = try boundedString(&s, field: f + ".state", max: 32)
+                    case "wait": q.wait = try boundedString(&s, field: f + ".wait", max: 96)
+                    case "duration_ms": q.durationMs = try milliseconds(&s, f + ".duration_ms")
+                    case "transaction_ms": q.transactionMs = try milliseconds(&s, f + ".transaction_ms")
+                    case "total_ms": q.totalMs = try milliseconds(&s, f + ".total_ms")
+                    case "calls": q.calls = try JSONDocument.wholeNumber(&s, field: f + ".calls", in: 0...JSONDocument.maxExactInteger)
+                    case "query": q.query = try boundedString(&s, field: f + ".query", max: DatabaseQuery.maxQueryBytes)
+                    case "ts": q.ts = try timestamp(&s, nowMs: nowMs, field: f + ".ts")
+                    default: try s.skipValue(field: f + "." + k)
+                    }
+                } while try s.nextMember(close: UInt8(ascii: "}"), field: f)
+            }
+            guard !q.database.isEmpty else { throw WireError.invalid("missing required field 'database'", field: f + ".database") }
+            guard sawKind else { throw WireError.invalid("missing required field 'kind'", field: f + ".kind") }
+            guard !q.query.isEmpty else { throw WireError.invalid("missing required field 'query'", field: f + ".query") }
+            out.append(q)
+            i += 1
+        } while try s.nextMember(close: UInt8(ascii: "]"), field: "db_queries")
         return out
     }
 

@@ -151,6 +151,27 @@ extension IngestBatch {
             }
             w.endArray()
         }
+        if !dbQueries.isEmpty {
+            w.key("db_queries"); w.beginArray()
+            for q in dbQueries {
+                w.beginObject()
+                w.key("database"); w.string(q.database)
+                w.key("kind"); w.string(q.kind.rawValue)
+                w.key("datname"); w.string(q.datname)
+                w.key("user"); w.string(q.user)
+                if q.pid != 0 { w.key("pid"); w.int(q.pid) }
+                if !q.state.isEmpty { w.key("state"); w.string(q.state) }
+                if !q.wait.isEmpty { w.key("wait"); w.string(q.wait) }
+                w.key("duration_ms"); w.double(q.durationMs)
+                if q.transactionMs != 0 { w.key("transaction_ms"); w.double(q.transactionMs) }
+                if q.calls != 0 { w.key("calls"); w.int64(q.calls) }
+                if q.totalMs != 0 { w.key("total_ms"); w.double(q.totalMs) }
+                w.key("query"); w.string(q.query)
+                if q.ts != 0 { w.key("ts"); w.int64(q.ts) }
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
         return w.result
     }

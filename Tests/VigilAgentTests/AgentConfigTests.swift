@@ -76,7 +76,7 @@ import VigilWire
         ("url: http://x\n\n\ninterval: fast\n", "agent.yaml:4:11: interval must be a duration like 10s or 1m"),
         ("labels: [a, b]\n", "agent.yaml:1:9: labels must be a mapping of key: value"),
         ("labels:\n  bad-name: x\n", "agent.yaml:2:3: label name 'bad-name' must match [A-Za-z_][A-Za-z0-9_]*"),
-        ("intervall: 10s\n", "agent.yaml:1:1: unknown key 'intervall' in the configuration (expected one of: url, token, host, labels, interval, state_dir, spool, logs, checks, systemctl_path, remediation, max_line_bytes, tls)"),
+        ("intervall: 10s\n", "agent.yaml:1:1: unknown key 'intervall' in the configuration (expected one of: url, token, host, labels, interval, state_dir, spool, logs, checks, databases, systemctl_path, remediation, max_line_bytes, tls)"),
         ("tls:\n  ca_file: relative.pem\n", "agent.yaml:2:12: tls.ca_file must be an absolute path"),
         ("tls:\n  cert_file: /a.pem\n", "agent.yaml:2:3: tls.cert_file and tls.key_file go together (mutual TLS)"),
         ("remediation: maybe\n", "agent.yaml:1:14: remediation must be true or false"),
