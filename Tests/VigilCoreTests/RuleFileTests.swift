@@ -20,7 +20,17 @@ struct RuleFileTests {
         let file = try RuleFile.load(path: Self.repoRoot + "/rules/default.yaml")
         let byName = Dictionary(uniqueKeysWithValues: file.rules.map { ($0.name, $0) })
         #expect(Set(byName.keys) == ["HighCPU", "HighMemory", "HighLoadPerCore", "ZombieProcesses", "DiskSpaceLow", "DiskSpaceCritical",
-                                     "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern"])
+                                     "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern",
+                                     "PostgresDown", "PostgresConnectionsSaturated", "PostgresReplicationLag", "PostgresLongTransaction",
+                                     "PostgresLockWaits"])
+        // The database rules read the metrics the agent's PostgreSQL probe sends (docs/metrics.md).
+        #expect(byName["PostgresConnectionsSaturated"]?.kind == .threshold(.init(metric: "pg.connections.used_percent", aggregation: .avg,
+                                                                                  window: 300_000, op: .greater, threshold: 85)))
+        #expect(byName["PostgresDown"]?.severity == .critical && byName["PostgresReplicationLag"]?.forDuration == 300_000)
+        guard case .threshold(let longTx) = byName["PostgresLongTransaction"]?.kind else { Issue.record("PostgresLongTransaction"); return }
+        #expect(longTx.metric == "pg.transaction.longest_seconds" && longTx.threshold == 900)
+        let saturated = try #require(byName["PostgresConnectionsSaturated"]).annotations.rendered(labels: ["host": "db-1", "db": "main"], value: 91.2)
+        #expect(saturated["summary"] == "PostgreSQL main on db-1 uses 91% of max_connections")
         #expect(byName["NewErrorPattern"]?.kind == .newLogPattern(.init(minLevel: .error, within: 900_000)))
 
         let cpu = try #require(byName["HighCPU"])

@@ -403,6 +403,30 @@ enum SQLiteSchema {
                 CREATE INDEX process_samples_by_ts ON process_samples(ts);
                 """)
         }
+        m.registerMigration("v17-db-queries") { db in
+            try db.execute(sql: """
+                -- Long-running and slow queries the agents' database probes report.
+                CREATE TABLE db_queries (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    ts INTEGER NOT NULL,
+                    database TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    datname TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    wait TEXT NOT NULL,
+                    duration_ms REAL NOT NULL,
+                    transaction_ms REAL NOT NULL,
+                    calls INTEGER NOT NULL,
+                    total_ms REAL NOT NULL,
+                    query TEXT NOT NULL
+                );
+                CREATE INDEX db_queries_by_host_ts ON db_queries(host_id, database, ts);
+                CREATE INDEX db_queries_by_ts ON db_queries(ts);
+                """)
+        }
         return m
     }
 }

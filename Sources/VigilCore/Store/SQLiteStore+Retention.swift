@@ -103,6 +103,8 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE created_at < ? ORDER BY created_at LIMIT ?)", arguments: [cutoff, limit])
             case .processes:
                 try db.execute(sql: "DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
+            case .dbQueries:
+                try db.execute(sql: "DELETE FROM db_queries WHERE id IN (SELECT id FROM db_queries WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
             }
             return db.changesCount
         }

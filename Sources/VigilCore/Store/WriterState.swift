@@ -124,6 +124,16 @@ final class WriterState: Sendable {
                 try insert.execute(arguments: [hostID, p.ts == 0 ? receivedAt : p.ts, p.pid, p.user, p.command, p.cpuPercent, p.rssBytes, p.state, p.startedAt])
             }
         }
+        if !batch.dbQueries.isEmpty {
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO db_queries (host_id, ts, database, kind, datname, user, pid, state, wait, duration_ms, transaction_ms, calls, total_ms, query)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for q in batch.dbQueries {
+                try insert.execute(arguments: [hostID, q.ts == 0 ? receivedAt : q.ts, q.database, q.kind.rawValue, q.datname, q.user, q.pid,
+                                               q.state, q.wait, q.durationMs, q.transactionMs, q.calls, q.totalMs, q.query])
+            }
+        }
         return IngestCounts(samples: batch.samples.count, logs: batch.logs.count, checks: batch.checks.count)
     }
 

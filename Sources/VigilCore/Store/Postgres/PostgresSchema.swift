@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("v1-schema", v1),
         ("v2-rollups", v2),
         ("v3-processes", v3),
+        ("v4-db-queries", v4),
     ]
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
@@ -407,5 +408,28 @@ enum PostgresSchema {
         );
         CREATE INDEX process_samples_by_host_ts ON process_samples(host_id, ts);
         CREATE INDEX process_samples_by_ts ON process_samples(ts);
+        """
+
+    /// Long-running and slow database queries the agents' database probes report, as SQLite's v17.
+    static let v4 = """
+        CREATE TABLE db_queries (
+            id BIGSERIAL PRIMARY KEY,
+            host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            ts BIGINT NOT NULL,
+            database TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            datname TEXT NOT NULL,
+            "user" TEXT NOT NULL,
+            pid BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            wait TEXT NOT NULL,
+            duration_ms DOUBLE PRECISION NOT NULL,
+            transaction_ms DOUBLE PRECISION NOT NULL,
+            calls BIGINT NOT NULL,
+            total_ms DOUBLE PRECISION NOT NULL,
+            query TEXT NOT NULL
+        );
+        CREATE INDEX db_queries_by_host_ts ON db_queries(host_id, database, ts);
+        CREATE INDEX db_queries_by_ts ON db_queries(ts);
         """
 }

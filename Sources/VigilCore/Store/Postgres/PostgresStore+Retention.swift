@@ -109,6 +109,8 @@ extension PostgresStore {
                 return try await s.execute("DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE created_at < ? ORDER BY created_at LIMIT ?)", [cutoff, limit])
             case .processes:
                 return try await s.execute("DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
+            case .dbQueries:
+                return try await s.execute("DELETE FROM db_queries WHERE id IN (SELECT id FROM db_queries WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
             }
         }
     }

@@ -54,6 +54,15 @@ final class PostgresWriter: Sendable {
             try await s.execute("INSERT INTO process_samples (host_id, ts, pid, \"user\", command, cpu_percent, rss_bytes, state, started_at) VALUES "
                                 + Self.rows(batch.processes.count, columns: 9), args)
         }
+        if !batch.dbQueries.isEmpty {
+            var args: [any PGValue] = []
+            for q in batch.dbQueries {
+                args += [hostID, q.ts == 0 ? receivedAt : q.ts, q.database, q.kind.rawValue, q.datname, q.user, q.pid, q.state, q.wait,
+                         q.durationMs, q.transactionMs, q.calls, q.totalMs, q.query] as [any PGValue]
+            }
+            try await s.execute("INSERT INTO db_queries (host_id, ts, database, kind, datname, \"user\", pid, state, wait, duration_ms, transaction_ms, calls, total_ms, query) VALUES "
+                                + Self.rows(batch.dbQueries.count, columns: 14), args)
+        }
         return counts
     }
 

@@ -26,6 +26,8 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var reports: Int64 = 365 * day
     /// The top processes agents report each cycle.
     public var processes: Int64 = 7 * day
+    /// The long-running and slow database queries the probes report.
+    public var dbQueries: Int64 = 30 * day
 
     public init() {}
 
@@ -36,13 +38,13 @@ public struct RetentionPolicy: Sendable, Equatable {
         ("raw", "raw samples"), ("rollup_5m", "5-minute rollups"), ("rollup_1h", "1-hour rollups"),
         ("logs", "log lines by age"), ("log_bytes", "log lines by total size"), ("checks", "check results"),
         ("chat", "chat conversations"), ("anomaly_scores", "anomaly score series"), ("ai_calls", "the AI call log"),
-        ("reports", "reports"), ("processes", "top processes"),
+        ("reports", "reports"), ("processes", "top processes"), ("db_queries", "slow and long database queries"),
     ]
 
     static var paths: [String: WritableKeyPath<RetentionPolicy, Int64>] {
         ["raw": \.raw, "rollup_5m": \.fiveMinute, "rollup_1h": \.hourly, "logs": \.logs, "log_bytes": \.logBytes,
          "checks": \.checks, "chat": \.chat, "anomaly_scores": \.anomalyScores, "ai_calls": \.aiCalls, "reports": \.reports,
-         "processes": \.processes]
+         "processes": \.processes, "db_queries": \.dbQueries]
     }
 
     public subscript(key: String) -> Int64? { Self.paths[key].map { self[keyPath: $0] } }

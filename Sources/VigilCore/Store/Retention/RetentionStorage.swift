@@ -45,4 +45,5 @@ extension Store {
 public enum AgedTable: String, CaseIterable, Sendable {
     case logs, checkResults = "check results", chat = "chat conversations", aiCalls = "AI calls", reports
     case processes = "process samples"
+    case dbQueries = "database queries"
 }
