@@ -148,7 +148,7 @@ public final class Agent {
     /// between cycles. Returns after SIGTERM or SIGINT, once the current cycle has finished and the tail
     /// offsets are saved.
     public func run(signals: SignalWaiter) {
-        log.info("started (version \(VigilVersion.current), host \(host), pushing to \(config.ingestURL) every \(Self.formatDuration(config.intervalMs)), \(config.checks.count) checks, \(config.logs.count) logs, \(config.databases.count) databases, spool \(spool?.count ?? 0) batches)")
+        log.info("started (version \(VigilVersion.current), host \(host), pushing to \(config.ingestURL) every \(Self.formatDuration(config.intervalMs)), \(config.checks.count) checks, \(config.logs.count) logs, \(config.databases.count) database\(config.databases.count == 1 ? "" : "s"), spool \(spool?.count ?? 0) batches)")
         if let jobWorker {
             sender?.jobHandler = { jobs, undecodable in jobWorker.offer(jobs, undecodable: undecodable) }
             jobWorker.start()

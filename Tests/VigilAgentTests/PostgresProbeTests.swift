@@ -100,6 +100,7 @@ struct PostgresProbeTests {
         let holder = try Self.admin()
         let waiter = try Self.admin()
         let sleeper = try Self.admin()
+        let holderPid = try holder.query("SELECT pg_backend_pid()").first?.rows.first?.first ?? nil
         _ = try holder.query("BEGIN; LOCK TABLE probe_lock IN ACCESS EXCLUSIVE MODE")
         try waiter.start("SELECT count(*) AS n FROM probe_lock /* waits for the lock */")
         try sleeper.start("SELECT pg_sleep(2.5) /* the long one */")
@@ -111,7 +112,7 @@ struct PostgresProbeTests {
         #expect((Self.value(r.samples, "pg.transaction.longest_seconds") ?? 0) >= 1)
         #expect((Self.value(r.samples, "pg.queries.long") ?? 0) >= 2)
         let waiting = r.queries.first { $0.query.contains("waits for the lock") }
-        #expect(waiting?.wait.hasPrefix("Lock:") == true, "\(r.queries)")
+        #expect(waiting?.wait == "Lock:relation, blocked by \(holderPid ?? "?")", "\(r.queries)")
         #expect(waiting?.state == "active" && (waiting?.durationMs ?? 0) >= 1000 && waiting?.kind == .active && waiting?.ts == 42)
         #expect(r.queries.contains { $0.query.contains("pg_sleep(2.5)") && $0.durationMs >= 1000 })
         let open = r.queries.first { $0.state == "idle in transaction" }

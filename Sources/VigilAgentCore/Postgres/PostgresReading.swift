@@ -57,6 +57,7 @@ public struct PostgresReading: Sendable, Equatable {
           FROM pg_stat_database WHERE datname IS NOT NULL AND datname NOT IN ('template0', 'template1');
         SELECT pid, COALESCE(usename, '') AS usename, COALESCE(datname, '') AS datname, COALESCE(state, '') AS state,
           COALESCE(wait_event_type || ':' || wait_event, '') AS wait,
+          CASE WHEN wait_event_type = 'Lock' THEN array_to_string(pg_blocking_pids(pid), ',') ELSE '' END AS blocked_by,
           CASE WHEN state = 'active' THEN EXTRACT(EPOCH FROM clock_timestamp() - query_start) * 1000 ELSE 0 END AS query_ms,
           EXTRACT(EPOCH FROM clock_timestamp() - xact_start) * 1000 AS xact_ms, left(query, 1024) AS query
           FROM pg_stat_activity
@@ -100,7 +101,7 @@ public struct PostgresReading: Sendable, Equatable {
         for row in s.rows {
             r.sessions.append(Session(pid: Int(s.value(row, "pid") ?? "") ?? 0, user: s.value(row, "usename") ?? "",
                                       datname: s.value(row, "datname") ?? "", state: s.value(row, "state") ?? "",
-                                      wait: s.value(row, "wait") ?? "", queryMs: number(s.value(row, "query_ms")),
+                                      wait: Self.wait(s.value(row, "wait") ?? "", blockedBy: s.value(row, "blocked_by") ?? ""), queryMs: number(s.value(row, "query_ms")),
                                       transactionMs: number(s.value(row, "xact_ms")), query: s.value(row, "query") ?? ""))
         }
         return r
@@ -178,6 +179,16 @@ public struct PostgresReading: Sendable, Equatable {
                               wait: s.wait, durationMs: s.queryMs.rounded(), transactionMs: s.transactionMs.rounded(),
                               query: Self.clipped(s.query), ts: nowMs)
             }
+    }
+
+    /// What a session waits for, with the sessions holding the lock it wants: `Lock:relation, blocked by 8687`.
+    static func wait(_ event: String, blockedBy: String) -> String {
+        guard !blockedBy.isEmpty else { return event }
+        var text = event + ", blocked by " + blockedBy
+        if text.utf8.count > 96, let comma = text.utf8.prefix(93).lastIndex(of: UInt8(ascii: ",")) {
+            text = String(text[..<comma]) + "…"
+        }
+        return text
     }
 
     /// `idle in transaction (aborted)` → `idle_in_transaction_aborted`.

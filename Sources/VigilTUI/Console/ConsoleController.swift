@@ -505,6 +505,11 @@ final class ConsoleController {
                 stack = [stack[0]]
                 push(ReportsPane())
             }
+        case .databases:
+            if !(top is DatabasesPane) {
+                stack = [stack[0]]
+                push(DatabasesPane())
+            }
         case .audit:
             if !(top is AuditPane) {
                 stack = [stack[0]]

@@ -98,6 +98,10 @@ struct PollInterest: Equatable, Sendable {
     var logContext: StoredLog?
     /// The outbox and escalations (the notifications pane).
     var notifications = false
+    /// The `pg.*` series of every database probe (the databases pane).
+    var databases = false
+    /// One database's long-running and slow queries (its queries view).
+    var databaseQueries: DatabaseQueriesInterest?
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "db", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -17,6 +17,7 @@ enum CommandParser {
         "ai": "ai", "aicalls": "ai", "ai-calls": "ai",
         "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "audit": "audit", "au": "audit",
+        "db": "db", "databases": "db", "pg": "db",
         "metric": "metric", "m": "metric", "graph": "metric",
         "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
@@ -39,6 +40,7 @@ enum CommandParser {
         (":ai", "the AI call log: feature, model, tokens, latency, outcome (alias :aicalls)"),
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
         (":metric NAME [HOST…]", "a metric over time: chart, ranges, zoom and pan, hosts overlaid (alias :m)"),
+        (":db", "the PostgreSQL servers the agents watch: connections, TPS, cache, locks, lag; Enter: slow and long queries (aliases :databases :pg)"),
         (":audit", "the audit log: who did what, filters by user, action and time, the hash chain's state (alias :au)"),
         (":reports", "stored daily and weekly reports; Enter reads one (alias :report)"),
         (":reload", "re-read the rule files (admin; changes things)"),
@@ -91,6 +93,9 @@ enum CommandParser {
         case "ai":
             guard args.isEmpty else { throw CommandError(message: "usage: :ai") }
             return .aiCalls
+        case "db":
+            guard args.isEmpty else { throw CommandError(message: "usage: :db") }
+            return .databases
         case "audit":
             guard args.isEmpty else { throw CommandError(message: "usage: :audit") }
             return .audit

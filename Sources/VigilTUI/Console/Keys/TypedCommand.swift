@@ -32,6 +32,8 @@ enum TypedCommand: Equatable, Sendable {
     case logs(host: String?)
     /// The audit log and the state of its hash chain.
     case audit
+    /// The PostgreSQL servers the agents watch.
+    case databases
     /// Stored daily and weekly reports.
     case reports
     /// A metric over time on some hosts (none: every host with it).

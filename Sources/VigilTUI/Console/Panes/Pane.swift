@@ -107,4 +107,9 @@ enum ConsoleMessage: Sendable {
     case reportsError(String)
     /// The outbox and escalations (while the notifications pane is visible).
     case notifications(NotifySnapshot)
+    /// The database servers the probes watch (while the databases pane is visible).
+    case databases(DatabasesSnapshot)
+    /// One database's long-running and slow queries of the last hour.
+    case databaseQueries(DatabaseQueriesSnapshot)
+    case databasesError(String)
 }

@@ -197,6 +197,8 @@ final class FleetPoller: Sendable {
         if wanted.reports, let store {
             do { mailbox.post(.reports(try await store.reports(kind: nil, limit: ReportsPane.limit))) } catch { mailbox.post(.reportsError(String(describing: error))) }
         }
+        if wanted.databases, let store { mailbox.post(await DatabaseFetcher.fetch(store, now: Self.nowMs())) }
+        if let db = wanted.databaseQueries, let store { mailbox.post(await DatabaseQueriesSnapshot.fetch(store, db, now: Self.nowMs())) }
         if let audit = wanted.audit, let store { mailbox.post(await auditFetcher.fetch(store, audit, now: Self.nowMs())) }
         if let line = wanted.logContext, let store {
             do {
