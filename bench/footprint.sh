@@ -5,6 +5,8 @@
 #   swift build -c release --static-swift-stdlib --product vigil-agent --scratch-path .build-static
 # vigil-agent pushes every INTERVAL to a local `vigil serve`; node_exporter is scraped every INTERVAL.
 # Prints peak RSS (VmHWM) and CPU per cycle for both. Needs prometheus-node-exporter and curl.
+# With DB_URL=postgres://… the agent also probes that PostgreSQL server (a databases: entry) and
+# prometheus-postgres-exporter, its peer, is scraped beside node_exporter.
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-60}
@@ -18,11 +20,25 @@ vp=$(port); np=$(port)
 "$bin/vigil" serve --db "$work/v.db" --listen "127.0.0.1:$vp" 2>/dev/null & pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$vp/healthz" >/dev/null && break; sleep 0.1; done
 token=$("$bin/vigil" token create --fleet --db "$work/v.db" 2>/dev/null)
-VIGIL_TOKEN="$token" "$agent" --url "http://127.0.0.1:$vp" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
+config=()
+if [ -n "${DB_URL:-}" ]; then
+    printf 'databases:\n  - name: main\n    url_env: DB_URL\n' >"$work/agent.yaml"
+    config=(--config "$work/agent.yaml")
+fi
+VIGIL_TOKEN="$token" DB_URL="${DB_URL:-}" "$agent" "${config[@]}" --url "http://127.0.0.1:$vp" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$np" >/dev/null 2>&1 & np_pid=$!; pids+=($np_pid)
+pp=""
+if [ -n "${DB_URL:-}" ]; then
+    pp=$(port)
+    DATA_SOURCE_NAME="$DB_URL?sslmode=disable" prometheus-postgres-exporter --web.listen-address="127.0.0.1:$pp" >/dev/null 2>&1 & pg_pid=$!; pids+=($pg_pid)
+fi
 sleep 1
 cycles=$(python3 -c "print(int($secs/$interval))")
-for _ in $(seq "$cycles"); do curl -s "http://127.0.0.1:$np/metrics" >/dev/null; sleep "$interval"; done
+for _ in $(seq "$cycles"); do
+    curl -s "http://127.0.0.1:$np/metrics" >/dev/null
+    if [ -n "$pp" ]; then curl -s "http://127.0.0.1:$pp/metrics" >/dev/null; fi
+    sleep "$interval"
+done
 hz=$(getconf CLK_TCK)
 report() { # name pid
     local hwm rss ticks
@@ -32,6 +48,11 @@ report() { # name pid
 }
 report "vigil-agent    " $ap
 report "node_exporter  " $np_pid
+if [ -n "$pp" ]; then
+    report "postgres_exporter" $pg_pid
+    echo "postgres_exporter served $(curl -s "http://127.0.0.1:$pp/metrics" | grep -c '^pg_') pg_ series; agent: $(grep -c 'database main' "$work/agent.log" || true) database log lines"
+    grep 'database main' "$work/agent.log" | head -3 || true
+fi
 samples=$(curl -s "http://127.0.0.1:$vp/metrics" | awk '$1=="vigil_ingested_samples_total"{print $2}')
 echo "vigil-agent delivered $samples samples; node_exporter served $cycles scrapes"
 echo "files: vigil-agent $(stat -c %s "$agent") bytes ($(ldd "$agent" | grep -c '=>') shared libraries: $(ldd "$agent" | awk '/=>/{print $1}' | tr '\n' ' '))"
