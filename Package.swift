@@ -99,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "VigilFuzz",
-            dependencies: ["VigilWire", "VigilCore", "VigilTheme"],
+            dependencies: ["VigilWire", "VigilCore", "VigilTheme", "VigilAgentCore"],
             swiftSettings: strict
         ),
         // Helpers more than one test target needs (time scaling under the sanitizer, receivers, temp stores).

@@ -3,7 +3,7 @@
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]     default: 30 s for each of every target
 #
-# Targets: ingest, alertmanager, rules, runbook, theme, logformat, logquery (Sources/VigilFuzz/FuzzTarget.swift).
+# Targets: ingest, alertmanager, rules, runbook, theme, logformat, logquery, pgwire (Sources/VigilFuzz/FuzzTarget.swift).
 # Each run starts from the committed seeds (fuzz/corpus/TARGET) in a scratch copy, so nothing is written into the
 # checkout. A crash, leak, timeout (10 s per input) or out-of-memory stops that target; the input is copied to
 # fuzz/findings/ and the script exits 1. Turn a finding into a regression: fix it, move the file into
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(ingest alertmanager rules runbook theme logformat logquery); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(ingest alertmanager rules runbook theme logformat logquery pgwire); fi
 
 # Coverage for libFuzzer and AddressSanitizer on every module; libFuzzer without its main (vigil-fuzz calls
 # LLVMFuzzerRunDriver), so executables with top-level code, such as the build's own generator, still link.

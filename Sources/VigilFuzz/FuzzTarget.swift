@@ -1,4 +1,5 @@
 import Foundation
+import VigilAgentCore
 import VigilCore
 import VigilTheme
 import VigilWire
@@ -21,6 +22,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case logformat
     /// The log query language (`LogQuery.parse`), a parsed query then matched and highlighted on a fixed line.
     case logquery
+    /// What a PostgreSQL server sends the agent's database probe: frames, authentication requests (SCRAM's
+    /// server-first message), rows.
+    case pgwire
 
     enum Outcome: Equatable, Sendable {
         case accepted
@@ -38,6 +42,7 @@ enum FuzzTarget: String, CaseIterable, Sendable {
         case .theme: Self.theme(String(decoding: bytes, as: UTF8.self))
         case .logformat: Self.logformat(String(decoding: bytes, as: UTF8.self))
         case .logquery: Self.logquery(String(decoding: bytes, as: UTF8.self))
+        case .pgwire: Self.pgwire(Array(bytes))
         }
     }
 
@@ -124,6 +129,49 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             return .accepted
         } catch {
             return .refused(error.description)
+        }
+    }
+
+    /// The bytes as a server's stream, in two reads: every message decoded, a SASL continue fed to a SCRAM client, a
+    /// result assembled as `PostgresConnection` does and parsed as the probe's reading.
+    private static func pgwire(_ bytes: [UInt8]) -> Outcome {
+        var reader = PostgresFrameReader()
+        reader.append(bytes.prefix(bytes.count / 2))
+        var results: [PostgresResult] = []
+        var current: PostgresResult?
+        var scram = SCRAMClient(password: "pencil", clientNonce: "fuzz")
+        do {
+            var second = false
+            while true {
+                guard let m = try reader.next() else {
+                    if second { break }
+                    reader.append(bytes.dropFirst(bytes.count / 2))
+                    second = true
+                    continue
+                }
+                switch m {
+                case .authentication(11, let data):
+                    // PBKDF2's cost is the server's to choose (≤ 100,000 rounds); the fuzzer keeps it cheap.
+                    let text = String(decoding: data, as: UTF8.self)
+                    let rounds = text.split(separator: ",").first { $0.hasPrefix("i=") }.flatMap { Int($0.dropFirst(2)) } ?? 0
+                    if rounds <= 16 { _ = try? scram.finalMessage(serverFirst: text) }
+                case .authentication(12, let data): try? scram.verify(serverFinal: String(decoding: data, as: UTF8.self))
+                case .rowDescription(let columns): current = PostgresResult(columns: columns)
+                case .dataRow(let values): current?.rows.append(values)
+                case .commandComplete:
+                    results.append(current ?? PostgresResult())
+                    current = nil
+                default: continue
+                }
+            }
+            if let reading = try? PostgresReading.parse(results, monotonicNs: 2) {
+                _ = reading.samples(previous: reading, name: "fuzz", nowMs: 1, longQueryMs: 1000)
+                _ = reading.longQueries(name: "fuzz", longQueryMs: 0, nowMs: 1)
+            }
+            if let first = results.first { _ = PostgresStatements.parse(first).slow(since: PostgresStatements(), name: "f", slowMs: 0, nowMs: 1) }
+            return .accepted
+        } catch {
+            return .refused(error.message)
         }
     }
 }
