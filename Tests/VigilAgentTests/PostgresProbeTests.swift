@@ -25,155 +25,169 @@ struct PostgresProbeTests {
         samples.first { s in s.name == name && labels.allSatisfy { k, v in s.labels[k] == v } }?.value
     }
 
-    @Test func logsInWithScramMD5AndCleartextAndRefusesAWrongPassword() throws {
-        let admin = try Self.admin()
-        _ = try admin.query("""
-            DROP ROLE IF EXISTS vigil_scram; DROP ROLE IF EXISTS vigil_md5; DROP ROLE IF EXISTS vigil_plain;
-            SET password_encryption = 'scram-sha-256'; CREATE ROLE vigil_scram LOGIN PASSWORD 'sc-pass' IN ROLE pg_monitor;
-            CREATE ROLE vigil_plain LOGIN PASSWORD 'pl-pass';
-            SET password_encryption = 'md5'; CREATE ROLE vigil_md5 LOGIN PASSWORD 'md-pass'
-            """)
-        let stored = try admin.query("SELECT rolname, left(rolpassword, 6) AS kind FROM pg_authid WHERE rolname IN ('vigil_scram', 'vigil_md5') ORDER BY 1")
-        let kinds = stored.first?.rows.map { $0[1] ?? "" } ?? []
-        #expect(kinds.count == 2 && kinds[0].hasPrefix("md5") && kinds[1] == "SCRAM-", "vigil_md5 holds an MD5 hash, vigil_scram a SCRAM verifier: \(kinds)")
-        for (user, password) in [("vigil_scram", "sc-pass"), ("vigil_md5", "md-pass"), ("vigil_plain", "pl-pass")] {
-            let c = try PostgresConnection(target: try Self.target(user: user, password: password))
-            #expect(try c.query("SELECT current_user").first?.rows.first?.first == user, "\(user)")
-            do {
-                _ = try PostgresConnection(target: try Self.target(user: user, password: "wrong"))
-                Issue.record("\(user) logged in with a wrong password: pg_hba.conf must ask \(user) for a password (see .ci/run)")
-            } catch let e as AgentError {
-                #expect(e.message.contains("password authentication failed"), "\(user): \(e.message)")
-                #expect(!e.message.contains("wrong"))
+    @Test func logsInWithScramMD5AndCleartextAndRefusesAWrongPassword() async throws {
+        try await offPool { checks in
+            let admin = try Self.admin()
+            _ = try admin.query("""
+                DROP ROLE IF EXISTS vigil_scram; DROP ROLE IF EXISTS vigil_md5; DROP ROLE IF EXISTS vigil_plain;
+                SET password_encryption = 'scram-sha-256'; CREATE ROLE vigil_scram LOGIN PASSWORD 'sc-pass' IN ROLE pg_monitor;
+                CREATE ROLE vigil_plain LOGIN PASSWORD 'pl-pass';
+                SET password_encryption = 'md5'; CREATE ROLE vigil_md5 LOGIN PASSWORD 'md-pass'
+                """)
+            let stored = try admin.query("SELECT rolname, left(rolpassword, 6) AS kind FROM pg_authid WHERE rolname IN ('vigil_scram', 'vigil_md5') ORDER BY 1")
+            let kinds = stored.first?.rows.map { $0[1] ?? "" } ?? []
+            checks.expect(kinds.count == 2 && kinds[0].hasPrefix("md5") && kinds[1] == "SCRAM-", "vigil_md5 holds an MD5 hash, vigil_scram a SCRAM verifier: \(kinds)")
+            for (user, password) in [("vigil_scram", "sc-pass"), ("vigil_md5", "md-pass"), ("vigil_plain", "pl-pass")] {
+                let c = try PostgresConnection(target: try Self.target(user: user, password: password))
+                checks.expect(try c.query("SELECT current_user").first?.rows.first?.first == user, "\(user)")
+                do {
+                    _ = try PostgresConnection(target: try Self.target(user: user, password: "wrong"))
+                    checks.fail("\(user) logged in with a wrong password: pg_hba.conf must ask \(user) for a password (see .ci/run)")
+                } catch let e as AgentError {
+                    checks.expect(e.message.contains("password authentication failed"), "\(user): \(e.message)")
+                    checks.expect(!e.message.contains("wrong"))
+                }
             }
+            do {
+                _ = try PostgresConnection(target: try Self.target(user: "vigil_scram", password: nil))
+                checks.fail("logged in without a password")
+            } catch let e as AgentError {
+                checks.expect(e.message.contains("the server wants a password (scram-sha-256) and none is configured"), "\(e.message)")
+            }
+            // The probe's monitoring queries work for a pg_monitor role that is not a superuser.
+            let probe = PostgresProbe(config: DatabaseConfig(name: "main"), target: try Self.target(user: "vigil_scram", password: "sc-pass"))
+            let r = probe.collect(nowMs: 1)
+            checks.expect(Self.value(r.samples, "pg.up") == 1, "\(probe.lastError ?? "")")
+            checks.expect((Self.value(r.samples, "pg.size_bytes") ?? 0) > 1_000_000)
         }
-        do {
-            _ = try PostgresConnection(target: try Self.target(user: "vigil_scram", password: nil))
-            Issue.record("logged in without a password")
-        } catch let e as AgentError {
-            #expect(e.message.contains("the server wants a password (scram-sha-256) and none is configured"), "\(e.message)")
-        }
-        // The probe's monitoring queries work for a pg_monitor role that is not a superuser.
-        let probe = PostgresProbe(config: DatabaseConfig(name: "main"), target: try Self.target(user: "vigil_scram", password: "sc-pass"))
-        let r = probe.collect(nowMs: 1)
-        #expect(Self.value(r.samples, "pg.up") == 1, "\(probe.lastError ?? "")")
-        #expect((Self.value(r.samples, "pg.size_bytes") ?? 0) > 1_000_000)
     }
 
-    @Test func realLoadShowsAsTransactionsRowsAndConnections() throws {
-        let admin = try Self.admin()
-        _ = try admin.query("DROP TABLE IF EXISTS probe_load; CREATE TABLE probe_load (id serial PRIMARY KEY, v text)")
-        let probe = PostgresProbe(config: DatabaseConfig(name: "main"), target: try Self.target())
-        let first = probe.collect(nowMs: 1)
-        #expect(Self.value(first.samples, "pg.up") == 1, "\(probe.lastError ?? "")")
-        #expect(Self.value(first.samples, "pg.tps") == nil)   // rates need two readings
-        // Four more sessions, 200 committed inserts of 50 rows each, then reads.
-        var extra = try (0..<4).map { _ in try Self.admin() }
-        for i in 0..<200 { _ = try extra[i % 4].query("INSERT INTO probe_load (v) SELECT md5(g::text) FROM generate_series(1, 50) g") }
-        for c in extra { _ = try c.query("SELECT count(*) FROM probe_load") }
-        let during = probe.collect(nowMs: 2).samples
-        let total = Self.value(during, "pg.connections.total") ?? 0
-        let max = Self.value(during, "pg.connections.max") ?? 0
-        #expect(total >= 6, "admin, the probe and four loaders: \(total)")
-        #expect(max >= 20 && abs((Self.value(during, "pg.connections.used_percent") ?? 0) - total / max * 100) < 1e-9)
-        #expect((Self.value(during, "pg.connections", ["state": "idle"]) ?? 0) >= 4)
-        #expect(Self.value(during, "pg.in_recovery") == 0 && Self.value(during, "pg.replicas") == 0)
-        #expect((Self.value(during, "pg.database.size_bytes", ["database": "vigil_test"]) ?? 0) > 0)
-        #expect((Self.value(during, "pg.probe_ms") ?? -1) >= 0)
-        // A backend flushes its statistics at most once a second while it lives (or every 10 s when idle), and always
-        // when it exits: the loaders' work shows in the next reading's rates once they are gone.
-        extra.removeAll()
-        usleep(500_000)
-        let s = probe.collect(nowMs: 3).samples
-        #expect((Self.value(s, "pg.tps") ?? 0) > 0)
-        #expect((Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0)
-        #expect((Self.value(s, "pg.rows_per_sec") ?? 0) >= (Self.value(s, "pg.rows.inserted_per_sec") ?? 0))
-        let hit = Self.value(s, "pg.cache.hit_percent") ?? -1
-        #expect(hit > 0 && hit <= 100)
-        #expect((Self.value(s, "pg.connections.total") ?? 0) < total)
-        _ = try admin.query("DROP TABLE probe_load")
-    }
-
-    @Test func aLongQueryAnOpenTransactionAndALockWaitAreReported() throws {
-        let admin = try Self.admin()
-        _ = try admin.query("DROP TABLE IF EXISTS probe_lock; CREATE TABLE probe_lock (id int); INSERT INTO probe_lock VALUES (1)")
-        let holder = try Self.admin()
-        let waiter = try Self.admin()
-        let sleeper = try Self.admin()
-        let holderPid = try holder.query("SELECT pg_backend_pid()").first?.rows.first?.first ?? nil
-        _ = try holder.query("BEGIN; LOCK TABLE probe_lock IN ACCESS EXCLUSIVE MODE")
-        try waiter.start("SELECT count(*) AS n FROM probe_lock /* waits for the lock */")
-        try sleeper.start("SELECT pg_sleep(2.5) /* the long one */")
-        usleep(1_300_000)
-        let probe = PostgresProbe(config: DatabaseConfig(name: "main", longQueryMs: 1000), target: try Self.target())
-        let r = probe.collect(nowMs: 42)
-        #expect((Self.value(r.samples, "pg.locks.waiting") ?? 0) >= 1)
-        #expect((Self.value(r.samples, "pg.query.longest_seconds") ?? 0) >= 1)
-        #expect((Self.value(r.samples, "pg.transaction.longest_seconds") ?? 0) >= 1)
-        #expect((Self.value(r.samples, "pg.queries.long") ?? 0) >= 2)
-        let waiting = r.queries.first { $0.query.contains("waits for the lock") }
-        #expect(waiting?.wait == "Lock:relation, blocked by \(holderPid ?? "?")", "\(r.queries)")
-        #expect(waiting?.state == "active" && (waiting?.durationMs ?? 0) >= 1000 && waiting?.kind == .active && waiting?.ts == 42)
-        #expect(r.queries.contains { $0.query.contains("pg_sleep(2.5)") && $0.durationMs >= 1000 })
-        let open = r.queries.first { $0.state == "idle in transaction" }
-        #expect(open?.query.contains("LOCK TABLE probe_lock") == true && (open?.transactionMs ?? 0) >= 1000)
-        _ = try holder.query("COMMIT")
-        #expect(try waiter.results().first?.rows.first?.first == "1")
-        _ = try sleeper.results()
-        let after = probe.collect(nowMs: 43)
-        #expect(Self.value(after.samples, "pg.locks.waiting") == 0)
-        #expect(!after.queries.contains { $0.query.contains("probe_lock") })
-        _ = try admin.query("DROP TABLE probe_lock")
-    }
-
-    @Test func slowStatementsComeFromPgStatStatements() throws {
-        let admin = try Self.admin()
-        do {
-            _ = try admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT count(*) FROM pg_stat_statements")
-        } catch {
-            Issue.record("pg_stat_statements is not available (\(error)): start PostgreSQL with shared_preload_libraries=pg_stat_statements, as .ci/run does")
-            return
+    @Test func realLoadShowsAsTransactionsRowsAndConnections() async throws {
+        try await offPool { checks in
+            let admin = try Self.admin()
+            _ = try admin.query("DROP TABLE IF EXISTS probe_load; CREATE TABLE probe_load (id serial PRIMARY KEY, v text)")
+            let probe = PostgresProbe(config: DatabaseConfig(name: "main"), target: try Self.target())
+            let first = probe.collect(nowMs: 1)
+            checks.expect(Self.value(first.samples, "pg.up") == 1, "\(probe.lastError ?? "")")
+            checks.expect(Self.value(first.samples, "pg.tps") == nil)   // rates need two readings
+            // Four more sessions, 200 committed inserts of 50 rows each, then reads.
+            var extra = try (0..<4).map { _ in try Self.admin() }
+            for i in 0..<200 { _ = try extra[i % 4].query("INSERT INTO probe_load (v) SELECT md5(g::text) FROM generate_series(1, 50) g") }
+            for c in extra { _ = try c.query("SELECT count(*) FROM probe_load") }
+            let during = probe.collect(nowMs: 2).samples
+            let total = Self.value(during, "pg.connections.total") ?? 0
+            let max = Self.value(during, "pg.connections.max") ?? 0
+            checks.expect(total >= 6, "admin, the probe and four loaders: \(total)")
+            checks.expect(max >= 20 && abs((Self.value(during, "pg.connections.used_percent") ?? 0) - total / max * 100) < 1e-9)
+            checks.expect((Self.value(during, "pg.connections", ["state": "idle"]) ?? 0) >= 4)
+            checks.expect(Self.value(during, "pg.in_recovery") == 0 && Self.value(during, "pg.replicas") == 0)
+            checks.expect((Self.value(during, "pg.database.size_bytes", ["database": "vigil_test"]) ?? 0) > 0)
+            checks.expect((Self.value(during, "pg.probe_ms") ?? -1) >= 0)
+            // A backend flushes its statistics at most once a second while it lives (or every 10 s when idle), and always
+            // when it exits: the loaders' work shows in the next reading's rates once they are gone.
+            extra.removeAll()
+            usleep(500_000)
+            let s = probe.collect(nowMs: 3).samples
+            checks.expect((Self.value(s, "pg.tps") ?? 0) > 0)
+            checks.expect((Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0)
+            checks.expect((Self.value(s, "pg.rows_per_sec") ?? 0) >= (Self.value(s, "pg.rows.inserted_per_sec") ?? 0))
+            let hit = Self.value(s, "pg.cache.hit_percent") ?? -1
+            checks.expect(hit > 0 && hit <= 100)
+            _ = try admin.query("DROP TABLE probe_load")
         }
-        let probe = PostgresProbe(config: DatabaseConfig(name: "main", slowQueryMs: 200), target: try Self.target())
-        _ = probe.collect(nowMs: 1)
-        let worker = try Self.admin()
-        _ = try worker.query("SELECT pg_sleep(0.3), 'vigil-slow-statement'")
-        _ = try worker.query("SELECT pg_sleep(0.3), 'vigil-slow-statement'")
-        _ = try worker.query("SELECT 'vigil-fast-statement'")
-        let r = probe.collect(nowMs: 2)
-        let slow = r.queries.filter { $0.kind == .statement }
-        let s = slow.first { $0.query.contains("pg_sleep") }
-        #expect(s != nil, "\(slow)")
-        #expect(s?.calls == 2 && (s?.durationMs ?? 0) >= 300 && (s?.totalMs ?? 0) >= 600 && s?.datname == "vigil_test")
-        #expect(!slow.contains { $0.query.contains("fast") })
     }
 
-    @Test func anUnreachableServerIsDownAndSaidOnce() throws {
-        let lines = LockedLines()
-        let log = AgentLog(sink: { lines.append($0) })
-        let probe = PostgresProbe(config: DatabaseConfig(name: "gone", timeoutMs: 500),
-                                  target: PostgresTarget(host: "127.0.0.1", port: 1, user: "x"), log: log)
-        for i in 0..<3 {
-            let r = probe.collect(nowMs: Int64(i))
-            #expect(r.samples == [Sample(name: "pg.up", value: 0, ts: Int64(i), labels: ["db": "gone"])])
+    @Test func aLongQueryAnOpenTransactionAndALockWaitAreReported() async throws {
+        try await offPool { checks in
+            let admin = try Self.admin()
+            _ = try admin.query("DROP TABLE IF EXISTS probe_lock; CREATE TABLE probe_lock (id int); INSERT INTO probe_lock VALUES (1)")
+            let holder = try Self.admin()
+            let waiter = try Self.admin()
+            let sleeper = try Self.admin()
+            let holderPid = try holder.query("SELECT pg_backend_pid()").first?.rows.first?.first ?? nil
+            _ = try holder.query("BEGIN; LOCK TABLE probe_lock IN ACCESS EXCLUSIVE MODE")
+            try waiter.start("SELECT count(*) AS n FROM probe_lock /* waits for the lock */")
+            try sleeper.start("SELECT pg_sleep(2.5) /* the long one */")
+            usleep(1_300_000)
+            let probe = PostgresProbe(config: DatabaseConfig(name: "main", longQueryMs: 1000), target: try Self.target())
+            let r = probe.collect(nowMs: 42)
+            checks.expect((Self.value(r.samples, "pg.locks.waiting") ?? 0) >= 1)
+            checks.expect((Self.value(r.samples, "pg.query.longest_seconds") ?? 0) >= 1)
+            checks.expect((Self.value(r.samples, "pg.transaction.longest_seconds") ?? 0) >= 1)
+            checks.expect((Self.value(r.samples, "pg.queries.long") ?? 0) >= 2)
+            let waiting = r.queries.first { $0.query.contains("waits for the lock") }
+            checks.expect(waiting?.wait == "Lock:relation, blocked by \(holderPid ?? "?")", "\(r.queries)")
+            checks.expect(waiting?.state == "active" && (waiting?.durationMs ?? 0) >= 1000 && waiting?.kind == .active && waiting?.ts == 42)
+            checks.expect(r.queries.contains { $0.query.contains("pg_sleep(2.5)") && $0.durationMs >= 1000 })
+            let open = r.queries.first { $0.state == "idle in transaction" && $0.query.contains("probe_lock") }
+            checks.expect(open?.query.contains("LOCK TABLE probe_lock") == true && (open?.transactionMs ?? 0) >= 1000)
+            _ = try holder.query("COMMIT")
+            checks.expect(try waiter.results().first?.rows.first?.first == "1")
+            _ = try sleeper.results()
+            let after = probe.collect(nowMs: 43)
+            // (Other suites share the server, so waiting locks elsewhere may remain: the lock's own queries are gone.)
+            checks.expect(!after.queries.contains { $0.query.contains("probe_lock") })
+            _ = try admin.query("DROP TABLE probe_lock")
         }
-        #expect(lines.all.count == 1)
-        #expect(lines.all.first?.contains("database gone: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(lines.all)")
+    }
+
+    @Test func slowStatementsComeFromPgStatStatements() async throws {
+        try await offPool { checks in
+            let admin = try Self.admin()
+            do {
+                _ = try admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT count(*) FROM pg_stat_statements")
+            } catch {
+                checks.fail("pg_stat_statements is not available (\(error)): start PostgreSQL with shared_preload_libraries=pg_stat_statements, as .ci/run does")
+                return
+            }
+            let probe = PostgresProbe(config: DatabaseConfig(name: "main", slowQueryMs: 200), target: try Self.target())
+            _ = probe.collect(nowMs: 1)
+            let worker = try Self.admin()
+            _ = try worker.query("SELECT pg_sleep(0.3), 'vigil-slow-statement'")
+            _ = try worker.query("SELECT pg_sleep(0.3), 'vigil-slow-statement'")
+            _ = try worker.query("SELECT 'vigil-fast-statement'")
+            let r = probe.collect(nowMs: 2)
+            let slow = r.queries.filter { $0.kind == .statement }
+            let s = slow.first { $0.query.contains("pg_sleep") }
+            checks.expect(s != nil, "\(slow)")
+            checks.expect(s?.calls == 2 && (s?.durationMs ?? 0) >= 300 && (s?.totalMs ?? 0) >= 600 && s?.datname == "vigil_test")
+            checks.expect(!slow.contains { $0.query.contains("fast") })
+        }
+    }
+
+    @Test func anUnreachableServerIsDownAndSaidOnce() async throws {
+        try await offPool { checks in
+            let lines = LockedLines()
+            let log = AgentLog(sink: { lines.append($0) })
+            let probe = PostgresProbe(config: DatabaseConfig(name: "gone", timeoutMs: 500),
+                                      target: PostgresTarget(host: "127.0.0.1", port: 1, user: "x"), log: log)
+            for i in 0..<3 {
+                let r = probe.collect(nowMs: Int64(i))
+                checks.expect(r.samples == [Sample(name: "pg.up", value: 0, ts: Int64(i), labels: ["db": "gone"])])
+            }
+            checks.expect(lines.all.count == 1)
+            checks.expect(lines.all.first?.contains("database gone: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(lines.all)")
+        }
     }
 
     /// The agent binary as deployed: `--print` with a `databases:` entry carries the pg.* metrics.
-    @Test func theAgentPrintsDatabaseMetrics() throws {
-        let dir = TempDir()
-        let config = dir.path + "/agent.yaml"
-        try "databases:\n  - name: main\n    url_env: VIGIL_TEST_DB\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let agent = try Agent(config: try AgentConfig.load(path: config, explicit: true), log: .silent, persistent: false,
-                              environment: ["VIGIL_TEST_DB": Self.url!])
-        let batch = agent.makeBatch()
-        #expect(batch.samples.contains { $0.name == "pg.up" && $0.value == 1 && $0.labels["db"] == "main" })
-        let decoded = try IngestDecoder().decode(Array(batch.json().utf8), nowMs: WallClock.nowMs())
-        #expect(decoded.samples.filter { $0.name.hasPrefix("pg.") }.count == batch.samples.filter { $0.name.hasPrefix("pg.") }.count)
-        #expect(throws: AgentError("database main: url_env names VIGIL_TEST_DB, which is not set")) {
-            _ = try Agent(config: try AgentConfig.load(path: config, explicit: true), log: .silent, persistent: false)
+    @Test func theAgentPrintsDatabaseMetrics() async throws {
+        try await offPool { checks in
+            let dir = TempDir()
+            let config = dir.path + "/agent.yaml"
+            try "databases:\n  - name: main\n    url_env: VIGIL_TEST_DB\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let agent = try Agent(config: try AgentConfig.load(path: config, explicit: true), log: .silent, persistent: false,
+                                  environment: ["VIGIL_TEST_DB": Self.url!])
+            let batch = agent.makeBatch()
+            checks.expect(batch.samples.contains { $0.name == "pg.up" && $0.value == 1 && $0.labels["db"] == "main" })
+            let decoded = try IngestDecoder().decode(Array(batch.json().utf8), nowMs: WallClock.nowMs())
+            checks.expect(decoded.samples.filter { $0.name.hasPrefix("pg.") }.count == batch.samples.filter { $0.name.hasPrefix("pg.") }.count)
+            do {
+                _ = try Agent(config: try AgentConfig.load(path: config, explicit: true), log: .silent, persistent: false)
+                checks.fail("an agent started without the database's url")
+            } catch {
+                checks.expect("\(error)" == "database main: url_env names VIGIL_TEST_DB, which is not set", "\(error)")
+            }
         }
     }
 }
