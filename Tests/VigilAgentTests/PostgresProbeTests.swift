@@ -192,9 +192,55 @@ struct PostgresProbeTests {
     }
 }
 
-/// The server `.ci/run` starts, when it is set.
+/// The server `.ci/run` starts, and its streaming replica, when they are set.
 enum TestDatabase {
     static let url: String? = ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let replicaURL: String? = ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES_REPLICA_URL"].flatMap { $0.isEmpty ? nil : $0 }
+}
+
+/// A real streaming replica (`.ci/run` makes one with `pg_basebackup -R`): the probe says it is one, and its lag grows
+/// while replay is paused and writes go on at the primary.
+@Suite(.serialized, .enabled(if: TestDatabase.url != nil && TestDatabase.replicaURL != nil,
+                             "VIGIL_TEST_POSTGRES_REPLICA_URL is not set (.ci/run starts a replica of the test server and sets it)"))
+struct PostgresReplicaTests {
+    @Test func aReplicaReportsItsLagAndThePrimaryItsReplicas() async throws {
+        try await offPool { checks in
+            let primaryTarget = try PostgresTarget.parse(TestDatabase.url!)
+            let replicaTarget = try PostgresTarget.parse(TestDatabase.replicaURL!)
+            let primary = PostgresProbe(config: DatabaseConfig(name: "primary"), target: primaryTarget, log: .silent)
+            let replica = PostgresProbe(config: DatabaseConfig(name: "replica"), target: replicaTarget, log: .silent)
+            let p = primary.collect(nowMs: 1).samples
+            checks.expect(PostgresProbeTests.value(p, "pg.in_recovery") == 0 && (PostgresProbeTests.value(p, "pg.replicas") ?? 0) >= 1, "\(p)")
+            checks.expect(PostgresProbeTests.value(p, "pg.replication.lag_seconds") == nil)
+            let r = replica.collect(nowMs: 1).samples
+            checks.expect(PostgresProbeTests.value(r, "pg.up") == 1 && PostgresProbeTests.value(r, "pg.in_recovery") == 1, "\(replica.lastError ?? "") \(r)")
+            checks.expect(PostgresProbeTests.value(r, "pg.replicas") == nil)
+
+            // A transaction replayed first (a replica that has replayed none since it started has no replay time), then
+            // replay paused on the replica and writes at the primary: what arrives is not replayed, and the lag grows.
+            let admin = try PostgresConnection(target: replicaTarget)
+            let writer = try PostgresConnection(target: primaryTarget)
+            _ = try writer.query("CREATE TABLE IF NOT EXISTS probe_lag (ts timestamptz); INSERT INTO probe_lag VALUES (now())")
+            for _ in 0..<50 {
+                if try admin.query("SELECT pg_last_xact_replay_timestamp() IS NOT NULL").first?.rows.first?.first == "t" { break }
+                usleep(100_000)
+            }
+            _ = try admin.query("SELECT pg_wal_replay_pause()")
+            defer { _ = try? admin.query("SELECT pg_wal_replay_resume()") }
+            _ = try writer.query("INSERT INTO probe_lag VALUES (now())")
+            usleep(1_500_000)
+            _ = try writer.query("INSERT INTO probe_lag VALUES (now())")
+            usleep(1_000_000)
+            let lagging = replica.collect(nowMs: 2).samples
+            let lag = PostgresProbeTests.value(lagging, "pg.replication.lag_seconds") ?? -1
+            checks.expect(lag >= 1, "lag while replay is paused: \(lag)")
+            _ = try admin.query("SELECT pg_wal_replay_resume()")
+            usleep(1_000_000)
+            let caughtUp = PostgresProbeTests.value(replica.collect(nowMs: 3).samples, "pg.replication.lag_seconds") ?? -1
+            checks.expect(caughtUp >= 0 && caughtUp < lag, "lag after replay resumed: \(caughtUp)")
+            _ = try writer.query("DROP TABLE probe_lag")
+        }
+    }
 }
 
 /// Lines a test log received, from any thread.

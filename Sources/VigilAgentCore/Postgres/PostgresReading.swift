@@ -26,7 +26,8 @@ public struct PostgresReading: Sendable, Equatable {
 
     public var maxConnections = 0.0
     public var inRecovery = false
-    /// On a replica: seconds since the last replayed transaction (0 when replay has caught up with what arrived).
+    /// On a replica: seconds since the last replayed transaction (0 when replay has caught up with what arrived; since
+    /// the server started when it has replayed none yet).
     public var replicationLagSeconds: Double?
     /// On a primary: the streaming replicas connected.
     public var replicas = 0.0
@@ -45,7 +46,7 @@ public struct PostgresReading: Sendable, Equatable {
         SELECT current_setting('max_connections')::int AS max_connections, pg_is_in_recovery() AS in_recovery,
           CASE WHEN pg_is_in_recovery() THEN
             CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END
+                 ELSE EXTRACT(EPOCH FROM now() - COALESCE(pg_last_xact_replay_timestamp(), pg_postmaster_start_time())) END
           END AS replication_lag,
           (SELECT count(*) FROM pg_stat_replication) AS replicas,
           (SELECT count(*) FROM pg_locks WHERE NOT granted) AS locks_waiting;
