@@ -245,17 +245,26 @@ public struct IngestDecoder: Sendable {
     /// The most processes one batch may carry (the agent sends at most 20).
     public static let maxProcesses = 100
 
-    private func decodeProcesses(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [ProcessSample] {
-        var out: [ProcessSample] = []
-        guard s.peek() == UInt8(ascii: "[") else { throw s.wrongType(expected: "an array", field: "processes") }
-        guard try s.beginArray(field: "processes") else { return out }
+    /// An array of at most `max` objects, each read by `element` (given the field name `FIELD[i]`), ending with the
+    /// array.
+    private func decodeObjects<T>(_ s: inout JSONScanner, field: String, max: Int, noun: String, plural: String,
+                                  _ element: (inout JSONScanner, String) throws(WireError) -> T) throws(WireError) -> [T] {
+        var out: [T] = []
+        guard s.peek() == UInt8(ascii: "[") else { throw s.wrongType(expected: "an array", field: field) }
+        guard try s.beginArray(field: field) else { return out }
         var i = 0
         repeat {
-            let f = "processes[\(i)]"
-            guard i < Self.maxProcesses else {
-                throw WireError.invalid("at most \(Self.maxProcesses) processes per batch", field: f)
-            }
-            guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object (a process)", field: f) }
+            let f = "\(field)[\(i)]"
+            guard i < max else { throw WireError.invalid("at most \(max) \(plural) per batch", field: f) }
+            guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object (\(noun))", field: f) }
+            out.append(try element(&s, f))
+            i += 1
+        } while try s.nextMember(close: UInt8(ascii: "]"), field: field)
+        return out
+    }
+
+    private func decodeProcesses(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [ProcessSample] {
+        try decodeObjects(&s, field: "processes", max: Self.maxProcesses, noun: "a process", plural: "processes") { (s, f) throws(WireError) in
             var p = ProcessSample(pid: -1, user: "", command: "", cpuPercent: 0, rssBytes: 0, state: "", startedAt: 0, ts: 0)
             if try s.beginObject(field: f) {
                 repeat {
@@ -278,26 +287,16 @@ public struct IngestDecoder: Sendable {
             }
             guard p.pid > 0 else { throw WireError.invalid("missing required field 'pid'", field: f + ".pid") }
             guard !p.command.isEmpty else { throw WireError.invalid("missing required field 'command'", field: f + ".command") }
-            out.append(p)
-            i += 1
-        } while try s.nextMember(close: UInt8(ascii: "]"), field: "processes")
-        return out
+            return p
+        }
     }
 
     /// The most database queries one batch may carry (the agent sends at most 20 per database).
     public static let maxDatabaseQueries = 200
 
     private func decodeDatabaseQueries(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [DatabaseQuery] {
-        var out: [DatabaseQuery] = []
-        guard s.peek() == UInt8(ascii: "[") else { throw s.wrongType(expected: "an array", field: "db_queries") }
-        guard try s.beginArray(field: "db_queries") else { return out }
-        var i = 0
-        repeat {
-            let f = "db_queries[\(i)]"
-            guard i < Self.maxDatabaseQueries else {
-                throw WireError.invalid("at most \(Self.maxDatabaseQueries) database queries per batch", field: f)
-            }
-            guard s.peek() == UInt8(ascii: "{") else { throw s.wrongType(expected: "an object (a database query)", field: f) }
+        try decodeObjects(&s, field: "db_queries", max: Self.maxDatabaseQueries, noun: "a database query",
+                          plural: "database queries") { (s, f) throws(WireError) in
             var q = DatabaseQuery(database: "", kind: .active, query: "")
             var sawKind = false
             func milliseconds(_ s: inout JSONScanner, _ field: String) throws(WireError) -> Double {
@@ -335,10 +334,8 @@ public struct IngestDecoder: Sendable {
             guard !q.database.isEmpty else { throw WireError.invalid("missing required field 'database'", field: f + ".database") }
             guard sawKind else { throw WireError.invalid("missing required field 'kind'", field: f + ".kind") }
             guard !q.query.isEmpty else { throw WireError.invalid("missing required field 'query'", field: f + ".query") }
-            out.append(q)
-            i += 1
-        } while try s.nextMember(close: UInt8(ascii: "]"), field: "db_queries")
-        return out
+            return q
+        }
     }
 
     private func decodeChecks(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [CheckResult] {
