@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilCore
 import VigilWire
 
 private let tmuxPath: String? = ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -170,6 +171,49 @@ struct ConsoleTmuxTests {
         try s.keys("q")
         try s.keys("q")
         #expect(await eventually(10) { !s.alive }, "vigil did not exit:\n\(s.screen())")
+    }
+
+    /// `:db` in the real binary at 160×48 and 80×24: a probed PostgreSQL server's row, then its queries.
+    @Test func databasesPaneAndAServersQueries() async throws {
+        let dir = TempDir()
+        let db = dir.file("v.db")
+        do {
+            let store = try SQLiteStore(path: db)
+            let now = WallClock.nowMs()
+            for i in 0..<6 {
+                let ts = now - Int64(5 - i) * 20_000
+                let values: [String: Double] = ["pg.up": 1, "pg.in_recovery": 0, "pg.replicas": 0, "pg.connections.total": 181,
+                                                "pg.connections.max": 200, "pg.connections.used_percent": 90.5, "pg.tps": 510,
+                                                "pg.cache.hit_percent": 99.2, "pg.locks.waiting": 1, "pg.query.longest_seconds": 45]
+                var b = IngestBatch(host: "db-1", samples: values.map { Sample(name: $0.key, value: $0.value, ts: ts, labels: ["db": "main"]) })
+                if i == 5 {
+                    b.dbQueries = [DatabaseQuery(database: "main", kind: .active, datname: "shop", user: "web", pid: 4242, state: "active",
+                                                 wait: "Lock:relation, blocked by 4100", durationMs: 45_000, transactionMs: 45_500,
+                                                 query: "UPDATE stock SET n = n - 1 WHERE sku = 'A-17'", ts: ts)]
+                }
+                _ = try await store.ingest(b, receivedAt: ts)
+            }
+        }
+        for (width, height) in [(160, 48), (80, 24)] {
+            let s = Session()
+            let command = "LANG=C.UTF-8 TERM=xterm-256color \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:0 --no-local-collector"
+            try s.tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", s.name, command])
+            #expect(await waitFor(s) { $0.contains("db-1") }, "console:\n\(s.screen())")
+            try s.keys(":")
+            try s.keys("-l", "db")
+            try s.keys("Enter")
+            #expect(await waitFor(s, 10) { $0.contains("PostgreSQL (1)") && $0.contains("181/200") && $0.contains("510") },
+                    "\(width)×\(height) databases:\n\(s.screen())")
+            try s.keys("Enter")
+            #expect(await waitFor(s, 10) { $0.contains("1 running long now") && $0.contains("UPDATE stock") && $0.contains("blocked by 4100") },
+                    "\(width)×\(height) queries:\n\(s.screen())")
+            try s.keys("Escape")
+            #expect(await waitFor(s, 5) { $0.contains("PostgreSQL (1)") }, "Esc goes back:\n\(s.screen())")
+            try s.keys("Escape")
+            #expect(await waitFor(s, 5) { $0.contains("HEALTH") }, "and back to the hosts:\n\(s.screen())")
+            try s.keys("q")
+            #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
+        }
     }
 
     @Test func tooSmallTerminalSaysSo() async throws {
