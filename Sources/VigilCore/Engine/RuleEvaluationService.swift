@@ -184,11 +184,13 @@ public final class RuleEvaluationService: Service, Sendable {
         var checkDepth = 0
         var anomalyMetrics = Set<String>()
         var newPatterns: (since: Int64, level: LogLevel)?
+        var sloWindow: Int64?
         for rule in rules {
             if let l = rule.kind.lookback { lookback = max(lookback, l) }
             switch rule.kind {
             case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
+            case .sloBurn(let e): sloWindow = max(sloWindow ?? 0, e.longWindow)
             case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
             case .anomaly(let e): anomalyMetrics.insert(e.metric)
             case .newLogPattern(let e):
@@ -221,6 +223,10 @@ public final class RuleEvaluationService: Service, Sendable {
             data.input.seriesLastSeen = h.lastSeen(metrics: lastSeenMetrics)
         }
         data.input.anomalyScores = anomalyScores
+        if let sloWindow {
+            // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).
+            data.input.checkHistory = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000)
+        }
         if let newPatterns {
             data.input.newLogPatterns = try await store.newLogPatterns(since: newPatterns.since, minLevel: newPatterns.level)
         }

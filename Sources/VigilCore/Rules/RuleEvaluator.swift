@@ -26,6 +26,8 @@ public enum RuleEvaluator {
             anomaly(rule, e, scores: input.anomalyScores, hostLabels: input.hostLabels)
         case .newLogPattern(let e):
             newLogPattern(rule, e, patterns: input.newLogPatterns, hostLabels: input.hostLabels, now: now)
+        case .sloBurn(let e):
+            sloBurn(rule, e, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
         }
     }
 
@@ -142,6 +144,26 @@ public enum RuleEvaluator {
         return sorted(out)
     }
 
+    /// Check names (over every matching host) whose burn rate over both windows is at least `factor`. Labels: `check`
+    /// and `slo` (`99.9% 1h/5m`), no host. Value: the long window's burn rate.
+    public static func sloBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, history: [String: [CheckResult]],
+                               hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        let include: (String, CheckResult) -> Bool = { host, r in
+            (e.checkKind == nil || r.kind == e.checkKind) && (e.check?.matches(r.name) ?? true) && hostMatches(e.matchers, host, hostLabels)
+        }
+        let long = CheckAvailability.byCheck(history, from: now - e.longWindow, to: now, include: include)
+        let short = CheckAvailability.byCheck(history, from: now - e.shortWindow, to: now, include: include)
+        var out: [AlertInstance] = []
+        for (name, tally) in long {
+            guard let longBurn = ErrorBudget(objective: e.objective, tally: tally).burnRate, longBurn >= e.factor,
+                  let shortTally = short[name], let shortBurn = ErrorBudget(objective: e.objective, tally: shortTally).burnRate,
+                  shortBurn >= e.factor else { continue }
+            let slo = "\(ErrorBudget.percentText(e.objective)) \(DurationText.short(ms: e.longWindow))/\(DurationText.short(ms: e.shortWindow))"
+            out.append(instance(rule, labels: ["check": name, "slo": slo], longBurn))
+        }
+        return sorted(out)
+    }
+
     /// Hosts that match with at least `min_count` matching lines. Value: the count.
     public static func logMatch(_ rule: AlertRule, _ e: RuleKind.LogMatch, counts: [String: Int],
                                 hostLabels: [String: [String: String]]) -> [AlertInstance] {
@@ -206,7 +228,11 @@ public enum RuleEvaluator {
     private static func instance(_ rule: AlertRule, host: String, extra: [String: String], _ value: Double) -> AlertInstance {
         var labels = extra
         labels["host"] = host
-        let seriesLabels = labels
+        return instance(rule, labels: labels, value)
+    }
+
+    private static func instance(_ rule: AlertRule, labels seriesLabels: [String: String], _ value: Double) -> AlertInstance {
+        var labels = seriesLabels
         for (name, text) in rule.labels {
             // A templated rule label (`{{ $labels.mount }}`) is rendered with the series' labels and the value, as in
             // Prometheus; the file was checked when it loaded, so a failure here keeps the text.

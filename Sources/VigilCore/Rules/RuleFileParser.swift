@@ -243,6 +243,7 @@ struct RuleFileParser: YAMLFieldParsing {
         "log_match": ["contains", "regex", "level", "source", "match", "window", "min_count"],
         "anomaly": ["metric", "match", "min_score"],
         "new_log_pattern": ["level", "within", "match"],
+        "slo_burn": ["check", "check_kind", "match", "objective", "long_window", "short_window", "factor"],
     ]
 
     private mutating func parseExpr(_ node: Node, kind: String, rule: String) -> RuleKind? {
@@ -362,6 +363,31 @@ struct RuleFileParser: YAMLFieldParsing {
             }
             let within = f["within"].flatMap { duration($0, key: "within", positive: true) } ?? 900_000
             result = .newLogPattern(.init(minLevel: level, within: within, matchers: matchers))
+        case "slo_burn":
+            let check = f["check"].flatMap { stringMatcher($0, subject: "'check'") }
+            var checkKind: CheckKind?
+            if let k = f["check_kind"], let s = string(k, "a check kind") {
+                checkKind = CheckKind(rawValue: s)
+                if checkKind == nil { fail(k, "unknown check kind '\(s)' (expected \(CheckKind.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            }
+            var objective: Double?
+            if let o = req("objective", "the availability objective in percent, e.g. 99.9"), let v = number(o, key: "objective") {
+                if v <= 0 || v >= 100 { fail(o, "objective \(o.scalar?.string ?? "") is out of range (expected a percentage above 0 and below 100, e.g. 99.9)") } else { objective = v }
+            }
+            let long = f["long_window"].flatMap { duration($0, key: "long_window", positive: true) } ?? 3_600_000
+            let short = f["short_window"].flatMap { duration($0, key: "short_window", positive: true) } ?? long / 12
+            if short >= long, let s = f["short_window"] ?? f["long_window"] {
+                fail(s, "short_window must be shorter than long_window (the short one confirms the burn is still going on)")
+            }
+            if long > 7 * 86_400_000, let l = f["long_window"] { fail(l, "long_window must be at most 7d (the rule reads every check result in it)") }
+            var factor = 14.4
+            if let n = f["factor"], let v = number(n, key: "factor") {
+                if v <= 0 { fail(n, "factor must be above 0 (how many times faster than the objective allows the budget burns)") } else { factor = v }
+            }
+            if let objective {
+                result = .sloBurn(.init(check: check, checkKind: checkKind, matchers: matchers, objective: objective,
+                                        longWindow: long, shortWindow: short, factor: factor))
+            } else { result = nil }
         default:
             result = nil
         }

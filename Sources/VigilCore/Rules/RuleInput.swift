@@ -21,6 +21,9 @@ public struct RuleInput: Sendable {
     public var anomalyScores: [SeriesKey: Double]
     /// Recently first-seen log templates, per host (new_log_pattern; see `Store.newLogPatterns`).
     public var newLogPatterns: [NewLogPattern]
+    /// Every check result of the longest `slo_burn` window (and a little before), per host, any order
+    /// (`Store.checkHistory`).
+    public var checkHistory: [String: [CheckResult]] = [:]
 
     public init(points: [SeriesKey: [SeriesPoint]] = [:], hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
                 hostLastSeen: [String: Int64] = [:], seriesLastSeen: [SeriesKey: Int64] = [:], checkResults: [String: [CheckResult]] = [:],

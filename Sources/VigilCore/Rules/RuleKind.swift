@@ -12,10 +12,11 @@ public enum RuleKind: Sendable, Equatable {
     case logMatch(LogMatch)
     case anomaly(Anomaly)
     case newLogPattern(NewLogPattern)
+    case sloBurn(SLOBurn)
 
     /// Every kind's name as written in `kind:`, in documentation order.
     public static let names = ["threshold", "forecast", "rate", "host_stale", "series_absent", "check_failed", "log_match", "anomaly",
-                               "new_log_pattern"]
+                               "new_log_pattern", "slo_burn"]
 
     /// The name written in `kind:`.
     public var name: String {
@@ -29,6 +30,7 @@ public enum RuleKind: Sendable, Equatable {
         case .logMatch: "log_match"
         case .anomaly: "anomaly"
         case .newLogPattern: "new_log_pattern"
+        case .sloBurn: "slo_burn"
         }
     }
 
@@ -40,7 +42,7 @@ public enum RuleKind: Sendable, Equatable {
         case .rate(let e): e.metric
         case .seriesAbsent(let e): e.metric
         case .anomaly(let e): e.metric
-        case .hostStale, .checkFailed, .logMatch, .newLogPattern: nil
+        case .hostStale, .checkFailed, .logMatch, .newLogPattern, .sloBurn: nil
         }
     }
 
@@ -57,7 +59,7 @@ public enum RuleKind: Sendable, Equatable {
         case .forecast(let e): e.window
         case .rate(let e): e.window
         case .logMatch(let e): e.window
-        case .hostStale, .seriesAbsent, .checkFailed, .anomaly, .newLogPattern: nil
+        case .hostStale, .seriesAbsent, .checkFailed, .anomaly, .newLogPattern, .sloBurn: nil
         }
     }
 
@@ -173,6 +175,34 @@ public enum RuleKind: Sendable, Equatable {
             self.checkKind = checkKind
             self.matchers = matchers
             self.consecutive = consecutive
+        }
+    }
+
+    /// An availability objective whose error budget burns too fast: the checks' time-weighted error ratio
+    /// (`CheckAvailability`) over both `longWindow` and `shortWindow`, divided by the allowed ratio (1 − objective),
+    /// at least `factor` (the multi-window burn-rate alert of the Google SRE workbook: 1 h and 5 m at 14.4 pages,
+    /// 6 h and 30 m at 6 opens a ticket). One instance per check name, over every matching host.
+    public struct SLOBurn: Sendable, Equatable {
+        public var check: StringMatcher?
+        public var checkKind: CheckKind?
+        /// On `host` and host labels.
+        public var matchers: [LabelMatcher]
+        /// Percent, e.g. 99.9.
+        public var objective: Double
+        /// Milliseconds.
+        public var longWindow: Int64
+        public var shortWindow: Int64
+        public var factor: Double
+
+        public init(check: StringMatcher? = nil, checkKind: CheckKind? = nil, matchers: [LabelMatcher] = [], objective: Double,
+                    longWindow: Int64 = 3_600_000, shortWindow: Int64 = 300_000, factor: Double = 14.4) {
+            self.check = check
+            self.checkKind = checkKind
+            self.matchers = matchers
+            self.objective = objective
+            self.longWindow = longWindow
+            self.shortWindow = shortWindow
+            self.factor = factor
         }
     }
 

@@ -8,7 +8,7 @@ struct VigilCommand: ParsableCommand {
         commandName: "vigil",
         abstract: "A terminal-first operations console: fleet, alerts, logs, runbooks.",
         version: VigilVersion.current,
-        subcommands: [ConsoleCommand.self, ServeCommand.self, TokenCommand.self, UserCommand.self, AuditCommand.self, RulesCommand.self, RunbookCommand.self, LogsCommand.self, AnomalyCommand.self, AICommand.self, MCPCommand.self, ReportCommand.self, TopologyCommand.self, NotifyCommand.self, OnCallCommand.self, DemoCommand.self, DBCommand.self, DefaultsCommand.self],
+        subcommands: [ConsoleCommand.self, ServeCommand.self, TokenCommand.self, UserCommand.self, AuditCommand.self, RulesCommand.self, RunbookCommand.self, LogsCommand.self, AnomalyCommand.self, AICommand.self, MCPCommand.self, ReportCommand.self, TopologyCommand.self, SLACommand.self, NotifyCommand.self, OnCallCommand.self, DemoCommand.self, DBCommand.self, DefaultsCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )
 }

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilWire
+
+/// `vigil sla`: availability of each check over a window, from its stored results (time-weighted; time without
+/// results is unknown, not up), against an objective: the error budget left and how fast it burns now.
+struct SLACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sla",
+        abstract: "Availability per check over a window against an objective: error budget left, burn rates (slo_burn rules alert on them).",
+        discussion: """
+            Each check result stands for the time until the next one, at most twice the check's usual interval; time no \
+            result covers is unknown and left out of the availability (COVERAGE says how much was known). A check run \
+            on several hosts counts each host's time. BURN 1h and BURN 6h are the error ratio over those windows divided \
+            by the allowed one (1 spends the budget exactly over the window); an slo_burn rule alerts on them \
+            (docs/rules.md).
+            """
+    )
+    @OptionGroup var store: StoreOptions
+    @Option(help: "The availability objective in percent.")
+    var objective: Double = 99.9
+    @Option(help: "The window of the objective: 7d, 30d, 90d.")
+    var window: String = "30d"
+    @Option(help: ArgumentHelp("Only checks whose name matches: a name, =~regex or !=name.", valueName: "MATCHER"))
+    var check: String?
+
+    func validate() throws {
+        guard objective > 0 && objective < 100 else { throw ValidationError("--objective must be above 0 and below 100 (e.g. 99.9)") }
+        guard let ms = DurationText.milliseconds(window), ms >= 3_600_000, ms <= 366 * 86_400_000 else {
+            throw ValidationError("--window '\(window)' must be a duration from 1h to 366d (7d, 30d, 90d)")
+        }
+    }
+
+    func run() throws {
+        var matcher: StringMatcher?
+        if let check {
+            switch StringMatcher.parse(check) {
+            case .success(let m): matcher = m
+            case .failure(let e): throw ValidationError("--check: \(e.message)")
+            }
+        }
+        let now = WallClock.nowMs()
+        let span = DurationText.milliseconds(window)!
+        let store = try self.store.open()
+        let history = try Blocking.run { try await store.checkHistory(from: now - span - 600_000, to: now) }
+        let report = SLAReport.make(history, objective: objective, window: span, matcher: matcher, now: now)
+        guard !report.rows.isEmpty else {
+            print(matcher == nil ? "no check results in the last \(window)" : "no check matching \(check!) has results in the last \(window)")
+            return
+        }
+        print("objective \(ErrorBudget.percentText(objective)) over \(window), until \(TimeText.iso(now))")
+        print(TimeText.table(header: SLAReport.header, rows: report.rows.map(\.cells)))
+    }
+}
+
+/// The rows of `vigil sla`, worst budget first. Pure.
+struct SLAReport {
+    struct Row {
+        var check: String
+        var hosts: Int
+        var budget: ErrorBudget
+        var burn1h: Double?
+        var burn6h: Double?
+
+        var cells: [String] {
+            func pct(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f%%", $0 * 100) } ?? "-" }
+            func burn(_ v: Double?) -> String { v.map { String(format: "%.1f×", $0) } ?? "-" }
+            let down = Double(budget.tally.downMs) / 1000
+            return [check, String(hosts), pct(budget.tally.availability), pct(budget.tally.coverage, 1),
+                    budget.isMet == false ? "MISSED" : "met", budget.remaining.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                    burn(burn1h), burn(burn6h), down < 1 ? "0s" : DurationText.short(ms: budget.tally.downMs)]
+        }
+    }
+
+    static let header = ["CHECK", "HOSTS", "AVAILABILITY", "COVERAGE", "OBJECTIVE", "BUDGET LEFT", "BURN 1h", "BURN 6h", "DOWN"]
+
+    var rows: [Row]
+
+    static func make(_ history: [String: [CheckResult]], objective: Double, window: Int64, matcher: StringMatcher?, now: Int64) -> SLAReport {
+        let include: (String, CheckResult) -> Bool = { _, r in matcher?.matches(r.name) ?? true }
+        let whole = CheckAvailability.byCheck(history, from: now - window, to: now, include: include)
+        let hour = CheckAvailability.byCheck(history, from: now - 3_600_000, to: now, include: include)
+        let six = CheckAvailability.byCheck(history, from: now - 6 * 3_600_000, to: now, include: include)
+        var hosts: [String: Set<String>] = [:]
+        for (host, results) in history { for r in results where include(host, r) { hosts[r.name, default: []].insert(host) } }
+        let rows = whole.map { name, tally in
+            Row(check: name, hosts: hosts[name]?.count ?? 0, budget: ErrorBudget(objective: objective, tally: tally),
+                burn1h: hour[name].flatMap { ErrorBudget(objective: objective, tally: $0).burnRate },
+                burn6h: six[name].flatMap { ErrorBudget(objective: objective, tally: $0).burnRate })
+        }
+        return SLAReport(rows: rows.sorted { ($0.budget.remaining ?? 2, $0.check) < ($1.budget.remaining ?? 2, $1.check) })
+    }
+}
