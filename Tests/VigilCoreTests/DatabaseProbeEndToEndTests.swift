@@ -34,7 +34,7 @@ struct DatabaseProbeEndToEndTests {
         let marker = "vigil-e2e-\(UInt32.random(in: 0...UInt32.max))"
         let url = Backend.postgresURL!
         let sleeper = Task.detached {
-            try await offPool { _ in
+            try await offPool {
                 let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 20_000)
                 _ = try c.query("SELECT pg_sleep(4), '\(marker)'")
             }

@@ -118,3 +118,46 @@ import VigilWire
         #expect(h["web-2"]?.count == 3)
     }
 }
+
+/// The engine: an `slo_burn` rule over check results pushed through the real listener fires, with its labels and the
+/// burn rate, and resolves once the checks pass again (short windows, so it takes seconds).
+@Suite(.serialized) struct SLOEngineTests {
+    @Test func anSLOBurnRuleFiresFromPushedCheckResultsAndResolves() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try """
+        groups:
+          - name: slo
+            interval: 1s
+            rules:
+              - alert: CheckoutBudgetBurn
+                kind: slo_burn
+                expr: {check: checkout, objective: 99.9, long_window: 20s, short_window: 4s}
+                severity: critical
+        """.write(toFile: dir.file("rules/r.yaml"), atomically: true, encoding: .utf8)
+        let e = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200)
+        let now = WallClock.nowMs()
+        let (_, agent) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: now, actor: "admin")
+        func push(from: Int64, through: Int64, failing: (String, Int64) -> Bool) async throws {
+            for host in ["web-1", "web-2"] {
+                let checks = stride(from: from, through: through, by: Int64.Stride(1000)).map { t in
+                    CheckResult(name: "checkout", kind: .http, target: "http://127.0.0.1/checkout", ok: !failing(host, t), latencyMs: 12, detail: "", ts: t)
+                }
+                #expect(try await e.post(Array(IngestBatch(host: host, checks: checks).json().utf8), token: agent).status == 200)
+            }
+        }
+        // 20 s of a check every second on two hosts; web-1 failing the last 5 s: 12.5 % and 50 % errors, far above 0.1 %.
+        try await push(from: now - 20_000, through: now) { host, t in host == "web-1" && t > now - 5000 }
+        #expect(await eventually(10) { (try? await e.store.alerts(states: ["firing"], limit: 10))?.contains { $0.rule == "CheckoutBudgetBurn" } == true })
+        let alert = try #require(try await e.store.alerts(states: ["firing"], limit: 10).first { $0.rule == "CheckoutBudgetBurn" })
+        #expect(alert.labels["check"] == "checkout" && alert.labels["slo"] == "99.9% 20s/4s" && alert.labels["host"] == nil, "\(alert.labels)")
+        #expect((alert.value ?? 0) > 14.4, "burn \(alert.value ?? 0)")
+        // The checks pass from now on (results for the coming seconds): once the short window holds only those, the
+        // burn there is 0 and the alert resolves, though the long window still holds the failures.
+        try await push(from: now + 1000, through: now + 12_000) { _, _ in false }
+        #expect(await eventually(20) {
+            (try? await e.store.alerts(states: ["resolved"], limit: 10))?.contains { $0.rule == "CheckoutBudgetBurn" } == true
+        })
+        await e.stop()
+    }
+}

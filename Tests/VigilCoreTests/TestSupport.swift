@@ -4,16 +4,6 @@ import VigilCore
 import VigilHTTP
 import VigilWire
 
-/// Runs blocking work (libcurl, waiting on processes) on its own thread, never on the cooperative pool.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { c in
-        let t = Thread {
-            do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
-        }
-        t.start()
-    }
-}
-
 /// A running engine on a free loopback port with a temp SQLite store.
 struct RunningEngine {
     let dir: TempDir

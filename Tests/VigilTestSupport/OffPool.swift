@@ -19,6 +19,11 @@ public func offPool<T: Sendable>(_ work: @escaping @Sendable (OffPoolChecks) thr
     }
 }
 
+/// The same for work that checks nothing itself (libcurl, waiting on processes).
+public func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await offPool { (_: OffPoolChecks) in try work() }
+}
+
 /// Expectations checked on a thread, reported from the test's task.
 public final class OffPoolChecks: @unchecked Sendable {
     private let lock = NSLock()
