@@ -107,10 +107,14 @@ struct PostgresProbeTests {
             let holderPid = try holder.query("SELECT pg_backend_pid()").first?.rows.first?.first ?? nil
             _ = try holder.query("BEGIN; LOCK TABLE probe_lock IN ACCESS EXCLUSIVE MODE")
             try waiter.start("SELECT count(*) AS n FROM probe_lock /* waits for the lock */")
-            try sleeper.start("SELECT pg_sleep(2.5) /* the long one */")
-            usleep(1_300_000)
+            try sleeper.start("SELECT pg_sleep(4) /* the long one */")
+            // Until both have run a second on the server (a loaded machine may start them late), at most 10 s.
             let probe = PostgresProbe(config: DatabaseConfig(name: "main", longQueryMs: 1000), target: try Self.target())
-            let r = probe.collect(nowMs: 42)
+            var r = probe.collect(nowMs: 42)
+            for _ in 0..<40 where !(r.queries.contains { $0.query.contains("waits for the lock") } && r.queries.contains { $0.query.contains("pg_sleep(4)") }) {
+                usleep(250_000)
+                r = probe.collect(nowMs: 42)
+            }
             checks.expect((Self.value(r.samples, "pg.locks.waiting") ?? 0) >= 1)
             checks.expect((Self.value(r.samples, "pg.query.longest_seconds") ?? 0) >= 1)
             checks.expect((Self.value(r.samples, "pg.transaction.longest_seconds") ?? 0) >= 1)
@@ -118,7 +122,7 @@ struct PostgresProbeTests {
             let waiting = r.queries.first { $0.query.contains("waits for the lock") }
             checks.expect(waiting?.wait == "Lock:relation, blocked by \(holderPid ?? "?")", "\(r.queries)")
             checks.expect(waiting?.state == "active" && (waiting?.durationMs ?? 0) >= 1000 && waiting?.kind == .active && waiting?.ts == 42)
-            checks.expect(r.queries.contains { $0.query.contains("pg_sleep(2.5)") && $0.durationMs >= 1000 })
+            checks.expect(r.queries.contains { $0.query.contains("pg_sleep(4)") && $0.durationMs >= 1000 })
             let open = r.queries.first { $0.state == "idle in transaction" && $0.query.contains("probe_lock") }
             checks.expect(open?.query.contains("LOCK TABLE probe_lock") == true && (open?.transactionMs ?? 0) >= 1000)
             _ = try holder.query("COMMIT")

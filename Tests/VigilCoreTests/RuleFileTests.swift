@@ -139,12 +139,15 @@ struct RuleFileTests {
                   - alert: NewErrors
                     kind: new_log_pattern
                     expr: {level: critical, within: 10m, match: {host: "=~db-.*"}}
+                  - alert: BudgetBurn
+                    kind: slo_burn
+                    expr: {check: "=~api-.*", objective: 99.5, long_window: 6h, short_window: 30m, factor: 6}
             """
         let file = try RuleFile.parse(yaml: yaml, path: "all.yaml")
         #expect(file.groups.count == 1 && file.groups[0].interval == 20_000)
         let rules = file.rules
         #expect(rules.map(\.kind.name) == RuleKind.names)
-        #expect(file.rulesByKind.map(\.count) == Array(repeating: 1, count: 9))
+        #expect(file.rulesByKind.map(\.count) == Array(repeating: 1, count: 10))
 
         let root = rules[0]
         #expect(root.line == 5)
@@ -214,7 +217,7 @@ struct RuleFileTests {
             "rules/bad.yaml:13:16: duplicate alert name 'HighCPU' in group 'broken' (first defined at 5:16)",
             "rules/bad.yaml:15:19: unknown severity 'urgent' (expected info, warning, critical)",
             "rules/bad.yaml:19:19: invalid regular expression 'web-([' for label 'host' (expected ICU/NSRegularExpression syntax)",
-            "rules/bad.yaml:23:15: unknown kind 'stale' (expected one of threshold, forecast, rate, host_stale, series_absent, check_failed, log_match, anomaly, new_log_pattern)",
+            "rules/bad.yaml:23:15: unknown kind 'stale' (expected one of threshold, forecast, rate, host_stale, series_absent, check_failed, log_match, anomaly, new_log_pattern, slo_burn)",
             "rules/bad.yaml:25:9: missing 'expr' in rule 'NoExpr' (expected a mapping whose keys depend on the kind)",
             "rules/bad.yaml:27:14: bad duration '-5m' for 'for' \(durationHint)",
         ])
