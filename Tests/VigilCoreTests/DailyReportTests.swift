@@ -47,6 +47,13 @@ import VigilWire
         _ = try await store.ingest(IngestBatch(host: "web-1", agent: agent, samples: [Sample(name: "cpu.usage_percent", value: 5, ts: to - 10_000)],
                                                logs: logs), receivedAt: to - 10_000)
 
+        // Checks: db-1's pg every minute for the first hour, failing 10 of those minutes, then nothing; web-1's http
+        // every minute for two hours, all passing.
+        let pg = (0..<60).map { i in CheckResult(name: "pg", kind: .tcp, target: "127.0.0.1:5432", ok: !(20..<30).contains(i), latencyMs: 1, detail: "",
+                                                 ts: from + Int64(i) * minute) }
+        _ = try await store.ingest(IngestBatch(host: "db-1", checks: pg), receivedAt: from + hour)
+        let http = (0..<120).map { i in CheckResult(name: "http", kind: .http, target: "http://x", ok: true, latencyMs: 1, detail: "", ts: from + Int64(i) * minute) }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: http), receivedAt: from + 2 * hour)
         try await fire(store, "CheckDown", host: "db-1", at: from - hour)
         try await resolve(store, "CheckDown", host: "db-1", at: from + 30 * minute)
         try await fire(store, "DiskFull", host: "web-1", at: from + hour)
@@ -87,10 +94,15 @@ import VigilWire
         #expect(r.newPatterns.first?.count == 4 && r.newPatterns.first?.level == .error)
         #expect(r.newPatterns.first?.template.contains("timed out") == true)
         #expect(r.worstHosts.first?.host == "db-1")
+        // Availability: least available first; pg's last result stands for two intervals, then its time is unknown.
+        #expect(r.availability.map(\.check) == ["pg", "http"])
+        #expect(r.availability.first?.tally == AvailabilityTally(upMs: 49 * Self.minute + 2 * Self.minute, downMs: 10 * Self.minute,
+                                                                 unknownMs: (Self.to - Self.from) - 61 * Self.minute))
+        #expect(r.availability.first?.hosts == 1)
 
         let text = r.text
         for needle in ["ALERTS  3 fired, 3 resolved, MTTR 40m", "DiskFull", "INCIDENTS  3 resolved", "REMEDIATION  4 runs: 2 succeeded, 2 failed (50% success); 1 dry run",
-                       "NEW LOG PATTERNS  1", "WORST HEALTH"] {
+                       "NEW LOG PATTERNS  1", "WORST HEALTH", "AVAILABILITY  (checks, time-weighted", "83.607%"] {
             #expect(text.contains(needle), "report lacks \(needle):\n\(text)")
         }
         #expect(!text.contains("OldNoise"))

@@ -112,7 +112,7 @@ import VigilWire
             }
             _ = try await store.ingest(IngestBatch(host: host, checks: checks), receivedAt: now)
         }
-        let h = try await store.checkHistory(from: now - 4 * 60_000, to: now)
+        let h = try await store.checkHistory(from: now - 4 * 60_000, to: now, limit: 100)
         #expect(h["web-1"]?.map(\.ts) == (1...4).map { now - Int64(5 - $0) * 60_000 }, "oldest first, inside the window")
         #expect(h["web-1"]?.map(\.ok) == [true, true, false, true])
         #expect(h["web-2"]?.count == 3)

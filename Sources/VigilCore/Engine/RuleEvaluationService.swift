@@ -225,7 +225,7 @@ public final class RuleEvaluationService: Service, Sendable {
         data.input.anomalyScores = anomalyScores
         if let sloWindow {
             // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).
-            data.input.checkHistory = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000)
+            data.input.checkHistory = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000, limit: 5_000_000)
         }
         if let newPatterns {
             data.input.newLogPatterns = try await store.newLogPatterns(since: newPatterns.since, minLevel: newPatterns.level)

@@ -74,6 +74,13 @@ public struct DailyReport: Sendable, Equatable {
         public var firstSeen: Int64
     }
 
+    /// One check's time-weighted availability over the range (`CheckAvailability`), over every host that runs it.
+    public struct AvailabilityLine: Sendable, Equatable {
+        public var check: String
+        public var hosts: Int
+        public var tally: AvailabilityTally
+    }
+
     public struct HealthLine: Sendable, Equatable {
         public var host: String
         public var health: Int
@@ -107,6 +114,8 @@ public struct DailyReport: Sendable, Equatable {
     public var newPatterns: [PatternLine]
     /// Lowest health first, only hosts below 100.
     public var worstHosts: [HealthLine]
+    /// Least available check first.
+    public var availability: [AvailabilityLine] = []
     /// What was cut to keep the report bounded.
     public var notes: [String]
 
@@ -115,6 +124,9 @@ public struct DailyReport: Sendable, Equatable {
     public static let maxIncidents = 20
     public static let maxPatterns = 10
     public static let maxWorstHosts = 5
+    public static let maxChecks = 10
+    /// The most check results a report reads (a week of a 10 s check on 100 hosts is 6 million).
+    public static let checkResultLimit = 3_000_000
 
     /// Succeeded out of the real runs that finished either way; nil when none did.
     public var successRate: Double? { runsSucceeded + runsFailed == 0 ? nil : Double(runsSucceeded) / Double(runsSucceeded + runsFailed) }
@@ -126,7 +138,8 @@ public struct DailyReport: Sendable, Equatable {
     /// The report of `[from, to)` from what the store returned. Events, incidents and runs outside the range are
     /// ignored, so callers may pass wider reads.
     public static func build(from: Int64, to: Int64, generatedAt: Int64, events: [ReportAlertEvent], incidents: [IncidentRecord],
-                             runs: [RemediationRun], patterns: [LogPatternStat], hosts: [HostSummary], notes: [String] = []) -> DailyReport {
+                             runs: [RemediationRun], patterns: [LogPatternStat], hosts: [HostSummary],
+                             checkHistory: [String: [CheckResult]] = [:], notes: [String] = []) -> DailyReport {
         let inRange = events.filter { $0.ts >= from && $0.ts < to }
         var byRule: [String: (fired: Int, resolved: Int, hosts: Set<String>)] = [:]
         var byHost: [String: (fired: Int, resolved: Int)] = [:]
@@ -178,7 +191,13 @@ public struct DailyReport: Sendable, Equatable {
         if hostLines.count > maxHosts { notes.append("\(hostLines.count - maxHosts) more alerting hosts not listed") }
         if resolvedIncidents.count > maxIncidents { notes.append("\(resolvedIncidents.count - maxIncidents) more incidents not listed") }
         if newPatterns.count > maxPatterns { notes.append("\(newPatterns.count - maxPatterns) more new log patterns not listed") }
-        return DailyReport(
+        var checkHosts: [String: Set<String>] = [:]
+        for (host, results) in checkHistory { for r in results { checkHosts[r.name, default: []].insert(host) } }
+        let availability = CheckAvailability.byCheck(checkHistory, from: from, to: to)
+            .map { AvailabilityLine(check: $0.key, hosts: checkHosts[$0.key]?.count ?? 0, tally: $0.value) }
+            .sorted { ($0.tally.availability ?? 2, $0.check) < ($1.tally.availability ?? 2, $1.check) }
+        if availability.count > maxChecks { notes.append("\(availability.count - maxChecks) more checks not listed (vigil sla lists them all)") }
+        var report = DailyReport(
             from: from, to: to, generatedAt: generatedAt, alertsFired: fired, alertsResolved: resolved,
             rules: Array(rules.prefix(maxRules)), hosts: Array(hostLines.prefix(maxHosts)),
             mttrMs: durations.isEmpty ? nil : durations.reduce(0, +) / Int64(durations.count), resolutionsTimed: durations.count,
@@ -189,6 +208,8 @@ public struct DailyReport: Sendable, Equatable {
             runs: runsTotal, runsSucceeded: succeeded, runsFailed: failed, dryRuns: dry,
             runbooks: runbooks.values.sorted { ($1.runs, $1.failed, $0.runbook) < ($0.runs, $0.failed, $1.runbook) },
             newPatterns: Array(newPatterns.prefix(maxPatterns)), worstHosts: Array(worst), notes: notes)
+        report.availability = Array(availability.prefix(maxChecks))
+        return report
     }
 
     /// A run that ended badly: failed, errored, lost, refused, or whose precondition failed.
@@ -204,11 +225,17 @@ public struct DailyReport: Sendable, Equatable {
         let runs = try await store.runs(RunFilter(since: from, limit: runLimit))
         let patterns = try await store.topLogPatterns(host: nil, from: from, to: to, limit: 500)
         let hosts = try await store.fleetSnapshot(now: min(now, to)).hosts
+        // 10 minutes before the range: the result before it stands for its first minutes.
+        let checks = try await store.checkHistory(from: from - 600_000, to: to, limit: checkResultLimit)
         var notes: [String] = []
+        if checks.values.reduce(0, { $0 + $1.count }) >= checkResultLimit {
+            notes.append("availability from the first \(checkResultLimit) check results only; the rest of the range counts as unknown")
+        }
         if events.count >= eventLimit { notes.append("only the first \(eventLimit) alert events were read") }
         if runs.count >= runLimit { notes.append("only the newest \(runLimit) runs were read") }
         if incidents.count >= incidentLimit { notes.append("only the newest \(incidentLimit) incidents were read") }
-        return build(from: from, to: to, generatedAt: now, events: events, incidents: incidents, runs: runs, patterns: patterns, hosts: hosts, notes: notes)
+        return build(from: from, to: to, generatedAt: now, events: events, incidents: incidents, runs: runs, patterns: patterns, hosts: hosts,
+                     checkHistory: checks, notes: notes)
     }
 
     // MARK: rendering
@@ -253,6 +280,14 @@ public struct DailyReport: Sendable, Equatable {
             out.append("  \(p.count)× \(p.level.rawValue)  \(p.template.prefix(160))  (first \(AITimeText.clock(p.firstSeen)))")
         }
         out.append("")
+        out.append("AVAILABILITY" + (availability.isEmpty ? "  no check results" : "  (checks, time-weighted; time without results is unknown)"))
+        if !availability.isEmpty {
+            out.append(contentsOf: Self.table(["  check", "hosts", "available", "known", "down"], availability.map { a in
+                ["  " + a.check, "\(a.hosts)", a.tally.availability.map { String(format: "%.3f%%", $0 * 100) } ?? "-",
+                 String(format: "%.0f%%", a.tally.coverage * 100), a.tally.downMs < 1000 ? "0s" : DurationText.short(ms: a.tally.downMs)]
+            }))
+        }
+        out.append("")
         out.append("WORST HEALTH" + (worstHosts.isEmpty ? "  every host at 100" : ""))
         out.append(contentsOf: worstHosts.map { "  \($0.host)  health \($0.health)  \($0.status)  \($0.fired) alert\($0.fired == 1 ? "" : "s") fired" })
         if !notes.isEmpty {
@@ -294,6 +329,11 @@ public struct DailyReport: Sendable, Equatable {
             }),
             "worst_hosts": .array(worstHosts.map {
                 .object(["host": .string($0.host), "health": .int($0.health), "status": .string($0.status), "alerts_fired": .int($0.fired)])
+            }),
+            "availability": .array(availability.map {
+                .object(["check": .string($0.check), "hosts": .int($0.hosts), "availability": .optional($0.tally.availability),
+                         "coverage": .number($0.tally.coverage), "up_ms": .int64($0.tally.upMs), "down_ms": .int64($0.tally.downMs),
+                         "unknown_ms": .int64($0.tally.unknownMs)])
             }),
             "notes": .array(notes.map(JSONValue.string)),
         ])

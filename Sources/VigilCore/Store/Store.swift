@@ -170,9 +170,9 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// The top processes `host` reported in `[from, to]`, oldest first (at most `limit` rows, the newest kept).
     func processSamples(host: String, from: Int64, to: Int64, limit: Int) async throws -> [ProcessSample]
 
-    /// Every check result in `[from, to]` per host, oldest first, without target, latency and detail (`slo_burn`,
-    /// `vigil sla`).
-    func checkHistory(from: Int64, to: Int64) async throws -> [String: [CheckResult]]
+    /// The check results in `[from, to]` per host, oldest first (the first `limit`), without target, latency and detail
+    /// (`slo_burn`, `vigil sla`, the reports' availability).
+    func checkHistory(from: Int64, to: Int64, limit: Int) async throws -> [String: [CheckResult]]
 
     /// The long-running and slow queries `host`'s probe of `database` reported in `[from, to]`, newest first (at most
     /// `limit`).

@@ -43,7 +43,7 @@ struct SLACommand: ParsableCommand {
         let now = WallClock.nowMs()
         let span = DurationText.milliseconds(window)!
         let store = try self.store.open()
-        let history = try Blocking.run { try await store.checkHistory(from: now - span - 600_000, to: now) }
+        let history = try Blocking.run { try await store.checkHistory(from: now - span - 600_000, to: now, limit: 20_000_000) }
         let report = SLAReport.make(history, objective: objective, window: span, matcher: matcher, now: now)
         guard !report.rows.isEmpty else {
             print(matcher == nil ? "no check results in the last \(window)" : "no check matching \(check!) has results in the last \(window)")
