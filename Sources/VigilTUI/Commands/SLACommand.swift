@@ -54,22 +54,25 @@ struct SLACommand: ParsableCommand {
     }
 }
 
-/// The rows of `vigil sla`, worst budget first. Pure.
-struct SLAReport {
-    struct Row {
+/// The rows of `vigil sla` and the console's `:sla`, worst budget first. Pure.
+struct SLAReport: Equatable, Sendable {
+    struct Row: Equatable, Sendable, Identifiable {
         var check: String
         var hosts: Int
         var budget: ErrorBudget
+        /// The `slo_burn` rule the objective comes from; nil for the default objective.
+        var rule: String?
         var burn1h: Double?
         var burn6h: Double?
+        /// Availability (0…1) per slot of the window, oldest first (nil: nothing known in it).
+        var trend: [Double?] = []
+        var id: String { check }
 
         var cells: [String] {
-            func pct(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f%%", $0 * 100) } ?? "-" }
             func burn(_ v: Double?) -> String { v.map { String(format: "%.1f×", $0) } ?? "-" }
-            let down = Double(budget.tally.downMs) / 1000
-            return [check, String(hosts), pct(budget.tally.availability), pct(budget.tally.coverage, 1),
+            return [check, String(hosts), SLAReport.percent(budget.tally.availability), SLAReport.percent(budget.tally.coverage, 1),
                     budget.isMet == false ? "MISSED" : "met", budget.remaining.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
-                    burn(burn1h), burn(burn6h), down < 1 ? "0s" : DurationText.short(ms: budget.tally.downMs)]
+                    burn(burn1h), burn(burn6h), budget.tally.downMs < 1000 ? "0s" : DurationText.short(ms: budget.tally.downMs)]
         }
     }
 
@@ -77,18 +80,45 @@ struct SLAReport {
 
     var rows: [Row]
 
-    static func make(_ history: [String: [CheckResult]], objective: Double, window: Int64, matcher: StringMatcher?, now: Int64) -> SLAReport {
+    static func percent(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f%%", $0 * 100) } ?? "-" }
+
+    /// `objective(check)` gives each check's objective in percent and the rule it comes from (nil: a default).
+    static func make(_ history: [String: [CheckResult]], window: Int64, matcher: StringMatcher?, now: Int64, trendSlots: Int = 0,
+                     objective: (String) -> (Double, rule: String?)) -> SLAReport {
         let include: (String, CheckResult) -> Bool = { _, r in matcher?.matches(r.name) ?? true }
         let whole = CheckAvailability.byCheck(history, from: now - window, to: now, include: include)
         let hour = CheckAvailability.byCheck(history, from: now - 3_600_000, to: now, include: include)
         let six = CheckAvailability.byCheck(history, from: now - 6 * 3_600_000, to: now, include: include)
+        var slots: [[String: AvailabilityTally]] = []
+        if trendSlots > 0 {
+            let step = window / Int64(trendSlots)
+            for i in 0..<trendSlots {
+                let from = now - window + Int64(i) * step
+                slots.append(CheckAvailability.byCheck(history, from: from, to: from + step, include: include))
+            }
+        }
         var hosts: [String: Set<String>] = [:]
         for (host, results) in history { for r in results where include(host, r) { hosts[r.name, default: []].insert(host) } }
         let rows = whole.map { name, tally in
-            Row(check: name, hosts: hosts[name]?.count ?? 0, budget: ErrorBudget(objective: objective, tally: tally),
-                burn1h: hour[name].flatMap { ErrorBudget(objective: objective, tally: $0).burnRate },
-                burn6h: six[name].flatMap { ErrorBudget(objective: objective, tally: $0).burnRate })
+            let (target, rule) = objective(name)
+            return Row(check: name, hosts: hosts[name]?.count ?? 0, budget: ErrorBudget(objective: target, tally: tally), rule: rule,
+                       burn1h: hour[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
+                       burn6h: six[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
+                       trend: slots.map { $0[name]?.availability })
         }
         return SLAReport(rows: rows.sorted { ($0.budget.remaining ?? 2, $0.check) < ($1.budget.remaining ?? 2, $1.check) })
+    }
+
+    static func make(_ history: [String: [CheckResult]], objective: Double, window: Int64, matcher: StringMatcher?, now: Int64) -> SLAReport {
+        make(history, window: window, matcher: matcher, now: now) { _ in (objective, nil) }
+    }
+
+    /// The objective of the first `slo_burn` rule whose check matcher takes `check` (a rule without one takes every
+    /// check), else `fallback`.
+    static func objective(for check: String, rules: [AlertRule], fallback: Double) -> (Double, rule: String?) {
+        for rule in rules {
+            if case .sloBurn(let e) = rule.kind, e.check?.matches(check) ?? true { return (e.objective, rule.name) }
+        }
+        return (fallback, nil)
     }
 }

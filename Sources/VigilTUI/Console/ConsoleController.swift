@@ -505,6 +505,11 @@ final class ConsoleController {
                 stack = [stack[0]]
                 push(ReportsPane())
             }
+        case .sla:
+            if !(top is SLAPane) {
+                stack = [stack[0]]
+                push(SLAPane())
+            }
         case .databases:
             if !(top is DatabasesPane) {
                 stack = [stack[0]]

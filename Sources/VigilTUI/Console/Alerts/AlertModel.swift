@@ -102,6 +102,8 @@ struct PollInterest: Equatable, Sendable {
     var databases = false
     /// One database's long-running and slow queries (its queries view).
     var databaseQueries: DatabaseQueriesInterest?
+    /// Availability of every check over this window (the SLA pane).
+    var sla: SLAWindow?
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "db", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "db", "sla", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -18,6 +18,7 @@ enum CommandParser {
         "logs": "logs", "log": "logs", "lg": "logs", "patterns": "logs",
         "audit": "audit", "au": "audit",
         "db": "db", "databases": "db", "pg": "db",
+        "sla": "sla", "slo": "sla", "budget": "sla",
         "metric": "metric", "m": "metric", "graph": "metric",
         "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
@@ -41,6 +42,7 @@ enum CommandParser {
         (":logs [HOST]", "top log patterns of a host or the fleet, with trends and raw lines (alias :log; L on hosts)"),
         (":metric NAME [HOST…]", "a metric over time: chart, ranges, zoom and pan, hosts overlaid (alias :m)"),
         (":db", "the PostgreSQL servers the agents watch: connections, TPS, cache, locks, lag; Enter: slow and long queries (aliases :databases :pg)"),
+        (":sla", "availability per check against its objective: error budget left, burn rates, trend (aliases :slo :budget)"),
         (":audit", "the audit log: who did what, filters by user, action and time, the hash chain's state (alias :au)"),
         (":reports", "stored daily and weekly reports; Enter reads one (alias :report)"),
         (":reload", "re-read the rule files (admin; changes things)"),
@@ -93,6 +95,9 @@ enum CommandParser {
         case "ai":
             guard args.isEmpty else { throw CommandError(message: "usage: :ai") }
             return .aiCalls
+        case "sla":
+            guard args.isEmpty else { throw CommandError(message: "usage: :sla") }
+            return .sla
         case "db":
             guard args.isEmpty else { throw CommandError(message: "usage: :db") }
             return .databases

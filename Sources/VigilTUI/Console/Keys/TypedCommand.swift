@@ -34,6 +34,8 @@ enum TypedCommand: Equatable, Sendable {
     case audit
     /// The PostgreSQL servers the agents watch.
     case databases
+    /// Availability objectives and error budgets per check.
+    case sla
     /// Stored daily and weekly reports.
     case reports
     /// A metric over time on some hosts (none: every host with it).

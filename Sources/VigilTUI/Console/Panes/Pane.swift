@@ -112,4 +112,7 @@ enum ConsoleMessage: Sendable {
     /// One database's long-running and slow queries of the last hour.
     case databaseQueries(DatabaseQueriesSnapshot)
     case databasesError(String)
+    /// Availability per check over a window (while the SLA pane is visible; at most every 30 s).
+    case sla(SLASnapshot)
+    case slaError(String)
 }

@@ -18,6 +18,8 @@ final class FleetPoller: Sendable {
     private let logsFetcher = LogsFetcher()
     /// Reads the audit pane's entries and checks the chain.
     private let auditFetcher = AuditFetcher()
+    /// Measures availability for the SLA pane (a heavy read: at most every 30 s).
+    private let slaFetcher = SLAFetcher()
     /// Keeps the dashboard's metrics in a head fed by new segments (when reading a store), instead of re-reading
     /// every host's last 30 minutes each round.
     private let tracker: FleetTracker?
@@ -196,6 +198,9 @@ final class FleetPoller: Sendable {
         }
         if wanted.reports, let store {
             do { mailbox.post(.reports(try await store.reports(kind: nil, limit: ReportsPane.limit))) } catch { mailbox.post(.reportsError(String(describing: error))) }
+        }
+        if let window = wanted.sla, let store {
+            mailbox.post(await slaFetcher.fetch(store, window: window, rules: ruleAccess.rules?(), now: Self.nowMs()))
         }
         if wanted.databases, let store { mailbox.post(await DatabaseFetcher.fetch(store, now: Self.nowMs())) }
         if let db = wanted.databaseQueries, let store { mailbox.post(await DatabaseQueriesSnapshot.fetch(store, db, now: Self.nowMs())) }
