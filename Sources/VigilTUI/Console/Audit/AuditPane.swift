@@ -43,19 +43,11 @@ final class AuditPane: Pane {
                     return .refreshNow
                 }
             },
-            KeyAction([.char("t"), .char("]")], "range", section: section) { [self] in
-                interest.range = interest.range.cycled(1)
-                return .refreshNow
-            },
-            KeyAction([.char("[")], "shorter range", section: section, shownInHints: false) { [self] in
-                interest.range = interest.range.cycled(-1)
-                return .refreshNow
-            },
             KeyAction([.char("v")], "verify now", section: section) { [self] in
                 interest.verifyRequest += 1
                 return .refreshNow
             },
-        ]
+        ] + KeyAction.rangeCycle(section: section) { [self] in interest.range = interest.range.cycled($0) }
         return KeyMap(own).merged(over: KeyMap(table.keyActions(section: section)))
     }
 

@@ -22,6 +22,15 @@ struct KeyAction {
         self.handler = handler
     }
 
+    /// `t` / `]` for the next (longer) time range and `[` for the previous one, as the audit and SLA panes cycle
+    /// theirs: `step(+1)` or `step(-1)`, then a refresh.
+    static func rangeCycle(section: String, title: String = "range", _ step: @escaping (Int) -> Void) -> [KeyAction] {
+        [
+            KeyAction([.char("t"), .char("]")], title, section: section) { step(1); return .refreshNow },
+            KeyAction([.char("[")], "shorter \(title)", section: section, shownInHints: false) { step(-1); return .refreshNow },
+        ]
+    }
+
     /// The keys as help shows them, e.g. `j/Down`.
     var keyLabel: String { keys.map(\.label).joined(separator: "/") }
 }

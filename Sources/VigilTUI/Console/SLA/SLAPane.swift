@@ -31,16 +31,7 @@ final class SLAPane: Pane {
 
     var keyMap: KeyMap {
         let section = "SLA"
-        let own = [
-            KeyAction([.char("t"), .char("]")], "window", section: section) { [self] in
-                window = window.cycled(1)
-                return .refreshNow
-            },
-            KeyAction([.char("[")], "shorter window", section: section, shownInHints: false) { [self] in
-                window = window.cycled(-1)
-                return .refreshNow
-            },
-        ]
+        let own = KeyAction.rangeCycle(section: section, title: "window") { [self] in window = window.cycled($0) }
         return KeyMap(own).merged(over: KeyMap(table.keyActions(section: section)))
     }
 
