@@ -35,7 +35,8 @@ import VigilWire
         #expect(canvas.text.contains("2 checks · 1 missing their objective"), "\(canvas.text)")
         #expect(canvas.text.contains("98.739%") && canvas.text.contains("ApiBudgetBurn") && canvas.text.contains("(default 99.9%)"))
         let narrow = Fixtures.render(pane, width: 80, height: 24)
-        #expect(narrow.text.contains("api") && narrow.text.contains("98.739%"), "\(narrow.text)")
+        #expect(narrow.text.contains("api") && narrow.text.contains("98.739%") && narrow.text.contains("2 checks · 1 missed · 1 under 25% budget"),
+                "\(narrow.text)")
         // t: the next window; a measure of another window is not shown in this one.
         _ = pane.keyMap.action(for: .char("t"))!.handler()
         #expect(pane.pollInterest.sla == .d30)

@@ -66,7 +66,9 @@ final class SLAPane: Pane {
         if let s = snapshot, s.window == window {
             let missed = s.report.rows.filter { $0.budget.isMet == false }.count
             let low = s.report.rows.filter { ($0.budget.remaining ?? 1) < 0.25 }.count
-            var line = "\(s.report.rows.count) checks · \(missed) missing their objective · \(low) with under 25% of the budget left"
+            let wide = top.width >= 120
+            var line = wide ? "\(s.report.rows.count) checks · \(missed) missing their objective · \(low) with under 25% of the budget left"
+                : "\(s.report.rows.count) checks · \(missed) missed · \(low) under 25% budget"
             line += " · measured \(Format.age(max(0, context.now - s.takenAt))) ago"
             if s.truncated { line += " · read limit reached: later time counts as unknown" }
             canvas.put(line, x: x + 2, y: top.y, role: missed > 0 ? .warning : .muted, maxWidth: top.x + top.width - x - 3)
