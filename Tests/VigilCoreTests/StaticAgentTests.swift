@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VigilCore
+import VigilAgentCore
 import VigilWire
 
 /// The agent an operator deploys: built in release mode with the static Swift standard library (as
@@ -20,6 +21,33 @@ struct StaticAgentTests {
             throw NSError(domain: "vigil-test", code: 1, userInfo: [NSLocalizedDescriptionKey: "static agent build failed:\n\(built.text.suffix(3000))"])
         }
         return scratch + "/release/vigil-agent"
+    }
+
+    /// The deployed agent probes PostgreSQL with its own client (no libpq, nothing more linked): `--print` with a
+    /// `databases:` entry shows the server up, its connections and a long query running on it.
+    @Test(.enabled(if: Backend.postgresURL != nil, "VIGIL_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL and sets it)"))
+    func theStaticAgentProbesPostgreSQL() async throws {
+        let agent = try await Self.build()
+        let dir = TempDir()
+        let config = dir.file("agent.yaml")
+        try "databases:\n  - name: main\n    url_env: STATIC_DB_URL\n    long_query: 1s\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let url = Backend.postgresURL!
+        let sleeper = Task.detached {
+            try await offPool {
+                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 20_000)
+                _ = try c.query("SELECT pg_sleep(3), 'static-agent-probe'")
+            }
+        }
+        try await Task.sleep(for: .milliseconds(1200))
+        let printed = try await InstallTests.run(agent, ["--print", "--config", config], environment: ["STATIC_DB_URL": url])
+        try await sleeper.value
+        #expect(printed.status == 0, "\(printed.text)")
+        // stdout and stderr together: the batch is the line that starts with "{".
+        let json = try #require(printed.text.split(separator: "\n").first { $0.hasPrefix("{") })
+        let batch = try IngestDecoder().decode(Array(json.utf8), nowMs: WallClock.nowMs())
+        #expect(batch.samples.contains { $0.name == "pg.up" && $0.value == 1 && $0.labels["db"] == "main" }, "\(printed.text.prefix(2000))")
+        #expect(batch.samples.contains { $0.name == "pg.connections.max" && $0.value > 0 })
+        #expect(batch.dbQueries.contains { $0.query.contains("static-agent-probe") && $0.durationMs >= 1000 }, "\(batch.dbQueries)")
     }
 
     @Test func theStaticAgentLinksNoSwiftLibraryAndPushesToAListener() async throws {
