@@ -7,8 +7,10 @@ import VigilWire
 /// The databases pane and a database's queries, on a real SQLite store fed batches shaped as the agent's probe sends
 /// them: a primary under load with a lock wait, a replica lagging, a server that is down.
 @Suite struct DatabasesPaneTests {
-    static func batch(host: String, db: String, at ts: Int64, values: [String: Double], queries: [DatabaseQuery] = []) -> IngestBatch {
-        var b = IngestBatch(host: host, samples: values.map { Sample(name: $0.key, value: $0.value, ts: ts, labels: ["db": db]) })
+    static func batch(host: String, db: String, at ts: Int64, values: [String: Double], queries: [DatabaseQuery] = [],
+                      extra: [(String, [String: String], Double)] = []) -> IngestBatch {
+        var b = IngestBatch(host: host, samples: values.map { Sample(name: $0.key, value: $0.value, ts: ts, labels: ["db": db]) }
+                            + extra.map { Sample(name: $0.0, value: $0.2, ts: ts, labels: $0.1.merging(["db": db]) { a, _ in a }) })
         b.dbQueries = queries
         return b
     }
@@ -33,7 +35,11 @@ import VigilWire
                 DatabaseQuery(database: "main", kind: .statement, datname: "shop", user: "web", durationMs: 812, calls: 14,
                               totalMs: 11_368, query: "SELECT * FROM orders WHERE customer = $1", ts: ts),
             ] : i == 5 ? [DatabaseQuery(database: "main", kind: .active, datname: "shop", user: "report", pid: 3000, state: "active",
-                                        durationMs: 95_000, transactionMs: 95_000, query: "SELECT sum(total) FROM orders", ts: ts)] : []), receivedAt: ts)
+                                        durationMs: 95_000, transactionMs: 95_000, query: "SELECT sum(total) FROM orders", ts: ts)] : [],
+               extra: i == 11 ? [("pg.connections", ["state": "active"], 40), ("pg.connections", ["state": "idle"], 120),
+                                 ("pg.connections", ["state": "idle_in_transaction"], 21),
+                                 ("pg.database.size_bytes", ["database": "shop"], 3 * 1_073_741_824), ("pg.database.size_bytes", ["database": "postgres"], 8_388_608)]
+                      : i == 5 ? [("pg.connections", ["state": "fastpath_function_call"], 3)] : []), receivedAt: ts)
             _ = try await store.ingest(Self.batch(host: "db-2", db: "replica", at: ts, values: [
                 "pg.up": 1, "pg.in_recovery": 1, "pg.replication.lag_seconds": 150, "pg.connections.total": 10, "pg.connections.max": 100,
                 "pg.connections.used_percent": 10, "pg.tps": 5,
@@ -78,6 +84,8 @@ import VigilWire
         #expect(canvas.text.contains("Lock:relation, blocked by 4100"))
         #expect(canvas.text.contains("connections 181/200 · 510 tps · cache 99.2% · 3.0 GiB · 3 waiting for locks"))
         #expect(canvas.text.contains("pid 4100 · batch@shop · idle in transaction"), "the selected query's facts")
+        #expect(canvas.text.contains("sessions: idle 120, active 40, idle in transaction 21 · databases: shop 3.0 GiB, postgres 8.0 MiB"),
+                "the newest look's breakdown only (no fastpath from an older look):\n\(canvas.text)")
         // A later look that finds nothing long: nothing runs long now; what ran is earlier.
         _ = try await store.ingest(Self.batch(host: "db-1", db: "main", at: now + 1000, values: ["pg.up": 1, "pg.queries.long": 0]), receivedAt: now + 1000)
         _ = queries.receive(await DatabaseFetcher.fetch(store, now: now + 1000), now: now + 1000)

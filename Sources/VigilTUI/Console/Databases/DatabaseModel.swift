@@ -14,6 +14,10 @@ struct DatabaseRow: Identifiable, Equatable, Sendable {
     var lastSeen: Int64
     var tpsHistory: [Double?]
     var connectionHistory: [Double?]
+    /// The newest size of each database on the server (`pg.database.size_bytes` by `database`).
+    var databaseSizes: [String: Double] = [:]
+    /// The newest count of client sessions by state (`pg.connections` by `state`).
+    var connectionsByState: [String: Double] = [:]
 
     /// Whether the probe reached the server at its last look.
     var isUp: Bool { latest["pg.up"] == 1 }
@@ -31,6 +35,9 @@ struct DatabasesSnapshot: Equatable, Sendable {
 
 /// Reads the `pg.*` series of the last 30 minutes and makes one row per (host, db).
 enum DatabaseFetcher {
+    /// Series with a second label besides `db`: per database and per session state.
+    static let detailMetrics: Set<String> = ["pg.database.size_bytes", "pg.connections"]
+
     /// The series the pane shows.
     static let metrics: Set<String> = [
         "pg.up", "pg.in_recovery", "pg.connections.total", "pg.connections.max", "pg.connections.used_percent", "pg.tps",
@@ -45,14 +52,17 @@ enum DatabaseFetcher {
         do {
             let keys = try await store.seriesKeys(metrics: metrics).filter { $0.labels.keys.sorted() == ["db"] }
             let points = try await store.points(keys, from: now - span, to: now)
-            return .databases(DatabasesSnapshot(takenAt: now, rows: rows(points, from: now - span, to: now)))
+            // The breakdowns: only their newest values, from the last 5 minutes.
+            let detailKeys = try await store.seriesKeys(metrics: detailMetrics).filter { $0.labels.count == 2 && $0.labels["db"] != nil }
+            let details = try await store.points(detailKeys, from: now - 300_000, to: now)
+            return .databases(DatabasesSnapshot(takenAt: now, rows: rows(points, details: details, from: now - span, to: now)))
         } catch {
             return .databasesError(String(describing: error))
         }
     }
 
     /// One row per (host, db label) that has points, sorted by host then db.
-    static func rows(_ points: [SeriesKey: [SeriesPoint]], from: Int64, to: Int64) -> [DatabaseRow] {
+    static func rows(_ points: [SeriesKey: [SeriesPoint]], details: [SeriesKey: [SeriesPoint]] = [:], from: Int64, to: Int64) -> [DatabaseRow] {
         var grouped: [String: DatabaseRow] = [:]
         for (key, series) in points {
             guard let db = key.labels["db"], let last = series.last else { continue }
@@ -63,6 +73,14 @@ enum DatabaseFetcher {
             if key.name == "pg.tps" { row.tpsHistory = VigilCore.Sparkline.slots(series, from: from, to: to, count: slots) }
             if key.name == "pg.connections.total" { row.connectionHistory = VigilCore.Sparkline.slots(series, from: from, to: to, count: slots) }
             grouped[id] = row
+        }
+        // Only the breakdown of the server's newest look: a state with no session then is not sent, so older points of
+        // it would linger.
+        for (key, series) in details {
+            guard let db = key.labels["db"], let last = series.last, var row = grouped[key.host + "/" + db], last.ts >= row.lastSeen else { continue }
+            if key.name == "pg.database.size_bytes", let name = key.labels["database"] { row.databaseSizes[name] = last.value }
+            if key.name == "pg.connections", let state = key.labels["state"] { row.connectionsByState[state] = last.value }
+            grouped[row.id] = row
         }
         // `pg.up` is the newest word: while a server is down its other figures are the last ones before the outage.
         return grouped.values.sorted { ($0.host, $0.db) < ($1.host, $1.db) }

@@ -68,8 +68,9 @@ final class DatabaseQueriesPane: Pane {
 
     func render(into canvas: inout Canvas, in rect: Rect, context: RenderContext) {
         guard rect.height >= 5 else { return }
-        let (top, rest) = rect.splitTop(2)
+        let (top, rest) = rect.splitTop(3)
         canvas.put(headline, x: top.x + 1, y: top.y, role: row.isUp ? .text : .critical, maxWidth: top.width - 2)
+        canvas.put(breakdown, x: top.x + 1, y: top.y + 1, role: .muted, maxWidth: top.width - 2)
         var title = "Queries · last hour"
         if let s = snapshot {
             let slow = s.slowStatements.count
@@ -103,6 +104,20 @@ final class DatabaseQueriesPane: Pane {
         if let size = row.value("pg.size_bytes") { parts.append(Format.bytes(size)) }
         if let locks = row.value("pg.locks.waiting"), locks > 0 { parts.append("\(Int(locks)) waiting for locks") }
         if row.isReplica, let lag = row.value("pg.replication.lag_seconds") { parts.append("lag \(Format.duration(seconds: lag))") }
+        return parts.joined(separator: " · ")
+    }
+
+    /// Sessions by state and the databases' sizes, largest first.
+    var breakdown: String {
+        var parts: [String] = []
+        if !row.connectionsByState.isEmpty {
+            parts.append("sessions: " + row.connectionsByState.filter { $0.value > 0 }.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\($0.key.replacingOccurrences(of: "_", with: " ")) \(Int($0.value))" }.joined(separator: ", "))
+        }
+        if !row.databaseSizes.isEmpty {
+            parts.append("databases: " + row.databaseSizes.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
+                .map { "\($0.key) \(Format.bytes($0.value))" }.joined(separator: ", "))
+        }
         return parts.joined(separator: " · ")
     }
 
