@@ -170,6 +170,21 @@ struct PostgresProbeTests {
                 checks.expect(r.samples == [Sample(name: "pg.up", value: 0, ts: Int64(i), labels: ["db": "gone"])])
             }
             checks.expect(lines.all.count == 1)
+
+            // A server that accepts and never answers costs the timeout once, then nothing for 30 s.
+            let (fd, port) = TestSocket.listen()
+            defer { close(fd) }
+            let silent = PostgresProbe(config: DatabaseConfig(name: "silent", timeoutMs: 500),
+                                       target: PostgresTarget(host: "127.0.0.1", port: port, user: "x"), log: .silent)
+            let t0 = WallClock.monotonicNs()
+            _ = silent.collect(nowMs: 1)
+            let first = Double(WallClock.monotonicNs() - t0) / 1e6
+            checks.expect(first >= 450, "the first look waits for the timeout: \(first) ms")
+            checks.expect(silent.lastError?.contains("no answer within 500 ms") == true, silent.lastError ?? "")
+            let t1 = WallClock.monotonicNs()
+            for i in 0..<3 { checks.expect(silent.collect(nowMs: Int64(i)).samples.first?.value == 0) }
+            let next = Double(WallClock.monotonicNs() - t1) / 1e6
+            checks.expect(next < 400, "the next looks do not try again: \(next) ms for three")
             checks.expect(lines.all.first?.contains("database gone: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(lines.all)")
         }
     }

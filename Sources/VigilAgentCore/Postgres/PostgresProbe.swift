@@ -2,7 +2,7 @@ import VigilWire
 
 /// Watches one PostgreSQL server (`databases:` in the agent's config): each cycle, one round trip of monitoring queries
 /// (and one more for `pg_stat_statements` when the server has it) turned into `pg.*` metrics and the long-running and
-/// slow queries. Keeps its connection between cycles and reconnects after a failure; while the server cannot be reached
+/// slow queries. Keeps its connection between cycles and reconnects after a failure (at most every 30 s); while the server cannot be reached
 /// it reports `pg.up 0` and says why once, not every cycle. Not thread-safe: the agent's loop owns it.
 public final class PostgresProbe {
     public let config: DatabaseConfig
@@ -15,6 +15,11 @@ public final class PostgresProbe {
     private var hasStatements: Bool?
     /// The last failure reported, so a lasting outage is logged once.
     public private(set) var lastError: String?
+    /// After a failed connect, no new attempt before this (monotonic ms): a server that does not answer would cost
+    /// the agent's loop the whole timeout every cycle.
+    private var retryAtMs: Int64 = 0
+    /// How long the probe waits before connecting again after a failure.
+    public static let retryAfterMs: Int64 = 30_000
 
     /// A probe of `target` (``DatabaseConfig/target(environment:)`` resolves it, so a missing variable stops the
     /// agent at start, not silently later).
@@ -27,6 +32,9 @@ public final class PostgresProbe {
     /// The metrics and queries of one look, stamped `nowMs`.
     public func collect(nowMs: Int64, monotonicNs: UInt64 = WallClock.monotonicNs()) -> (samples: [Sample], queries: [DatabaseQuery]) {
         let started = WallClock.monotonicNs()
+        if connection == nil, lastError != nil, Int64(monotonicNs / 1_000_000) < retryAtMs {
+            return ([Sample(name: "pg.up", value: 0, ts: nowMs, labels: ["db": config.name])], [])
+        }
         do {
             let conn = try connected()
             let reading = try PostgresReading.parse(try conn.query(PostgresReading.sql), monotonicNs: monotonicNs)
@@ -48,6 +56,7 @@ public final class PostgresProbe {
             connection?.shutdown()
             connection = nil
             previous = nil
+            retryAtMs = Int64(WallClock.monotonicNs() / 1_000_000) + Self.retryAfterMs
             return ([Sample(name: "pg.up", value: 0, ts: nowMs, labels: ["db": config.name])], [])
         }
     }
