@@ -115,6 +115,9 @@ import VigilWire
         #expect(h.findings.contains { $0.finding == "DiskFull is the noisiest rule" })
         #expect(h.findings.contains { $0.finding == "runbook service_restart keeps failing" && $0.severity == "high" })
         #expect(h.findings.contains { $0.finding == "web-1 alerts the most" })
+        #expect(h.findings.contains { $0.finding == "check pg was down 10m" && $0.severity == "high" && $0.evidence.first?.hasPrefix("83.61% available") == true },
+                "\(h.findings)")
+        #expect(!h.findings.contains { $0.finding.contains("check http") })
         #expect(h.headline.hasPrefix("3 alerts fired, 3 resolved, 3 incidents, 4 remediation runs (50% success)"))
     }
 

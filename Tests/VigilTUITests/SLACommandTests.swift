@@ -22,6 +22,8 @@ import VigilWire
         #expect(api[0] == "api" && api[1] == "1" && api[2] == "99.931%" && api[4] == "met" && api[5] == "31%", "\(api)")
         #expect(api[6] == "33.3×" && api[7] == "5.6×" && api[8] == "2m", "\(api)")
         #expect(api[3] == "28.6%", "2 of 7 days known: \(api)")
+        let json = report.rows[0].json
+        #expect(json["check"] == "api" && json["met"] == true && json["down_ms"] == 120_000 && json["hosts"] == 1, "\(json.jsonText)")
         let only = SLAReport.make(history, objective: 99.9, window: 86_400_000, matcher: try StringMatcher.parse("=~d.*").get(), now: now)
         #expect(only.rows.map(\.check) == ["db"])
         #expect(only.rows[0].cells[5] == "100%" && only.rows[0].cells[6] == "0.0×")

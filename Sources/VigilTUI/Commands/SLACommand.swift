@@ -24,6 +24,8 @@ struct SLACommand: ParsableCommand {
     var window: String = "30d"
     @Option(help: ArgumentHelp("Only checks whose name matches: a name, =~regex or !=name.", valueName: "MATCHER"))
     var check: String?
+    @Flag(help: "One JSON object per check (availability and ratios 0 to 1, times in ms) instead of columns.")
+    var json = false
 
     func validate() throws {
         guard objective > 0 && objective < 100 else { throw ValidationError("--objective must be above 0 and below 100 (e.g. 99.9)") }
@@ -45,6 +47,10 @@ struct SLACommand: ParsableCommand {
         let store = try self.store.open()
         let history = try Blocking.run { try await store.checkHistory(from: now - span - 600_000, to: now, limit: 20_000_000) }
         let report = SLAReport.make(history, objective: objective, window: span, matcher: matcher, now: now)
+        if json {
+            for row in report.rows { print(row.json.jsonText) }
+            return
+        }
         guard !report.rows.isEmpty else {
             print(matcher == nil ? "no check results in the last \(window)" : "no check matching \(check!) has results in the last \(window)")
             return
@@ -67,6 +73,15 @@ struct SLAReport: Equatable, Sendable {
         /// Availability (0…1) per slot of the window, oldest first (nil: nothing known in it).
         var trend: [Double?] = []
         var id: String { check }
+
+        var json: JSONValue {
+            .object(["check": .string(check), "hosts": .number(Double(hosts)), "objective": .number(budget.objective),
+                     "availability": budget.tally.availability.map(JSONValue.number) ?? .null, "coverage": .number(budget.tally.coverage),
+                     "met": budget.isMet.map(JSONValue.bool) ?? .null, "budget_remaining": budget.remaining.map(JSONValue.number) ?? .null,
+                     "burn_1h": burn1h.map(JSONValue.number) ?? .null, "burn_6h": burn6h.map(JSONValue.number) ?? .null,
+                     "up_ms": .number(Double(budget.tally.upMs)), "down_ms": .number(Double(budget.tally.downMs)),
+                     "unknown_ms": .number(Double(budget.tally.unknownMs))])
+        }
 
         var cells: [String] {
             func burn(_ v: Double?) -> String { v.map { String(format: "%.1f×", $0) } ?? "-" }

@@ -135,6 +135,15 @@ public struct DailyInsight: Sendable, Equatable {
             findings.append(Finding(finding: "\(h.host) is in poor health", evidence: ["health \(h.health), \(h.status), \(h.fired) alerts fired"],
                                     severity: h.status == "down" || h.health < 25 ? "high" : "medium"))
         }
+        // A check down more than 1 % of the time it was measured (0.1 % is a usual objective; 1 % is 14 minutes a day).
+        for a in r.availability.prefix(3) {
+            guard let availability = a.tally.availability, availability < 0.99 else { continue }
+            findings.append(Finding(finding: "check \(a.check) was down \(DurationText.short(ms: a.tally.downMs))",
+                                    evidence: [String(format: "%.2f%% available over the %.0f%% of the time it was measured, on %d host%@",
+                                                      availability * 100, a.tally.coverage * 100, a.hosts, a.hosts == 1 ? "" : "s")],
+                                    severity: availability < 0.95 ? "high" : "medium"))
+            recommendations.append("Find what took \(a.check) down (its host's detail shows the failing results); vigil sla shows its error budget.")
+        }
         let newErrors = r.newPatterns.filter { $0.level >= .error }
         if !newErrors.isEmpty {
             findings.append(Finding(finding: "\(newErrors.count) new error log pattern\(newErrors.count == 1 ? "" : "s")",
