@@ -216,6 +216,39 @@ struct ConsoleTmuxTests {
         }
     }
 
+    /// `:sla` in the real binary: a check that failed, its availability, budget and burn; `t` for the next window.
+    @Test func slaPaneShowsAvailabilityAndBudgets() async throws {
+        let dir = TempDir()
+        let db = dir.file("v.db")
+        do {
+            let store = try SQLiteStore(path: db)
+            let now = WallClock.nowMs()
+            let checks = (0..<120).map { i -> CheckResult in
+                let ts = now - Int64(119 - i) * 60_000
+                return CheckResult(name: "checkout", kind: .http, target: "http://x", ok: !(ts >= now - 20 * 60_000 && ts < now - 10 * 60_000),
+                                   latencyMs: 3, detail: "", ts: ts)
+            }
+            _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: now)
+        }
+        let s = Session()
+        let command = "LANG=C.UTF-8 TERM=xterm-256color \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:0 --no-local-collector"
+        try s.tmux(["new-session", "-d", "-x", "120", "-y", "30", "-s", s.name, command])
+        #expect(await waitFor(s) { $0.contains("web-1") }, "console:\n\(s.screen())")
+        try s.keys(":")
+        try s.keys("-l", "sla")
+        try s.keys("Enter")
+        // 10 of 119 known minutes down: 91.597 %; the last hour 10 of 60: a burn of 166.7× at 99.9 %.
+        #expect(await waitFor(s, 10) { $0.contains("Availability · last 7d") && $0.contains("checkout") && $0.contains("91.597%")
+                                        && $0.contains("166.7×") && $0.contains("1 check · 1 missing its objective") },
+                "sla:\n\(s.screen())")
+        try s.keys("t")
+        #expect(await waitFor(s, 10) { $0.contains("Availability · last 30d") && $0.contains("91.597%") }, "30d:\n\(s.screen())")
+        try s.keys("Escape")
+        #expect(await waitFor(s, 5) { $0.contains("HEALTH") }, "back to the hosts:\n\(s.screen())")
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
+    }
+
     @Test func tooSmallTerminalSaysSo() async throws {
         let dir = TempDir()
         let s = Session()

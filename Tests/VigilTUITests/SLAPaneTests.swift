@@ -32,7 +32,7 @@ import VigilWire
         #expect(api.budget.isMet == false && (api.budget.remaining ?? 1) < 0)
         #expect(abs((api.burn1h ?? 0) - 5) < 0.01, "\(api.burn1h ?? 0)")
         let canvas = Fixtures.render(pane, width: 160, height: 20)
-        #expect(canvas.text.contains("2 checks · 1 missing their objective"), "\(canvas.text)")
+        #expect(canvas.text.contains("2 checks · 1 missing its objective"), "\(canvas.text)")
         #expect(canvas.text.contains("98.739%") && canvas.text.contains("ApiBudgetBurn") && canvas.text.contains("(default 99.9%)"))
         let narrow = Fixtures.render(pane, width: 80, height: 24)
         #expect(narrow.text.contains("api") && narrow.text.contains("98.739%") && narrow.text.contains("2 checks · 1 missed · 1 under 25% budget"),

@@ -67,8 +67,10 @@ final class SLAPane: Pane {
             let missed = s.report.rows.filter { $0.budget.isMet == false }.count
             let low = s.report.rows.filter { ($0.budget.remaining ?? 1) < 0.25 }.count
             let wide = top.width >= 120
-            var line = wide ? "\(s.report.rows.count) checks · \(missed) missing their objective · \(low) with under 25% of the budget left"
-                : "\(s.report.rows.count) checks · \(missed) missed · \(low) under 25% budget"
+            let n = s.report.rows.count
+            let checks = "\(n) check\(n == 1 ? "" : "s")"
+            var line = wide ? "\(checks) · \(missed) missing \(missed == 1 ? "its" : "their") objective · \(low) with under 25% of the budget left"
+                : "\(checks) · \(missed) missed · \(low) under 25% budget"
             line += " · measured \(Format.age(max(0, context.now - s.takenAt))) ago"
             if s.truncated { line += " · read limit reached: later time counts as unknown" }
             canvas.put(line, x: x + 2, y: top.y, role: missed > 0 ? .warning : .muted, maxWidth: top.x + top.width - x - 3)
