@@ -27,6 +27,8 @@ public final class PostgresConnection {
     public let timeoutMs: Int
     private var fd: Int32
     private var reader = PostgresFrameReader()
+    /// The read buffer, reused by every read.
+    private var chunk = [UInt8](repeating: 0, count: 16_384)
     /// What the server said about itself at login (`server_version`, `server_version_num` is not sent…).
     public private(set) var parameters: [String: String] = [:]
 
@@ -175,7 +177,6 @@ public final class PostgresConnection {
 
     private func receive() throws(AgentError) -> PostgresBackend {
         let deadline = WallClock.monotonicNs() + UInt64(timeoutMs) * 1_000_000
-        var chunk = [UInt8](repeating: 0, count: 16_384)
         while true {
             if let m = try reader.next() { return m }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
