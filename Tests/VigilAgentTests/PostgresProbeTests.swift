@@ -161,15 +161,15 @@ struct PostgresProbeTests {
 
     @Test func anUnreachableServerIsDownAndSaidOnce() async throws {
         try await offPool { checks in
-            let lines = LockedLines()
-            let log = AgentLog(sink: { lines.append($0) })
+            let lines = LogCapture()
+            let log = lines.log
             let probe = PostgresProbe(config: DatabaseConfig(name: "gone", timeoutMs: 500),
                                       target: PostgresTarget(host: "127.0.0.1", port: 1, user: "x"), log: log)
             for i in 0..<3 {
                 let r = probe.collect(nowMs: Int64(i))
                 checks.expect(r.samples == [Sample(name: "pg.up", value: 0, ts: Int64(i), labels: ["db": "gone"])])
             }
-            checks.expect(lines.all.count == 1)
+            checks.expect(lines.lines.count == 1)
 
             // A server that accepts and never answers costs the timeout once, then nothing for 30 s.
             let (fd, port) = TestSocket.listen()
@@ -185,7 +185,7 @@ struct PostgresProbeTests {
             for i in 0..<3 { checks.expect(silent.collect(nowMs: Int64(i)).samples.first?.value == 0) }
             let next = Double(WallClock.monotonicNs() - t1) / 1e6
             checks.expect(next < 400, "the next looks do not try again: \(next) ms for three")
-            checks.expect(lines.all.first?.contains("database gone: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(lines.all)")
+            checks.expect(lines.lines.first?.contains("database gone: cannot connect to PostgreSQL at 127.0.0.1:1") == true, "\(lines.lines)")
         }
     }
 
@@ -260,12 +260,4 @@ struct PostgresReplicaTests {
             _ = try writer.query("DROP TABLE probe_lag")
         }
     }
-}
-
-/// Lines a test log received, from any thread.
-final class LockedLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }

@@ -191,10 +191,9 @@ public struct DailyReport: Sendable, Equatable {
         if hostLines.count > maxHosts { notes.append("\(hostLines.count - maxHosts) more alerting hosts not listed") }
         if resolvedIncidents.count > maxIncidents { notes.append("\(resolvedIncidents.count - maxIncidents) more incidents not listed") }
         if newPatterns.count > maxPatterns { notes.append("\(newPatterns.count - maxPatterns) more new log patterns not listed") }
-        var checkHosts: [String: Set<String>] = [:]
-        for (host, results) in checkHistory { for r in results { checkHosts[r.name, default: []].insert(host) } }
-        let availability = CheckAvailability.byCheck(checkHistory, from: from, to: to)
-            .map { AvailabilityLine(check: $0.key, hosts: checkHosts[$0.key]?.count ?? 0, tally: $0.value) }
+        let checks = CheckSeries(checkHistory)
+        let availability = checks.tally(from: from, to: to)
+            .map { AvailabilityLine(check: $0.key, hosts: checks.hosts[$0.key]?.count ?? 0, tally: $0.value) }
             .sorted { ($0.tally.availability ?? 2, $0.check) < ($1.tally.availability ?? 2, $1.check) }
         if availability.count > maxChecks { notes.append("\(availability.count - maxChecks) more checks not listed (vigil sla lists them all)") }
         var report = DailyReport(

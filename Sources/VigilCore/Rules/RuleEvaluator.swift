@@ -151,8 +151,9 @@ public enum RuleEvaluator {
         let include: (String, CheckResult) -> Bool = { host, r in
             (e.checkKind == nil || r.kind == e.checkKind) && (e.check?.matches(r.name) ?? true) && hostMatches(e.matchers, host, hostLabels)
         }
-        let long = CheckAvailability.byCheck(history, from: now - e.longWindow, to: now, include: include)
-        let short = CheckAvailability.byCheck(history, from: now - e.shortWindow, to: now, include: include)
+        let series = CheckSeries(history, include: include)
+        let long = series.tally(from: now - e.longWindow, to: now)
+        let short = series.tally(from: now - e.shortWindow, to: now)
         var out: [AlertInstance] = []
         for (name, tally) in long {
             guard let longBurn = ErrorBudget(objective: e.objective, tally: tally).burnRate, longBurn >= e.factor,

@@ -56,7 +56,14 @@ public enum CheckAvailability {
         let step = interval ?? usualInterval(results.map(\.ts)) ?? 60_000
         let maxCover = 2 * step
         var t = AvailabilityTally()
-        for (i, r) in results.enumerated() {
+        // The first result that can reach the window: the last one before `from` (binary search), or the first.
+        var lo = 0, hi = results.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if results[mid].ts < from { lo = mid + 1 } else { hi = mid }
+        }
+        for i in max(0, lo - 1)..<results.count {
+            let r = results[i]
             guard r.ts < to else { break }
             var end = r.ts + maxCover
             if i + 1 < results.count { end = min(end, results[i + 1].ts) }
@@ -68,20 +75,38 @@ public enum CheckAvailability {
         return t
     }
 
-    /// Per check name: the tallies of every host's series of it over `[from, to)`, summed (each host's time counts).
-    /// `results` is per host, in any order (`RuleInput.checkHistory`); `include` picks the checks.
-    public static func byCheck(_ results: [String: [CheckResult]], from: Int64, to: Int64,
-                               include: (String, CheckResult) -> Bool = { _, _ in true }) -> [String: AvailabilityTally] {
-        var out: [String: AvailabilityTally] = [:]
+}
+
+/// Check results grouped once by check name into per-host series (sorted, each with its usual interval), then tallied
+/// over as many windows as wanted: a rule's two windows, `vigil sla`'s window, hour, six hours and trend slots.
+public struct CheckSeries: Sendable {
+    private struct Series: Sendable {
+        var points: [(ts: Int64, ok: Bool)]
+        var interval: Int64
+    }
+
+    private var series: [String: [Series]] = [:]
+    /// The hosts each check ran on.
+    public private(set) var hosts: [String: Set<String>] = [:]
+
+    /// `results` is per host, in any order (`RuleInput.checkHistory`); `include` picks the results.
+    public init(_ results: [String: [CheckResult]], include: (String, CheckResult) -> Bool = { _, _ in true }) {
         for (host, hostResults) in results {
-            var series: [String: [(ts: Int64, ok: Bool)]] = [:]
-            for r in hostResults where include(host, r) { series[r.name, default: []].append((r.ts, r.ok)) }
-            for (name, points) in series {
+            var byName: [String: [(ts: Int64, ok: Bool)]] = [:]
+            for r in hostResults where include(host, r) { byName[r.name, default: []].append((r.ts, r.ok)) }
+            for (name, points) in byName {
                 let sorted = points.sorted { $0.ts < $1.ts }
-                out[name, default: AvailabilityTally()] = out[name, default: AvailabilityTally()] + tally(sorted, from: from, to: to)
+                series[name, default: []].append(Series(points: sorted, interval: CheckAvailability.usualInterval(sorted.map(\.ts)) ?? 60_000))
+                hosts[name, default: []].insert(host)
             }
         }
-        return out
+    }
+
+    /// Per check name: the tallies of every host's series of it over `[from, to)`, summed (each host's time counts).
+    public func tally(from: Int64, to: Int64) -> [String: AvailabilityTally] {
+        series.mapValues { list in
+            list.reduce(AvailabilityTally()) { $0 + CheckAvailability.tally($1.points, from: from, to: to, interval: $1.interval) }
+        }
     }
 }
 

@@ -100,23 +100,15 @@ struct SLAReport: Equatable, Sendable {
     /// `objective(check)` gives each check's objective in percent and the rule it comes from (nil: a default).
     static func make(_ history: [String: [CheckResult]], window: Int64, matcher: StringMatcher?, now: Int64, trendSlots: Int = 0,
                      objective: (String) -> (Double, rule: String?)) -> SLAReport {
-        let include: (String, CheckResult) -> Bool = { _, r in matcher?.matches(r.name) ?? true }
-        let whole = CheckAvailability.byCheck(history, from: now - window, to: now, include: include)
-        let hour = CheckAvailability.byCheck(history, from: now - 3_600_000, to: now, include: include)
-        let six = CheckAvailability.byCheck(history, from: now - 6 * 3_600_000, to: now, include: include)
-        var slots: [[String: AvailabilityTally]] = []
-        if trendSlots > 0 {
-            let step = window / Int64(trendSlots)
-            for i in 0..<trendSlots {
-                let from = now - window + Int64(i) * step
-                slots.append(CheckAvailability.byCheck(history, from: from, to: from + step, include: include))
-            }
-        }
-        var hosts: [String: Set<String>] = [:]
-        for (host, results) in history { for r in results where include(host, r) { hosts[r.name, default: []].insert(host) } }
+        let series = CheckSeries(history) { _, r in matcher?.matches(r.name) ?? true }
+        let whole = series.tally(from: now - window, to: now)
+        let hour = series.tally(from: now - 3_600_000, to: now)
+        let six = series.tally(from: now - 6 * 3_600_000, to: now)
+        let step = trendSlots > 0 ? window / Int64(trendSlots) : 0
+        let slots = (0..<trendSlots).map { i in series.tally(from: now - window + Int64(i) * step, to: now - window + Int64(i + 1) * step) }
         let rows = whole.map { name, tally in
             let (target, rule) = objective(name)
-            return Row(check: name, hosts: hosts[name]?.count ?? 0, budget: ErrorBudget(objective: target, tally: tally), rule: rule,
+            return Row(check: name, hosts: series.hosts[name]?.count ?? 0, budget: ErrorBudget(objective: target, tally: tally), rule: rule,
                        burn1h: hour[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
                        burn6h: six[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
                        trend: slots.map { $0[name]?.availability })

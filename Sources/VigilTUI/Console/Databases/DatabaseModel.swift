@@ -50,11 +50,13 @@ enum DatabaseFetcher {
 
     static func fetch(_ store: any Store, now: Int64) async -> ConsoleMessage {
         do {
-            let keys = try await store.seriesKeys(metrics: metrics).filter { $0.labels.keys.sorted() == ["db"] }
-            let points = try await store.points(keys, from: now - span, to: now)
-            // The breakdowns: only their newest values, from the last 5 minutes.
-            let detailKeys = try await store.seriesKeys(metrics: detailMetrics).filter { $0.labels.count == 2 && $0.labels["db"] != nil }
-            let details = try await store.points(detailKeys, from: now - 300_000, to: now)
+            // One read: the row's series (only a `db` label) and the breakdowns (a second label), whose newest values count.
+            let keys = try await store.seriesKeys(metrics: metrics.union(detailMetrics)).filter { key in
+                key.labels["db"] != nil && key.labels.count == (detailMetrics.contains(key.name) ? 2 : 1)
+            }
+            let all = try await store.points(keys, from: now - span, to: now)
+            let details = all.filter { detailMetrics.contains($0.key.name) }
+            let points = all.filter { !detailMetrics.contains($0.key.name) }
             return .databases(DatabasesSnapshot(takenAt: now, rows: rows(points, details: details, from: now - span, to: now)))
         } catch {
             return .databasesError(String(describing: error))
