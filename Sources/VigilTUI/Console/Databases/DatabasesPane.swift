@@ -12,7 +12,7 @@ final class DatabasesPane: Pane {
 
     init() {
         table = TableView(columns: DatabasesPane.columns(), sortColumn: 0,
-                          emptyMessage: "no databases: add a databases: entry to an agent's config (docs/agent.md, Databases)") { row in
+                          emptyMessage: "no databases: add a databases: entry to an agent's config (deploy/agent.example.yaml)") { row in
             [row.host, row.db, row.role]
         }
     }
@@ -115,7 +115,9 @@ final class DatabasesPane: Pane {
                   ascending: by("pg.locks.waiting"), descendingFirst: true) { number($0, "pg.locks.waiting", Format.number) },
             .text("LAG", width: 7, alignRight: true, priority: 60, role: { ($0.value("pg.replication.lag_seconds") ?? 0) > 60 ? .warning : .text },
                   ascending: by("pg.replication.lag_seconds"), descendingFirst: true) { row in
-                row.isReplica ? number(row, "pg.replication.lag_seconds", duration) : "\(Int(row.value("pg.replicas") ?? 0)) repl"
+                // A replica that has caught up shows 0s, not the "-" of no figure.
+                row.isReplica ? number(row, "pg.replication.lag_seconds") { $0 < 0.5 ? "0s" : Format.duration(seconds: $0) }
+                    : "\(Int(row.value("pg.replicas") ?? 0)) repl"
             },
             TableColumn("SEEN", width: 5, alignRight: true, priority: 40, ascending: { $0.lastSeen > $1.lastSeen }) { row, ctx in
                 [Span(row.lastSeen > 0 ? Format.coarseAge(max(0, ctx.now - row.lastSeen)) : "-", .muted)]

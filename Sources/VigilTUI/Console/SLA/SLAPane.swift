@@ -14,7 +14,7 @@ final class SLAPane: Pane {
 
     init() {
         table = TableView(columns: SLAPane.columns(), sortColumn: nil,
-                          emptyMessage: "no check results in the window: agents' checks: (deploy/agent.example.yaml) are what availability is measured from") { row in
+                          emptyMessage: "no check results in this window: add checks: to an agent (deploy/agent.example.yaml)") { row in
             [row.check, row.rule ?? ""]
         }
     }
