@@ -4,10 +4,8 @@ import VigilWire
 /// Versioned migrations of the PostgreSQL store: the same tables as `SQLiteSchema` (SQLite's INTEGER is BIGINT,
 /// REAL is DOUBLE PRECISION, BLOB is BYTEA; full text through GIN indexes on `to_tsvector`). Append new
 /// migrations; never edit a shipped one. Applied names are kept in `vigil_migrations`; concurrent starters wait for
-/// each other on an advisory lock.
+/// each other on an advisory lock (one per schema).
 enum PostgresSchema {
-    static let migrationLockKey: Int64 = PostgresStore.writeLockKey + 1
-
     static let migrations: [(name: String, sql: String)] = [
         ("v1-schema", v1),
         ("v2-rollups", v2),
@@ -17,6 +15,7 @@ enum PostgresSchema {
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
         if let schema { try await s.execute("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
+        let migrationLockKey = PostgresStore.lockKeys(schema: schema).migration
         try await s.execute("SELECT pg_advisory_lock(?)", [migrationLockKey])
         do {
             try await s.execute("CREATE TABLE IF NOT EXISTS vigil_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")

@@ -28,8 +28,17 @@ public final class PostgresStore: Store, Sendable {
     let fence = Locked<EngineFence?>(nil)
     /// Lines as they are committed, for live tails (`LogBus`).
     public let logBus = LogBus()
-    /// The advisory lock every write transaction takes (`vigil` in ASCII).
-    static let writeLockKey: Int64 = 0x7669_6769_6C
+    /// The advisory lock every write transaction takes: `vigil` in ASCII, mixed with the schema's name so stores in
+    /// different schemas of one database do not wait for each other.
+    let writeLockKey: Int64
+
+    /// The advisory lock keys of a store in `schema` (nil: the default one): writes, and migrations (one more).
+    static func lockKeys(schema: String?) -> (write: Int64, migration: Int64) {
+        var hash: UInt64 = 0x7669_6769_6C
+        for byte in (schema ?? "").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        let write = schema == nil ? 0x7669_6769_6C : Int64(bitPattern: hash & 0x3FFF_FFFF_FFFF_FFFE)
+        return (write, write + 1)
+    }
 
     public var description: String { "postgres \(url.shown.dropFirst("postgres://".count))" }
 
@@ -46,6 +55,7 @@ public final class PostgresStore: Store, Sendable {
 
     public init(url: PostgresURL) throws {
         self.url = url
+        writeLockKey = Self.lockKeys(schema: url.schema).write
         var logger = Logger(label: "vigil.postgres")
         logger.logLevel = .critical
         self.logger = logger
@@ -174,7 +184,7 @@ public final class PostgresStore: Store, Sendable {
         return try await connection { s in
             try await s.execute(begin)
             do {
-                if lock { try await s.execute("SELECT pg_advisory_xact_lock(?)", [Self.writeLockKey]) }
+                if lock { try await s.execute("SELECT pg_advisory_xact_lock(?)", [writeLockKey]) }
                 let v = try await body(s)
                 try await s.execute("COMMIT")
                 return v
