@@ -31,6 +31,9 @@ public final class Agent {
         return String(UInt64.random(in: 0...UInt64.max, using: &g), radix: 36)
     }()
     private var batchSeq = 0
+    /// The host's TCP connections, read every `config.connectionsIntervalMs` (and at the first batch).
+    private let connectionTable = ConnectionTable()
+    private var connectionsDueMs: Int64 = 0
 
     /// Sets up from `config`. With `persistent` false (for `--print`), nothing is written: no spool,
     /// no tail offsets.
@@ -97,6 +100,10 @@ public final class Agent {
         var batch = IngestBatch(host: host, id: "\(runID)-\(batchSeq)", agent: info, labels: config.labels, samples: samples + dbSamples, logs: logs, checks: checks)
         batch.processes = processes
         batch.dbQueries = dbQueries
+        if let every = config.connectionsIntervalMs, Self.monotonicMs() >= connectionsDueMs {
+            connectionsDueMs = Self.monotonicMs() + every
+            batch.connections = connectionTable.collect()
+        }
         return batch
     }
 

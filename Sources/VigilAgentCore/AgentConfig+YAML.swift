@@ -82,12 +82,21 @@ extension AgentConfig {
                 if (config.tls.certFile == nil) != (config.tls.keyFile == nil) {
                     throw r.error(value, "tls.cert_file and tls.key_file go together (mutual TLS)")
                 }
+            case "connections":
+                // `off`, or how often to look at the host's TCP connections.
+                if let s = value.scalar, ["off", "false", "no"].contains(s) {
+                    config.connectionsIntervalMs = nil
+                } else {
+                    let ms = try r.duration(value, k)
+                    guard ms >= 1000 else { throw r.error(value, "connections must be off or an interval of at least 1s") }
+                    config.connectionsIntervalMs = ms
+                }
             case "max_line_bytes":
                 config.maxLineBytes = try r.int(value, k, in: 256...16_000)
             default:
                 throw r.unknownKey(key, in: "the configuration",
                                    known: ["url", "token", "host", "labels", "interval", "state_dir", "spool", "logs",
-                                           "checks", "databases", "systemctl_path", "remediation", "max_line_bytes", "tls"])
+                                           "checks", "databases", "systemctl_path", "remediation", "max_line_bytes", "tls", "connections"])
             }
         }
         return config

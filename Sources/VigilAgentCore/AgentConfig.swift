@@ -36,6 +36,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var checks: [CheckConfig] = []
     /// PostgreSQL servers to watch (`databases:`).
     public var databases: [DatabaseConfig] = []
+    /// How often the agent reports the host's established TCP connections (for the topology); nil: never.
+    public var connectionsIntervalMs: Int64? = 60_000
     public var systemctlPath = "/usr/bin/systemctl"
     /// How an `https://` listener is verified and who the agent is to it (`tls:`).
     public var tls = AgentTLS()

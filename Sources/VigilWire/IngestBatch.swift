@@ -17,6 +17,8 @@ public struct IngestBatch: Sendable, Equatable {
     public var processes: [ProcessSample] = []
     /// Long-running and slow database queries the agent's database probes saw at this cycle.
     public var dbQueries: [DatabaseQuery] = []
+    /// The host's established TCP connections, when the agent looked this cycle (every minute by default).
+    public var connections: [ConnectionRecord] = []
 
     public init(host: String, id: String? = nil, agent: AgentInfo? = nil, labels: [String: String] = [:],
                 samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
@@ -37,7 +39,7 @@ public struct IngestBatch: Sendable, Equatable {
     }
 
     /// True when the batch carries no data at all (a heartbeat).
-    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty && processes.isEmpty && dbQueries.isEmpty }
+    public var isEmpty: Bool { samples.isEmpty && logs.isEmpty && checks.isEmpty && processes.isEmpty && dbQueries.isEmpty && connections.isEmpty }
 }
 
 /// What the agent says about itself and the machine it runs on.

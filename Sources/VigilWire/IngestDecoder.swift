@@ -59,6 +59,8 @@ public struct IngestDecoder: Sendable {
                     batch.processes = try decodeProcesses(&s, nowMs: nowMs)
                 case "db_queries":
                     batch.dbQueries = try decodeDatabaseQueries(&s, nowMs: nowMs)
+                case "connections":
+                    batch.connections = try decodeConnections(&s)
                 default:
                     try s.skipValue(field: k)
                 }
@@ -335,6 +337,47 @@ public struct IngestDecoder: Sendable {
             guard sawKind else { throw WireError.invalid("missing required field 'kind'", field: f + ".kind") }
             guard !q.query.isEmpty else { throw WireError.invalid("missing required field 'query'", field: f + ".query") }
             return q
+        }
+    }
+
+    /// The most connection records one batch may carry (the agent sends its 200 largest).
+    public static let maxConnections = 200
+
+    private func decodeConnections(_ s: inout JSONScanner) throws(WireError) -> [ConnectionRecord] {
+        try decodeObjects(&s, field: "connections", max: Self.maxConnections, noun: "a connection", plural: "connections") { (s, f) throws(WireError) in
+            var c = ConnectionRecord(direction: .outbound, process: "", localAddr: "", remoteAddr: "")
+            var sawDirection = false
+            if try s.beginObject(field: f) {
+                repeat {
+                    let k = try s.key(field: f)
+                    switch k {
+                    case "dir":
+                        let text = try s.string(field: f + ".dir")
+                        guard let d = ConnectionRecord.Direction(rawValue: text) else {
+                            throw WireError.invalid("dir '\(clip(text))' must be out or in", field: f + ".dir")
+                        }
+                        c.direction = d
+                        sawDirection = true
+                    case "process": c.process = try boundedString(&s, field: f + ".process", max: 64)
+                    case "local_addr": c.localAddr = try boundedString(&s, field: f + ".local_addr", max: 64)
+                    case "local_port": c.localPort = Int(try JSONDocument.wholeNumber(&s, field: f + ".local_port", in: 0...65_535))
+                    case "remote_addr": c.remoteAddr = try boundedString(&s, field: f + ".remote_addr", max: 64)
+                    case "remote_port": c.remotePort = Int(try JSONDocument.wholeNumber(&s, field: f + ".remote_port", in: 0...65_535))
+                    case "count": c.count = Int(try JSONDocument.wholeNumber(&s, field: f + ".count", in: 1...1_000_000))
+                    default: try s.skipValue(field: f + "." + k)
+                    }
+                } while try s.nextMember(close: UInt8(ascii: "}"), field: f)
+            }
+            guard sawDirection else { throw WireError.invalid("missing required field 'dir'", field: f + ".dir") }
+            guard !c.remoteAddr.isEmpty else { throw WireError.invalid("missing required field 'remote_addr'", field: f + ".remote_addr") }
+            guard !c.localAddr.isEmpty else { throw WireError.invalid("missing required field 'local_addr'", field: f + ".local_addr") }
+            if c.direction == .outbound, c.remotePort == 0 {
+                throw WireError.invalid("an outbound connection needs remote_port", field: f + ".remote_port")
+            }
+            if c.direction == .inbound, c.localPort == 0 {
+                throw WireError.invalid("an inbound connection needs local_port", field: f + ".local_port")
+            }
+            return c
         }
     }
 

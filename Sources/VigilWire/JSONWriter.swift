@@ -172,6 +172,21 @@ extension IngestBatch {
             }
             w.endArray()
         }
+        if !connections.isEmpty {
+            w.key("connections"); w.beginArray()
+            for c in connections {
+                w.beginObject()
+                w.key("dir"); w.string(c.direction.rawValue)
+                if !c.process.isEmpty { w.key("process"); w.string(c.process) }
+                w.key("local_addr"); w.string(c.localAddr)
+                if c.localPort != 0 { w.key("local_port"); w.int(c.localPort) }
+                w.key("remote_addr"); w.string(c.remoteAddr)
+                if c.remotePort != 0 { w.key("remote_port"); w.int(c.remotePort) }
+                if c.count != 1 { w.key("count"); w.int(c.count) }
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
         return w.result
     }

@@ -427,6 +427,28 @@ enum SQLiteSchema {
                 CREATE INDEX db_queries_by_ts ON db_queries(ts);
                 """)
         }
+        m.registerMigration("v18-connections") { db in
+            try db.execute(sql: """
+                -- The agents' established TCP connections, one row per host, direction, process and peer; seen counts the
+                -- reports that had it. Repeated ones between monitored hosts become topology links.
+                CREATE TABLE connections (
+                    id INTEGER PRIMARY KEY,
+                    host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+                    direction TEXT NOT NULL,
+                    process TEXT NOT NULL,
+                    local_addr TEXT NOT NULL,
+                    local_port INTEGER NOT NULL,
+                    remote_addr TEXT NOT NULL,
+                    remote_port INTEGER NOT NULL,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    seen INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    UNIQUE (host_id, direction, process, local_addr, local_port, remote_addr, remote_port)
+                );
+                CREATE INDEX connections_by_last_seen ON connections(last_seen);
+                """)
+        }
         return m
     }
 }

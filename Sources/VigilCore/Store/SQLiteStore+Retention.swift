@@ -105,6 +105,9 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
             case .dbQueries:
                 try db.execute(sql: "DELETE FROM db_queries WHERE id IN (SELECT id FROM db_queries WHERE ts < ? ORDER BY ts LIMIT ?)", arguments: [cutoff, limit])
+            case .connections:
+                try db.execute(sql: "DELETE FROM connections WHERE id IN (SELECT id FROM connections WHERE last_seen < ? ORDER BY last_seen LIMIT ?)",
+                               arguments: [cutoff, limit])
             }
             return db.changesCount
         }

@@ -179,6 +179,8 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     func databaseQueries(host: String, database: String, from: Int64, to: Int64, limit: Int) async throws -> [DatabaseQuery]
 
     /// The lines of `line`'s host and source around it, oldest first (`LogContext`).
+    /// The agents' TCP connections last seen at or after `since`, with how often each was seen (topology discovery).
+    func connections(since: Int64) async throws -> [ObservedConnection]
     func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?)
 
     /// The lines this store object commits, as they are committed (in this process only).

@@ -134,6 +134,18 @@ final class WriterState: Sendable {
                                                q.state, q.wait, q.durationMs, q.transactionMs, q.calls, q.totalMs, q.query])
             }
         }
+        if !batch.connections.isEmpty {
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO connections (host_id, direction, process, local_addr, local_port, remote_addr, remote_port, first_seen, last_seen, seen, count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (host_id, direction, process, local_addr, local_port, remote_addr, remote_port)
+                DO UPDATE SET last_seen = excluded.last_seen, seen = connections.seen + 1, count = excluded.count
+                """)
+            for c in ObservedConnection.merged(batch.connections) {
+                try upsert.execute(arguments: [hostID, c.direction.rawValue, c.process, c.localAddr, c.localPort, c.remoteAddr, c.remotePort,
+                                               receivedAt, receivedAt, c.count])
+            }
+        }
         return IngestCounts(samples: batch.samples.count, logs: batch.logs.count, checks: batch.checks.count)
     }
 

@@ -122,6 +122,7 @@ final class ConsoleController {
             KeyAction([.tab], "next section", section: g, shownInHints: false) { [self] in top.focusNext() ? .redraw : .ignored },
             KeyAction([.char("r"), .ctrl("r")], "refresh now", section: g, shownInHints: false) { .refreshNow },
             KeyAction([.char("A")], "alerts", section: g, shownInHints: false) { .command(.alerts) },
+            KeyAction([.char("T")], "topology", section: g, shownInHints: false) { .command(.topology) },
             KeyAction([.escape, .char("h"), .left], isRoot ? "clear filter" : "back", section: g, shownInHints: !isRoot) { [self] in
                 if stack.count > 1 { return .pop }
                 if !top.filterText.isEmpty {
@@ -509,6 +510,17 @@ final class ConsoleController {
             if !(top is SLAPane) {
                 stack = [stack[0]]
                 push(SLAPane())
+            }
+        case .topology:
+            if !(top is TopologyPane) {
+                stack = [stack[0]]
+                let path = TopologyPins.defaultPath()
+                var pins = TopologyPins()
+                var problem: String?
+                do { pins = try TopologyPins.load(path: path) } catch { problem = String(describing: error) }
+                let pane = TopologyPane(pins: pins, pinsPath: problem == nil ? path : nil)
+                pane.pinsError = problem
+                push(pane)
             }
         case .databases:
             if !(top is DatabasesPane) {

@@ -11,6 +11,7 @@ enum PostgresSchema {
         ("v2-rollups", v2),
         ("v3-processes", v3),
         ("v4-db-queries", v4),
+        ("v5-connections", v5),
     ]
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
@@ -430,5 +431,25 @@ enum PostgresSchema {
         );
         CREATE INDEX db_queries_by_host_ts ON db_queries(host_id, database, ts);
         CREATE INDEX db_queries_by_ts ON db_queries(ts);
+        """
+
+    /// The agents' established TCP connections, as SQLite's v18.
+    static let v5 = """
+        CREATE TABLE connections (
+            id BIGSERIAL PRIMARY KEY,
+            host_id BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+            direction TEXT NOT NULL,
+            process TEXT NOT NULL,
+            local_addr TEXT NOT NULL,
+            local_port BIGINT NOT NULL,
+            remote_addr TEXT NOT NULL,
+            remote_port BIGINT NOT NULL,
+            first_seen BIGINT NOT NULL,
+            last_seen BIGINT NOT NULL,
+            seen BIGINT NOT NULL,
+            count BIGINT NOT NULL,
+            UNIQUE (host_id, direction, process, local_addr, local_port, remote_addr, remote_port)
+        );
+        CREATE INDEX connections_by_last_seen ON connections(last_seen);
         """
 }

@@ -111,6 +111,9 @@ extension PostgresStore {
                 return try await s.execute("DELETE FROM process_samples WHERE id IN (SELECT id FROM process_samples WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
             case .dbQueries:
                 return try await s.execute("DELETE FROM db_queries WHERE id IN (SELECT id FROM db_queries WHERE ts < ? ORDER BY ts LIMIT ?)", [cutoff, limit])
+            case .connections:
+                return try await s.execute("DELETE FROM connections WHERE id IN (SELECT id FROM connections WHERE last_seen < ? ORDER BY last_seen LIMIT ?)",
+                                           [cutoff, limit])
             }
         }
     }

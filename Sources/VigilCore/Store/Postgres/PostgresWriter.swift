@@ -63,6 +63,21 @@ final class PostgresWriter: Sendable {
             try await s.execute("INSERT INTO db_queries (host_id, ts, database, kind, datname, \"user\", pid, state, wait, duration_ms, transaction_ms, calls, total_ms, query) VALUES "
                                 + Self.rows(batch.dbQueries.count, columns: 14), args)
         }
+        if !batch.connections.isEmpty {
+            // One row per key (ON CONFLICT may not touch a row twice in one statement).
+            let records = ObservedConnection.merged(batch.connections)
+            var args: [any PGValue] = []
+            for c in records {
+                args += [hostID, c.direction.rawValue, c.process, c.localAddr, c.localPort, c.remoteAddr, c.remotePort, receivedAt, receivedAt,
+                         Int64(1), c.count] as [any PGValue]
+            }
+            try await s.execute("""
+                INSERT INTO connections (host_id, direction, process, local_addr, local_port, remote_addr, remote_port, first_seen, last_seen, seen, count)
+                VALUES \(Self.rows(records.count, columns: 11))
+                ON CONFLICT (host_id, direction, process, local_addr, local_port, remote_addr, remote_port)
+                DO UPDATE SET last_seen = excluded.last_seen, seen = connections.seen + 1, count = excluded.count
+                """, args)
+        }
         return counts
     }
 

@@ -28,6 +28,8 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var processes: Int64 = 7 * day
     /// The long-running and slow database queries the probes report.
     public var dbQueries: Int64 = 30 * day
+    /// The agents' TCP connections, by when they were last seen.
+    public var connections: Int64 = 7 * day
 
     public init() {}
 
@@ -39,12 +41,13 @@ public struct RetentionPolicy: Sendable, Equatable {
         ("logs", "log lines by age"), ("log_bytes", "log lines by total size"), ("checks", "check results"),
         ("chat", "chat conversations"), ("anomaly_scores", "anomaly score series"), ("ai_calls", "the AI call log"),
         ("reports", "reports"), ("processes", "top processes"), ("db_queries", "slow and long database queries"),
+        ("connections", "TCP connections agents saw (topology discovery)"),
     ]
 
     static var paths: [String: WritableKeyPath<RetentionPolicy, Int64>] {
         ["raw": \.raw, "rollup_5m": \.fiveMinute, "rollup_1h": \.hourly, "logs": \.logs, "log_bytes": \.logBytes,
          "checks": \.checks, "chat": \.chat, "anomaly_scores": \.anomalyScores, "ai_calls": \.aiCalls, "reports": \.reports,
-         "processes": \.processes, "db_queries": \.dbQueries]
+         "processes": \.processes, "db_queries": \.dbQueries, "connections": \.connections]
     }
 
     public subscript(key: String) -> Int64? { Self.paths[key].map { self[keyPath: $0] } }

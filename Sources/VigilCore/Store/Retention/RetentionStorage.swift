@@ -46,4 +46,5 @@ public enum AgedTable: String, CaseIterable, Sendable {
     case logs, checkResults = "check results", chat = "chat conversations", aiCalls = "AI calls", reports
     case processes = "process samples"
     case dbQueries = "database queries"
+    case connections = "connections"
 }

@@ -104,6 +104,8 @@ struct PollInterest: Equatable, Sendable {
     var databaseQueries: DatabaseQueriesInterest?
     /// Availability of every check over this window (the SLA pane).
     var sla: SLAWindow?
+    /// Configured, discovered and accepted links (the topology pane; at most every 10 s).
+    var topology = false
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {

@@ -36,6 +36,7 @@ enum TypedCommand: Equatable, Sendable {
     case databases
     /// Availability objectives and error budgets per check.
     case sla
+    case topology
     /// Stored daily and weekly reports.
     case reports
     /// A metric over time on some hosts (none: every host with it).

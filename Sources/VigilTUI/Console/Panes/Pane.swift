@@ -115,4 +115,7 @@ enum ConsoleMessage: Sendable {
     /// Availability per check over a window (while the SLA pane is visible; at most every 30 s).
     case sla(SLASnapshot)
     case slaError(String)
+    /// The links of the topology (while the topology pane is visible; at most every 10 s).
+    case topology(TopologySnapshot)
+    case topologyError(String)
 }

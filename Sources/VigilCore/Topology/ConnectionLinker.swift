@@ -1,0 +1,83 @@
+import VigilWire
+
+/// A connection an agent reported, as the store keeps it: which host saw it, when first and last, and in how many
+/// reports.
+public struct ObservedConnection: Sendable, Equatable {
+    public var host: String
+    public var record: ConnectionRecord
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    /// Reports that had it.
+    public var seen: Int
+
+    public init(host: String, record: ConnectionRecord, firstSeen: Int64, lastSeen: Int64, seen: Int) {
+        self.host = host
+        self.record = record
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.seen = seen
+    }
+
+    /// One record per key (direction, process, addresses, ports), counts added: what the store upserts.
+    public static func merged(_ records: [ConnectionRecord]) -> [ConnectionRecord] {
+        var out: [ConnectionRecord] = []
+        var index: [ConnectionRecord: Int] = [:]
+        for r in records {
+            var key = r
+            key.count = 1
+            if let i = index[key] {
+                out[i].count += r.count
+            } else {
+                index[key] = out.count
+                out.append(r)
+            }
+        }
+        return out
+    }
+}
+
+/// Turns the agents' connections into topology links between monitored hosts. An address belongs to a host when
+/// its address labels say so (`address`, `ip`, …: `TopologyInference.addressLabels`) or, failing any label, when it
+/// is the only host that reported a connection arriving at it; an address several hosts claim (127.0.0.1) belongs to
+/// none. A host's outbound connection to another host's address is a `calls` link from it; an inbound one from
+/// another host's address a `calls` link to it. Only connections seen in at least `minimumReports` reports count
+/// (one look is a coincidence). Pure.
+public enum ConnectionLinker {
+    /// Connections last seen longer ago than this are not links any more.
+    public static let window: Int64 = 24 * 3_600_000
+    public static let minimumReports = 2
+
+    public static func links(_ connections: [ObservedConnection], hosts: [HostSummary]) -> [TopologyLink] {
+        // Who each address belongs to: labels first, then the hosts that saw connections arriving at it.
+        var labelled: [String: Set<String>] = [:]
+        for h in hosts {
+            for a in TopologyInference.addresses(of: h).dropFirst() { labelled[a, default: []].insert(h.name) }
+        }
+        var arriving: [String: Set<String>] = [:]
+        for c in connections where c.record.direction == .inbound {
+            arriving[c.record.localAddr.lowercased(), default: []].insert(c.host)
+        }
+        func owner(_ address: String) -> String? {
+            let a = address.lowercased()
+            if let l = labelled[a] { return l.count == 1 ? l.first : nil }
+            if let s = arriving[a] { return s.count == 1 ? s.first : nil }
+            // A host known by its address as its name.
+            return hosts.contains { $0.name.lowercased() == a } ? address : nil
+        }
+        var out: [TopologyLink] = []
+        for c in connections where c.seen >= minimumReports {
+            let r = c.record
+            guard let other = owner(r.remoteAddr), other != c.host else { continue }
+            let by = r.process.isEmpty ? "" : " by \(r.process)"
+            switch r.direction {
+            case .outbound:
+                out.append(TopologyLink(from: c.host, to: other, kind: .calls, sources: [.discovered],
+                                        details: ["tcp/\(r.remotePort)\(by), \(r.count) conn\(r.count == 1 ? "" : "s")"]))
+            case .inbound:
+                out.append(TopologyLink(from: other, to: c.host, kind: .calls, sources: [.discovered],
+                                        details: ["tcp/\(r.localPort)\(by.isEmpty ? "" : " to" + by), \(r.count) conn\(r.count == 1 ? "" : "s")"]))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Yams
+
+/// The links an operator writes down (`topology.yaml`): what calls, depends on or publishes to what. An end that is
+/// not a monitored host is a service or outside system and gets a node of its own.
+///
+/// ```yaml
+/// links:
+///   - from: web-1
+///     to: db-1
+///     kind: depends_on        # calls | depends_on (the default) | publishes_to
+///     note: orders database
+///   - from: web-1
+///     to: payments-api        # not a host: drawn as a service
+///     kind: calls
+/// ```
+public struct TopologyConfig: Sendable, Equatable {
+    public var links: [TopologyLink]
+    /// The file it came from (nil: none found).
+    public var source: String?
+
+    public init(links: [TopologyLink] = [], source: String? = nil) {
+        self.links = links
+        self.source = source
+    }
+
+    public static func parse(yaml: String, path: String) throws(RuleFileErrors) -> TopologyConfig {
+        var parser = TopologyConfigParser(path: path)
+        let links = parser.parse(yaml)
+        guard parser.errors.isEmpty else { throw RuleFileErrors(path: path, errors: parser.errors) }
+        return TopologyConfig(links: links, source: path)
+    }
+
+    public static func load(path: String) throws(RuleFileErrors) -> TopologyConfig {
+        guard let data = FileManager.default.contents(atPath: path), let yaml = String(data: data, encoding: .utf8) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (expected readable UTF-8 text)" : "no such file"
+            throw RuleFileErrors(path: path, errors: [RuleFileError(file: path, line: 0, column: 0, message: reason)])
+        }
+        return try parse(yaml: yaml, path: path)
+    }
+
+    /// The default places, first found wins: `$VIGIL_TOPOLOGY`, `~/.config/vigil/topology.yaml`,
+    /// `/etc/vigil/topology.yaml`. Nil when there is none (no configured links: not an error).
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let p = environment["VIGIL_TOPOLOGY"], !p.isEmpty { return p }
+        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        for p in [home + "/vigil/topology.yaml", "/etc/vigil/topology.yaml"] where FileManager.default.fileExists(atPath: p) {
+            return p
+        }
+        return nil
+    }
+}
+
+struct TopologyConfigParser: YAMLFieldParsing {
+    let path: String
+    var errors: [RuleFileError] = []
+
+    init(path: String) { self.path = path }
+
+    mutating func parse(_ yaml: String) -> [TopologyLink] {
+        guard let root = root(yaml, empty: "a 'links:' list") else { return [] }
+        guard let map = mapping(root, "a mapping with 'links:'") else { return [] }
+        let top = fields(map, allowed: ["links"], context: "the topology file")
+        guard let list = top["links"], let items = sequence(list, "a list of links under 'links:'") else { return [] }
+        var out: [TopologyLink] = []
+        for (i, item) in items.enumerated() {
+            let context = "link \(i + 1)"
+            guard let m = mapping(item, "a link (from:, to:, kind:)") else { continue }
+            let f = fields(m, allowed: ["from", "to", "kind", "note"], context: context)
+            let from = require(f, "from", in: item, context: context, hint: "the host or service that needs the other").flatMap { name($0) }
+            let to = require(f, "to", in: item, context: context, hint: "the host or service it needs").flatMap { name($0) }
+            var kind = TopologyLinkKind.dependsOn
+            if let k = f["kind"], let text = string(k, "calls, depends_on or publishes_to") {
+                if let parsed = TopologyLinkKind(rawValue: text) {
+                    kind = parsed
+                } else {
+                    fail(k, "unknown kind '\(text)' (expected calls, depends_on or publishes_to)")
+                }
+            }
+            let note = f["note"].flatMap { string($0, "a note") }
+            guard let from, let to else { continue }
+            if from == to {
+                fail(item, "\(context) links \(from) to itself")
+                continue
+            }
+            out.append(TopologyLink(from: from, to: to, kind: kind, sources: [.configured], details: note.map { ["configured: \($0)"] } ?? ["configured"]))
+        }
+        return out
+    }
+
+    private mutating func name(_ node: Node) -> String? {
+        guard let s = string(node, "a host or service name") else { return nil }
+        let trimmed = s.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 128, !trimmed.contains(where: { $0.isNewline }) else {
+            fail(node, "a host or service name must be 1–128 characters on one line, found '\(s)'")
+            return nil
+        }
+        return trimmed
+    }
+}

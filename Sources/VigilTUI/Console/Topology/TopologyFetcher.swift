@@ -1,0 +1,52 @@
+import Foundation
+import VigilCore
+
+/// The links the Topology pane draws besides the hosts and alerts every round brings: configured ones
+/// (`topology.yaml`), discovered ones (agents' connections, `ConnectionLinker`) and accepted suggestions.
+struct TopologySnapshot: Equatable, Sendable {
+    var takenAt: Int64
+    var configured: [TopologyLink]
+    var discovered: [TopologyLink]
+    var accepted: [TopologyEdge]
+    /// Where the configured links came from (nil: no topology file).
+    var configSource: String?
+    /// The topology file's errors (its links are then left out), shown on the pane.
+    var configError: String?
+}
+
+/// Reads the links at most every `refreshEvery` ms (connections change slowly; the file is re-read each time, so an
+/// edit shows within that).
+final class TopologyFetcher: Sendable {
+    static let refreshEvery: Int64 = 10_000
+    private let last = Locked<TopologySnapshot?>(nil)
+    private let configPath: String?
+
+    init(configPath: String? = TopologyConfig.defaultPath()) {
+        self.configPath = configPath
+    }
+
+    func fetch(_ store: any Store, now: Int64) async -> ConsoleMessage {
+        if let s = last.withLock({ $0 }), now - s.takenAt < Self.refreshEvery { return .topology(s) }
+        var configured: [TopologyLink] = []
+        var configError: String?
+        if let configPath {
+            do {
+                configured = try TopologyConfig.load(path: configPath).links
+            } catch {
+                configError = error.description
+            }
+        }
+        do {
+            let accepted = try await store.topologyEdges(states: [.accepted])
+            let connections = try await store.connections(since: now - ConnectionLinker.window)
+            let hosts = try await store.hostInventory(now: now)
+            let discovered = ConnectionLinker.links(connections, hosts: hosts)
+            let s = TopologySnapshot(takenAt: now, configured: configured, discovered: discovered, accepted: accepted, configSource: configPath,
+                                     configError: configError)
+            last.withLock { $0 = s }
+            return .topology(s)
+        } catch {
+            return .topologyError(String(describing: error))
+        }
+    }
+}
