@@ -75,7 +75,7 @@ public enum ConnectionLinker {
                                         details: ["tcp/\(r.remotePort)\(by), \(r.count) conn\(r.count == 1 ? "" : "s")"]))
             case .inbound:
                 out.append(TopologyLink(from: other, to: c.host, kind: .calls, sources: [.discovered],
-                                        details: ["tcp/\(r.localPort)\(by.isEmpty ? "" : " to" + by), \(r.count) conn\(r.count == 1 ? "" : "s")"]))
+                                        details: ["tcp/\(r.localPort)\(r.process.isEmpty ? "" : " to \(r.process)"), \(r.count) conn\(r.count == 1 ? "" : "s")"]))
             }
         }
         return out

@@ -8,8 +8,8 @@ import VigilWire
 struct TopologyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topology",
-        abstract: "Topology suggestions: probable dependencies from observed checks, logs and labels, accepted or rejected by an operator.",
-        subcommands: [Suggest.self, List.self, Accept.self, Reject.self]
+        abstract: "The topology's links (configured, discovered, accepted), and suggestions: probable dependencies an operator accepts or rejects.",
+        subcommands: [Links.self, Suggest.self, List.self, Accept.self, Reject.self, Bench.self]
     )
 
     struct Suggest: ParsableCommand {

@@ -27,22 +27,10 @@ final class TopologyFetcher: Sendable {
 
     func fetch(_ store: any Store, now: Int64) async -> ConsoleMessage {
         if let s = last.withLock({ $0 }), now - s.takenAt < Self.refreshEvery { return .topology(s) }
-        var configured: [TopologyLink] = []
-        var configError: String?
-        if let configPath {
-            do {
-                configured = try TopologyConfig.load(path: configPath).links
-            } catch {
-                configError = error.description
-            }
-        }
         do {
-            let accepted = try await store.topologyEdges(states: [.accepted])
-            let connections = try await store.connections(since: now - ConnectionLinker.window)
-            let hosts = try await store.hostInventory(now: now)
-            let discovered = ConnectionLinker.links(connections, hosts: hosts)
-            let s = TopologySnapshot(takenAt: now, configured: configured, discovered: discovered, accepted: accepted, configSource: configPath,
-                                     configError: configError)
+            let read = try await TopologySources.read(store, configPath: configPath, now: now)
+            let s = TopologySnapshot(takenAt: now, configured: read.configured, discovered: read.discovered, accepted: read.accepted,
+                                     configSource: read.configSource, configError: read.configError)
             last.withLock { $0 = s }
             return .topology(s)
         } catch {

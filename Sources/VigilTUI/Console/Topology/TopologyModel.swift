@@ -98,6 +98,13 @@ struct TopologyModel {
         return true
     }
 
+    /// Every group open (the benchmark draws every node).
+    mutating func expandAll() {
+        decidedCollapse = true
+        collapsed = []
+        recompute()
+    }
+
     /// Folds the selected host's group back into one node.
     mutating func collapseSelection() -> Bool {
         guard let n = selectedNode, n.kind == .host, let g = n.group else { return false }

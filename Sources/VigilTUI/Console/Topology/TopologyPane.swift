@@ -79,9 +79,10 @@ final class TopologyPane: Pane {
         if model.view.moving != nil { title += " · MOVING: arrows move, Enter or m to drop" }
         canvas.box(body, title: title, role: context.focused ? .borderFocus : .border)
         let inner = body.inset(1)
-        if let lastError, hosts == nil || snapshot == nil {
+        let waiting = (hosts == nil || snapshot == nil) && model.full.nodes.isEmpty
+        if let lastError, waiting {
             canvas.put(lastError, x: inner.x + 1, y: inner.y, role: .error, maxWidth: inner.width - 2)
-        } else if hosts == nil || snapshot == nil {
+        } else if waiting {
             canvas.put("reading the topology…", x: inner.x + 1, y: inner.y, role: .muted, maxWidth: inner.width - 2)
         } else if model.visible.nodes.isEmpty {
             let why = model.alertsOnly ? "no node has a firing alert (a shows everything)"
