@@ -249,6 +249,71 @@ struct ConsoleTmuxTests {
         #expect(await eventually(10) { !s.alive }, "vigil did not exit on q:\n\(s.screen())")
     }
 
+    /// `:topology` (and `T`) in the real binary at 160×48 and 80×24: hosts found from their agents' connections, drawn
+    /// as boxes with arrows; a node moved with `m` and the arrows stays where it was put after a restart (the pin is in
+    /// the user's state directory).
+    @Test func topologyPaneDrawsMovesAndPins() async throws {
+        let dir = TempDir()
+        let db = dir.file("v.db")
+        do {
+            let store = try SQLiteStore(path: db)
+            let now = WallClock.nowMs()
+            var web = IngestBatch(host: "web-1", labels: ["address": "10.0.0.5"])
+            web.connections = [ConnectionRecord(direction: .outbound, process: "php-fpm", localAddr: "10.0.0.5", remoteAddr: "10.0.0.7", remotePort: 5432)]
+            var db1 = IngestBatch(host: "db-1", labels: ["address": "10.0.0.7"])
+            db1.connections = [ConnectionRecord(direction: .inbound, process: "postgres", localAddr: "10.0.0.7", localPort: 5432, remoteAddr: "10.0.0.5")]
+            for t in [now - 60_000, now] {
+                _ = try await store.ingest(web, receivedAt: t)
+                _ = try await store.ingest(db1, receivedAt: t)
+            }
+            _ = try await store.ingest(IngestBatch(host: "lb-1", samples: [Sample(name: "up", value: 1, ts: now)]), receivedAt: now)
+        }
+        for (width, height) in [(160, 48), (80, 24)] {
+            let state = dir.file("state-\(width)")
+            func start() throws -> Session {
+                let s = Session()
+                let command = "LANG=C.UTF-8 TERM=xterm-256color XDG_STATE_HOME=\(state) \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:0 --no-local-collector"
+                try s.tmux(["new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", s.name, command])
+                return s
+            }
+            var s = try start()
+            #expect(await waitFor(s) { $0.contains("web-1") }, "console:\n\(s.screen())")
+            try s.keys("T")
+            #expect(await waitFor(s, 10) { $0.contains("Topology · layered") && $0.contains("3 nodes · 1 link") && $0.contains("▼") },
+                    "\(width)×\(height) topology:\n\(s.screen())")
+            // db-1 is selected first (the first by name), with a heavy border.
+            func place(_ screen: String) -> (row: Int, column: Int)? {
+                let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+                guard let row = lines.firstIndex(where: { $0.contains("┃ db-1 ┃") }), let r = lines[row].range(of: "┃ db-1 ┃") else { return nil }
+                return (row, lines[row].distance(from: lines[row].startIndex, to: r.lowerBound))
+            }
+            let before = try #require(place(s.screen()), "db-1 selected with a heavy border:\n\(s.screen())")
+            try s.keys("m")
+            #expect(await waitFor(s, 5) { $0.contains("MOVING") }, "\(s.screen())")
+            for _ in 0..<3 { try s.keys("l") }
+            try s.keys("Enter")
+            #expect(await waitFor(s, 5) { !$0.contains("MOVING") && $0.contains("pinned") }, "\(s.screen())")
+            let after = try #require(place(s.screen()), "\(s.screen())")
+            #expect(after.row == before.row && after.column == before.column + 6, "moved six columns right:\n\(s.screen())")
+            let pins = try String(contentsOfFile: state + "/vigil/topology-pins.json", encoding: .utf8)
+            #expect(pins.contains("db-1"), "\(pins)")
+            try s.keys("q")
+            try s.keys("q")
+            #expect(await eventually(10) { !s.alive }, "vigil did not exit:\n\(s.screen())")
+            // Again: the pin holds.
+            s = try start()
+            #expect(await waitFor(s) { $0.contains("web-1") })
+            try s.keys(":")
+            try s.keys("-l", "topology")
+            try s.keys("Enter")
+            #expect(await waitFor(s, 10) { screen in place(screen).map { $0 == after } == true && screen.contains("pinned") },
+                    "after a restart:\n\(s.screen())")
+            try s.keys("q")
+            try s.keys("q")
+            #expect(await eventually(10) { !s.alive })
+        }
+    }
+
     @Test func tooSmallTerminalSaysSo() async throws {
         let dir = TempDir()
         let s = Session()

@@ -51,9 +51,9 @@ import VigilWire
             │    └──────┬────┘                                         │
             │           │                                              │
             │           ▼                                              │
-            │       ┌──────┐                                           │
-            │       │ db-1 │                                           │
-            │       └──────┘                                           │
+            │       ┏━━━━━━┓                                           │
+            │       ┃ db-1 ┃                                           │
+            │       ┗━━━━━━┛                                           │
             └──────────────────────────────────────────────────────────┘
              db-1 · group db
              needs: nothing known  needed by: web-1, web-2
@@ -104,14 +104,14 @@ import VigilWire
         }
     }
 
-    @Test func anAlertColoursItsNodeAndLightsTheBlastRadius() {
+    @Test func anAlertColoursItsNodeAndLightsTheBlastRadius() throws {
         let pane = Self.pane()
         _ = pane.receive(.alerts(Self.firing("db-1")), now: 0)
         #expect(pane.model.view.radius == ["db-1", "web-1", "web-2", "lb-1"])
         #expect(pane.model.view.selected == "db-1", "the worst node is selected first")
         let canvas = Fixtures.render(pane, width: 100, height: 20)
         #expect(canvas.text.contains("blast radius: 4 nodes") && canvas.text.contains("firing: PostgresDown"), "\(canvas.text)")
-        let dbRow = canvas.lines().firstIndex { $0.contains("│ db-1 │") }!
+        let dbRow = try #require(canvas.lines().firstIndex { $0.contains("┃ db-1 ┃") }, "the selection has a heavy border:\n\(canvas.text)")
         let x = canvas.lines()[dbRow].distance(of: "db-1")!
         #expect(canvas[x, dbRow].role == .critical || canvas[x, dbRow].role == .selection)
         // Lines of the radius are red.

@@ -112,6 +112,7 @@ public struct DemoFleet: Sendable {
             }
             batch.checks = checks(host, times: Array(slice), rng: &rng)
             batch.logs = logs(host, times: Array(slice), rng: &rng)
+            batch.connections = connections(host)
             out.append(batch)
             i += slice.count
         }
@@ -125,6 +126,8 @@ public struct DemoFleet: Sendable {
         b.samples = samples(host, at: t, rng: &rng)
         b.checks = checks(host, times: [t], rng: &rng)
         b.logs = logs(host, times: [t], rng: &rng)
+        // Connections once a minute, as an agent reports them.
+        if (t / 10_000) % 6 == 0 { b.connections = connections(host) }
         return b
     }
 

@@ -46,6 +46,11 @@ public enum ConnectionLinker {
     /// Connections last seen longer ago than this are not links any more.
     public static let window: Int64 = 24 * 3_600_000
     public static let minimumReports = 2
+    /// A process that reaches more hosts than this on one port, and over half the fleet, is scraping or monitoring
+    /// them (Prometheus on :9100), not depending on them: its connections make no links.
+    public static let monitorFanOut = 10
+    /// The agents' own pushes to Vigil are plumbing, not the service's topology.
+    public static let ignoredProcesses: Set<String> = ["vigil-agent", "vigil"]
 
     public static func links(_ connections: [ObservedConnection], hosts: [HostSummary]) -> [TopologyLink] {
         // Who each address belongs to: labels first, then the hosts that saw connections arriving at it.
@@ -64,10 +69,25 @@ public enum ConnectionLinker {
             // A host known by its address as its name.
             return hosts.contains { $0.name.lowercased() == a } ? address : nil
         }
+        // Fan-out per (host, process, port) to distinct owners: monitors reach most of the fleet.
+        var reach: [String: Set<String>] = [:]
+        for c in connections where c.record.direction == .outbound {
+            if let o = owner(c.record.remoteAddr) { reach["\(c.host) \(c.record.process) \(c.record.remotePort)", default: []].insert(o) }
+        }
+        let monitors = Set(reach.filter { $0.value.count > monitorFanOut && $0.value.count * 2 > hosts.count }.keys)
+        // The same scrapes as their targets see them: from the monitor's host, at that port.
+        let monitorPorts = Set(monitors.map { key in
+            let parts = key.split(separator: " ", omittingEmptySubsequences: false)
+            return "\(parts.first ?? "") \(parts.last ?? "")"
+        })
         var out: [TopologyLink] = []
-        for c in connections where c.seen >= minimumReports {
+        for c in connections where c.seen >= minimumReports && !ignoredProcesses.contains(c.record.process) {
             let r = c.record
             guard let other = owner(r.remoteAddr), other != c.host else { continue }
+            switch r.direction {
+            case .outbound: if monitors.contains("\(c.host) \(r.process) \(r.remotePort)") { continue }
+            case .inbound: if monitorPorts.contains("\(other) \(r.localPort)") { continue }
+            }
             let by = r.process.isEmpty ? "" : " by \(r.process)"
             switch r.direction {
             case .outbound:

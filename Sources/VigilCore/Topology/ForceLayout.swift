@@ -23,8 +23,27 @@ enum ForceLayout {
             degree[u] += 1
             degree[v] += 1
         }
-        let (px, py) = positions(n: n, edges: edges)
-        return snap(px: px, py: py, degree: degree, widths: graph.nodes.map { TopologyLayout.boxWidth($0.label) })
+        let widths = graph.nodes.map { TopologyLayout.boxWidth($0.label) }
+        // Only linked nodes feel the forces (an unlinked one would drift to the edge of the picture); the others go in
+        // rows under it, as in the layered layout.
+        let linked = (0..<n).filter { degree[$0] > 0 }
+        var boxes = [TopologyBox](repeating: TopologyBox(x: 0, y: 0, width: 0, height: 0), count: n)
+        var bottom = 0, widest = 0
+        if !linked.isEmpty {
+            var local = [Int](repeating: -1, count: n)
+            for (i, v) in linked.enumerated() { local[v] = i }
+            let (px, py) = positions(n: linked.count, edges: edges.map { (local[$0.0], local[$0.1]) })
+            let placed = snap(px: px, py: py, degree: linked.map { degree[$0] }, widths: linked.map { widths[$0] })
+            for (i, v) in linked.enumerated() {
+                boxes[v] = placed[i]
+                bottom = max(bottom, placed[i].maxY)
+                widest = max(widest, placed[i].maxX)
+            }
+        }
+        let loose = (0..<n).filter { degree[$0] == 0 }
+        let rows = TopologyLayout.rows(loose.map { widths[$0] }, top: linked.isEmpty ? 0 : bottom + TopologyLayout.gapY, atLeast: widest)
+        for (i, v) in loose.enumerated() { boxes[v] = rows[i] }
+        return boxes
     }
 
     /// Positions with an ideal edge length of 1.

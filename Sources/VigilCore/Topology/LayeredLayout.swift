@@ -60,23 +60,11 @@ enum LayeredLayout {
                 bottom = max(bottom, boxes[v].maxY)
             }
         }
-        // Nodes with no link: rows under the layers, as wide as the widest layer (or a square's side when alone).
+        // Nodes with no link: rows under the layers.
         let loose = (0..<n).filter { !linked[$0] }
-        if !loose.isEmpty {
-            let widest = boxes.enumerated().filter { linked[$0.offset] }.map(\.element.maxX).max() ?? 0
-            let side = Int(Double(loose.count).squareRoot().rounded(.up)) * (widths.max()! + TopologyLayout.gapX) * 2
-            let limit = max(widest, side, 40)
-            var x = 0
-            var y = layerCount > 0 && loose.count < n ? bottom + TopologyLayout.gapY : 0
-            for v in loose {
-                if x > 0, x + widths[v] > limit {
-                    x = 0
-                    y += rowHeight
-                }
-                boxes[v] = TopologyBox(x: x, y: y, width: widths[v], height: TopologyLayout.boxHeight)
-                x += widths[v] + TopologyLayout.gapX
-            }
-        }
+        let widest = boxes.enumerated().filter { linked[$0.offset] }.map(\.element.maxX).max() ?? 0
+        let rows = TopologyLayout.rows(loose.map { widths[$0] }, top: loose.count < n ? bottom + TopologyLayout.gapY : 0, atLeast: widest)
+        for (i, v) in loose.enumerated() { boxes[v] = rows[i] }
         return boxes
     }
 
@@ -150,7 +138,9 @@ enum LayeredLayout {
         return result
     }
 
-    /// Longest-path layering: a node's layer is one more than its deepest parent's. Unlinked nodes get -1.
+    /// Longest-path layering: a node's layer is one more than its deepest parent's; then a node nothing links to
+    /// moves down to just above the highest of what it links to (a replica of the database sits above the database,
+    /// not at the top of the picture with a long line down). Unlinked nodes get -1.
     static func layers(n: Int, edges: [(Int, Int)], linked: [Bool]) -> [Int] {
         var indegree = [Int](repeating: 0, count: n)
         var out = [[Int]](repeating: [], count: n)
@@ -171,17 +161,24 @@ enum LayeredLayout {
                 if indegree[v] == 0 { queue.append(v) }
             }
         }
+        var hasParent = [Bool](repeating: false, count: n)
+        for (_, v) in edges { hasParent[v] = true }
+        for (u, next) in out.enumerated() where !next.isEmpty && !hasParent[u] {
+            layer[u] = next.map { layer[$0] }.min()! - 1
+        }
         return layer
     }
 
-    /// Each layer in the order a breadth-first walk from the top layer's nodes (in id order) meets its nodes.
+    /// Each layer in the order a breadth-first walk from the nodes nothing links to (in id order) meets its nodes.
     static func initialOrder(n: Int, edges: [(Int, Int)], layerOf: [Int], layerCount: Int, linked: [Bool]) -> [[Int]] {
         var out = [[Int]](repeating: [], count: n)
         for (u, v) in edges { out[u].append(v) }
         var seen = [Bool](repeating: false, count: n)
         var order = [[Int]](repeating: [], count: layerCount)
         var queue: [Int] = []
-        for v in 0..<n where linked[v] && layerOf[v] == 0 {
+        var hasParent = [Bool](repeating: false, count: n)
+        for (_, v) in edges { hasParent[v] = true }
+        for v in 0..<n where linked[v] && !hasParent[v] {
             seen[v] = true
             queue.append(v)
         }

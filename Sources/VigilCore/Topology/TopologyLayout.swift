@@ -86,6 +86,24 @@ public struct TopologyLayout: Sendable, Equatable {
         return TopologyLayout(kind: kind, boxes: applying(pins, to: out, order: graph.nodes.map(\.id)))
     }
 
+    /// Boxes of `widths` in rows from `top`, as wide as `atLeast` or a square's side (at least 40 columns).
+    static func rows(_ widths: [Int], top: Int, atLeast: Int) -> [TopologyBox] {
+        guard !widths.isEmpty else { return [] }
+        let side = Int(Double(widths.count).squareRoot().rounded(.up)) * (widths.max()! + gapX) * 2
+        let limit = max(atLeast, side, 40)
+        var out: [TopologyBox] = []
+        var x = 0, y = top
+        for w in widths {
+            if x > 0, x + w > limit {
+                x = 0
+                y += boxHeight + gapY
+            }
+            out.append(TopologyBox(x: x, y: y, width: w, height: boxHeight))
+            x += w + gapX
+        }
+        return out
+    }
+
     /// Pinned boxes go where their pins say; an unpinned box that would touch one moves down (then right) to the
     /// nearest free place. Boxes never end up overlapping.
     static func applying(_ pins: [String: TopologyPoint], to boxes: [String: TopologyBox], order: [String]) -> [String: TopologyBox] {

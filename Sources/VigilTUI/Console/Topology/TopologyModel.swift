@@ -11,7 +11,7 @@ struct TopologyModel {
     private(set) var full = TopologyGraph(nodes: [], links: [])
     private(set) var visible = TopologyGraph(nodes: [], links: [])
     private(set) var layout = TopologyLayout(kind: .force, boxes: [:])
-    var kind: TopologyLayoutKind = .force
+    var kind: TopologyLayoutKind = .layered
     var pins: TopologyPins
     /// Groups folded into one node.
     private(set) var collapsed: Set<String> = []
@@ -70,6 +70,7 @@ struct TopologyModel {
 
     mutating func toggleLayout() {
         kind = kind.toggled
+        pins.layout = kind
         view.panX = 0
         view.panY = 0
         needsScroll = true
@@ -243,6 +244,8 @@ struct TopologyModel {
 struct TopologyPins: Codable, Equatable {
     var force: [String: TopologyPoint] = [:]
     var layered: [String: TopologyPoint] = [:]
+    /// The layout last chosen (`t`), kept with the pins.
+    var layout: TopologyLayoutKind?
 
     func points(_ kind: TopologyLayoutKind) -> [String: TopologyPoint] { kind == .force ? force : layered }
 

@@ -49,6 +49,7 @@ extension TopologyPane {
             },
             KeyAction([.char("t")], "layout", section: section) { [self] in
                 model.toggleLayout()
+                savePins()
                 return .redraw
             },
             KeyAction([.char("m")], "move", section: section) { [self] in

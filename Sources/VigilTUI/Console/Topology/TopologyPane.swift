@@ -16,9 +16,9 @@ final class TopologyPane: Pane {
     var pinsError: String?
     private var filter = ""
 
-    init(pins: TopologyPins = TopologyPins(), pinsPath: String? = nil, kind: TopologyLayoutKind = .force) {
+    init(pins: TopologyPins = TopologyPins(), pinsPath: String? = nil, kind: TopologyLayoutKind? = nil) {
         model = TopologyModel(pins: pins)
-        model.kind = kind
+        model.kind = kind ?? pins.layout ?? .layered
         self.pinsPath = pinsPath
     }
 
@@ -127,12 +127,19 @@ final class TopologyPane: Pane {
         if model.view.pinned.contains(n.id) { spans.append(Span(" · pinned (u unpins)", .muted)) }
         canvas.put(spans, x: r.x + 1, y: r.y, maxWidth: r.width - 2)
         let g = model.visible
-        let needs = g.links.filter { $0.from == n.id }.map { l in "\(l.to) (\(l.kind.phrase), \(l.details.first ?? l.sourceText))" }
+        // Short: the name and the port (or how it is linked); the full details are in `vigil topology links`.
+        func short(_ l: TopologyLink, _ name: String) -> String {
+            if let port = l.details.lazy.compactMap({ $0.split(separator: " ").first }).first(where: { $0.hasPrefix("tcp/") }) {
+                return "\(name) \(port.hasSuffix(",") ? String(port.dropLast()) : String(port))"
+            }
+            return l.kind == .dependsOn ? name : "\(name) (\(l.kind.phrase))"
+        }
+        let needs = g.links.filter { $0.from == n.id }.map { short($0, $0.to) }
         let neededBy = g.links.filter { $0.to == n.id }.map(\.from)
         var line: [Span] = []
         line.append(Span("needs: ", .muted))
         line.append(Span(needs.isEmpty ? "nothing known" : needs.joined(separator: ", "), .text))
-        line.append(Span("  needed by: ", .muted))
+        line.append(Span(" · needed by: ", .muted))
         line.append(Span(neededBy.isEmpty ? "nothing known" : neededBy.joined(separator: ", "), .text))
         canvas.put(line, x: r.x + 1, y: r.y + 1, maxWidth: r.width - 2)
     }

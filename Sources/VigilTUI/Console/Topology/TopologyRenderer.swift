@@ -97,8 +97,10 @@ enum TopologyRenderer {
             }
             guard x >= 0, y >= 0, x < rect.width, y < rect.height, boxes.values.contains(where: { $0.height >= 3 && $0.contains(x: x, y: y) }) else { continue }
             let cell = canvas[rect.x + x, rect.y + y]
-            guard "─│".contains(cell.character) || cell.character == "-" || cell.character == "|" else { continue }
-            canvas.put(String(tick), x: rect.x + x, y: rect.y + y, role: cell.role)
+            let heavy = "━┃=#".contains(cell.character)
+            guard heavy || "─│-|".contains(cell.character) else { continue }
+            let t: Character = heavy && g.isUnicode ? (tick == "┬" ? "┳" : tick == "┴" ? "┻" : tick == "├" ? "┣" : "┫") : heavy ? "#" : tick
+            canvas.put(String(t), x: rect.x + x, y: rect.y + y, role: cell.role)
         }
         return drawn
     }
@@ -193,6 +195,23 @@ enum TopologyRenderer {
         var local = Canvas(width: b.width, height: b.height, glyphs: g)
         if b.height >= 3 {
             local.box(Rect(x: 0, y: 0, width: b.width, height: b.height), role: selected ? .borderFocus : role)
+            if selected {
+                // A heavy border: the selection shows without colour too.
+                let (h, v, tl, tr, bl, br): (String, String, String, String, String, String) = g.isUnicode
+                    ? ("━", "┃", "┏", "┓", "┗", "┛") : ("=", "#", "#", "#", "#", "#")
+                for x in 1..<(b.width - 1) {
+                    local.put(h, x: x, y: 0, role: .borderFocus)
+                    local.put(h, x: x, y: b.height - 1, role: .borderFocus)
+                }
+                for y in 1..<(b.height - 1) {
+                    local.put(v, x: 0, y: y, role: .borderFocus)
+                    local.put(v, x: b.width - 1, y: y, role: .borderFocus)
+                }
+                local.put(tl, x: 0, y: 0, role: .borderFocus)
+                local.put(tr, x: b.width - 1, y: 0, role: .borderFocus)
+                local.put(bl, x: 0, y: b.height - 1, role: .borderFocus)
+                local.put(br, x: b.width - 1, y: b.height - 1, role: .borderFocus)
+            }
             let text = TextWidth.truncate(label, to: b.width - 2, ellipsis: g.ellipsis)
             let lx = 1 + max(0, (b.width - 2 - TextWidth.of(text)) / 2)
             local.put(text, x: lx, y: b.height / 2, role: selected ? .selection : role == .ok ? .text : role,
