@@ -132,7 +132,7 @@ struct TopologyLayoutTests {
         #expect(!radius.contains("db-0") && !radius.contains("cache-0") && !radius.contains("web-0"))
         #expect(links.contains { $0.from == "api-1" && $0.to == "db-1" })
         #expect(!links.contains { $0.to == "cache-0" }, "a link to a healthy node is not on the path")
-        #expect(g.upstream(of: "db-1").contains("lb-1") && g.downstream(of: "lb-0").contains("db-0"))
+        #expect(g.dependants(of: "db-1").contains("lb-1") && g.dependencies(of: "lb-0").contains("db-0"))
     }
 
     @Test func groupsFoldAndIsolationKeepsNeighbours() {

@@ -56,7 +56,7 @@ import VigilWire
             │       ┗━━━━━━┛                                           │
             └──────────────────────────────────────────────────────────┘
              db-1 · group db
-             needs: nothing known  needed by: web-1, web-2
+             needs: nothing known · needed by: web-1, web-2
             """
         #expect(canvas.text == golden, "\n\(canvas.text)")
     }
@@ -172,6 +172,20 @@ import VigilWire
         // A pins file that does not parse is an error that names it.
         try "not json".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConsoleError.self) { try TopologyPins.load(path: path) }
+    }
+
+    @Test func theAlertDetailNamesWhatTheHostNeedsAndWhatNeedsIt() {
+        let alert = Self.firing("db-1").active[0]
+        let pane = AlertDetailPane(alert: alert, user: AlertFixtures.alice)
+        #expect(pane.pollInterest.topology)
+        _ = pane.receive(.fleet(FleetSnapshot(takenAt: 0, hosts: Self.hosts)), now: 0)
+        _ = pane.receive(.topology(Self.snapshot(Self.links)), now: 0)
+        let canvas = Fixtures.render(pane, width: 160, height: 30)
+        #expect(canvas.text.contains("upstream (it needs) nothing known  downstream (needs it) lb-1, web-1, web-2"), "\(canvas.text)")
+        let web = AlertDetailPane(alert: Self.firing("web-1").active[0], user: AlertFixtures.alice)
+        _ = web.receive(.fleet(FleetSnapshot(takenAt: 0, hosts: Self.hosts)), now: 0)
+        _ = web.receive(.topology(Self.snapshot(Self.links)), now: 0)
+        #expect(Fixtures.render(web, width: 160, height: 30).text.contains("upstream (it needs) db-1  downstream (needs it) lb-1"))
     }
 
     @Test func bigFleetsOpenWithGroupsFolded() {

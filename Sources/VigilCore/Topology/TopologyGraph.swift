@@ -125,10 +125,10 @@ public struct TopologyGraph: Sendable, Equatable {
     }
 
     /// The nodes `id` needs, directly or through others (following links forward), sorted.
-    public func downstream(of id: String) -> [String] { reach(from: id, forward: true) }
+    public func dependencies(of id: String) -> [String] { reach(from: id, forward: true) }
 
     /// The nodes that need `id`, directly or through others (following links backward): what breaks when it breaks.
-    public func upstream(of id: String) -> [String] { reach(from: id, forward: false) }
+    public func dependants(of id: String) -> [String] { reach(from: id, forward: false) }
 
     private func reach(from id: String, forward: Bool) -> [String] {
         var next: [String: [String]] = [:]
@@ -149,13 +149,13 @@ public struct TopologyGraph: Sendable, Equatable {
         var nodes = Set<String>()
         for n in self.nodes where n.severity != nil {
             nodes.insert(n.id)
-            nodes.formUnion(upstream(of: n.id))
+            nodes.formUnion(dependants(of: n.id))
         }
         // A link is on a path from a dependant to a failing node when both its ends are in the radius and its far end
         // fails or depends (transitively) on something that fails.
         let failing = Set(self.nodes.filter { $0.severity != nil }.map(\.id))
         var leadsToFailure = failing
-        for n in nodes where !failing.contains(n) && !failing.isDisjoint(with: downstream(of: n)) { leadsToFailure.insert(n) }
+        for n in nodes where !failing.contains(n) && !failing.isDisjoint(with: dependencies(of: n)) { leadsToFailure.insert(n) }
         let onPath = links.filter { nodes.contains($0.from) && leadsToFailure.contains($0.to) }
         return (nodes, Set(onPath))
     }

@@ -16,6 +16,9 @@ final class AlertDetailPane: Pane {
     /// Resolved incidents like this one (nil until fetched).
     private(set) var pastIncidents: [IncidentRecord]?
     private(set) var lastError: String?
+    /// The fleet's hosts and the topology's links: what the alert's host needs and what needs it.
+    private var fleetHosts: [HostSummary] = []
+    private(set) var topology: TopologySnapshot?
     private(set) var scroll = 0
     private var lastBodyHeight = 5
 
@@ -26,7 +29,11 @@ final class AlertDetailPane: Pane {
 
     var title: String { alert.rule }
     var knownHosts: [String] { alert.host.map { [$0] } ?? [] }
-    var pollInterest: PollInterest { PollInterest(resolvedAlerts: !alert.isActive, timeline: alert.fingerprint) }
+    var pollInterest: PollInterest {
+        var p = PollInterest(resolvedAlerts: !alert.isActive, timeline: alert.fingerprint)
+        p.topology = alert.host != nil
+        return p
+    }
 
     var keyMap: KeyMap {
         let section = "Alert detail"
@@ -69,9 +76,14 @@ final class AlertDetailPane: Pane {
             pastIncidents = incidents
             return changed
         case .fleet(let snapshot):
+            fleetHosts = snapshot.hosts
             guard let name = alert.host, let s = snapshot.hosts.first(where: { $0.name == name }) else { return false }
             host = s
             return true
+        case .topology(let s):
+            let changed = topology != s
+            topology = s
+            return changed
         default:
             return false
         }
@@ -106,6 +118,21 @@ final class AlertDetailPane: Pane {
         for (i, entry) in timeline.dropFirst(scroll).prefix(body.height).enumerated() {
             canvas.put(Self.timelineSpans(entry, now: context.now), x: body.x + 1, y: body.y + i, maxWidth: body.width - 2)
         }
+    }
+
+    /// `upstream (it needs): db-1 · downstream (needs it): web-1, lb-1`: the alert's host in the topology, when it has
+    /// links (the services that feel this alert are downstream).
+    func neighbourLine() -> [Span]? {
+        guard let name = alert.host, let t = topology else { return nil }
+        let graph = TopologyGraph.build(hosts: fleetHosts, firing: [], configured: t.configured, discovered: t.discovered, accepted: t.accepted)
+        guard graph.node(name) != nil else { return nil }
+        let needs = graph.dependencies(of: name), neededBy = graph.dependants(of: name)
+        guard !needs.isEmpty || !neededBy.isEmpty else { return nil }
+        func list(_ names: [String]) -> String {
+            names.isEmpty ? "nothing known" : names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+        }
+        return [Span("upstream (it needs) ", .muted), Span(list(needs)), Span("  downstream (needs it) ", .muted),
+                Span(list(neededBy), neededBy.isEmpty ? .text : .warning)]
     }
 
     /// The header: state and times, ack, labels, annotations, sparklines, the alert elsewhere.
@@ -146,6 +173,7 @@ final class AlertDetailPane: Pane {
             out.append([Span("\(key) ", .muted), Span(text)])
         }
         if let url = alert.generatorURL, !url.isEmpty { out.append([Span("source url ", .muted), Span(url)]) }
+        if let line = neighbourLine() { out.append(line) }
 
         if let metric = alert.metric, let m = metricPoints, !m.points.isEmpty {
             let sparkWidth = max(10, min(60, width - 50))
