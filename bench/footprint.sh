@@ -7,6 +7,8 @@
 # Prints peak RSS (VmHWM) and CPU per cycle for both. Needs prometheus-node-exporter and curl.
 # With DB_URL=postgres://… the agent also probes that PostgreSQL server (a databases: entry) and
 # prometheus-postgres-exporter, its peer, is scraped beside node_exporter.
+# CONNECTIONS=1s reports the host's TCP connections every cycle (the default is once a minute) and CONNS=N first
+# opens N loopback connections (both ends in one python3 process), so the connection collector has sockets to read.
 set -euo pipefail
 bin=${1:-.build-release/release}
 secs=${2:-60}
@@ -21,9 +23,22 @@ vp=$(port); np=$(port)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$vp/healthz" >/dev/null && break; sleep 0.1; done
 token=$("$bin/vigil" token create --fleet --db "$work/v.db" 2>/dev/null)
 config=()
+: >"$work/agent.yaml"
 if [ -n "${DB_URL:-}" ]; then
-    printf 'databases:\n  - name: main\n    url_env: DB_URL\n' >"$work/agent.yaml"
+    printf 'databases:\n  - name: main\n    url_env: DB_URL\n' >>"$work/agent.yaml"
     config=(--config "$work/agent.yaml")
+fi
+if [ -n "${CONNECTIONS:-}" ]; then
+    printf 'connections: %s\n' "$CONNECTIONS" >>"$work/agent.yaml"
+    config=(--config "$work/agent.yaml")
+fi
+if [ -n "${CONNS:-}" ]; then
+    cp=$(port)
+    python3 -c "import socket,time
+s=socket.socket(); s.bind(('127.0.0.2',$cp)); s.listen(4096)
+c=[socket.create_connection(('127.0.0.2',$cp)) for _ in range($CONNS)]; a=[s.accept()[0] for _ in range($CONNS)]
+time.sleep(100000)" & pids+=($!)
+    sleep 2
 fi
 VIGIL_TOKEN="$token" DB_URL="${DB_URL:-}" "$agent" "${config[@]}" --url "http://127.0.0.1:$vp" --interval "${interval}s" --state-dir "$work/agent" 2>"$work/agent.log" & ap=$!; pids+=($ap)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$np" >/dev/null 2>&1 & np_pid=$!; pids+=($np_pid)

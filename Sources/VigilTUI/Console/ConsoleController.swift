@@ -335,6 +335,17 @@ final class ConsoleController {
             input = .filter(LineEditor(prompt: "/", text: current, history: filterHistory), previous: current)
         case .fullRedraw:
             effects.append(.fullRedraw)
+        case .showHosts(let filter):
+            stack = [stack[0]]
+            do {
+                if let (matching, total) = try top.applyFilter(filter) {
+                    filterHistory = LineEditor.appending(filter, to: filterHistory)
+                    showMessage("/\(filter): \(matching) of \(total) hosts", isError: false, now: now)
+                }
+            } catch {
+                showMessage(error.message, isError: true, now: now)
+            }
+            isDirty = true
         case .perform(let request):
             if readOnly {
                 showMessage("read-only console: \(request.doneMessage) not done", isError: true, now: now)
@@ -510,6 +521,11 @@ final class ConsoleController {
             if !(top is SLAPane) {
                 stack = [stack[0]]
                 push(SLAPane())
+            }
+        case .groups:
+            if !(top is GroupsPane) {
+                stack = [stack[0]]
+                push(GroupsPane())
             }
         case .topology:
             if !(top is TopologyPane) {

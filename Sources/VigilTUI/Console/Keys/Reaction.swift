@@ -37,6 +37,8 @@ indirect enum Reaction {
     case openChat(ChatSubject)
     /// Ask the chat worker to load a conversation, answer a question, stop an answer, read the AI call log.
     case chat(ChatRequest)
+    /// Back to the dashboard with this `/` filter (a group's hosts from the Groups pane).
+    case showHosts(filter: String)
     /// Several reactions in order.
     case sequence([Reaction])
 }

@@ -37,6 +37,7 @@ enum TypedCommand: Equatable, Sendable {
     /// Availability objectives and error budgets per check.
     case sla
     case topology
+    case groups
     /// Stored daily and weekly reports.
     case reports
     /// A metric over time on some hosts (none: every host with it).
