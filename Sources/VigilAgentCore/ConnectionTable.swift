@@ -38,8 +38,8 @@ public final class ConnectionTable {
     public func collect() -> [ConnectionRecord] {
         var sockets: [TCPSocket] = []
         for file in ["tcp", "tcp6"] {
-            guard let text = FileSystem.readText(procRoot + "/net/" + file) else { continue }
-            sockets += Self.parse(text)
+            guard let bytes = FileSystem.readBytes(procRoot + "/net/" + file) else { continue }
+            sockets += Self.parse(bytes)
         }
         return group(sockets)
     }
@@ -100,39 +100,94 @@ public final class ConnectionTable {
     }
 
     /// The sockets of one `/proc/net/tcp{,6}` file (its header line skipped, malformed lines too).
-    public static func parse(_ text: String) -> [TCPSocket] {
+    public static func parse(_ text: String) -> [TCPSocket] { parse(Array(text.utf8)) }
+
+    /// The same over the file's bytes: fields split at spaces, hex read in place (a busy host has thousands of lines
+    /// and this runs every minute).
+    public static func parse(_ bytes: [UInt8]) -> [TCPSocket] {
         var out: [TCPSocket] = []
-        for line in text.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard f.count >= 10, let local = endpoint(f[1]), let remote = endpoint(f[2]), let st = UInt8(f[3], radix: 16),
-                  let inode = UInt64(f[9]) else { continue }
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(20)
+        var lineStart = 0
+        var first = true
+        let n = bytes.count
+        while lineStart < n {
+            var lineEnd = lineStart
+            while lineEnd < n && bytes[lineEnd] != 10 { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            if first {
+                first = false
+                continue
+            }
+            fields.removeAll(keepingCapacity: true)
+            var i = lineStart
+            while i < lineEnd && fields.count < 10 {
+                while i < lineEnd && bytes[i] == 32 { i += 1 }
+                let f = i
+                while i < lineEnd && bytes[i] != 32 { i += 1 }
+                if i > f { fields.append(f..<i) }
+            }
+            guard fields.count >= 10, let local = endpoint(bytes, fields[1]), let remote = endpoint(bytes, fields[2]),
+                  let st = hex(bytes, fields[3]), let inode = decimal(bytes, fields[9]) else { continue }
             let state: TCPSocket.State = st == 0x01 ? .established : st == 0x0A ? .listen : .other
             out.append(TCPSocket(localAddr: local.0, localPort: local.1, remoteAddr: remote.0, remotePort: remote.1, state: state, inode: inode))
         }
         return out
     }
 
+    @inline(__always)
+    static func hexDigit(_ b: UInt8) -> UInt64? {
+        switch b {
+        case 48...57: UInt64(b - 48)
+        case 65...70: UInt64(b - 55)
+        case 97...102: UInt64(b - 87)
+        default: nil
+        }
+    }
+
+    static func hex(_ bytes: [UInt8], _ r: Range<Int>) -> UInt64? {
+        guard !r.isEmpty, r.count <= 16 else { return nil }
+        var v: UInt64 = 0
+        for i in r {
+            guard let d = hexDigit(bytes[i]) else { return nil }
+            v = v << 4 | d
+        }
+        return v
+    }
+
+    static func decimal(_ bytes: [UInt8], _ r: Range<Int>) -> UInt64? {
+        guard !r.isEmpty, r.count <= 19 else { return nil }
+        var v: UInt64 = 0
+        for i in r {
+            guard bytes[i] >= 48, bytes[i] <= 57 else { return nil }
+            v = v * 10 + UInt64(bytes[i] - 48)
+        }
+        return v
+    }
+
     /// `0100007F:1F90` → ("127.0.0.1", 8080); 32 hex digits for IPv6 (four little-endian words).
     static func endpoint(_ s: Substring) -> (String, Int)? {
-        guard let colon = s.firstIndex(of: ":"), let port = Int(s[s.index(after: colon)...], radix: 16) else { return nil }
-        let hex = s[..<colon]
-        var words: [UInt32] = []
-        var i = hex.startIndex
-        while i < hex.endIndex {
-            guard let end = hex.index(i, offsetBy: 8, limitedBy: hex.endIndex), let w = UInt32(hex[i..<end], radix: 16) else { return nil }
-            words.append(w)
-            i = end
+        let bytes = Array(s.utf8)
+        return endpoint(bytes, 0..<bytes.count)
+    }
+
+    static func endpoint(_ bytes: [UInt8], _ r: Range<Int>) -> (String, Int)? {
+        guard let colon = r.first(where: { bytes[$0] == 58 }), let port = hex(bytes, (colon + 1)..<r.upperBound), port <= 65_535 else { return nil }
+        let digits = colon - r.lowerBound
+        guard digits == 8 || digits == 32 else { return nil }
+        // Each 8-digit word is the address's bytes in memory order read as a little-endian number.
+        var address: [UInt8] = []
+        address.reserveCapacity(digits / 2)
+        var i = r.lowerBound
+        while i < colon {
+            guard let w = hex(bytes, i..<(i + 8)) else { return nil }
+            address += [UInt8(w & 0xFF), UInt8(w >> 8 & 0xFF), UInt8(w >> 16 & 0xFF), UInt8(w >> 24 & 0xFF)]
+            i += 8
         }
-        // Each word is the address's bytes in memory order read as a little-endian number: swap back.
-        let bytes = words.flatMap { w -> [UInt8] in [UInt8(w & 0xFF), UInt8(w >> 8 & 0xFF), UInt8(w >> 16 & 0xFF), UInt8(w >> 24)] }
-        switch bytes.count {
-        case 4: return (ipv4(bytes), port)
-        case 16:
-            // IPv4-mapped (::ffff:a.b.c.d) reads as the IPv4 address.
-            if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF { return (ipv4(Array(bytes[12...])), port) }
-            return (ipv6(bytes), port)
-        default: return nil
-        }
+        if address.count == 4 { return (ipv4(address), Int(port)) }
+        // IPv4-mapped (::ffff:a.b.c.d) reads as the IPv4 address.
+        if address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xFF, address[11] == 0xFF { return (ipv4(Array(address[12...])), Int(port)) }
+        return (ipv6(address), Int(port))
     }
 
     static func ipv4(_ b: [UInt8]) -> String { b.map(String.init).joined(separator: ".") }

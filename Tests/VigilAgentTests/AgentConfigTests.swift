@@ -67,6 +67,9 @@ import VigilWire
         #expect(d.stateDirectory == "/var/lib/vigil-agent")
         #expect(d.spoolMaxBytes == 64 * 1024 * 1024)
         #expect(d.remediation)
+        #expect(d.connectionsIntervalMs == 60_000, "connections are reported once a minute unless turned off")
+        #expect(try AgentConfig.parse("connections: off\n", file: "a.yaml").connectionsIntervalMs == nil)
+        #expect(try AgentConfig.parse("connections: 15s\n", file: "a.yaml").connectionsIntervalMs == 15_000)
     }
 
     @Test(arguments: [
@@ -76,10 +79,11 @@ import VigilWire
         ("url: http://x\n\n\ninterval: fast\n", "agent.yaml:4:11: interval must be a duration like 10s or 1m"),
         ("labels: [a, b]\n", "agent.yaml:1:9: labels must be a mapping of key: value"),
         ("labels:\n  bad-name: x\n", "agent.yaml:2:3: label name 'bad-name' must match [A-Za-z_][A-Za-z0-9_]*"),
-        ("intervall: 10s\n", "agent.yaml:1:1: unknown key 'intervall' in the configuration (expected one of: url, token, host, labels, interval, state_dir, spool, logs, checks, databases, systemctl_path, remediation, max_line_bytes, tls)"),
+        ("intervall: 10s\n", "agent.yaml:1:1: unknown key 'intervall' in the configuration (expected one of: url, token, host, labels, interval, state_dir, spool, logs, checks, databases, systemctl_path, remediation, max_line_bytes, tls, connections)"),
         ("tls:\n  ca_file: relative.pem\n", "agent.yaml:2:12: tls.ca_file must be an absolute path"),
         ("tls:\n  cert_file: /a.pem\n", "agent.yaml:2:3: tls.cert_file and tls.key_file go together (mutual TLS)"),
         ("remediation: maybe\n", "agent.yaml:1:14: remediation must be true or false"),
+        ("connections: 500ms\n", "agent.yaml:1:14: connections must be off or an interval of at least 1s"),
         ("url: ftp://x\n", "agent.yaml:1:6: url must start with http:// or https://"),
         ("host: \"web 1\"\n", "agent.yaml:1:7: host must be 1–253 characters of A-Z a-z 0-9 . _ -"),
         ("spool:\n  max_bytes: lots\n", "agent.yaml:2:14: spool.max_bytes must be a size like 67108864, 512KiB or 64MiB"),

@@ -60,6 +60,9 @@ extension TopologyCommand {
         @Option(help: "Graph sizes, comma-separated.") var nodes: String = "50,200,1000"
         @Option(help: "Runs per size (the median is reported).") var runs: Int = 5
         @Option(help: "Nodes in the frame-build measurement.") var frameNodes: Int = 200
+        @Option(help: ArgumentHelp("Also write each graph as DIR/graph-N.dot, for Graphviz's dot and neato side by side (bench/topology.sh).",
+                                   valueName: "DIR"))
+        var writeDot: String?
 
         func run() throws {
             let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -76,6 +79,16 @@ extension TopologyCommand {
             var rows: [[String]] = []
             for n in sizes {
                 let g = TopologyCommand.syntheticGraph(nodes: n)
+                if let dir = writeDot {
+                    // Boxes as wide as ours (a cell is about 1/10 inch at 72 dpi: width in inches = columns / 10).
+                    var dot = "digraph g {\n  node [shape=box];\n"
+                    for node in g.nodes {
+                        dot += "  \"\(node.id)\" [width=\(Double(TopologyLayout.boxWidth(node.label)) / 10), height=0.3];\n"
+                    }
+                    for l in g.links { dot += "  \"\(l.from)\" -> \"\(l.to)\";\n" }
+                    dot += "}\n"
+                    try dot.write(toFile: dir + "/graph-\(n).dot", atomically: true, encoding: .utf8)
+                }
                 let force = median { _ = TopologyLayout.make(g, kind: .force) }
                 let layered = median { _ = TopologyLayout.make(g, kind: .layered) }
                 rows.append([String(n), String(g.links.count), String(format: "%.1f", force), String(format: "%.1f", layered)])
