@@ -114,7 +114,7 @@ public struct RuleSet: Sendable {
         if let d = environment["VIGIL_RULES"], !d.isEmpty {
             return RuleSet(directories: d.split(separator: ":").map(String.init), explicit: true)
         }
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let config = ConfigFiles.userConfigHome(environment)
         let dirs = ["/etc/vigil/rules", config + "/vigil/rules"]
         let configured = RuleSet(directories: dirs, explicit: false).paths()
         if configured.isEmpty { return RuleSet(directories: [], embeddedDefaults: true, explicit: false) }

@@ -62,20 +62,11 @@ public struct NotifyConfig: Sendable, Equatable {
     }
 
     public static func load(path: String) throws(RuleFileErrors) -> NotifyConfig {
-        guard let data = FileManager.default.contents(atPath: path), let yaml = String(data: data, encoding: .utf8) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read the file (expected readable UTF-8 text)" : "no such file"
-            throw RuleFileErrors(path: path, errors: [RuleFileError(file: path, line: 0, column: 0, message: reason)])
-        }
-        return try parse(yaml: yaml, path: path)
+        try parse(yaml: try ConfigFiles.text(path: path), path: path)
     }
 
     /// The default places, first found wins: `$VIGIL_NOTIFY`, `~/.config/vigil/notify.yaml`, `/etc/vigil/notify.yaml`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        if let p = environment["VIGIL_NOTIFY"], !p.isEmpty { return p }
-        let home = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
-        for p in [home + "/vigil/notify.yaml", "/etc/vigil/notify.yaml"] where FileManager.default.fileExists(atPath: p) {
-            return p
-        }
-        return nil
+        ConfigFiles.firstPath(variable: "VIGIL_NOTIFY", name: "notify.yaml", environment: environment)
     }
 }

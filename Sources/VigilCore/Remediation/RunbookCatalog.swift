@@ -80,7 +80,7 @@ public struct RunbookCatalog: Sendable {
     /// (the first that exists).
     public static func defaultUserDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let d = environment["VIGIL_RUNBOOKS"], !d.isEmpty { return d }
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let config = ConfigFiles.userConfigHome(environment)
         return [config + "/vigil/runbooks", "/etc/vigil/runbooks"].first { FileManager.default.fileExists(atPath: $0) }
     }
 

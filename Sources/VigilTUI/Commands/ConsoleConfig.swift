@@ -26,7 +26,7 @@ struct ConsoleConfig: Equatable {
 
     /// The default location: `$XDG_CONFIG_HOME/vigil/config.yaml` or `~/.config/vigil/config.yaml`.
     static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let base = ConfigFiles.userConfigHome(environment)
         return base + "/vigil/config.yaml"
     }
 

@@ -54,7 +54,7 @@ public struct AIConfig: Sendable, Equatable {
 
     /// The config file's default location: `$XDG_CONFIG_HOME/vigil/config.yaml` or `~/.config/vigil/config.yaml`.
     public static func defaultConfigPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let base = ConfigFiles.userConfigHome(environment)
         return base + "/vigil/config.yaml"
     }
 
