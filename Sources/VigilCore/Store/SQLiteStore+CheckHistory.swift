@@ -6,12 +6,12 @@ extension SQLiteStore {
         try await pool.read { db in
             var out: [String: [CheckResult]] = [:]
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT h.name AS host, c.name, c.kind, c.ok, c.ts FROM check_results c JOIN hosts h ON h.id = c.host_id
+                SELECT h.name AS host, c.name, c.kind, c.ok, c.latency_ms, c.ts FROM check_results c JOIN hosts h ON h.id = c.host_id
                 WHERE c.ts >= ? AND c.ts <= ? ORDER BY c.ts, c.id LIMIT ?
                 """, arguments: [from, to, limit])
             while let r = try rows.next() {
                 out[r["host"], default: []].append(CheckResult(name: r["name"], kind: CheckKind(rawValue: r["kind"]) ?? .http, target: "",
-                                                               ok: r["ok"], latencyMs: 0, detail: "", ts: r["ts"]))
+                                                               ok: r["ok"], latencyMs: r["latency_ms"], detail: "", ts: r["ts"]))
             }
             return out
         }

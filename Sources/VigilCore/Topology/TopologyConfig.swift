@@ -13,9 +13,17 @@ import Yams
 ///   - from: web-1
 ///     to: payments-api        # not a host: drawn as a service
 ///     kind: calls
+/// services:
+///   - name: checkout
+///     hosts: [web-1, web-2]     # and/or match: {group: web}
+///     checks: [checkout-http]   # the checks that say it works (default: checks named like the service)
+///     owner: payments-team
+///     runbook: restart-php-fpm
 /// ```
 public struct TopologyConfig: Sendable, Equatable {
     public var links: [TopologyLink]
+    /// Services the operator names: hosts, checks, owner (`ServiceDefinition`).
+    public var services: [ServiceDefinition] = []
     /// The file it came from (nil: none found).
     public var source: String?
 
@@ -26,9 +34,11 @@ public struct TopologyConfig: Sendable, Equatable {
 
     public static func parse(yaml: String, path: String) throws(RuleFileErrors) -> TopologyConfig {
         var parser = TopologyConfigParser(path: path)
-        let links = parser.parse(yaml)
+        let (links, services) = parser.parse(yaml)
         guard parser.errors.isEmpty else { throw RuleFileErrors(path: path, errors: parser.errors) }
-        return TopologyConfig(links: links, source: path)
+        var config = TopologyConfig(links: links, source: path)
+        config.services = services
+        return config
     }
 
     public static func load(path: String) throws(RuleFileErrors) -> TopologyConfig {
@@ -48,11 +58,12 @@ struct TopologyConfigParser: YAMLFieldParsing {
 
     init(path: String) { self.path = path }
 
-    mutating func parse(_ yaml: String) -> [TopologyLink] {
-        guard let root = root(yaml, empty: "a 'links:' list") else { return [] }
-        guard let map = mapping(root, "a mapping with 'links:'") else { return [] }
-        let top = fields(map, allowed: ["links"], context: "the topology file")
-        guard let list = top["links"], let items = sequence(list, "a list of links under 'links:'") else { return [] }
+    mutating func parse(_ yaml: String) -> ([TopologyLink], [ServiceDefinition]) {
+        guard let root = root(yaml, empty: "'links:' and/or 'services:'") else { return ([], []) }
+        guard let map = mapping(root, "a mapping with 'links:' and/or 'services:'") else { return ([], []) }
+        let top = fields(map, allowed: ["links", "services"], context: "the topology file")
+        let services = top["services"].map { parseServices($0) } ?? []
+        guard let list = top["links"], let items = sequence(list, "a list of links under 'links:'") else { return ([], services) }
         var out: [TopologyLink] = []
         for (i, item) in items.enumerated() {
             let context = "link \(i + 1)"
@@ -75,6 +86,40 @@ struct TopologyConfigParser: YAMLFieldParsing {
                 continue
             }
             out.append(TopologyLink(from: from, to: to, kind: kind, sources: [.configured], details: note.map { ["configured: \($0)"] } ?? ["configured"]))
+        }
+        return (out, services)
+    }
+
+    private mutating func parseServices(_ node: Node) -> [ServiceDefinition] {
+        guard let items = sequence(node, "a list of services under 'services:'") else { return [] }
+        var out: [ServiceDefinition] = []
+        var seen = Set<String>()
+        for (i, item) in items.enumerated() {
+            let context = "service \(i + 1)"
+            guard let m = mapping(item, "a service (name:, hosts:, match:, checks:, owner:, runbook:, group:)") else { continue }
+            let f = fields(m, allowed: ["name", "hosts", "match", "checks", "owner", "runbook", "group"], context: context)
+            guard let nameNode = require(f, "name", in: item, context: context, hint: "the service's name"), let name = self.name(nameNode) else { continue }
+            guard seen.insert(name).inserted else {
+                fail(nameNode, "service '\(name)' is defined twice")
+                continue
+            }
+            func names(_ key: String) -> [String] {
+                guard let n = f[key] else { return [] }
+                guard let list = sequence(n, "a list of names under '\(key):'") else { return [] }
+                return list.compactMap { self.name($0) }
+            }
+            var s = ServiceDefinition(name: name)
+            s.hosts = names("hosts")
+            s.match = f["match"].map { matchers($0) } ?? []
+            s.checks = names("checks")
+            s.owner = f["owner"].flatMap { string($0, "an owner or team") }
+            s.runbook = f["runbook"].flatMap { string($0, "a runbook name or hint") }
+            s.group = f["group"].flatMap { string($0, "a group name") }
+            if s.hosts.isEmpty && s.match.isEmpty && s.checks.isEmpty {
+                fail(item, "\(context) (\(name)) names no hosts, match or checks: nothing would belong to it")
+                continue
+            }
+            out.append(s)
         }
         return out
     }

@@ -6,6 +6,8 @@ public struct TopologySources: Sendable, Equatable {
     public var configured: [TopologyLink]
     public var discovered: [TopologyLink]
     public var accepted: [TopologyEdge]
+    /// The services `topology.yaml` names.
+    public var services: [ServiceDefinition] = []
     /// The topology file read (nil: there is none).
     public var configSource: String?
     /// Why the topology file was left out (it does not parse), naming the file, line and column.
@@ -25,7 +27,9 @@ public struct TopologySources: Sendable, Equatable {
         var s = TopologySources(configSource: configPath)
         if let configPath {
             do {
-                s.configured = try TopologyConfig.load(path: configPath).links
+                let config = try TopologyConfig.load(path: configPath)
+                s.configured = config.links
+                s.services = config.services
             } catch {
                 s.configError = error.description
             }

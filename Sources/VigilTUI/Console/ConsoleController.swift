@@ -522,6 +522,11 @@ final class ConsoleController {
                 stack = [stack[0]]
                 push(SLAPane())
             }
+        case .services:
+            if !(top is ServicesPane) {
+                stack = [stack[0]]
+                push(ServicesPane())
+            }
         case .groups:
             if !(top is GroupsPane) {
                 stack = [stack[0]]

@@ -5,12 +5,12 @@ extension PostgresStore {
         try await read { s in
             var out: [String: [CheckResult]] = [:]
             for r in try await s.rows("""
-                SELECT h.name AS host, c.name, c.kind, c.ok, c.ts FROM check_results c JOIN hosts h ON h.id = c.host_id
+                SELECT h.name AS host, c.name, c.kind, c.ok, c.latency_ms, c.ts FROM check_results c JOIN hosts h ON h.id = c.host_id
                 WHERE c.ts >= ? AND c.ts <= ? ORDER BY c.ts, c.id LIMIT ?
                 """, [from, to, limit]) {
                 let host: String = try r["host"]
                 out[host, default: []].append(CheckResult(name: try r["name"], kind: CheckKind(rawValue: try r["kind"]) ?? .http, target: "",
-                                                          ok: try r["ok"], latencyMs: 0, detail: "", ts: try r["ts"]))
+                                                          ok: try r["ok"], latencyMs: try r["latency_ms"], detail: "", ts: try r["ts"]))
             }
             return out
         }

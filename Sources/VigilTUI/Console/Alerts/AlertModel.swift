@@ -106,6 +106,8 @@ struct PollInterest: Equatable, Sendable {
     var sla: SLAWindow?
     /// Configured, discovered and accepted links (the topology pane; at most every 10 s).
     var topology = false
+    /// The services (the services pane; at most every 30 s).
+    var services = false
 
     init(host: String? = nil, resolvedAlerts: Bool = false, silences: Bool = false, timeline: String? = nil, rules: Bool = false,
          runs: Bool = false) {

@@ -1,7 +1,7 @@
 /// Parses `:` command lines, with aliases, and completes command and argument names.
 enum CommandParser {
     /// The canonical command names, in the order help lists them.
-    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "db", "sla", "topology", "groups", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
+    static let commands = ["hosts", "host", "alerts", "silences", "rules", "runbooks", "notify", "chat", "ai", "logs", "metric", "db", "sla", "topology", "services", "groups", "audit", "reports", "reload", "theme", "refresh", "help", "quit"]
 
     /// Alias → canonical command name.
     static let aliases: [String: String] = [
@@ -21,6 +21,7 @@ enum CommandParser {
         "sla": "sla", "slo": "sla", "budget": "sla",
         "topology": "topology", "topo": "topology", "map": "topology", "deps": "topology",
         "groups": "groups", "group": "groups", "gr": "groups",
+        "services": "services", "service": "services", "svc": "services",
         "metric": "metric", "m": "metric", "graph": "metric",
         "reports": "reports", "report": "reports", "rep": "reports",
         "theme": "theme", "colors": "theme", "colorscheme": "theme",
@@ -46,6 +47,7 @@ enum CommandParser {
         (":db", "the PostgreSQL servers the agents watch: connections, TPS, cache, locks, lag; Enter: slow and long queries (aliases :databases :pg)"),
         (":sla", "availability per check against its objective: error budget left, burn rates, trend (aliases :slo :budget)"),
         (":topology", "hosts and services with their links, coloured by alerts, the blast radius in red: t layout, m move+pin, i isolate, a alerts only (aliases :topo :map; T)"),
+        (":services", "services: status, hosts up, checks failing, latency, uptime and budget over 24h, alerts, owner; Enter: hosts, checks, neighbours (alias :svc)"),
         (":groups", "server groups (the group label): hosts up, health, alerts, CPU, memory, disk, checks; Enter shows a group's hosts (alias :gr)"),
         (":audit", "the audit log: who did what, filters by user, action and time, the hash chain's state (alias :au)"),
         (":reports", "stored daily and weekly reports; Enter reads one (alias :report)"),
@@ -108,6 +110,9 @@ enum CommandParser {
         case "groups":
             guard args.isEmpty else { throw CommandError(message: "usage: :groups") }
             return .groups
+        case "services":
+            guard args.isEmpty else { throw CommandError(message: "usage: :services") }
+            return .services
         case "db":
             guard args.isEmpty else { throw CommandError(message: "usage: :db") }
             return .databases

@@ -38,6 +38,7 @@ enum TypedCommand: Equatable, Sendable {
     case sla
     case topology
     case groups
+    case services
     /// Stored daily and weekly reports.
     case reports
     /// A metric over time on some hosts (none: every host with it).

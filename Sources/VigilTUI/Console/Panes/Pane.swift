@@ -118,4 +118,7 @@ enum ConsoleMessage: Sendable {
     /// The links of the topology (while the topology pane is visible; at most every 10 s).
     case topology(TopologySnapshot)
     case topologyError(String)
+    /// The services with their checks, latency, uptime and alerts (while the services pane is visible; at most every 30 s).
+    case services(ServicesSnapshot)
+    case servicesError(String)
 }

@@ -22,6 +22,8 @@ final class FleetPoller: Sendable {
     private let slaFetcher = SLAFetcher()
     /// Reads the topology's links (at most every 10 s).
     private let topologyFetcher = TopologyFetcher()
+    /// Builds the services (at most every 30 s).
+    private let servicesFetcher = ServicesFetcher()
     /// Keeps the dashboard's metrics in a head fed by new segments (when reading a store), instead of re-reading
     /// every host's last 30 minutes each round.
     private let tracker: FleetTracker?
@@ -205,6 +207,7 @@ final class FleetPoller: Sendable {
             mailbox.post(await slaFetcher.fetch(store, window: window, rules: ruleAccess.rules?(), now: Self.nowMs()))
         }
         if wanted.topology, let store { mailbox.post(await topologyFetcher.fetch(store, now: Self.nowMs())) }
+        if wanted.services, let store { mailbox.post(await servicesFetcher.fetch(store, now: Self.nowMs())) }
         if wanted.databases, let store { mailbox.post(await DatabaseFetcher.fetch(store, now: Self.nowMs())) }
         if let db = wanted.databaseQueries, let store { mailbox.post(await DatabaseQueriesSnapshot.fetch(store, db, now: Self.nowMs())) }
         if let audit = wanted.audit, let store { mailbox.post(await auditFetcher.fetch(store, audit, now: Self.nowMs())) }
