@@ -37,11 +37,24 @@ struct StaticAgentTests {
             ?? Backend.postgresURL!
         let sleeper = Task.detached {
             try await offPool {
-                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 20_000)
-                _ = try c.query("SELECT pg_sleep(3), 'static-agent-probe'")
+                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 30_000)
+                _ = try c.query("SELECT pg_sleep(8), 'static-agent-probe'")
             }
         }
-        try await Task.sleep(for: .milliseconds(1200))
+        // Until the query has run 1.5 s on the server (a slow run starts it late), at most 15 s.
+        let running = try await offPool { () -> Bool in
+            let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 10_000)
+            for _ in 0..<60 {
+                let rows = try c.query("""
+                    SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%static-agent-probe%' AND pid <> pg_backend_pid()
+                      AND state = 'active' AND clock_timestamp() - query_start > interval '1.5 seconds'
+                    """)
+                if rows.first?.rows.first?.first == "1" { return true }
+                usleep(250_000)
+            }
+            return false
+        }
+        #expect(running, "the long query runs on the server")
         let printed = try await InstallTests.run(agent, ["--print", "--config", config], environment: ["STATIC_DB_URL": url])
         try await sleeper.value
         #expect(printed.status == 0, "\(printed.text)")
