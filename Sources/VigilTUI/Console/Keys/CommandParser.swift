@@ -82,54 +82,28 @@ enum CommandParser {
         case "notify" where !args.isEmpty:
             guard args.count == 2, args[0] == "test" else { throw CommandError(message: "usage: :notify, or :notify test CHANNEL") }
             return .notifyTest(args[1])
-        case "alerts", "silences", "rules", "runbooks", "reload", "notify":
-            guard args.isEmpty else { throw CommandError(message: "usage: :\(name)") }
-            switch name {
-            case "alerts": return .alerts
-            case "silences": return .silences
-            case "rules": return .rules
-            case "runbooks": return .runbooks
-            case "notify": return .notifications
-            default: return .reload
-            }
         case "chat":
             guard args.count <= 1 else { throw CommandError(message: "usage: :chat [HOST]") }
             return .chat(host: args.first)
         case "logs":
             guard args.count <= 1 else { throw CommandError(message: "usage: :logs [HOST]") }
             return .logs(host: args.first)
-        case "ai":
-            guard args.isEmpty else { throw CommandError(message: "usage: :ai") }
-            return .aiCalls
-        case "sla":
-            guard args.isEmpty else { throw CommandError(message: "usage: :sla") }
-            return .sla
-        case "topology":
-            guard args.isEmpty else { throw CommandError(message: "usage: :topology") }
-            return .topology
-        case "groups":
-            guard args.isEmpty else { throw CommandError(message: "usage: :groups") }
-            return .groups
-        case "services":
-            guard args.isEmpty else { throw CommandError(message: "usage: :services") }
-            return .services
-        case "db":
-            guard args.isEmpty else { throw CommandError(message: "usage: :db") }
-            return .databases
-        case "audit":
-            guard args.isEmpty else { throw CommandError(message: "usage: :audit") }
-            return .audit
-        case "reports":
-            guard args.isEmpty else { throw CommandError(message: "usage: :reports") }
-            return .reports
         case "metric":
             guard let name = args.first else { throw CommandError(message: "usage: :metric NAME [HOST…], e.g. :metric cpu.usage_percent web-1") }
             return .metric(name, hosts: Array(args.dropFirst()))
-        case "refresh": return .refresh
-        case "help": return .help
-        default: return .quit
+        default:
+            guard let command = withoutArguments[name] else { return .quit }
+            guard args.isEmpty || ["refresh", "help", "quit"].contains(name) else { throw CommandError(message: "usage: :\(name)") }
+            return command
         }
     }
+
+    /// The commands that take no argument, by canonical name.
+    static let withoutArguments: [String: TypedCommand] = [
+        "alerts": .alerts, "silences": .silences, "rules": .rules, "runbooks": .runbooks, "reload": .reload, "notify": .notifications,
+        "ai": .aiCalls, "sla": .sla, "topology": .topology, "groups": .groups, "services": .services, "db": .databases, "audit": .audit,
+        "reports": .reports, "refresh": .refresh, "help": .help, "quit": .quit,
+    ]
 
     /// Completes the last word of `line`: a command name for the first word, a host name after `host`, a theme
     /// name after `theme`. Returns the new line (the longest common prefix of the matches, plus a space when the
