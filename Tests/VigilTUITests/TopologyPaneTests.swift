@@ -10,7 +10,7 @@ import VigilWire
     static let hosts = ["lb-1", "web-1", "web-2", "db-1"].map { HostSummary(name: $0, labels: ["group": String($0.prefix { $0 != "-" })]) }
 
     static func snapshot(_ links: [TopologyLink]) -> TopologySnapshot {
-        TopologySnapshot(takenAt: 0, configured: links, discovered: [], accepted: [], configSource: nil, configError: nil)
+        TopologySnapshot(takenAt: 0, configured: links, discovered: [], accepted: [], configError: nil)
     }
 
     static let links = [

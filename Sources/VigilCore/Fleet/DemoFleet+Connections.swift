@@ -1,11 +1,6 @@
 import VigilWire
 
 extension DemoFleet {
-    /// Each host's address in the demo: 10.1.0.N in the order of `hosts`.
-    func address(_ h: Host) -> String {
-        "10.1.0.\((hosts.firstIndex { $0.name == h.name } ?? 0) + 1)"
-    }
-
     /// Who calls whom in the demo, as (caller role, callee role, port, caller process, callee process): the load
     /// balancers call the web tier, web the APIs, APIs and workers the primary database and the caches, replicas their
     /// primary, and the monitoring box scrapes everyone (a fan-out the topology leaves out).
@@ -21,28 +16,35 @@ extension DemoFleet {
 
     /// The established connections `h` reports: outbound to what it calls, inbound from what calls it. The APIs and
     /// workers use the primary (db-1); db-2 and db-3 replicate from it.
-    func connections(_ h: Host) -> [ConnectionRecord] {
-        var out: [ConnectionRecord] = []
-        func callees(_ caller: Host, _ role: String) -> [Host] {
-            if role == "*" { return hosts.filter { $0.name != caller.name } }
-            if role == "db" { return hosts.filter { $0.name == "db-1" } }
-            return hosts.filter { $0.role == role }
-        }
-        for (from, to, port, client, server) in Self.calls {
-            if h.role == from {
-                for callee in callees(h, to) {
-                    out.append(ConnectionRecord(direction: .outbound, process: client, localAddr: address(h), remoteAddr: address(callee),
-                                                remotePort: port, count: to == "*" ? 1 : 4))
+    func connections(_ h: Host) -> [ConnectionRecord] { connectionPlan[h.name] ?? [] }
+
+    /// Every host's records, made once with the fleet (`connectionPlan`): one pass over the calls, each appended to
+    /// its caller (outbound) and its callee (inbound), in the order of `hosts`.
+    static func plan(_ hosts: [Host]) -> [String: [ConnectionRecord]] {
+        var address: [String: String] = [:]
+        for (i, h) in hosts.enumerated() { address[h.name] = "10.1.\(i / 254).\(i % 254 + 1)" }
+        var byRole: [String: [Host]] = [:]
+        for h in hosts { byRole[h.role, default: []].append(h) }
+        let primary = hosts.first { $0.name == "db-1" }
+        var out: [String: [ConnectionRecord]] = [:]
+        for (from, to, port, client, server) in calls {
+            for caller in byRole[from] ?? [] {
+                let callees = to == "*" ? hosts.filter { $0.name != caller.name } : to == "db" ? (primary.map { [$0] } ?? []) : byRole[to] ?? []
+                for callee in callees {
+                    let count = to == "*" ? 1 : 4
+                    out[caller.name, default: []].append(ConnectionRecord(direction: .outbound, process: client, localAddr: address[caller.name]!,
+                                                                          remoteAddr: address[callee.name]!, remotePort: port, count: count))
+                    out[callee.name, default: []].append(ConnectionRecord(direction: .inbound, process: server, localAddr: address[callee.name]!,
+                                                                          localPort: port, remoteAddr: address[caller.name]!, count: count))
                 }
             }
-            for caller in hosts where caller.role == from && callees(caller, to).contains(where: { $0.name == h.name }) {
-                out.append(ConnectionRecord(direction: .inbound, process: server, localAddr: address(h), localPort: port, remoteAddr: address(caller),
-                                            count: to == "*" ? 1 : 4))
+        }
+        if let primary {
+            for h in byRole["db"] ?? [] where h.name != primary.name {
+                out[h.name, default: []].append(ConnectionRecord(direction: .outbound, process: "postgres", localAddr: address[h.name]!,
+                                                                 remoteAddr: address[primary.name]!, remotePort: 5432))
             }
         }
-        if h.role == "db", h.name != "db-1", let primary = hosts.first(where: { $0.name == "db-1" }) {
-            out.append(ConnectionRecord(direction: .outbound, process: "postgres", localAddr: address(h), remoteAddr: address(primary), remotePort: 5432))
-        }
-        return Array(out.prefix(IngestDecoder.maxConnections))
+        return out.mapValues { Array($0.prefix(IngestDecoder.maxConnections)) }
     }
 }

@@ -21,7 +21,9 @@ public struct DemoFleet: Sendable {
         public var memory: Int64
     }
 
-    public var hosts: [Host]
+    public let hosts: [Host]
+    /// Each host's connections (`plan`), made once: a 1,000-host fleet would otherwise redo a quadratic search per batch.
+    let connectionPlan: [String: [ConnectionRecord]]
     /// The end of the history.
     public var now: Int64
     /// When the bad night starts (the time the demo was seeded): incident onsets are offsets from it.
@@ -69,6 +71,7 @@ public struct DemoFleet: Sendable {
                               cpus: 8, memory: 16 * 1_073_741_824))
         }
         self.hosts = hosts
+        connectionPlan = Self.plan(hosts)
     }
 
     /// Timestamps of the history: 5-minute steps, then 1-minute for the last day, 10 s for the last 30 minutes.

@@ -8,23 +8,20 @@ public struct TopologySources: Sendable, Equatable {
     public var accepted: [TopologyEdge]
     /// The services `topology.yaml` names.
     public var services: [ServiceDefinition] = []
-    /// The topology file read (nil: there is none).
-    public var configSource: String?
     /// Why the topology file was left out (it does not parse), naming the file, line and column.
     public var configError: String?
 
     public init(hosts: [HostSummary] = [], configured: [TopologyLink] = [], discovered: [TopologyLink] = [], accepted: [TopologyEdge] = [],
-                configSource: String? = nil, configError: String? = nil) {
+                configError: String? = nil) {
         self.hosts = hosts
         self.configured = configured
         self.discovered = discovered
         self.accepted = accepted
-        self.configSource = configSource
         self.configError = configError
     }
 
     public static func read(_ store: any Store, configPath: String?, now: Int64) async throws -> TopologySources {
-        var s = TopologySources(configSource: configPath)
+        var s = TopologySources()
         if let configPath {
             do {
                 let config = try TopologyConfig.load(path: configPath)

@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 /// One server group of the Groups pane: its hosts' state, health, firing alerts and resource use, aggregated. Pure.
@@ -27,16 +28,7 @@ struct GroupRow: Equatable, Identifiable {
     var worst: String?
 
     /// The dashboard filter that shows this group's hosts.
-    var hostFilter: String { name == Self.ungrouped ? "!^group=" : "^group=\(Self.escaped(name))$" }
-
-    static func escaped(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            if "\\^$.|?*+()[]{}".contains(c) { out.append("\\") }
-            out.append(c)
-        }
-        return out
-    }
+    var hostFilter: String { name == Self.ungrouped ? "!^group=" : "^group=\(NSRegularExpression.escapedPattern(for: name))$" }
 
     /// One row per `group` label value (and one for hosts without), worst health first.
     static func make(hosts: [HostSummary], firing: [StoredAlert]) -> [GroupRow] {

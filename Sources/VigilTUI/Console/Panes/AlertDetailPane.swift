@@ -19,6 +19,8 @@ final class AlertDetailPane: Pane {
     /// The fleet's hosts and the topology's links: what the alert's host needs and what needs it.
     private var fleetHosts: [HostSummary] = []
     private(set) var topology: TopologySnapshot?
+    /// The host's dependencies and dependants, made when the fleet or the topology changes (not at every frame).
+    private var neighbours: [Span]?
     private(set) var scroll = 0
     private var lastBodyHeight = 5
 
@@ -76,13 +78,17 @@ final class AlertDetailPane: Pane {
             pastIncidents = incidents
             return changed
         case .fleet(let snapshot):
-            fleetHosts = snapshot.hosts
+            if Set(fleetHosts.map(\.name)) != Set(snapshot.hosts.map(\.name)) {
+                fleetHosts = snapshot.hosts
+                neighbours = neighbourLine()
+            }
             guard let name = alert.host, let s = snapshot.hosts.first(where: { $0.name == name }) else { return false }
             host = s
             return true
         case .topology(let s):
             let changed = topology != s
             topology = s
+            if changed { neighbours = neighbourLine() }
             return changed
         default:
             return false
@@ -173,7 +179,7 @@ final class AlertDetailPane: Pane {
             out.append([Span("\(key) ", .muted), Span(text)])
         }
         if let url = alert.generatorURL, !url.isEmpty { out.append([Span("source url ", .muted), Span(url)]) }
-        if let line = neighbourLine() { out.append(line) }
+        if let line = neighbours { out.append(line) }
 
         if let metric = alert.metric, let m = metricPoints, !m.points.isEmpty {
             let sparkWidth = max(10, min(60, width - 50))

@@ -8,8 +8,6 @@ struct TopologySnapshot: Equatable, Sendable {
     var configured: [TopologyLink]
     var discovered: [TopologyLink]
     var accepted: [TopologyEdge]
-    /// Where the configured links came from (nil: no topology file).
-    var configSource: String?
     /// The topology file's errors (its links are then left out), shown on the pane.
     var configError: String?
 }
@@ -30,7 +28,7 @@ final class TopologyFetcher: Sendable {
         do {
             let read = try await TopologySources.read(store, configPath: configPath, now: now)
             let s = TopologySnapshot(takenAt: now, configured: read.configured, discovered: read.discovered, accepted: read.accepted,
-                                     configSource: read.configSource, configError: read.configError)
+                                     configError: read.configError)
             last.withLock { $0 = s }
             return .topology(s)
         } catch {

@@ -33,6 +33,8 @@ struct TopologyModel {
 
     /// New data: the graph is rebuilt; the layout only when nodes or links changed (colours change in place).
     mutating func setGraph(_ g: TopologyGraph) {
+        // The fleet arrives every 2 s with new figures but, most rounds, the same graph.
+        guard g != full else { return }
         full = g
         if !decidedCollapse, !g.nodes.isEmpty {
             decidedCollapse = true
@@ -158,13 +160,22 @@ struct TopologyModel {
             view.found = []
             return 0
         }
-        let matches = visible.nodes.filter { $0.label.lowercased().contains(needle) || $0.members.contains { $0.lowercased().contains(needle) } }.map(\.id)
-        view.found = Set(matches)
+        let matches = marking(text)
         if let next = matches.first(where: { $0 > (view.selected ?? "") }) ?? matches.first {
             view.selected = next
             needsScroll = true
         }
         return matches.count
+    }
+
+    /// Marks the nodes whose name (or a folded member's) contains `text`; returns them in id order.
+    @discardableResult
+    mutating func marking(_ text: String) -> [String] {
+        let needle = text.lowercased()
+        let matches = needle.isEmpty ? []
+            : visible.nodes.filter { $0.label.lowercased().contains(needle) || $0.members.contains { $0.lowercased().contains(needle) } }.map(\.id)
+        view.found = Set(matches)
+        return matches
     }
 
     // MARK: moving and pins

@@ -65,7 +65,7 @@ final class TopologyPane: Pane {
         guard let hosts, let snapshot else { return }
         model.setGraph(TopologyGraph.build(hosts: hosts, firing: firing, configured: snapshot.configured, discovered: snapshot.discovered,
                                            accepted: snapshot.accepted))
-        if !filter.isEmpty { model.view.found = Set(model.visible.nodes.filter { $0.label.lowercased().contains(filter.lowercased()) }.map(\.id)) }
+        if !filter.isEmpty { model.marking(filter) }
     }
 
     func render(into canvas: inout Canvas, in rect: Rect, context: RenderContext) {
