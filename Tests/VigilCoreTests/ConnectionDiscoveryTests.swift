@@ -61,6 +61,21 @@ import VigilWire
                 "\(links)")
     }
 
+    /// A scraper of a large fleet: its agent sends 200 records, never half of 1,000 hosts, but they span every group;
+    /// a load balancer reaching 12 hosts of one group still depends on them.
+    @Test func aScraperOfALargeFleetMakesNoLinks() {
+        let groups = ["web", "api", "data", "ops"]
+        let hosts = (0..<1000).map { HostSummary(name: "h-\($0)", labels: ["group": groups[$0 % 4], "address": "10.0.\($0 / 250).\($0 % 250)"]) }
+        func out(_ from: Int, _ to: Int, port: Int, _ process: String) -> ObservedConnection {
+            ObservedConnection(host: "h-\(from)", record: ConnectionRecord(direction: .outbound, process: process, localAddr: "x",
+                                                                         remoteAddr: "10.0.\(to / 250).\(to % 250)", remotePort: port), firstSeen: 0, lastSeen: 0, seen: 2)
+        }
+        let scrapes = [0, 1, 2].flatMap { group in (1...66).map { out(3, $0 * 4 + group, port: 9100, "prometheus") } }
+        let lb = (1...12).map { out(2, $0 * 4, port: 8080, "haproxy") }
+        let links = ConnectionLinker.links(scrapes + lb, hosts: hosts)
+        #expect(links.count == 12 && links.allSatisfy { $0.from == "h-2" && $0.details[0].hasPrefix("tcp/8080") }, "\(links.prefix(3))")
+    }
+
     /// Two real python3 processes talk over loopback (the server on 127.0.0.2, db-1's address); the real agent, as
     /// host web-1, reports twice; the real listener stores it; the link web-1 → db-1 appears with the port and
     /// process, and `vigil topology links` prints it.

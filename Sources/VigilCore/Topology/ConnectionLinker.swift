@@ -46,9 +46,12 @@ public enum ConnectionLinker {
     /// Connections last seen longer ago than this are not links any more.
     public static let window: Int64 = 24 * 3_600_000
     public static let minimumReports = 2
-    /// A process that reaches more hosts than this on one port, and over half the fleet, is scraping or monitoring
-    /// them (Prometheus on :9100), not depending on them: its connections make no links.
+    /// A process that reaches more hosts than this on one port, and over half the fleet or hosts of at least
+    /// `monitorGroups` groups, is scraping or monitoring them (Prometheus on :9100), not depending on them: its
+    /// connections make no links. (The groups matter past 400 hosts: an agent sends at most 200 records, so a scraper
+    /// of 1,000 hosts shows 200 of them, never half the fleet.)
     public static let monitorFanOut = 10
+    public static let monitorGroups = 3
     /// The agents' own pushes to Vigil are plumbing, not the service's topology.
     public static let ignoredProcesses: Set<String> = ["vigil-agent", "vigil"]
 
@@ -74,7 +77,11 @@ public enum ConnectionLinker {
         for c in connections where c.record.direction == .outbound {
             if let o = owner(c.record.remoteAddr) { reach["\(c.host) \(c.record.process) \(c.record.remotePort)", default: []].insert(o) }
         }
-        let monitors = Set(reach.filter { $0.value.count > monitorFanOut && $0.value.count * 2 > hosts.count }.keys)
+        var groupOf: [String: String] = [:]
+        for h in hosts { if let g = h.labels["group"], !g.isEmpty { groupOf[h.name] = g } }
+        let monitors = Set(reach.filter { _, reached in
+            reached.count > monitorFanOut && (reached.count * 2 > hosts.count || Set(reached.compactMap { groupOf[$0] }).count >= monitorGroups)
+        }.keys)
         // The same scrapes as their targets see them: from the monitor's host, at that port.
         let monitorPorts = Set(monitors.map { key in
             let parts = key.split(separator: " ", omittingEmptySubsequences: false)
