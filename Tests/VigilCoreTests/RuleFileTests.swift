@@ -22,7 +22,14 @@ struct RuleFileTests {
         #expect(Set(byName.keys) == ["HighCPU", "HighMemory", "HighLoadPerCore", "ZombieProcesses", "DiskSpaceLow", "DiskSpaceCritical",
                                      "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern",
                                      "PostgresDown", "PostgresConnectionsSaturated", "PostgresReplicationLag", "PostgresLongTransaction",
-                                     "PostgresLockWaits"])
+                                     "PostgresLockWaits", "SLOFastBurn", "SLOSlowBurn"])
+        // The services' burn alerts of the SRE workbook: 1 h / 5 m at 14.4×, 6 h / 30 m at 6×, each service's own objective.
+        guard case .sloBurn(let fast) = byName["SLOFastBurn"]?.kind, case .sloBurn(let slow) = byName["SLOSlowBurn"]?.kind else {
+            Issue.record("SLO rules"); return
+        }
+        #expect(fast.objective == nil && fast.service?.matches("checkout") == true && fast.longWindow == 3_600_000 && fast.shortWindow == 300_000
+                && fast.factor == 14.4)
+        #expect(slow.longWindow == 6 * 3_600_000 && slow.shortWindow == 1_800_000 && slow.factor == 6)
         // The database rules read the metrics the agent's PostgreSQL probe sends (docs/metrics.md).
         #expect(byName["PostgresConnectionsSaturated"]?.kind == .threshold(.init(metric: "pg.connections.used_percent", aggregation: .avg,
                                                                                   window: 300_000, op: .greater, threshold: 85)))

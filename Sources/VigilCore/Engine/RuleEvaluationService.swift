@@ -39,6 +39,11 @@ public final class RuleEvaluationService: Service, Sendable {
     /// Recent samples of the metrics the rules read, kept in memory and fed from the store's commits.
     public let head: HeadFeeder
     private let state: Locked<State>
+    /// The services of `topology.yaml` (`slo_burn` rules with `service:`); nil: none.
+    let services: ServiceDirectory?
+    /// The check history `slo_burn` rules read, kept a minute (burn rates over an hour need no fresher one).
+    private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]])?>(nil)
+    static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
     private let onEvaluated = Locked<[@Sendable () -> Void]>([])
 
@@ -52,8 +57,10 @@ public final class RuleEvaluationService: Service, Sendable {
         self.init(store: store, rules: RuleSet(directories: ruleDirectories), tickMs: tickMs, logger: logger, isLeader: isLeader)
     }
 
-    public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, isLeader: @escaping @Sendable () -> Bool) {
+    public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, services: ServiceDirectory? = nil,
+                isLeader: @escaping @Sendable () -> Bool) {
         self.store = store
+        self.services = services
         self.tickMs = tickMs
         self.logger = logger
         self.isLeader = isLeader
@@ -185,12 +192,16 @@ public final class RuleEvaluationService: Service, Sendable {
         var anomalyMetrics = Set<String>()
         var newPatterns: (since: Int64, level: LogLevel)?
         var sloWindow: Int64?
+        let services = self.services?.services(now: now) ?? []
+        let servicesWithObjectives = services.filter { $0.objective != nil }
         for rule in rules {
             if let l = rule.kind.lookback { lookback = max(lookback, l) }
             switch rule.kind {
             case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
-            case .sloBurn(let e): sloWindow = max(sloWindow ?? 0, e.longWindow)
+            case .sloBurn(let e):
+                // A rule on services reads check results only when some service has an objective.
+                if e.service == nil || !servicesWithObjectives.isEmpty { sloWindow = max(sloWindow ?? 0, e.longWindow) }
             case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
             case .anomaly(let e): anomalyMetrics.insert(e.metric)
             case .newLogPattern(let e):
@@ -224,8 +235,15 @@ public final class RuleEvaluationService: Service, Sendable {
         }
         data.input.anomalyScores = anomalyScores
         if let sloWindow {
-            // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).
-            data.input.checkHistory = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000, limit: 5_000_000)
+            if let kept = sloHistory.withLock({ $0 }), kept.window == sloWindow, now - kept.readAt < Self.sloHistoryMaxAge, now >= kept.readAt {
+                data.input.checkHistory = kept.history
+            } else {
+                // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).
+                let history = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000, limit: 5_000_000)
+                sloHistory.withLock { $0 = (now, sloWindow, history) }
+                data.input.checkHistory = history
+            }
+            data.input.services = servicesWithObjectives
         }
         if let newPatterns {
             data.input.newLogPatterns = try await store.newLogPatterns(since: newPatterns.since, minLevel: newPatterns.level)

@@ -28,6 +28,11 @@ public final class VigilEngine: Sendable {
         public var compactAgeMs: Int64
         /// How often the lease holder applies the retention policy (rollups, then deletions).
         public var retentionEvery: Duration = .seconds(600)
+        /// The topology file whose services' objectives the engine keeps (`SLAService`) and alerts on (`slo_burn` with
+        /// `service:`); nil: none. Default: `TopologyConfig.defaultPath()`.
+        public var topologyPath: String? = TopologyConfig.defaultPath()
+        /// How often the lease holder rolls services' days up and records their violations.
+        public var slaEvery: Duration = .seconds(300)
         /// How often the lease holder checks whether last week's report is written (`WeeklyReportService`).
         public var weeklyReportCheckEvery: Duration = .seconds(600)
         /// Collect the local host every `localInterval` when a source is given.
@@ -74,6 +79,8 @@ public final class VigilEngine: Sendable {
     public let evaluator: RuleEvaluationService
     /// Auto-remediation, run expiry and local jobs.
     public let remediation: RemediationService
+    /// The services of the topology file, read again when it changes.
+    public let services: ServiceDirectory
     /// Routing, grouping and delivery of notifications, when configured.
     public let notifications: NotificationService?
     let leader = LeaderFlag()
@@ -88,8 +95,9 @@ public final class VigilEngine: Sendable {
         var g = SystemRandomNumberGenerator()
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max, using: &g))"
         let flag = leader
+        self.services = ServiceDirectory(path: options.topologyPath, logger: logger)
         self.evaluator = RuleEvaluationService(store: store, rules: options.ruleDirectories.map { RuleSet(directories: $0) } ?? RuleSet.standard(),
-                                               tickMs: options.evaluationTickMs, logger: logger, isLeader: { flag.isSet })
+                                               tickMs: options.evaluationTickMs, logger: logger, services: services, isLeader: { flag.isSet })
         let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,
                                           userDirectory: options.userRunbooks)
         for e in catalog.errors { logger.error("runbook: \(e)") }
@@ -136,6 +144,7 @@ public final class VigilEngine: Sendable {
         do {
             let flag = leader
             services.append(RetentionService(store: store, every: options.retentionEvery, isLeader: { flag.isSet }, logger: logger))
+            services.append(SLAService(store: store, services: self.services, every: options.slaEvery, isLeader: { flag.isSet }, logger: logger))
             services.append(WeeklyReportService(store: store, every: options.weeklyReportCheckEvery, timeZone: .current, isLeader: { flag.isSet },
                                                 logger: logger))
         }

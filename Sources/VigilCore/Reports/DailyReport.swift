@@ -116,6 +116,8 @@ public struct DailyReport: Sendable, Equatable {
     public var worstHosts: [HealthLine]
     /// Least available check first.
     public var availability: [AvailabilityLine] = []
+    /// The services' objectives (`topology.yaml`), least budget left first.
+    public var sla: [SLALine] = []
     /// What was cut to keep the report bounded.
     public var notes: [String]
 
@@ -217,7 +219,9 @@ public struct DailyReport: Sendable, Equatable {
     // MARK: reading (I/O)
 
     /// Reads what the report needs from the store (bounded reads; what was cut is noted) and builds it.
-    public static func gather(store: any Store, from: Int64, to: Int64, now: Int64) async throws -> DailyReport {
+    /// `topology` is the file with the services' objectives (default: `TopologyConfig.defaultPath()`).
+    public static func gather(store: any Store, from: Int64, to: Int64, now: Int64,
+                              topology: String? = TopologyConfig.defaultPath()) async throws -> DailyReport {
         let eventLimit = 50_000, runLimit = 5_000, incidentLimit = 1_000
         let events = try await store.alertEvents(from: from, to: to, limit: eventLimit)
         let incidents = try await store.incidents(resolvedFrom: from, to: to, limit: incidentLimit)
@@ -233,8 +237,11 @@ public struct DailyReport: Sendable, Equatable {
         if events.count >= eventLimit { notes.append("only the first \(eventLimit) alert events were read") }
         if runs.count >= runLimit { notes.append("only the newest \(runLimit) runs were read") }
         if incidents.count >= incidentLimit { notes.append("only the newest \(incidentLimit) incidents were read") }
-        return build(from: from, to: to, generatedAt: now, events: events, incidents: incidents, runs: runs, patterns: patterns, hosts: hosts,
-                     checkHistory: checks, notes: notes)
+        let sla = try await gatherSLA(store: store, path: topology, from: from, to: to, notes: &notes)
+        var report = build(from: from, to: to, generatedAt: now, events: events, incidents: incidents, runs: runs, patterns: patterns, hosts: hosts,
+                           checkHistory: checks, notes: notes)
+        report.sla = sla
+        return report
     }
 
     // MARK: rendering
@@ -286,6 +293,7 @@ public struct DailyReport: Sendable, Equatable {
                  String(format: "%.0f%%", a.tally.coverage * 100), a.tally.downMs < 1000 ? "0s" : DurationText.short(ms: a.tally.downMs)]
             }))
         }
+        out.append(contentsOf: slaText)
         out.append("")
         out.append("WORST HEALTH" + (worstHosts.isEmpty ? "  every host at 100" : ""))
         out.append(contentsOf: worstHosts.map { "  \($0.host)  health \($0.health)  \($0.status)  \($0.fired) alert\($0.fired == 1 ? "" : "s") fired" })
@@ -334,6 +342,7 @@ public struct DailyReport: Sendable, Equatable {
                          "coverage": .number($0.tally.coverage), "up_ms": .int64($0.tally.upMs), "down_ms": .int64($0.tally.downMs),
                          "unknown_ms": .int64($0.tally.unknownMs)])
             }),
+            "sla": slaJSON,
             "notes": .array(notes.map(JSONValue.string)),
         ])
     }

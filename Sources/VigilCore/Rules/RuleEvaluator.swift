@@ -27,7 +27,8 @@ public enum RuleEvaluator {
         case .newLogPattern(let e):
             newLogPattern(rule, e, patterns: input.newLogPatterns, hostLabels: input.hostLabels, now: now)
         case .sloBurn(let e):
-            sloBurn(rule, e, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
+            e.service == nil ? sloBurn(rule, e, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
+                : serviceBurn(rule, e, services: input.services, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
         }
     }
 
@@ -154,13 +155,40 @@ public enum RuleEvaluator {
         let series = CheckSeries(history, include: include)
         let long = series.tally(from: now - e.longWindow, to: now)
         let short = series.tally(from: now - e.shortWindow, to: now)
+        guard let objective = e.objective else { return [] }
         var out: [AlertInstance] = []
         for (name, tally) in long {
-            guard let longBurn = ErrorBudget(objective: e.objective, tally: tally).burnRate, longBurn >= e.factor,
-                  let shortTally = short[name], let shortBurn = ErrorBudget(objective: e.objective, tally: shortTally).burnRate,
+            guard let longBurn = ErrorBudget(objective: objective, tally: tally).burnRate, longBurn >= e.factor,
+                  let shortTally = short[name], let shortBurn = ErrorBudget(objective: objective, tally: shortTally).burnRate,
                   shortBurn >= e.factor else { continue }
-            let slo = "\(ErrorBudget.percentText(e.objective)) \(DurationText.short(ms: e.longWindow))/\(DurationText.short(ms: e.shortWindow))"
+            let slo = "\(ErrorBudget.percentText(objective)) \(DurationText.short(ms: e.longWindow))/\(DurationText.short(ms: e.shortWindow))"
             out.append(instance(rule, labels: ["check": name, "slo": slo], longBurn))
+        }
+        return sorted(out)
+    }
+
+    /// Services (of `topology.yaml`, with an objective, whose name matches) burning an indicator's budget at least
+    /// `factor` times too fast over both windows; the objective is the rule's when it names one, else the service's.
+    /// Labels: `service`, `sli` (availability or latency), `slo`, and `owner` when the service has one. Value: the long
+    /// window's burn rate.
+    public static func serviceBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, services: [ServiceDefinition], history: [String: [CheckResult]],
+                                   hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        var out: [AlertInstance] = []
+        for s in services where e.service?.matches(s.name) ?? false {
+            guard let o = s.objective else { continue }
+            for sli in o.indicators {
+                guard let objective = sli == .availability ? e.objective ?? o.availability : o.latency?.objective else { continue }
+                let timeline = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels)
+                guard let longBurn = ErrorBudget(objective: objective, tally: timeline.tally(from: now - e.longWindow, to: now)).burnRate,
+                      longBurn >= e.factor,
+                      let shortBurn = ErrorBudget(objective: objective, tally: timeline.tally(from: now - e.shortWindow, to: now)).burnRate,
+                      shortBurn >= e.factor else { continue }
+                var slo = "\(ErrorBudget.percentText(objective)) \(DurationText.short(ms: e.longWindow))/\(DurationText.short(ms: e.shortWindow))"
+                if sli == .latency, let l = o.latency { slo += " under \(ServiceObjective.Latency.text(ms: l.thresholdMs))" }
+                var labels = ["service": s.name, "sli": sli.rawValue, "slo": slo]
+                if let owner = s.owner { labels["owner"] = owner }
+                out.append(instance(rule, labels: labels, longBurn))
+            }
         }
         return sorted(out)
     }

@@ -243,7 +243,7 @@ struct RuleFileParser: YAMLFieldParsing {
         "log_match": ["contains", "regex", "level", "source", "match", "window", "min_count"],
         "anomaly": ["metric", "match", "min_score"],
         "new_log_pattern": ["level", "within", "match"],
-        "slo_burn": ["check", "check_kind", "match", "objective", "long_window", "short_window", "factor"],
+        "slo_burn": ["check", "check_kind", "match", "objective", "long_window", "short_window", "factor", "service"],
     ]
 
     private mutating func parseExpr(_ node: Node, kind: String, rule: String) -> RuleKind? {
@@ -370,8 +370,16 @@ struct RuleFileParser: YAMLFieldParsing {
                 checkKind = CheckKind(rawValue: s)
                 if checkKind == nil { fail(k, "unknown check kind '\(s)' (expected \(CheckKind.allCases.map(\.rawValue).joined(separator: ", ")))") }
             }
+            let service = f["service"].flatMap { stringMatcher($0, subject: "'service'") }
+            if f["service"] != nil {
+                for key in ["check", "check_kind"] {
+                    if let n = f[key] { fail(n, "'\(key)' does not go with 'service' (a service's checks and hosts come from topology.yaml)") }
+                }
+            }
             var objective: Double?
-            if let o = req("objective", "the availability objective in percent, e.g. 99.9"), let v = number(o, key: "objective") {
+            let objectiveNode = f["service"] == nil ? req("objective", "the availability objective in percent, e.g. 99.9 (or 'service:' for services' own)")
+                : f["objective"]
+            if let o = objectiveNode, let v = number(o, key: "objective") {
                 if v <= 0 || v >= 100 { fail(o, "objective \(o.scalar?.string ?? "") is out of range (expected a percentage above 0 and below 100, e.g. 99.9)") } else { objective = v }
             }
             let long = f["long_window"].flatMap { duration($0, key: "long_window", positive: true) } ?? 3_600_000
@@ -384,9 +392,9 @@ struct RuleFileParser: YAMLFieldParsing {
             if let n = f["factor"], let v = number(n, key: "factor") {
                 if v <= 0 { fail(n, "factor must be above 0 (how many times faster than the objective allows the budget burns)") } else { factor = v }
             }
-            if let objective {
+            if objective != nil || service != nil {
                 result = .sloBurn(.init(check: check, checkKind: checkKind, matchers: matchers, objective: objective,
-                                        longWindow: long, shortWindow: short, factor: factor))
+                                        longWindow: long, shortWindow: short, factor: factor, service: service))
             } else { result = nil }
         default:
             result = nil

@@ -24,6 +24,8 @@ public struct RuleInput: Sendable {
     /// Every check result of the longest `slo_burn` window (and a little before), per host, any order
     /// (`Store.checkHistory`).
     public var checkHistory: [String: [CheckResult]] = [:]
+    /// The services `topology.yaml` defines (`slo_burn` with `service:`).
+    public var services: [ServiceDefinition] = []
 
     public init(points: [SeriesKey: [SeriesPoint]] = [:], hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
                 hostLastSeen: [String: Int64] = [:], seriesLastSeen: [SeriesKey: Int64] = [:], checkResults: [String: [CheckResult]] = [:],

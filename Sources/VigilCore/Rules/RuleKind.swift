@@ -187,15 +187,18 @@ public enum RuleKind: Sendable, Equatable {
         public var checkKind: CheckKind?
         /// On `host` and host labels.
         public var matchers: [LabelMatcher]
-        /// Percent, e.g. 99.9.
-        public var objective: Double
+        /// Percent, e.g. 99.9. Nil with `service`: each service's own objectives.
+        public var objective: Double?
+        /// Services of `topology.yaml` with an objective (`slo:`) whose name matches; nil: check names.
+        public var service: StringMatcher?
         /// Milliseconds.
         public var longWindow: Int64
         public var shortWindow: Int64
         public var factor: Double
 
-        public init(check: StringMatcher? = nil, checkKind: CheckKind? = nil, matchers: [LabelMatcher] = [], objective: Double,
-                    longWindow: Int64 = 3_600_000, shortWindow: Int64 = 300_000, factor: Double = 14.4) {
+        public init(check: StringMatcher? = nil, checkKind: CheckKind? = nil, matchers: [LabelMatcher] = [], objective: Double?,
+                    longWindow: Int64 = 3_600_000, shortWindow: Int64 = 300_000, factor: Double = 14.4, service: StringMatcher? = nil) {
+            self.service = service
             self.check = check
             self.checkKind = checkKind
             self.matchers = matchers

@@ -449,6 +449,36 @@ enum SQLiteSchema {
                 CREATE INDEX connections_by_last_seen ON connections(last_seen);
                 """)
         }
+        m.registerMigration("v19-sla") { db in
+            try db.execute(sql: """
+                -- Each service's tally of an indicator (availability, latency) per UTC day, rolled up once the day is over;
+                -- fingerprint says which hosts, checks and threshold it was made under.
+                CREATE TABLE sla_daily (
+                    service TEXT NOT NULL,
+                    sli TEXT NOT NULL,
+                    day INTEGER NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    up_ms INTEGER NOT NULL,
+                    down_ms INTEGER NOT NULL,
+                    unknown_ms INTEGER NOT NULL,
+                    PRIMARY KEY (service, sli, day)
+                );
+                CREATE INDEX sla_daily_by_day ON sla_daily(day);
+                -- Stretches in which a service failed an indicator; ended_at NULL while it goes on.
+                CREATE TABLE sla_violations (
+                    service TEXT NOT NULL,
+                    sli TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    ended_at INTEGER,
+                    bad_ms INTEGER NOT NULL,
+                    budget_spent REAL NOT NULL,
+                    objective REAL NOT NULL,
+                    window_ms INTEGER NOT NULL,
+                    PRIMARY KEY (service, sli, started_at)
+                );
+                CREATE INDEX sla_violations_by_start ON sla_violations(started_at);
+                """)
+        }
         return m
     }
 }

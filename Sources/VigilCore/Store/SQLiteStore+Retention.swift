@@ -108,6 +108,16 @@ extension SQLiteStore {
             case .connections:
                 try db.execute(sql: "DELETE FROM connections WHERE id IN (SELECT id FROM connections WHERE last_seen < ? ORDER BY last_seen LIMIT ?)",
                                arguments: [cutoff, limit])
+            case .sla:
+                try db.execute(sql: """
+                    DELETE FROM sla_daily WHERE rowid IN (SELECT rowid FROM sla_daily WHERE day < ? ORDER BY day LIMIT ?)
+                    """, arguments: [cutoff, limit])
+                let days = db.changesCount
+                try db.execute(sql: """
+                    DELETE FROM sla_violations WHERE rowid IN (
+                        SELECT rowid FROM sla_violations WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY started_at LIMIT ?)
+                    """, arguments: [cutoff, limit])
+                return days + db.changesCount
             }
             return db.changesCount
         }

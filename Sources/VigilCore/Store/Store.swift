@@ -181,6 +181,14 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// The lines of `line`'s host and source around it, oldest first (`LogContext`).
     /// The agents' TCP connections last seen at or after `since`, with how often each was seen (topology discovery).
     func connections(since: Int64) async throws -> [ObservedConnection]
+    /// Upserts services' daily rollups (by service, indicator and day).
+    func saveSLADaily(_ rows: [SLADailyTally]) async throws
+    /// The daily rollups of days starting in `[from, to)`.
+    func slaDaily(from: Int64, to: Int64) async throws -> [SLADailyTally]
+    /// Upserts violations (by service, indicator and start): an open one is closed by saving it with its end.
+    func saveSLAViolations(_ violations: [SLAViolation]) async throws
+    /// Violations that overlap `[from, to)`, newest first.
+    func slaViolations(from: Int64, to: Int64, limit: Int) async throws -> [SLAViolation]
     func logContext(of line: StoredLog, before: Int, after: Int) async throws -> (lines: [StoredLog], index: Int?)
 
     /// The lines this store object commits, as they are committed (in this process only).

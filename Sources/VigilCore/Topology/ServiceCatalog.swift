@@ -35,6 +35,8 @@ public struct ServiceSummary: Sendable, Equatable, Identifiable {
     public var severity: AlertSeverity?
     public var alerts: [String]
     public var status: Status
+    /// Its objectives' measures, when it has an `slo:` (`ServiceSLAReport`; filled in by whoever reads them).
+    public var sla: [ServiceSLA] = []
 }
 
 /// The services of the fleet: those `topology.yaml` names, then one per check name no configured service claims (its

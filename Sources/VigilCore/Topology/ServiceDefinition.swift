@@ -11,6 +11,8 @@ public struct ServiceDefinition: Sendable, Equatable {
     /// A runbook to reach for, or a hint.
     public var runbook: String?
     public var group: String?
+    /// Its objectives (`slo:`), when it has some.
+    public var objective: ServiceObjective?
 
     public init(name: String) {
         self.name = name
@@ -18,8 +20,30 @@ public struct ServiceDefinition: Sendable, Equatable {
 
     /// Whether `host` belongs to the service.
     public func includes(_ host: HostSummary) -> Bool {
-        if hosts.contains(host.name) { return true }
+        includes(host: host.name, labels: host.labels)
+    }
+
+    /// Whether the host named `host` with `labels` belongs to the service.
+    public func includes(host: String, labels: [String: String]) -> Bool {
+        if hosts.contains(host) { return true }
         guard !match.isEmpty else { return false }
-        return match.allMatch { $0 == "host" ? host.name : host.labels[$0] }
+        return match.allMatch { $0 == "host" ? host : labels[$0] }
+    }
+
+    /// The checks that say whether it works: those named, else the one named like the service.
+    public var checkNames: [String] { checks.isEmpty ? [name] : checks }
+
+    /// Whether a result of `check` on `host` counts for the service: one of its checks, on one of its hosts (any
+    /// host when it names none).
+    public func counts(check: String, host: String, labels: [String: String]) -> Bool {
+        guard checkNames.contains(check) else { return false }
+        return (hosts.isEmpty && match.isEmpty) || includes(host: host, labels: labels)
+    }
+
+    /// What decides which results count and how: a daily rollup made under another one is made again.
+    public var sliFingerprint: String {
+        let threshold = objective?.latency.map { "\($0.thresholdMs)" } ?? "-"
+        return "hosts=\(hosts.sorted().joined(separator: ","));match=\(match.map(\.description).sorted().joined(separator: ","));"
+            + "checks=\(checkNames.sorted().joined(separator: ","));latency<=\(threshold)"
     }
 }

@@ -19,6 +19,10 @@ import Yams
 ///     checks: [checkout-http]   # the checks that say it works (default: checks named like the service)
 ///     owner: payments-team
 ///     runbook: restart-php-fpm
+///     slo:                      # optional: see `ServiceObjective`
+///       availability: 99.9
+///       window: 30d
+///       latency: {below: 300ms, objective: 99}
 /// ```
 public struct TopologyConfig: Sendable, Equatable {
     public var links: [TopologyLink]
@@ -96,8 +100,8 @@ struct TopologyConfigParser: YAMLFieldParsing {
         var seen = Set<String>()
         for (i, item) in items.enumerated() {
             let context = "service \(i + 1)"
-            guard let m = mapping(item, "a service (name:, hosts:, match:, checks:, owner:, runbook:, group:)") else { continue }
-            let f = fields(m, allowed: ["name", "hosts", "match", "checks", "owner", "runbook", "group"], context: context)
+            guard let m = mapping(item, "a service (name:, hosts:, match:, checks:, owner:, runbook:, group:, slo:)") else { continue }
+            let f = fields(m, allowed: ["name", "hosts", "match", "checks", "owner", "runbook", "group", "slo"], context: context)
             guard let nameNode = require(f, "name", in: item, context: context, hint: "the service's name"), let name = self.name(nameNode) else { continue }
             guard seen.insert(name).inserted else {
                 fail(nameNode, "service '\(name)' is defined twice")
@@ -115,6 +119,7 @@ struct TopologyConfigParser: YAMLFieldParsing {
             s.owner = f["owner"].flatMap { string($0, "an owner or team") }
             s.runbook = f["runbook"].flatMap { string($0, "a runbook name or hint") }
             s.group = f["group"].flatMap { string($0, "a group name") }
+            s.objective = f["slo"].flatMap { objective($0, context: "\(context) (\(name))") }
             if s.hosts.isEmpty && s.match.isEmpty && s.checks.isEmpty {
                 fail(item, "\(context) (\(name)) names no hosts, match or checks: nothing would belong to it")
                 continue
@@ -122,6 +127,51 @@ struct TopologyConfigParser: YAMLFieldParsing {
             out.append(s)
         }
         return out
+    }
+
+    /// `slo: {availability: 99.9, window: 30d, latency: {below: 300ms, objective: 99}}`.
+    private mutating func objective(_ node: Node, context: String) -> ServiceObjective? {
+        guard let m = mapping(node, "an objective (availability:, window:, latency:)") else { return nil }
+        let f = fields(m, allowed: ["availability", "window", "latency"], context: "the slo of \(context)")
+        func percent(_ n: Node, _ key: String) -> Double? {
+            guard let v = number(n, key: key) else { return nil }
+            guard v > 0 && v < 100 else {
+                fail(n, "\(key) \(n.scalar?.string ?? "") is out of range (expected a percentage above 0 and below 100, e.g. 99.9)")
+                return nil
+            }
+            return v
+        }
+        guard let a = require(f, "availability", in: node, context: "the slo of \(context)", hint: "the objective in percent, e.g. 99.9"),
+              let availability = percent(a, "availability") else { return nil }
+        var o = ServiceObjective(availability: availability)
+        if let w = f["window"], let ms = duration(w, key: "window", positive: true) {
+            if ms < 86_400_000 || ms > ServiceObjective.longestWindow {
+                fail(w, "window \(w.scalar?.string ?? "") must be from 1d to 90d (7d, 30d and 90d are usual)")
+                return nil
+            }
+            o.window = ms
+        }
+        if let l = f["latency"] {
+            guard let lm = mapping(l, "a latency objective (below:, objective:)") else { return nil }
+            let lf = fields(lm, allowed: ["below", "objective"], context: "the latency objective of \(context)")
+            guard let b = require(lf, "below", in: l, context: "the latency objective of \(context)", hint: "the threshold, e.g. 300ms"),
+                  let ms = latency(b) else { return nil }
+            let target = lf["objective"].map { percent($0, "objective") } ?? availability
+            guard let target else { return nil }
+            o.latency = .init(thresholdMs: ms, objective: target)
+        }
+        return o
+    }
+
+    /// `300ms`, `1.5s`, `2s`: a latency threshold in milliseconds, above 0.
+    private mutating func latency(_ node: Node) -> Double? {
+        guard let s = string(node, "a latency such as 300ms or 1.5s") else { return nil }
+        let (digits, scale): (Substring, Double) = s.hasSuffix("ms") ? (s.dropLast(2), 1) : s.hasSuffix("s") ? (s.dropLast(1), 1000) : (Substring(s), 1)
+        guard let v = Double(digits.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0 else {
+            fail(node, "bad latency '\(s)' (expected e.g. 300ms or 1.5s, above 0)")
+            return nil
+        }
+        return v * scale
     }
 
     private mutating func name(_ node: Node) -> String? {

@@ -15,6 +15,9 @@ struct SLACommand: ParsableCommand {
             on several hosts counts each host's time. BURN 1h and BURN 6h are the error ratio over those windows divided \
             by the allowed one (1 spends the budget exactly over the window); an slo_burn rule alerts on them \
             (docs/rules.md).
+
+            Services of topology.yaml with an slo: come first, each over its own window and objective (availability, \
+            and latency when it has one), with the violations the engine recorded; --violations lists those.
             """
     )
     @OptionGroup var store: StoreOptions
@@ -24,8 +27,13 @@ struct SLACommand: ParsableCommand {
     var window: String = "30d"
     @Option(help: ArgumentHelp("Only checks whose name matches: a name, =~regex or !=name.", valueName: "MATCHER"))
     var check: String?
-    @Flag(help: "One JSON object per check (availability and ratios 0 to 1, times in ms) instead of columns.")
+    @Flag(help: "One JSON object per service objective and per check (availability and ratios 0 to 1, times in ms) instead of columns.")
     var json = false
+    @Flag(help: "List the services' recorded violations in their windows instead.")
+    var violations = false
+    @Option(help: ArgumentHelp("The topology file with the services (default: $VIGIL_TOPOLOGY, ~/.config/vigil/topology.yaml, /etc/vigil/topology.yaml).",
+                               valueName: "PATH"))
+    var topology: String?
 
     func validate() throws {
         guard objective > 0 && objective < 100 else { throw ValidationError("--objective must be above 0 and below 100 (e.g. 99.9)") }
@@ -45,18 +53,93 @@ struct SLACommand: ParsableCommand {
         let now = WallClock.nowMs()
         let span = DurationText.milliseconds(window)!
         let store = try self.store.open()
+        var services: [ServiceDefinition] = []
+        if let path = topology ?? TopologyConfig.defaultPath() {
+            do {
+                services = try TopologyConfig.load(path: path).services
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+        var measured: [ServiceSLA] = []
+        if services.contains(where: { $0.objective != nil }) {
+            let defined = services
+            measured = try Blocking.run {
+                let labels = Dictionary(try await store.hostInventory(now: now).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
+                return try await ServiceSLAReport.measure(store: store, services: defined, hostLabels: labels, now: now)
+            }
+        }
+        if violations {
+            printViolations(measured, now: now)
+            return
+        }
         let history = try Blocking.run { try await store.checkHistory(from: now - span - 600_000, to: now, limit: 20_000_000) }
         let report = SLAReport.make(history, objective: objective, window: span, matcher: matcher, now: now)
         if json {
+            for s in measured { print(Self.json(s).jsonText) }
             for row in report.rows { print(row.json.jsonText) }
             return
+        }
+        if !measured.isEmpty {
+            print("services, each over its own objective and window")
+            print(TimeText.table(header: Self.serviceHeader, rows: measured.map { Self.cells($0) }))
+            print("")
         }
         guard !report.rows.isEmpty else {
             print(matcher == nil ? "no check results in the last \(window)" : "no check matching \(check!) has results in the last \(window)")
             return
         }
-        print("objective \(ErrorBudget.percentText(objective)) over \(window), until \(TimeText.iso(now))")
+        print("checks: objective \(ErrorBudget.percentText(objective)) over \(window), until \(TimeText.iso(now))")
         print(TimeText.table(header: SLAReport.header, rows: report.rows.map(\.cells)))
+    }
+
+    static let serviceHeader = ["SERVICE", "SLI", "OBJECTIVE", "WINDOW", "AVAILABILITY", "COVERAGE", "BUDGET LEFT", "BURN 1h", "BURN 6h", "VIOLATIONS"]
+
+    static func cells(_ s: ServiceSLA) -> [String] {
+        func burn(_ v: Double?) -> String { v.map { String(format: "%.1f×", $0) } ?? "-" }
+        var objective = ErrorBudget.percentText(s.budget.objective)
+        if s.sli == .latency, let l = s.objective.latency { objective += " <" + ServiceObjective.Latency.text(ms: l.thresholdMs) }
+        let violations = "\(s.violations.count)" + (s.openViolation != nil ? " (one now)" : "")
+        return [s.service, s.sli.rawValue, objective, DurationText.short(ms: s.objective.window), SLAReport.percent(s.budget.tally.availability),
+                SLAReport.percent(s.budget.tally.coverage, 1), s.budget.remaining.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+                burn(s.burn1h), burn(s.burn6h), violations]
+    }
+
+    static func json(_ s: ServiceSLA) -> JSONValue {
+        .object(["service": .string(s.service), "sli": .string(s.sli.rawValue), "objective": .number(s.budget.objective),
+                 "window_ms": .number(Double(s.objective.window)),
+                 "latency_below_ms": s.objective.latency.map { .number($0.thresholdMs) } ?? .null,
+                 "availability": s.budget.tally.availability.map(JSONValue.number) ?? .null, "coverage": .number(s.budget.tally.coverage),
+                 "met": s.budget.isMet.map(JSONValue.bool) ?? .null, "budget_remaining": s.budget.remaining.map(JSONValue.number) ?? .null,
+                 "burn_1h": s.burn1h.map(JSONValue.number) ?? .null, "burn_6h": s.burn6h.map(JSONValue.number) ?? .null,
+                 "up_ms": .number(Double(s.budget.tally.upMs)), "down_ms": .number(Double(s.budget.tally.downMs)),
+                 "unknown_ms": .number(Double(s.budget.tally.unknownMs)), "violations": .number(Double(s.violations.count)),
+                 "rolled_up_days": .number(Double(s.rolledUpDays))])
+    }
+
+    func printViolations(_ measured: [ServiceSLA], now: Int64) {
+        let all = measured.flatMap(\.violations).sorted { $0.start > $1.start }
+        if json {
+            for v in all {
+                print(JSONValue.object(["service": .string(v.service), "sli": .string(v.sli.rawValue), "start": .number(Double(v.start)),
+                                        "end": v.end.map { .number(Double($0)) } ?? .null, "bad_ms": .number(Double(v.badMs)),
+                                        "budget_spent": .number(v.budgetSpent), "objective": .number(v.objective),
+                                        "window_ms": .number(Double(v.window))]).jsonText)
+            }
+            return
+        }
+        guard !measured.isEmpty else {
+            print("no service has an objective: add slo: to a service in topology.yaml (docs/console.md, SLA)")
+            return
+        }
+        guard !all.isEmpty else {
+            print("no violations recorded in the services' windows")
+            return
+        }
+        print(TimeText.table(header: ["SERVICE", "SLI", "STARTED", "ENDED", "LASTED", "BAD TIME", "BUDGET SPENT"], rows: all.map { v in
+            [v.service, v.sli.rawValue, TimeText.iso(v.start), v.end.map(TimeText.iso) ?? "going on", DurationText.short(ms: max(1000, v.duration(now: now))),
+             DurationText.short(ms: max(1000, v.badMs)), String(format: "%.1f%%", v.budgetSpent * 100)]
+        }))
     }
 }
 
@@ -70,7 +153,7 @@ struct SLAReport: Equatable, Sendable {
         var rule: String?
         var burn1h: Double?
         var burn6h: Double?
-        /// Availability (0…1) per slot of the window, oldest first (nil: nothing known in it).
+        /// The budget left after each slot of the window, oldest first (`ServiceSLA.budgetTrend`'s way).
         var trend: [Double?] = []
         var id: String { check }
 
@@ -108,10 +191,16 @@ struct SLAReport: Equatable, Sendable {
         let slots = (0..<trendSlots).map { i in series.tally(from: now - window + Int64(i) * step, to: now - window + Int64(i + 1) * step) }
         let rows = whole.map { name, tally in
             let (target, rule) = objective(name)
-            return Row(check: name, hosts: series.hosts[name]?.count ?? 0, budget: ErrorBudget(objective: target, tally: tally), rule: rule,
+            let budget = ErrorBudget(objective: target, tally: tally)
+            var down: Int64 = 0
+            let trend = slots.map { slot -> Double? in
+                down += slot[name]?.downMs ?? 0
+                return budget.allowedDownMs > 0 ? 1 - Double(down) / budget.allowedDownMs : nil
+            }
+            return Row(check: name, hosts: series.hosts[name]?.count ?? 0, budget: budget, rule: rule,
                        burn1h: hour[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
                        burn6h: six[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
-                       trend: slots.map { $0[name]?.availability })
+                       trend: trend)
         }
         return SLAReport(rows: rows.sorted { ($0.budget.remaining ?? 2, $0.check) < ($1.budget.remaining ?? 2, $1.check) })
     }
@@ -124,7 +213,9 @@ struct SLAReport: Equatable, Sendable {
     /// check), else `fallback`.
     static func objective(for check: String, rules: [AlertRule], fallback: Double) -> (Double, rule: String?) {
         for rule in rules {
-            if case .sloBurn(let e) = rule.kind, e.check?.matches(check) ?? true { return (e.objective, rule.name) }
+            if case .sloBurn(let e) = rule.kind, e.service == nil, let objective = e.objective, e.check?.matches(check) ?? true {
+                return (objective, rule.name)
+            }
         }
         return (fallback, nil)
     }

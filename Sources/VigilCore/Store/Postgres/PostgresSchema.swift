@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("v3-processes", v3),
         ("v4-db-queries", v4),
         ("v5-connections", v5),
+        ("v6-sla", v6),
     ]
 
     static func migrate(_ s: PGSession, schema: String?) async throws {
@@ -451,5 +452,32 @@ enum PostgresSchema {
             UNIQUE (host_id, direction, process, local_addr, local_port, remote_addr, remote_port)
         );
         CREATE INDEX connections_by_last_seen ON connections(last_seen);
+        """
+
+    /// Services' daily availability rollups and recorded SLA violations, as SQLite's v19.
+    static let v6 = """
+        CREATE TABLE sla_daily (
+            service TEXT NOT NULL,
+            sli TEXT NOT NULL,
+            day BIGINT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            up_ms BIGINT NOT NULL,
+            down_ms BIGINT NOT NULL,
+            unknown_ms BIGINT NOT NULL,
+            PRIMARY KEY (service, sli, day)
+        );
+        CREATE INDEX sla_daily_by_day ON sla_daily(day);
+        CREATE TABLE sla_violations (
+            service TEXT NOT NULL,
+            sli TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            ended_at BIGINT,
+            bad_ms BIGINT NOT NULL,
+            budget_spent DOUBLE PRECISION NOT NULL,
+            objective DOUBLE PRECISION NOT NULL,
+            window_ms BIGINT NOT NULL,
+            PRIMARY KEY (service, sli, started_at)
+        );
+        CREATE INDEX sla_violations_by_start ON sla_violations(started_at);
         """
 }

@@ -114,6 +114,14 @@ extension PostgresStore {
             case .connections:
                 return try await s.execute("DELETE FROM connections WHERE id IN (SELECT id FROM connections WHERE last_seen < ? ORDER BY last_seen LIMIT ?)",
                                            [cutoff, limit])
+            case .sla:
+                let days = try await s.execute("""
+                    DELETE FROM sla_daily WHERE ctid IN (SELECT ctid FROM sla_daily WHERE day < ? ORDER BY day LIMIT ?)
+                    """, [cutoff, limit])
+                return days + (try await s.execute("""
+                    DELETE FROM sla_violations WHERE ctid IN (
+                        SELECT ctid FROM sla_violations WHERE ended_at IS NOT NULL AND ended_at < ? ORDER BY started_at LIMIT ?)
+                    """, [cutoff, limit]))
             }
         }
     }

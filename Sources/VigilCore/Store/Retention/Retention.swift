@@ -117,7 +117,8 @@ public enum Retention {
         }
         let ages: [(AgedTable, Int64)] = [(.logs, policy.logs), (.checkResults, policy.checks), (.chat, policy.chat),
                                           (.aiCalls, policy.aiCalls), (.reports, policy.reports), (.processes, policy.processes),
-                                          (.dbQueries, policy.dbQueries), (.connections, policy.connections)]
+                                          (.dbQueries, policy.dbQueries), (.connections, policy.connections),
+                                          (.sla, policy.sla)]
         for (table, age) in ages {
             while true {
                 if shouldStop() { report.finished = false; return report }

@@ -30,6 +30,9 @@ public struct RetentionPolicy: Sendable, Equatable {
     public var dbQueries: Int64 = 30 * day
     /// The agents' TCP connections, by when they were last seen.
     public var connections: Int64 = 7 * day
+    /// Services' daily availability rollups and their recorded SLA violations (a year and a quarter: last year's
+    /// quarter compares with this one).
+    public var sla: Int64 = 455 * day
 
     public init() {}
 
@@ -42,12 +45,13 @@ public struct RetentionPolicy: Sendable, Equatable {
         ("chat", "chat conversations"), ("anomaly_scores", "anomaly score series"), ("ai_calls", "the AI call log"),
         ("reports", "reports"), ("processes", "top processes"), ("db_queries", "slow and long database queries"),
         ("connections", "TCP connections agents saw (topology discovery)"),
+        ("sla", "services' daily availability and SLA violations"),
     ]
 
     static var paths: [String: WritableKeyPath<RetentionPolicy, Int64>] {
         ["raw": \.raw, "rollup_5m": \.fiveMinute, "rollup_1h": \.hourly, "logs": \.logs, "log_bytes": \.logBytes,
          "checks": \.checks, "chat": \.chat, "anomaly_scores": \.anomalyScores, "ai_calls": \.aiCalls, "reports": \.reports,
-         "processes": \.processes, "db_queries": \.dbQueries, "connections": \.connections]
+         "processes": \.processes, "db_queries": \.dbQueries, "connections": \.connections, "sla": \.sla]
     }
 
     public subscript(key: String) -> Int64? { Self.paths[key].map { self[keyPath: $0] } }

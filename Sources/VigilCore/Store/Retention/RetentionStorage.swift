@@ -47,4 +47,5 @@ public enum AgedTable: String, CaseIterable, Sendable {
     case processes = "process samples"
     case dbQueries = "database queries"
     case connections = "connections"
+    case sla = "SLA rollups and violations"
 }

@@ -32,13 +32,18 @@ struct SLASnapshot: Equatable, Sendable {
     var window: SLAWindow
     var takenAt: Int64
     var report: SLAReport
+    /// The services of `topology.yaml` with an objective, each over its own window.
+    var services: [ServiceSLA] = []
+    /// Why the topology file was left out, when it was.
+    var configError: String?
     /// The check results read hit the limit: later time counts as unknown.
     var truncated: Bool
 }
 
 /// Reads every check result of the window and measures it (`SLAReport`), at most every 30 s (it reads every result
 /// of the window) or when the window changes. Objectives come from the engine's `slo_burn` rules when this console
-/// runs it, else 99.9 %.
+/// runs it, else 99.9 %. The services of `topology.yaml` with an objective are measured over their own windows
+/// (`ServiceSLAReport`: daily rollups and the results they do not cover).
 final class SLAFetcher: Sendable {
     static let refreshEvery: Int64 = 30_000
     static let resultLimit = 5_000_000
@@ -46,8 +51,11 @@ final class SLAFetcher: Sendable {
     static let trendSlots = 24
 
     private let last = Locked<SLASnapshot?>(nil)
+    private let configPath: String?
 
-    init() {}
+    init(configPath: String? = TopologyConfig.defaultPath()) {
+        self.configPath = configPath
+    }
 
     func fetch(_ store: any Store, window: SLAWindow, rules: [AlertRule]?, now: Int64) async -> ConsoleMessage {
         // Fresh enough: the last measure again (a pane opened now gets it at once).
@@ -59,7 +67,18 @@ final class SLAFetcher: Sendable {
             let report = SLAReport.make(history, window: window.milliseconds, matcher: nil, now: now, trendSlots: Self.trendSlots) { check in
                 SLAReport.objective(for: check, rules: rules, fallback: Self.defaultObjective)
             }
-            let snapshot = SLASnapshot(window: window, takenAt: now, report: report, truncated: count >= Self.resultLimit)
+            var snapshot = SLASnapshot(window: window, takenAt: now, report: report, truncated: count >= Self.resultLimit)
+            if let configPath {
+                do {
+                    let services = try TopologyConfig.load(path: configPath).services
+                    if services.contains(where: { $0.objective != nil }) {
+                        let labels = Dictionary(try await store.hostInventory(now: now).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
+                        snapshot.services = try await ServiceSLAReport.measure(store: store, services: services, hostLabels: labels, now: now)
+                    }
+                } catch let error as RuleFileErrors {
+                    snapshot.configError = error.description
+                }
+            }
             last.withLock { $0 = snapshot }
             return .sla(snapshot)
         } catch {

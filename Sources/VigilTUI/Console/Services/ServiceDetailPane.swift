@@ -1,5 +1,6 @@
 import VigilCore
 import VigilTheme
+import VigilWire
 
 /// One service: owner, runbook and group; its hosts; its checks' last results; its firing alerts; what its hosts need
 /// and what needs them. `Enter` opens the selected host.
@@ -57,6 +58,24 @@ final class ServiceDetailPane: Pane {
         out.append([Span("  " + (service.checks.isEmpty ? "none" : service.checks.joined(separator: ", ")))])
         if !service.missingChecks.isEmpty {
             out.append([Span("  no result in 24h: " + service.missingChecks.joined(separator: ", ") + " (check the names in topology.yaml)", .warning)])
+        }
+        if !service.sla.isEmpty {
+            out.append([])
+            out.append([Span("OBJECTIVES", .header, [.bold]), Span("  (:sla, Enter, for every violation)", .muted)])
+            for s in service.sla {
+                var objective = "\(ErrorBudget.percentText(s.budget.objective)) \(s.sli.rawValue)"
+                if s.sli == .latency, let l = s.objective.latency { objective += " <\(ServiceObjective.Latency.text(ms: l.thresholdMs))" }
+                out.append([Span("  " + objective + " over \(DurationText.short(ms: s.objective.window)): ", .muted),
+                            Span(SLAReport.percent(s.budget.tally.availability), s.budget.isMet == false ? .critical : .ok),
+                            Span("  budget left ", .muted), Span(SLAPane.budgetText(s.budget), SLAPane.budgetRole(s.budget)),
+                            Span("  burn 1h ", .muted), Span(SLAPane.burnText(s.burn1h), SLAPane.burnRole(s.burn1h)),
+                            Span("  \(s.violations.count) violation\(s.violations.count == 1 ? "" : "s")", s.openViolation != nil ? .critical : .muted)])
+                for v in s.violations.prefix(3) {
+                    let end = v.end.map { LogsFormat.dateTime($0) } ?? "going on"
+                    out.append([Span("    \(LogsFormat.dateTime(v.start)) – \(end)", v.end == nil ? .critical : .text),
+                                Span("  spent \(String(format: "%.1f%%", v.budgetSpent * 100)) of the budget", .muted)])
+                }
+            }
         }
         out.append([])
         out.append([Span("ALERTS", .header, [.bold])])

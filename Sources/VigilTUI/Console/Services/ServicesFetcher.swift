@@ -32,8 +32,14 @@ final class ServicesFetcher: Sendable {
             let history = try await store.checkHistory(from: now - Self.window - 600_000, to: now, limit: Self.resultLimit)
             let firing = try await store.alerts(states: ["firing"], limit: FleetPoller.alertLimit)
             let graph = sources.graph(firing: firing)
-            let services = ServiceCatalog.services(definitions: sources.services, hosts: sources.hosts, history: history, firing: firing,
+            var services = ServiceCatalog.services(definitions: sources.services, hosts: sources.hosts, history: history, firing: firing,
                                                    graph: graph, now: now, window: Self.window)
+            if sources.services.contains(where: { $0.objective != nil }) {
+                let labels = Dictionary(sources.hosts.map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
+                let measured = Dictionary(grouping: try await ServiceSLAReport.measure(store: store, services: sources.services, hostLabels: labels, now: now),
+                                          by: \.service)
+                for i in services.indices { services[i].sla = (measured[services[i].name] ?? []).sorted { $0.sli < $1.sli } }
+            }
             let count = history.values.reduce(0) { $0 + $1.count }
             let s = ServicesSnapshot(takenAt: now, services: services, graph: graph, configError: sources.configError, truncated: count >= Self.resultLimit)
             last.withLock { $0 = s }

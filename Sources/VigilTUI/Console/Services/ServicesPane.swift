@@ -1,10 +1,12 @@
 import VigilCore
 import VigilTheme
+import VigilWire
 
 /// Services (`:services`, `:svc`): those `topology.yaml` names, then one per check, then links' ends that are not
 /// hosts. One row each: STATUS, hosts up, checks failing, a 24-hour latency trend and the last latency, UPTIME (time
-/// weighted over 24 h; unknown time does not count as up), the budget left of a 99.9 % objective over the day, firing
-/// alerts, OWNER and where it comes from. `Enter` shows its hosts, checks, alerts and neighbours.
+/// weighted over 24 h; unknown time does not count as up), its objective (`slo:` in topology.yaml) and the budget
+/// left over the objective's window (without one: of 99.9 % over the day, muted), firing alerts, OWNER and where it
+/// comes from. `Enter` shows its hosts, checks, objectives, violations, alerts and neighbours.
 final class ServicesPane: Pane {
     static let objective = 99.9
     let table: TableView<ServiceSummary>
@@ -75,6 +77,11 @@ final class ServicesPane: Pane {
         table.render(orWaiting: snapshot != nil, error: lastError, into: &canvas, in: rest.inset(1), focused: context.focused, now: context.now)
     }
 
+    /// The budget left of the service's availability objective over its window; without one, of 99.9 % over 24 h.
+    static func budget(_ s: ServiceSummary) -> ErrorBudget {
+        s.sla.first { $0.sli == .availability }?.budget ?? ErrorBudget(objective: objective, tally: s.tally)
+    }
+
     static func statusRole(_ s: ServiceSummary.Status) -> Role {
         switch s {
         case .down: .critical
@@ -101,10 +108,14 @@ final class ServicesPane: Pane {
             .text("LAST", width: 7, alignRight: true, priority: 60) { $0.lastLatency.map { String(format: "%.0f ms", $0) } ?? "-" },
             .text("UPTIME", width: 8, alignRight: true, priority: 85, role: { ($0.tally.availability ?? 1) * 100 < objective ? .critical : .ok },
                   ascending: { ($0.tally.availability ?? 2) < ($1.tally.availability ?? 2) }) { SLAReport.percent($0.tally.availability) },
+            .text("SLO", width: 9, alignRight: true, priority: 72, role: { s in s.sla.first?.openViolation != nil ? .critical : s.sla.isEmpty ? .muted : .text }) { s in
+                guard let a = s.sla.first else { return "-" }
+                return "\(ErrorBudget.percentText(a.budget.objective)) \(DurationText.short(ms: a.objective.window))"
+            },
             .text("BUDGET", width: 6, alignRight: true, priority: 70, role: { s in
-                let left = ErrorBudget(objective: objective, tally: s.tally).remaining ?? 1
-                return left < 0 ? .critical : left < 0.25 ? .warning : .text
-            }) { s in ErrorBudget(objective: objective, tally: s.tally).remaining.map { String(format: "%.0f%%", $0 * 100) } ?? "-" },
+                let b = budget(s)
+                return s.sla.isEmpty ? .muted : SLAPane.budgetRole(b)
+            }) { s in SLAPane.budgetText(budget(s)) },
             TableColumn("ALERTS", width: 10, priority: 75) { s, _ in
                 guard let first = s.alerts.first else { return [Span("-", .muted)] }
                 let role: Role = s.severity == .critical ? .critical : s.severity == .warning ? .warning : .info

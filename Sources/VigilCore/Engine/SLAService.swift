@@ -1,0 +1,117 @@
+import Logging
+import ServiceLifecycle
+import VigilWire
+
+/// Keeps the services' SLA records while this engine holds the lease, every `every` (5 minutes; the first a minute
+/// after start): rolls each UTC day of a service's window up once it has been over for an hour (`sla_daily`; at most
+/// `daysPerRun` days read per run, newest first; a day before any result is rolled up as unknown), and records its violations (`sla_violations`) from the last 26 hours of check results (longer
+/// while one is still open), closing and updating them as they change.
+struct SLAService: Service {
+    let store: any Store
+    let services: ServiceDirectory
+    let every: Duration
+    let isLeader: @Sendable () -> Bool
+    let logger: Logger
+
+    static let daysPerRun = 7
+    static let lookback: Int64 = 26 * 3_600_000
+
+    func run() async throws {
+        var wait = min(every, .seconds(60))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await gracefulShutdownSleep(wait)
+            wait = every
+            guard isLeader(), !Task.isShuttingDownGracefully else { continue }
+            let defined = services.services().filter { $0.objective != nil }
+            guard !defined.isEmpty else { continue }
+            do {
+                let outcome = try await Self.update(store: store, services: defined, now: WallClock.nowMs())
+                if outcome.days > 0 || outcome.opened > 0 {
+                    logger.info("SLA: \(outcome.days) daily rollups written, \(outcome.opened) violations going on")
+                }
+            } catch {
+                logger.error("the SLA records could not be updated (tried again in \(every)): \(error)")
+            }
+        }
+    }
+
+    /// One pass: rollups, then violations. Returns how many rollups were written and how many violations are open.
+    @discardableResult
+    static func update(store: any Store, services: [ServiceDefinition], now: Int64, daysPerRun: Int = daysPerRun) async throws -> (days: Int, opened: Int) {
+        let hostLabels = Dictionary(try await store.hostInventory(now: now).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
+        let days = try await rollUp(store: store, services: services, hostLabels: hostLabels, now: now, limit: daysPerRun)
+        let open = try await recordViolations(store: store, services: services, hostLabels: hostLabels, now: now)
+        return (days, open)
+    }
+
+    /// Writes the rollups of finished days in each service's window that are missing or were made under another
+    /// definition, reading one day of check results at a time.
+    static func rollUp(store: any Store, services: [ServiceDefinition], hostLabels: [String: [String: String]], now: Int64, limit: Int) async throws -> Int {
+        let today = SLADailyTally.dayStart(now)
+        guard let longest = services.compactMap({ $0.objective?.window }).max() else { return 0 }
+        let existing = try await store.slaDaily(from: SLADailyTally.dayStart(now - longest), to: today)
+        var have: [String: SLADailyTally] = [:]
+        for r in existing { have["\(r.service)\u{1F}\(r.sli.rawValue)\u{1F}\(r.day)"] = r }
+        // Days that some service needs, newest first.
+        var due: [Int64: [ServiceDefinition]] = [:]
+        for s in services {
+            guard let o = s.objective else { continue }
+            var day = SLADailyTally.dayStart(now - o.window)
+            if day < now - o.window { day += SLADailyTally.dayMs }
+            // A day is rolled up once it has been over for an hour: agents' spools may still bring its last results.
+            while day + SLADailyTally.dayMs + 3_600_000 <= now {
+                let stale = o.indicators.contains { sli in have["\(s.name)\u{1F}\(sli.rawValue)\u{1F}\(day)"]?.fingerprint != s.sliFingerprint }
+                if stale { due[day, default: []].append(s) }
+                day += SLADailyTally.dayMs
+            }
+        }
+        var written = 0
+        for day in due.keys.sorted(by: >).prefix(limit) {
+            let history = try await store.checkHistory(from: day - 600_000, to: day + SLADailyTally.dayMs, limit: ServiceSLAReport.resultLimit)
+            var rows: [SLADailyTally] = []
+            for s in due[day]! {
+                for sli in s.objective!.indicators {
+                    let tally = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: day, to: day + SLADailyTally.dayMs)
+                    // Results gone (older than their retention): keep a rollup made earlier rather than write unknown.
+                    if tally.knownMs == 0, have["\(s.name)\u{1F}\(sli.rawValue)\u{1F}\(day)"] != nil { continue }
+                    rows.append(SLADailyTally(service: s.name, sli: sli, day: day, fingerprint: s.sliFingerprint, tally: tally))
+                }
+            }
+            try await store.saveSLADaily(rows)
+            written += rows.count
+        }
+        return written
+    }
+
+    /// Records the violations of the last 26 hours (from an open one's start when earlier) and closes open ones the
+    /// results no longer show. Returns how many are open.
+    static func recordViolations(store: any Store, services: [ServiceDefinition], hostLabels: [String: [String: String]], now: Int64) async throws -> Int {
+        let longest = services.compactMap { $0.objective?.window }.max() ?? lookback
+        let stored = try await store.slaViolations(from: now - longest, to: now + 1, limit: 10_000)
+        let open = stored.filter { $0.end == nil }
+        let from = max(now - longest, min(now - lookback, (open.map(\.start).min() ?? .max) - 600_000))
+        let history = try await store.checkHistory(from: from - 600_000, to: now + 60_000, limit: ServiceSLAReport.resultLimit)
+        var found: [SLAViolation] = []
+        for s in services {
+            guard let o = s.objective else { continue }
+            for sli in o.indicators {
+                let timeline = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels)
+                let allowed = Double(o.window) * Double(max(1, timeline.seriesCount)) * (1 - o.objective(sli)! / 100)
+                // A stretch cut at `from` began earlier and was recorded under its own start.
+                for v in timeline.violations(from: from, to: now) where v.start > from {
+                    found.append(SLAViolation(service: s.name, sli: sli, start: v.start, end: v.end, badMs: v.badMs,
+                                              budgetSpent: allowed > 0 ? Double(v.badMs) / allowed : 0, objective: o.objective(sli)!, window: o.window))
+                }
+            }
+        }
+        // An open one the results no longer show (its service or check changed, or late results moved its start): ended now.
+        let seen = Set(found.map(\.id))
+        let stale = open.filter { !seen.contains($0.id) }.map { v -> SLAViolation in
+            var v = v
+            v.end = max(v.start, now)
+            return v
+        }
+        try await store.saveSLAViolations(found + stale)
+        return found.filter { $0.end == nil }.count
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import VigilWire
+
+/// The services `topology.yaml` defines, for the engine: read again when the file changes (checked at most every
+/// 10 s), the last good version kept while it does not parse (the error logged once per change).
+public final class ServiceDirectory: Sendable {
+    struct State: Sendable {
+        var services: [ServiceDefinition] = []
+        var modified: Date?
+        var checkedAt: Int64 = .min
+        var error: String?
+    }
+
+    /// Nil: no topology file (no services).
+    public let path: String?
+    private let logger: Logger
+    private let state = Locked(State())
+
+    public init(path: String?, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    /// The services as of the file now.
+    public func services(now: Int64 = WallClock.nowMs()) -> [ServiceDefinition] {
+        guard let path else { return [] }
+        let due = state.withLock { s -> Bool in
+            guard now - s.checkedAt >= 10_000 else { return false }
+            s.checkedAt = now
+            return true
+        }
+        if due { reload(path) }
+        return state.withLock { $0.services }
+    }
+
+    /// Why the file was last refused, if it was.
+    public var error: String? { state.withLock { $0.error } }
+
+    private func reload(_ path: String) {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+        guard modified != state.withLock({ $0.modified }) else { return }
+        do {
+            let services = try TopologyConfig.load(path: path).services
+            state.withLock {
+                $0.services = services
+                $0.modified = modified
+                $0.error = nil
+            }
+            let objectives = services.filter { $0.objective != nil }.count
+            logger.info("\(path): \(services.count) services, \(objectives) with an objective")
+        } catch {
+            state.withLock {
+                $0.modified = modified
+                $0.error = error.description
+            }
+            logger.error("\(error.description) (the services stay as they were)")
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+import VigilWire
+@testable import VigilCore
+
+/// Services' objectives: the timeline's arithmetic on known histories (gaps, window boundaries, two hosts, latency),
+/// violations, rollups standing in for check results, burn-rate alerts per service, and the engine's records on
+/// both backends.
+@Suite struct ServiceSLATests {
+    static let s: Int64 = 1000
+    static let m: Int64 = 60_000
+    static let day: Int64 = 86_400_000
+
+    static func result(_ name: String = "checkout-http", ts: Int64, ok: Bool = true, latency: Double = 50) -> CheckResult {
+        CheckResult(name: name, kind: .http, target: "http://x", ok: ok, latencyMs: latency, detail: "", ts: ts)
+    }
+
+    static func service(availability: Double = 99.9, window: Int64 = 30 * 86_400_000, latency: ServiceObjective.Latency? = nil) -> ServiceDefinition {
+        var s = ServiceDefinition(name: "checkout")
+        s.checks = ["checkout-http"]
+        s.match = [try! LabelMatcher.parse("group=web").get()]
+        s.objective = ServiceObjective(availability: availability, window: window, latency: latency)
+        return s
+    }
+
+    static let labels = ["web-1": ["group": "web"], "web-2": ["group": "web"], "db-1": ["group": "data"]]
+
+    @Test func theTimelineCountsTheServicesHostsAndLeavesGapsUnknown() {
+        // A check each minute on web-1 for an hour, failing minutes 10–12; nothing from minute 30 to 40 (the agent was
+        // away). db-1 runs the same check but is not the service's; web-1's other check is not the service's.
+        var h: [String: [CheckResult]] = [:]
+        for i in 0..<60 where !(31..<40).contains(i) {
+            h["web-1", default: []].append(Self.result(ts: Int64(i) * Self.m, ok: !(10..<13).contains(i)))
+            h["web-1", default: []].append(Self.result("disk", ts: Int64(i) * Self.m, ok: false))
+            h["db-1", default: []].append(Self.result(ts: Int64(i) * Self.m, ok: false))
+        }
+        let t = ServiceTimeline(h, service: Self.service(), sli: .availability, hostLabels: Self.labels)
+        #expect(t.seriesCount == 1)
+        let hour = t.tally(from: 0, to: 60 * Self.m)
+        // 51 results, 3 failing; minute 30's stands for twice the interval (to 32), then unknown to 40; minute 59's to 60.
+        #expect(hour == AvailabilityTally(upMs: 49 * Self.m, downMs: 3 * Self.m, unknownMs: 8 * Self.m), "\(hour)")
+        #expect(hour.knownMs + hour.unknownMs == 60 * Self.m)
+        // A window boundary inside the outage: half of minute 11 and all of 12.
+        #expect(t.tally(from: 11 * Self.m + 30 * Self.s, to: 13 * Self.m) == AvailabilityTally(upMs: 0, downMs: 90 * Self.s))
+        // One violation, closed, three minutes.
+        #expect(t.violations(from: 0, to: 60 * Self.m) == [ServiceTimeline.Stretch(start: 10 * Self.m, end: 13 * Self.m, badMs: 3 * Self.m)])
+    }
+
+    @Test func violationsJoinCloseStretchesSumHostsAndStayOpenWhileFailing() {
+        var h: [String: [CheckResult]] = [:]
+        for i in 0..<120 {
+            let ts = Int64(i) * Self.m
+            // web-1 fails 10–14 and 17–19 (3 minutes apart: one violation), and from 100 on (still failing).
+            h["web-1", default: []].append(Self.result(ts: ts, ok: !((10..<15).contains(i) || (17..<20).contains(i) || i >= 100)))
+            // web-2 fails 12–15 too: its minutes count as well.
+            h["web-2", default: []].append(Self.result(ts: ts, ok: !(12..<16).contains(i)))
+        }
+        let t = ServiceTimeline(h, service: Self.service(), sli: .availability, hostLabels: Self.labels)
+        let v = t.violations(from: 0, to: 119 * Self.m + 30 * Self.s)
+        #expect(v.count == 2)
+        #expect(v[0] == ServiceTimeline.Stretch(start: 10 * Self.m, end: 20 * Self.m, badMs: (5 + 3 + 4) * Self.m))
+        #expect(v[1].start == 100 * Self.m && v[1].end == nil, "the newest result fails and still stands: going on")
+        // Seen from minute 30 the first is outside; a stretch is cut at the start of what is looked at.
+        #expect(t.violations(from: 12 * Self.m, to: 30 * Self.m).first?.start == 12 * Self.m)
+    }
+
+    @Test func theLatencyIndicatorCountsSlowPassingResultsAsBad() {
+        var h: [String: [CheckResult]] = [:]
+        for i in 0..<60 {
+            h["web-1", default: []].append(Self.result(ts: Int64(i) * Self.m, ok: i != 5, latency: (20..<26).contains(i) ? 900 : 80))
+        }
+        let s = Self.service(latency: .init(thresholdMs: 300, objective: 99))
+        let latency = ServiceTimeline(h, service: s, sli: .latency, hostLabels: Self.labels).tally(from: 0, to: 60 * Self.m)
+        let availability = ServiceTimeline(h, service: s, sli: .availability, hostLabels: Self.labels).tally(from: 0, to: 60 * Self.m)
+        #expect(availability.downMs == 1 * Self.m)
+        #expect(latency.downMs == 7 * Self.m, "six slow minutes and the failing one")
+        #expect(s.objective?.indicators == [.availability, .latency])
+    }
+
+    @Test func rollupsStandInForCheckResultsUnlessTheServiceChanged() {
+        let now = 10 * Self.day + 6 * 3_600_000
+        var s = Self.service(window: 7 * Self.day)
+        // Check results only for today: the rolled-up days come from the rollups.
+        var h: [String: [CheckResult]] = [:]
+        for t in stride(from: 10 * Self.day - 10 * Self.m, through: now, by: Int64.Stride(Self.m)) { h["web-1", default: []].append(Self.result(ts: t)) }
+        let rollups = (3..<10).map { d in
+            SLADailyTally(service: "checkout", sli: .availability, day: Int64(d) * Self.day, fingerprint: s.sliFingerprint,
+                          tally: AvailabilityTally(upMs: Self.day - 10 * Self.m, downMs: d == 9 ? 10 * Self.m : 0))
+        }
+        let sla = ServiceSLAReport.make(services: [s], history: h, rollups: rollups, violations: [], hostLabels: Self.labels, now: now)
+        let a = try! #require(sla.first)
+        // The window starts at day 3, 06:00: day 3 is partial (results, none: unknown), days 4–9 rolled up, day 10 from results.
+        #expect(a.rolledUpDays == 6 && a.days.count == 8)
+        #expect(a.budget.tally.downMs == 10 * Self.m)
+        let expectedUp: Int64 = 6 * Self.day - 60 * Self.m + 6 * 3_600_000
+        #expect(a.budget.tally.upMs == expectedUp, "\(a.budget.tally)")
+        let trend: [Double] = a.budgetTrend.compactMap { $0 }
+        let lastLeft: Double = 1 - Double(10 * Self.m) / a.budget.allowedDownMs
+        #expect(abs((trend.last ?? 0) - lastLeft) < 1e-9)
+        #expect(trend == trend.sorted(by: >), "the budget left only falls")
+        // Another check makes another fingerprint: the rollups no longer count and those days are unknown.
+        s.checks = ["checkout-http", "checkout-tcp"]
+        let changed = ServiceSLAReport.make(services: [s], history: h, rollups: rollups, violations: [], hostLabels: Self.labels, now: now)
+        #expect(changed.first?.rolledUpDays == 0 && changed.first?.budget.tally.downMs == 0)
+        // The ranges to read are only what the rollups do not cover.
+        let ranges = ServiceSLAReport.rawRanges(service: Self.service(window: 7 * Self.day), sli: .availability,
+                                                index: .init(rollups), now: now)
+        #expect(ServiceSLAReport.coalesce(ranges).map { [$0.0, $0.1] } == [[now - 7 * Self.day, 4 * Self.day], [10 * Self.day, now]])
+    }
+
+    /// Fast burn (1 h and 5 m at 14.4×) per service, with the service's objective; the latency objective alerts on
+    /// its own; a service whose name does not match, or without an objective, never does.
+    @Test func serviceBurnRulesFireOnAConstructedHistory() throws {
+        let now: Int64 = 10 * 3_600_000
+        var h: [String: [CheckResult]] = [:]
+        for host in ["web-1", "web-2"] {
+            for t in stride(from: now - 70 * Self.m, through: now, by: Int64.Stride(10 * Self.s)) {
+                // web-1 fails its last 8 minutes; every result of the last 20 minutes is slow.
+                let ok = host == "web-2" || t < now - 8 * Self.m
+                h[host, default: []].append(Self.result(ts: t, ok: ok, latency: t >= now - 20 * Self.m ? 800 : 40))
+            }
+        }
+        var plain = ServiceDefinition(name: "search")
+        plain.checks = ["checkout-http"]
+        let rule = AlertRule(name: "SLOFastBurn", kind: .sloBurn(.init(objective: nil, service: try StringMatcher.parse("=~.+").get())))
+        let services = [Self.service(latency: .init(thresholdMs: 300, objective: 99)), plain]
+        let alerts = RuleEvaluator.serviceBurn(rule, { if case .sloBurn(let e) = rule.kind { return e }; fatalError() }(), services: services,
+                                               history: h, hostLabels: Self.labels, now: now)
+        #expect(alerts.map { $0.labels["sli"] } == ["availability", "latency"].map(Optional.some) || alerts.count == 2, "\(alerts.map(\.labels))")
+        let byIndicator = Dictionary(uniqueKeysWithValues: alerts.map { ($0.labels["sli"]!, $0) })
+        // Availability: 8 of 120 host-minutes over the hour = 6.7 %, 66.7× at 99.9 %.
+        #expect(abs((byIndicator["availability"]?.value ?? 0) - 8.0 / 120 / 0.001) < 0.5)
+        #expect(byIndicator["availability"]?.labels["service"] == "checkout" && byIndicator["availability"]?.labels["slo"] == "99.9% 1h/5m")
+        #expect(byIndicator["latency"]?.labels["slo"] == "99% 1h/5m under 300ms")
+        // A rule that names another service: nothing.
+        let other = AlertRule(name: "X", kind: .sloBurn(.init(objective: nil, service: try StringMatcher.parse("payments").get())))
+        guard case .sloBurn(let e) = other.kind else { return }
+        #expect(RuleEvaluator.serviceBurn(other, e, services: services, history: h, hostLabels: Self.labels, now: now).isEmpty)
+    }
+
+    @Test func topologyFilesDefineObjectivesAndNameTheirMistakes() throws {
+        let good = try TopologyConfig.parse(yaml: """
+            services:
+              - name: checkout
+                match: {group: web}
+                checks: [checkout-http]
+                slo:
+                  availability: 99.95
+                  window: 7d
+                  latency: {below: 1.5s, objective: 99}
+              - name: search
+                checks: [search-http]
+                slo: {availability: 99}
+            """, path: "t.yaml")
+        #expect(good.services[0].objective == ServiceObjective(availability: 99.95, window: 7 * Self.day, latency: .init(thresholdMs: 1500, objective: 99)))
+        #expect(good.services[1].objective == ServiceObjective(availability: 99, window: 30 * Self.day))
+        func errors(_ slo: String) -> [String] {
+            do {
+                _ = try TopologyConfig.parse(yaml: "services:\n  - name: a\n    checks: [a]\n    slo: \(slo)\n", path: "t.yaml")
+                return []
+            } catch {
+                return error.errors.map(\.description)
+            }
+        }
+        #expect(errors("{availability: 100}").first?.contains("t.yaml:4:") == true)
+        #expect(errors("{availability: 100}").first?.contains("out of range") == true)
+        #expect(errors("{availability: 99.9, window: 2h}").first?.contains("from 1d to 90d") == true)
+        #expect(errors("{availability: 99.9, latency: {below: fast}}").first?.contains("bad latency 'fast'") == true)
+        #expect(errors("{window: 7d}").first?.contains("missing 'availability'") == true)
+        #expect(errors("{availability: 99.9, windw: 7d}").first?.contains("windw") == true)
+        #expect(Self.service().sliFingerprint != { var s = Self.service(); s.hosts = ["web-9"]; return s }().sliFingerprint)
+    }
+
+    @Test func sloBurnRulesOnServicesParse() throws {
+        func parse(_ expr: String) throws -> [AlertRule] {
+            try RuleFile.parse(yaml: "groups:\n  - name: g\n    rules:\n      - alert: A\n        kind: slo_burn\n        expr: \(expr)\n", path: "r.yaml").rules
+        }
+        let rule = try #require(try parse("{service: \"=~.+\", long_window: 6h, factor: 6}").first)
+        guard case .sloBurn(let e) = rule.kind else { Issue.record("not slo_burn"); return }
+        #expect(e.objective == nil && e.service != nil && e.shortWindow == 30 * Self.m)
+        #expect(throws: RuleFileErrors.self) { try parse("{service: checkout, check: api}") }
+        #expect(throws: RuleFileErrors.self) { try parse("{long_window: 1h}") }
+    }
+}
+
+/// The engine's SLA records on a real store of each backend: daily rollups of finished days, violations recorded with
+/// start, end and budget spent, an open one closed once the service recovers, and rollups written once.
+@Suite struct SLAServiceTests {
+    static let m: Int64 = 60_000
+    static let day: Int64 = 86_400_000
+
+    @Test(arguments: Backend.available) func theEngineRollsDaysUpAndRecordsViolations(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let today = SLADailyTally.dayStart(WallClock.nowMs())
+        let now = today + 2 * 3_600_000 + 30 * Self.m
+        var service = ServiceDefinition(name: "checkout")
+        service.checks = ["checkout-http"]
+        service.objective = ServiceObjective(availability: 99.9, window: 7 * Self.day)
+        // Two days back to now, a result every 5 minutes; down 20 minutes yesterday at 12:00 and since 02:00 today.
+        var checks: [CheckResult] = []
+        for t in stride(from: today - 2 * Self.day, through: now, by: Int64.Stride(5 * Self.m)) {
+            let down = (t >= today - Self.day / 2 && t < today - Self.day / 2 + 20 * Self.m) || t >= today + 2 * 3_600_000
+            checks.append(ServiceSLATests.result(ts: t, ok: !down))
+        }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: now)
+        let first = try await SLAService.update(store: store, services: [service], now: now)
+        #expect(first.days == 6, "every finished day of the window, those before the first result unknown")
+        #expect(first.opened == 1)
+        let rollups = try await store.slaDaily(from: today - 7 * Self.day, to: today)
+        #expect(rollups.map(\.day) == (1...6).reversed().map { today - Int64($0) * Self.day })
+        #expect(rollups.prefix(4).allSatisfy { $0.tally.knownMs == 0 } && rollups[4].tally.knownMs > 0)
+        #expect(rollups.last?.tally.downMs == 20 * Self.m && rollups.last?.fingerprint == service.sliFingerprint)
+        var violations = try await store.slaViolations(from: now - 7 * Self.day, to: now + 1, limit: 10)
+        #expect(violations.count == 2)
+        #expect(violations[0].start == today + 2 * 3_600_000 && violations[0].end == nil)
+        #expect(violations[1].start == today - Self.day / 2 && violations[1].end == today - Self.day / 2 + 20 * Self.m)
+        // 20 minutes of a 7-day 99.9 % budget (10.08 minutes): 198 %.
+        #expect(abs(violations[1].budgetSpent - 20.0 / 10.08) < 0.01, "\(violations[1].budgetSpent)")
+        // It recovers; the next pass closes the open one and writes no rollup again.
+        let later = now + 30 * Self.m
+        let recovered = stride(from: now + 5 * Self.m, through: later, by: Int64.Stride(5 * Self.m)).map { ServiceSLATests.result(ts: $0) }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: recovered), receivedAt: later)
+        let second = try await SLAService.update(store: store, services: [service], now: later)
+        #expect(second.days == 0 && second.opened == 0)
+        violations = try await store.slaViolations(from: now - 7 * Self.day, to: later + 1, limit: 10)
+        #expect(violations.count == 2 && violations[0].end == now + 5 * Self.m, "\(violations)")
+        // The measure uses the rollups for the days they cover.
+        let sla = try await ServiceSLAReport.measure(store: store, services: [service], hostLabels: [:], now: later)
+        #expect(sla.first?.rolledUpDays == 6 && sla.first?.violations.count == 2)
+        #expect(sla.first?.budget.tally.downMs == 20 * Self.m + 35 * Self.m, "\(sla.first!.budget.tally)")
+        // Retention removes them with the rest after their age.
+        #expect(try await store.deleteAged(.sla, before: today, limit: 100) == 6 + 1)
+    }
+}
