@@ -170,4 +170,41 @@ struct InstallTests {
         let bad = try await Self.run(vigil, ["report", "weekly", "--db", db, "--format", "pdf"], environment: env)
         #expect(bad.status != 0 && bad.text.contains("--format 'pdf' is not one of text, md, html"), "\(bad.text)")
     }
+
+    /// `vigil sla` with services' objectives from a topology file, as a user runs it: services first, each over its own
+    /// window (availability and latency), then checks; a mistake in the file is refused with its line.
+    @Test func installedBinaryMeasuresServicesObjectives() async throws {
+        let dir = TempDir()
+        let (vigil, bare) = try await Self.installed(in: dir)
+        let db = dir.file("demo.db")
+        let demo = try await Self.run(vigil, ["demo", "--db", db, "--hosts", "8", "--days", "1"], environment: bare, directory: dir.path)
+        #expect(demo.status == 0, "\(demo.text)")
+        try """
+        services:
+          - name: web
+            checks: [http-health]
+            slo: {availability: 99.9, window: 7d, latency: {below: 200ms, objective: 99}}
+          - name: queue
+            checks: [queue-consumer]
+            slo: {availability: 99.5}
+        """.write(toFile: dir.file("topology.yaml"), atomically: true, encoding: .utf8)
+        var env = bare
+        env["VIGIL_TOPOLOGY"] = dir.file("topology.yaml")
+        let sla = try await Self.run(vigil, ["sla", "--db", db], environment: env)
+        #expect(sla.status == 0, "\(sla.text)")
+        let lines = sla.text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "services, each over its own objective and window", "\(sla.text)")
+        #expect(lines.contains { $0.hasPrefix("web ") && $0.contains("availability") && $0.contains("99.9%") && $0.contains("7d") }, "\(sla.text)")
+        #expect(lines.contains { $0.hasPrefix("web ") && $0.contains("latency") && $0.contains("99% <200ms") }, "\(sla.text)")
+        #expect(lines.contains { $0.hasPrefix("queue ") && $0.contains("99.5%") && $0.contains("30d") }, "\(sla.text)")
+        #expect(lines.contains { $0.hasPrefix("checks: objective 99.9% over 30d") }, "\(sla.text)")
+        let json = try await Self.run(vigil, ["sla", "--db", db, "--json"], environment: env)
+        let first = json.text.split(separator: "\n").first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(first?["service"] != nil && first?["budget_remaining"] != nil, "\(json.text)")
+        let none = try await Self.run(vigil, ["sla", "--db", db, "--violations"], environment: env)
+        #expect(none.status == 0 && none.text.contains("no violations recorded"), "\(none.text)")
+        try "services:\n  - name: web\n    checks: [a]\n    slo: {availability: 100}\n".write(toFile: dir.file("topology.yaml"), atomically: true, encoding: .utf8)
+        let bad = try await Self.run(vigil, ["sla", "--db", db], environment: env)
+        #expect(bad.status != 0 && bad.text.contains("topology.yaml:4:") && bad.text.contains("out of range"), "\(bad.text)")
+    }
 }

@@ -160,4 +160,47 @@ import VigilWire
         })
         await e.stop()
     }
+
+    /// A service of topology.yaml with an objective: an `slo_burn` rule on services fires with the service's labels
+    /// from pushed check results, and the engine records the violation (start, still going on, budget spent).
+    @Test func aServiceBurnRuleFiresAndTheEngineRecordsTheViolation() async throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.file("rules"), withIntermediateDirectories: true)
+        try """
+        groups:
+          - name: slo
+            interval: 1s
+            rules:
+              - alert: ServiceBudgetBurn
+                kind: slo_burn
+                expr: {service: "=~.+", long_window: 20s, short_window: 4s}
+                severity: critical
+        """.write(toFile: dir.file("rules/r.yaml"), atomically: true, encoding: .utf8)
+        try """
+        services:
+          - name: checkout
+            checks: [checkout]
+            owner: payments
+            slo: {availability: 99.9, window: 1d}
+        """.write(toFile: dir.file("topology.yaml"), atomically: true, encoding: .utf8)
+        let e = try await RunningEngine.start(ruleDirectories: [dir.file("rules")], tickMs: 200, topology: dir.file("topology.yaml"),
+                                              slaEvery: .milliseconds(500))
+        let now = WallClock.nowMs()
+        let (_, agent) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: now, actor: "admin")
+        for host in ["web-1", "web-2"] {
+            let checks = stride(from: now - 20_000, through: now, by: Int64.Stride(1000)).map { t in
+                CheckResult(name: "checkout", kind: .http, target: "http://127.0.0.1/checkout", ok: !(host == "web-1" && t > now - 5000), latencyMs: 12,
+                            detail: "", ts: t)
+            }
+            #expect(try await e.post(Array(IngestBatch(host: host, checks: checks).json().utf8), token: agent).status == 200)
+        }
+        #expect(await eventually(10) { (try? await e.store.alerts(states: ["firing"], limit: 10))?.contains { $0.rule == "ServiceBudgetBurn" } == true })
+        let alert = try #require(try await e.store.alerts(states: ["firing"], limit: 10).first { $0.rule == "ServiceBudgetBurn" })
+        #expect(alert.labels["service"] == "checkout" && alert.labels["sli"] == "availability" && alert.labels["owner"] == "payments"
+                && alert.labels["slo"] == "99.9% 20s/4s", "\(alert.labels)")
+        #expect(await eventually(10) { (try? await e.store.slaViolations(from: now - 60_000, to: now + 60_000, limit: 10))?.isEmpty == false })
+        let v = try #require(try await e.store.slaViolations(from: now - 60_000, to: now + 60_000, limit: 10).first)
+        #expect(v.service == "checkout" && v.sli == .availability && v.start == now - 4000 && v.budgetSpent > 0, "\(v)")
+        await e.stop()
+    }
 }

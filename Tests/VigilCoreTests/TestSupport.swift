@@ -14,11 +14,14 @@ struct RunningEngine {
     var url: String { "http://127.0.0.1:\(port)" }
 
     static func start(limits: WireLimits = .default, ruleDirectories: [String] = [], tickMs: Int64 = 10_000,
-                      connections: ConnectionLimits = .default, notify: NotifyConfig? = nil, dir: TempDir = TempDir()) async throws -> RunningEngine {
+                      connections: ConnectionLimits = .default, notify: NotifyConfig? = nil, topology: String? = nil, slaEvery: Duration = .seconds(300),
+                      dir: TempDir = TempDir()) async throws -> RunningEngine {
         let store = try SQLiteStore(path: dir.file("vigil.db"))
         var options = VigilEngine.Options(listen: ListenAddress(host: "127.0.0.1", port: 0), limits: limits, handleSignals: false,
                                           ruleDirectories: ruleDirectories, evaluationTickMs: tickMs)
         options.connections = connections
+        options.topologyPath = topology
+        options.slaEvery = slaEvery
         if let notify { options.notify = (notify, { (HTTPClient(), SMTPClient()) }) }
         let engine = VigilEngine(store: store, options: options)
         let task = Task { try await engine.run() }

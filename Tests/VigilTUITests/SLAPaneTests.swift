@@ -44,4 +44,47 @@ import VigilWire
         #expect(pane.snapshot?.window == .d7)
         #expect(try CommandParser.parse(":sla") == .sla && CommandParser.parse("slo") == .sla)
     }
+
+    /// A service with availability and latency objectives (topology.yaml) comes first, over its own window, with the
+    /// violation the engine recorded; `Enter` shows its violations.
+    @Test func servicesObjectivesComeFirstAndOpenOnTheirViolations() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("vigil.db"))
+        let now = WallClock.nowMs()
+        try """
+        services:
+          - name: checkout
+            checks: [api]
+            owner: payments
+            slo: {availability: 99.9, window: 7d, latency: {below: 300ms, objective: 99}}
+        """.write(toFile: dir.file("topology.yaml"), atomically: true, encoding: .utf8)
+        // api every minute for two hours, failing its last 10 minutes, slow (900 ms) for 20 minutes an hour ago.
+        let checks = (0..<120).map { i -> CheckResult in
+            let ts = now - Int64(119 - i) * 60_000
+            return CheckResult(name: "api", kind: .http, target: "http://x", ok: i < 110, latencyMs: (50..<70).contains(i) ? 900 : 40, detail: "", ts: ts)
+        }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: now)
+        var service = ServiceDefinition(name: "checkout")
+        service.checks = ["api"]
+        service.objective = ServiceObjective(availability: 99.9, window: 7 * 86_400_000, latency: .init(thresholdMs: 300, objective: 99))
+        _ = try await SLAService.update(store: store, services: [service], now: now)
+        let pane = SLAPane()
+        _ = pane.receive(await SLAFetcher(configPath: dir.file("topology.yaml")).fetch(store, window: .d7, rules: [], now: now), now: now)
+        #expect(pane.table.rows.map(\.id) == ["s/checkout/availability", "s/checkout/latency", "c/api/check"], "\(pane.table.rows.map(\.id))")
+        let availability = pane.table.rows[0]
+        #expect(availability.violating && availability.violations == 1 && availability.window == 7 * 86_400_000)
+        #expect(pane.table.rows[1].objectiveText == "99% <300ms" && pane.table.rows[1].violations == 2, "slow, then failing")
+        let canvas = Fixtures.render(pane, width: 160, height: 20)
+        #expect(canvas.text.contains("1 service, 1 check") && canvas.text.contains("1 violating now"), "\(canvas.text)")
+        #expect(canvas.text.contains("topology.yaml") && canvas.text.contains("1!"), "\(canvas.text)")
+        let narrow = Fixtures.render(pane, width: 80, height: 24)
+        #expect(narrow.text.contains("checkout") && narrow.text.contains("latency"), "\(narrow.text)")
+        guard case .push(let detail)? = pane.keyMap.action(for: .enter)?.handler(), let objective = detail as? SLAServicePane else {
+            Issue.record("Enter on a service opens its objective")
+            return
+        }
+        let shown = Fixtures.render(objective, width: 120, height: 16)
+        #expect(shown.text.contains("objective 99.9% availability over 7d") && shown.text.contains("owner payments"), "\(shown.text)")
+        #expect(shown.text.contains("VIOLATIONS (1 in the window)") && shown.text.contains("going on"), "\(shown.text)")
+    }
 }

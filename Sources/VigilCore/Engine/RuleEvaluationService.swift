@@ -41,7 +41,8 @@ public final class RuleEvaluationService: Service, Sendable {
     private let state: Locked<State>
     /// The services of `topology.yaml` (`slo_burn` rules with `service:`); nil: none.
     let services: ServiceDirectory?
-    /// The check history `slo_burn` rules read, kept a minute (burn rates over an hour need no fresher one).
+    /// The check history `slo_burn` rules read, kept a minute or a fifth of the shortest short window, whichever is
+    /// less (a burn over five minutes needs no fresher one).
     private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]])?>(nil)
     static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
@@ -192,6 +193,7 @@ public final class RuleEvaluationService: Service, Sendable {
         var anomalyMetrics = Set<String>()
         var newPatterns: (since: Int64, level: LogLevel)?
         var sloWindow: Int64?
+        var sloShortest = Self.sloHistoryMaxAge * 5
         let services = self.services?.services(now: now) ?? []
         let servicesWithObjectives = services.filter { $0.objective != nil }
         for rule in rules {
@@ -201,7 +203,10 @@ public final class RuleEvaluationService: Service, Sendable {
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
             case .sloBurn(let e):
                 // A rule on services reads check results only when some service has an objective.
-                if e.service == nil || !servicesWithObjectives.isEmpty { sloWindow = max(sloWindow ?? 0, e.longWindow) }
+                if e.service == nil || !servicesWithObjectives.isEmpty {
+                    sloWindow = max(sloWindow ?? 0, e.longWindow)
+                    sloShortest = min(sloShortest, e.shortWindow)
+                }
             case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
             case .anomaly(let e): anomalyMetrics.insert(e.metric)
             case .newLogPattern(let e):
@@ -235,7 +240,7 @@ public final class RuleEvaluationService: Service, Sendable {
         }
         data.input.anomalyScores = anomalyScores
         if let sloWindow {
-            if let kept = sloHistory.withLock({ $0 }), kept.window == sloWindow, now - kept.readAt < Self.sloHistoryMaxAge, now >= kept.readAt {
+            if let kept = sloHistory.withLock({ $0 }), kept.window == sloWindow, now >= kept.readAt, now - kept.readAt < sloShortest / 5 {
                 data.input.checkHistory = kept.history
             } else {
                 // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).

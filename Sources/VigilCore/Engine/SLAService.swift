@@ -4,19 +4,19 @@ import VigilWire
 
 /// Keeps the services' SLA records while this engine holds the lease, every `every` (5 minutes; the first a minute
 /// after start): rolls each UTC day of a service's window up once it has been over for an hour (`sla_daily`; at most
-/// `daysPerRun` days read per run, newest first; a day before any result is rolled up as unknown), and records its violations (`sla_violations`) from the last 26 hours of check results (longer
+/// `daysPerRun` days read per run, newest first; a day without results is not rolled up), and records its violations (`sla_violations`) from the last 26 hours of check results (longer
 /// while one is still open), closing and updating them as they change.
-struct SLAService: Service {
+public struct SLAService: Service {
     let store: any Store
     let services: ServiceDirectory
     let every: Duration
     let isLeader: @Sendable () -> Bool
     let logger: Logger
 
-    static let daysPerRun = 7
+    public static let daysPerRun = 7
     static let lookback: Int64 = 26 * 3_600_000
 
-    func run() async throws {
+    public func run() async throws {
         var wait = min(every, .seconds(60))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await gracefulShutdownSleep(wait)
@@ -37,7 +37,7 @@ struct SLAService: Service {
 
     /// One pass: rollups, then violations. Returns how many rollups were written and how many violations are open.
     @discardableResult
-    static func update(store: any Store, services: [ServiceDefinition], now: Int64, daysPerRun: Int = daysPerRun) async throws -> (days: Int, opened: Int) {
+    public static func update(store: any Store, services: [ServiceDefinition], now: Int64, daysPerRun: Int = daysPerRun) async throws -> (days: Int, opened: Int) {
         let hostLabels = Dictionary(try await store.hostInventory(now: now).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
         let days = try await rollUp(store: store, services: services, hostLabels: hostLabels, now: now, limit: daysPerRun)
         let open = try await recordViolations(store: store, services: services, hostLabels: hostLabels, now: now)
@@ -72,8 +72,10 @@ struct SLAService: Service {
             for s in due[day]! {
                 for sli in s.objective!.indicators {
                     let tally = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: day, to: day + SLADailyTally.dayMs)
-                    // Results gone (older than their retention): keep a rollup made earlier rather than write unknown.
-                    if tally.knownMs == 0, have["\(s.name)\u{1F}\(sli.rawValue)\u{1F}\(day)"] != nil { continue }
+                    // Nothing known that day (before the service's first result, or results gone with their retention):
+                    // nothing to roll up; a measure counts the day unknown for each series it knows, and a rollup made
+                    // earlier stays.
+                    guard tally.knownMs > 0 else { continue }
                     rows.append(SLADailyTally(service: s.name, sli: sli, day: day, fingerprint: s.sliFingerprint, tally: tally))
                 }
             }

@@ -8,7 +8,7 @@ public final class ServiceDirectory: Sendable {
     struct State: Sendable {
         var services: [ServiceDefinition] = []
         var modified: Date?
-        var checkedAt: Int64 = .min
+        var checkedAt: Int64?
         var error: String?
     }
 
@@ -26,7 +26,7 @@ public final class ServiceDirectory: Sendable {
     public func services(now: Int64 = WallClock.nowMs()) -> [ServiceDefinition] {
         guard let path else { return [] }
         let due = state.withLock { s -> Bool in
-            guard now - s.checkedAt >= 10_000 else { return false }
+            if let checked = s.checkedAt, now >= checked, now - checked < 10_000 { return false }
             s.checkedAt = now
             return true
         }

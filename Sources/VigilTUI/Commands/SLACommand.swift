@@ -133,7 +133,7 @@ struct SLACommand: ParsableCommand {
             return
         }
         guard !all.isEmpty else {
-            print("no violations recorded in the services' windows")
+            print("no violations recorded in the services' windows (the engine records them every 5 minutes while it runs: vigil serve, or the console)")
             return
         }
         print(TimeText.table(header: ["SERVICE", "SLI", "STARTED", "ENDED", "LASTED", "BAD TIME", "BUDGET SPENT"], rows: all.map { v in

@@ -77,7 +77,7 @@ final class SLAPane: Pane {
             let rows = SLARow.rows(s)
             let missed = rows.filter { $0.budget.isMet == false }.count
             let low = rows.filter { ($0.budget.remaining ?? 1) < 0.25 }.count
-            let violating = s.services.filter { $0.openViolation != nil }.count
+            let violating = Set(s.services.filter { $0.openViolation != nil }.map(\.service)).count
             let wide = top.width >= 120
             let services = Set(s.services.map(\.service)).count, n = s.report.rows.count
             var parts: [String] = []

@@ -43,7 +43,8 @@ final class SLAServicePane: Pane {
                                Span("  burn 1h ", .muted), Span(SLAPane.burnText(sla.burn1h), SLAPane.burnRole(sla.burn1h)),
                                Span("  6h ", .muted), Span(SLAPane.burnText(sla.burn6h), SLAPane.burnRole(sla.burn6h))]
         figures += [Span("  down ", .muted), Span(b.tally.downMs < 1000 ? "0s" : DurationText.short(ms: b.tally.downMs))]
-        let trendWidth = max(10, min(sla.budgetTrend.count * 2, width - 20))
+        // Braille: two days a cell.
+        let trendWidth = max(4, min((sla.budgetTrend.count + 1) / 2, width - 40))
         let trend = [Span("budget by day ", .muted),
                      Span(Sparkline.render(sla.budgetTrend.map { $0.map { min(1, max(0, $0)) } }, width: trendWidth, unicode: glyphs.isUnicode, range: 0...1),
                           .sparkline),
