@@ -174,7 +174,7 @@ import VigilWire
 
     /// The engine's view of topology.yaml: read again when the file changes, the last good services kept (and the
     /// error told) while it does not parse.
-    @Test func theServiceDirectoryFollowsTheFileAndKeepsTheLastGoodOne() throws {
+    @Test func theTopologyDirectoryFollowsTheFileAndKeepsTheLastGoodOne() throws {
         let dir = TempDir()
         let path = dir.file("topology.yaml")
         func write(_ text: String, modified: Double) throws {
@@ -182,14 +182,14 @@ import VigilWire
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: modified)], ofItemAtPath: path)
         }
         try write("services:\n  - name: a\n    checks: [a]\n    slo: {availability: 99}\n", modified: 1000)
-        let directory = ServiceDirectory(path: path, logger: .init(label: "test"))
+        let directory = TopologyDirectory(path: path, logger: .init(label: "test"))
         #expect(directory.services(now: 0).map(\.name) == ["a"])
         try write("services:\n  - name: a\n    slo: {availability: 99}\n", modified: 2000)
         #expect(directory.services(now: 5000).map(\.name) == ["a"], "checked at most every 10 s")
         #expect(directory.services(now: 11_000).map(\.name) == ["a"] && directory.error?.contains("names no hosts") == true, "\(directory.error ?? "")")
         try write("services:\n  - name: a\n    checks: [a]\n  - name: b\n    checks: [b]\n", modified: 3000)
         #expect(directory.services(now: 22_000).map(\.name) == ["a", "b"] && directory.error == nil)
-        #expect(ServiceDirectory(path: nil, logger: .init(label: "test")).services().isEmpty)
+        #expect(TopologyDirectory(path: nil, logger: .init(label: "test")).services().isEmpty)
     }
 
     @Test func sloBurnRulesOnServicesParse() throws {

@@ -62,4 +62,45 @@ import VigilCore
         #expect(matching?.matches(["web-1", "group=web"]) == true && matching?.matches(["db-1", "group=data"]) == false)
         #expect(matching?.matches(["x", "group=webfront"]) == false)
     }
+
+    /// Groups of topology.yaml by host list and by label selector: a host may be in several, the Groups pane counts it in
+    /// each, and `/group=NAME` finds their hosts on the dashboard and their alerts in the alerts pane.
+    @Test func definedGroupsByListAndSelectorFilterEverywhere() throws {
+        let config = try TopologyConfig.parse(yaml: """
+            groups:
+              - name: edge
+                hosts: [bastion, web-1]
+              - name: stateful
+                match: {group: data}
+            """, path: "t.yaml")
+        #expect(config.groups == [ServerGroup(name: "edge", hosts: ["bastion", "web-1"]),
+                                  ServerGroup(name: "stateful", match: [try LabelMatcher.parse("group=data").get()])])
+        let fleet = ServerGroup.assign(FleetSnapshot(takenAt: 0, hosts: Self.hosts), config.groups)
+        #expect(fleet.hosts.map(\.groups) == [["web", "edge"], ["web"], ["data", "stateful"], ["edge"]])
+        let rows = GroupRow.make(hosts: fleet.hosts, firing: [])
+        #expect(Set(rows.map(\.name)) == ["web", "edge", "data", "stateful"], "no host is left without a group")
+        #expect(rows.first { $0.name == "edge" }?.hosts == 2 && rows.first { $0.name == "web" }?.hosts == 2)
+        // The dashboard: /group=edge shows bastion and web-1.
+        let dashboard = DashboardPane()
+        _ = dashboard.receive(.fleet(fleet), now: 0)
+        #expect(try dashboard.applyFilter("group=edge")?.matching == 2)
+        #expect(try dashboard.applyFilter("^group=stateful$")?.matching == 1)
+        // The alerts pane: an alert on db-1 is in stateful.
+        let alerts = AlertsPane(user: VigilUser(name: "alice", role: .operator, createdAt: 0))
+        _ = alerts.receive(.fleet(fleet), now: 0)
+        _ = alerts.receive(.alerts(AlertsSnapshot(takenAt: 0, active: [Self.alert("db-1", .critical), Self.alert("web-2", .warning)])), now: 0)
+        #expect(try alerts.applyFilter("group=stateful")?.matching == 1)
+        #expect(try alerts.applyFilter("group=web")?.matching == 1)
+        func errors(_ yaml: String) -> [String] {
+            do {
+                _ = try TopologyConfig.parse(yaml: yaml, path: "t.yaml")
+                return []
+            } catch {
+                return error.errors.map(\.description)
+            }
+        }
+        #expect(errors("groups:\n  - name: a\n").first?.contains("names no hosts and no match") == true)
+        #expect(errors("groups:\n  - name: a\n    hosts: [x]\n  - name: a\n    hosts: [y]\n").first?.contains("t.yaml:4:") == true)
+        #expect(errors("groups:\n  - name: a\n    hots: [x]\n").first?.contains("hots") == true)
+    }
 }

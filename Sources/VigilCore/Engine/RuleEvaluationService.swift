@@ -40,7 +40,7 @@ public final class RuleEvaluationService: Service, Sendable {
     public let head: HeadFeeder
     private let state: Locked<State>
     /// The services of `topology.yaml` (`slo_burn` rules with `service:`); nil: none.
-    let services: ServiceDirectory?
+    let services: TopologyDirectory?
     /// The check history `slo_burn` rules read, kept a minute or a fifth of the shortest short window, whichever is
     /// less (a burn over five minutes needs no fresher one).
     private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]])?>(nil)
@@ -58,7 +58,7 @@ public final class RuleEvaluationService: Service, Sendable {
         self.init(store: store, rules: RuleSet(directories: ruleDirectories), tickMs: tickMs, logger: logger, isLeader: isLeader)
     }
 
-    public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, services: ServiceDirectory? = nil,
+    public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, services: TopologyDirectory? = nil,
                 isLeader: @escaping @Sendable () -> Bool) {
         self.store = store
         self.services = services

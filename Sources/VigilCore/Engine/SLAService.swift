@@ -8,7 +8,7 @@ import VigilWire
 /// while one is still open), closing and updating them as they change.
 public struct SLAService: Service {
     let store: any Store
-    let services: ServiceDirectory
+    let services: TopologyDirectory
     let every: Duration
     let isLeader: @Sendable () -> Bool
     let logger: Logger

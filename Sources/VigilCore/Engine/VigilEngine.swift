@@ -80,7 +80,7 @@ public final class VigilEngine: Sendable {
     /// Auto-remediation, run expiry and local jobs.
     public let remediation: RemediationService
     /// The services of the topology file, read again when it changes.
-    public let services: ServiceDirectory
+    public let services: TopologyDirectory
     /// Routing, grouping and delivery of notifications, when configured.
     public let notifications: NotificationService?
     let leader = LeaderFlag()
@@ -95,7 +95,7 @@ public final class VigilEngine: Sendable {
         var g = SystemRandomNumberGenerator()
         self.holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UInt32.random(in: 0...UInt32.max, using: &g))"
         let flag = leader
-        self.services = ServiceDirectory(path: options.topologyPath, logger: logger)
+        self.services = TopologyDirectory(path: options.topologyPath, logger: logger)
         self.evaluator = RuleEvaluationService(store: store, rules: options.ruleDirectories.map { RuleSet(directories: $0) } ?? RuleSet.standard(),
                                                tickMs: options.evaluationTickMs, logger: logger, services: services, isLeader: { flag.isSet })
         let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,

@@ -15,6 +15,9 @@ public struct HostSummary: Sendable, Equatable, Identifiable {
     public var id: String { name }
     public var name: String
     public var labels: [String: String]
+    /// Its server groups: the `group` label's value and the groups of `topology.yaml` that take it
+    /// (`ServerGroup.assign`; empty until someone assigns them).
+    public var groups: [String] = []
     public var agent: AgentInfo?
     /// Unix ms.
     public var firstSeen: Int64

@@ -56,7 +56,9 @@ public enum ServiceCatalog {
         for d in definitions {
             var members = Set(d.hosts)
             for h in hosts where d.includes(h) { members.insert(h.name) }
-            let checks = d.checks.isEmpty ? [d.name] : d.checks
+            let checks = d.checkNames
+            // Named by its checks alone: it runs where they run.
+            if d.hosts.isEmpty && d.match.isEmpty { for c in checks { if let runs = byCheck[c] { members.formUnion(runs.keys) } } }
             claimed.formUnion(checks)
             out.append(summary(d.name, .configured, d, hosts: members, checks: checks, byCheck: byCheck, hostByName: hostByName, firing: firing,
                                from: from, now: now, slots: slots))

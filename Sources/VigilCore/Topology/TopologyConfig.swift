@@ -28,6 +28,8 @@ public struct TopologyConfig: Sendable, Equatable {
     public var links: [TopologyLink]
     /// Services the operator names: hosts, checks, owner (`ServiceDefinition`).
     public var services: [ServiceDefinition] = []
+    /// Server groups by host list and/or label selector (`ServerGroup`).
+    public var groups: [ServerGroup] = []
     /// The file it came from (nil: none found).
     public var source: String?
 
@@ -42,6 +44,7 @@ public struct TopologyConfig: Sendable, Equatable {
         guard parser.errors.isEmpty else { throw RuleFileErrors(path: path, errors: parser.errors) }
         var config = TopologyConfig(links: links, source: path)
         config.services = services
+        config.groups = parser.groups
         return config
     }
 
@@ -58,15 +61,17 @@ public struct TopologyConfig: Sendable, Equatable {
 
 struct TopologyConfigParser: YAMLFieldParsing {
     let path: String
+    var groups: [ServerGroup] = []
     var errors: [RuleFileError] = []
 
     init(path: String) { self.path = path }
 
     mutating func parse(_ yaml: String) -> ([TopologyLink], [ServiceDefinition]) {
-        guard let root = root(yaml, empty: "'links:' and/or 'services:'") else { return ([], []) }
-        guard let map = mapping(root, "a mapping with 'links:' and/or 'services:'") else { return ([], []) }
-        let top = fields(map, allowed: ["links", "services"], context: "the topology file")
+        guard let root = root(yaml, empty: "'links:', 'services:' and/or 'groups:'") else { return ([], []) }
+        guard let map = mapping(root, "a mapping with 'links:', 'services:' and/or 'groups:'") else { return ([], []) }
+        let top = fields(map, allowed: ["links", "services", "groups"], context: "the topology file")
         let services = top["services"].map { parseServices($0) } ?? []
+        groups = top["groups"].map { parseGroups($0) } ?? []
         guard let list = top["links"], let items = sequence(list, "a list of links under 'links:'") else { return ([], services) }
         var out: [TopologyLink] = []
         for (i, item) in items.enumerated() {
@@ -92,6 +97,31 @@ struct TopologyConfigParser: YAMLFieldParsing {
             out.append(TopologyLink(from: from, to: to, kind: kind, sources: [.configured], details: note.map { ["configured: \($0)"] } ?? ["configured"]))
         }
         return (out, services)
+    }
+
+    private mutating func parseGroups(_ node: Node) -> [ServerGroup] {
+        guard let items = sequence(node, "a list of groups under 'groups:'") else { return [] }
+        var out: [ServerGroup] = []
+        var seen = Set<String>()
+        for (i, item) in items.enumerated() {
+            let context = "group \(i + 1)"
+            guard let m = mapping(item, "a group (name:, hosts:, match:)") else { continue }
+            let f = fields(m, allowed: ["name", "hosts", "match"], context: context)
+            guard let nameNode = require(f, "name", in: item, context: context, hint: "the group's name"), let name = self.name(nameNode) else { continue }
+            guard seen.insert(name).inserted else {
+                fail(nameNode, "group '\(name)' is defined twice")
+                continue
+            }
+            var g = ServerGroup(name: name)
+            if let n = f["hosts"], let list = sequence(n, "a list of host names under 'hosts:'") { g.hosts = list.compactMap { self.name($0) } }
+            g.match = f["match"].map { matchers($0) } ?? []
+            if g.hosts.isEmpty && g.match.isEmpty {
+                fail(item, "\(context) (\(name)) names no hosts and no match: no host would be in it")
+                continue
+            }
+            out.append(g)
+        }
+        return out
     }
 
     private mutating func parseServices(_ node: Node) -> [ServiceDefinition] {

@@ -30,12 +30,13 @@ struct GroupRow: Equatable, Identifiable {
     /// The dashboard filter that shows this group's hosts.
     var hostFilter: String { name == Self.ungrouped ? "!^group=" : "^group=\(NSRegularExpression.escapedPattern(for: name))$" }
 
-    /// One row per `group` label value (and one for hosts without), worst health first.
+    /// One row per server group (a `group` label's value or a group of `topology.yaml`; a host may be in several) and
+    /// one for hosts in none, worst health first.
     static func make(hosts: [HostSummary], firing: [StoredAlert]) -> [GroupRow] {
         var byGroup: [String: [HostSummary]] = [:]
         for h in hosts {
-            let g = h.labels["group"].flatMap { $0.isEmpty ? nil : $0 } ?? ungrouped
-            byGroup[g, default: []].append(h)
+            let groups = h.groups.isEmpty ? ServerGroup.groups(of: h.name, labels: h.labels, in: []) : h.groups
+            for g in groups.isEmpty ? [ungrouped] : groups { byGroup[g, default: []].append(h) }
         }
         var alertsByHost: [String: [AlertSeverity]] = [:]
         for a in firing where a.state == "firing" {

@@ -1,7 +1,8 @@
 import VigilCore
 import VigilTheme
 
-/// Server groups (`:groups`): one row per `group` label value with its hosts up and down, mean health, firing alerts
+/// Server groups (`:groups`): one row per group (a `group` label's value, or a group of `topology.yaml` by host list or
+/// label selector) with its hosts up and down, mean health, firing alerts
 /// by severity, mean CPU, memory and load, the fullest disk, failing checks, a CPU trend and the worst host. `Enter`
 /// shows the group's hosts on the dashboard (the filter `/^group=NAME$`, which works on any host list).
 final class GroupsPane: Pane {

@@ -25,10 +25,13 @@ final class AlertsPane: Pane {
         self.user = user
         let muted = MutedAlerts()
         self.muted = muted
+        let groups = HostGroupLookup()
+        self.groups = groups
         table = TableView(columns: AlertsPane.makeColumns(muted: muted), sortColumn: Column.severity.rawValue,
                           emptyMessage: "no firing or pending alerts") { a in
             var strings = [a.rule, a.state, a.severity.rawValue, "severity=\(a.severity.rawValue)", AlertFormat.summary(a)]
             strings += a.labels.map { "\($0.key)=\($0.value)" }
+            if let host = a.labels["host"] { strings += groups.groups(of: host).map { "group=\($0)" } }
             if let who = a.ackedBy { strings += ["acked=\(who)"] }
             if let who = a.assignee { strings += ["assignee=\(who)"] }
             return strings
@@ -38,6 +41,8 @@ final class AlertsPane: Pane {
 
     /// The fingerprints a silence mutes, shared with the STATE column.
     private let muted: MutedAlerts
+    /// Each host's server groups, from the fleet, for `/group=NAME`.
+    private let groups: HostGroupLookup
 
     var keyMap: KeyMap {
         let section = "Alerts"
@@ -91,6 +96,11 @@ final class AlertsPane: Pane {
             return true
         case .alertsError(let error):
             lastError = error
+            return true
+        case .fleet(let s):
+            // Only the filter reads them: refilter when a host's groups changed under a group filter.
+            guard groups.update(s), !table.filterText.isEmpty else { return false }
+            rebuild()
             return true
         default:
             return false

@@ -21,7 +21,7 @@ final class DashboardPane: Pane {
         self.marks = marks
         table = TableView(columns: DashboardPane.makeColumns(marks: marks), sortColumn: Column.health.rawValue,
                           emptyMessage: "no hosts yet: start vigil-agent on a server, or run `vigil demo`") { host in
-            [host.name] + host.labels.map { "\($0.key)=\($0.value)" }
+            [host.name] + host.labels.map { "\($0.key)=\($0.value)" } + host.groups.map { "group=\($0)" }
         }
         table.changeSignature = { [marks] in "\($0.health)|\($0.status.rawValue)|\($0.checksFailing)|\(marks.worst[$0.name]?.rawValue ?? "")" }
     }

@@ -16,7 +16,7 @@ final class ServicesPane: Pane {
     init() {
         table = TableView(columns: ServicesPane.columns(), sortColumn: nil,
                           emptyMessage: "no services: name them in topology.yaml (services:), or add checks: to an agent (deploy/agent.example.yaml)") { s in
-            [s.name, s.definition?.owner ?? "", s.status.rawValue] + s.hosts
+            [s.name, s.definition?.owner ?? "", s.status.rawValue] + s.hosts + (s.definition?.group.map { ["group=\($0)"] } ?? [])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import VigilCore
 
 /// Polls a `FleetReader` in the background every `interval` seconds (and on demand), posting snapshots, the
@@ -24,6 +25,10 @@ final class FleetPoller: Sendable {
     private let topologyFetcher = TopologyFetcher()
     /// Builds the services (at most every 30 s).
     private let servicesFetcher = ServicesFetcher()
+    /// The server groups of `topology.yaml`, assigned to each snapshot's hosts (`/group=NAME` everywhere). Quiet: the
+    /// Topology and Services panes show the file's mistakes.
+    private let topology = TopologyDirectory(path: TopologyConfig.defaultPath(),
+                                             logger: Logger(label: "vigil.console", factory: { _ in SwiftLogNoOpLogHandler() }))
     /// Keeps the dashboard's metrics in a head fed by new segments (when reading a store), instead of re-reading
     /// every host's last 30 minutes each round.
     private let tracker: FleetTracker?
@@ -168,11 +173,8 @@ final class FleetPoller: Sendable {
     func fetchOnce() async {
         let now = Self.nowMs()
         do {
-            if let tracker {
-                mailbox.post(.fleet(try await tracker.snapshot(now: now)))
-            } else {
-                mailbox.post(.fleet(try await reader.fleetSnapshot(now: now)))
-            }
+            let snapshot = if let tracker { try await tracker.snapshot(now: now) } else { try await reader.fleetSnapshot(now: now) }
+            mailbox.post(.fleet(ServerGroup.assign(snapshot, topology.groups(now: now))))
         } catch {
             mailbox.post(.fleetError(String(describing: error)))
         }
