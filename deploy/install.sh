@@ -76,6 +76,8 @@ put "$root/deploy/agent.example.yaml" agent.yaml 0640
 put "$root/deploy/agent.env.example" agent.env 0600
 if [ "$agent_only" = 0 ]; then
     put "$root/deploy/vigil.env.example" vigil.env 0640
+    # An example only: Vigil reads topology.yaml, which the operator writes (from this one, or from scratch).
+    put "$root/deploy/topology.example.yaml" topology.example.yaml 0644
 fi
 
 # The system user the engine runs as (vigil.service: User=vigil, StateDirectory=vigil). The agent's unit uses

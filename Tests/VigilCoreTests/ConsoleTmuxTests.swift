@@ -238,11 +238,11 @@ struct ConsoleTmuxTests {
         try s.keys("-l", "sla")
         try s.keys("Enter")
         // 10 of 119 known minutes down: 91.597 %; the last hour 10 of 60: a burn of 166.7× at 99.9 %.
-        #expect(await waitFor(s, 10) { $0.contains("Availability · last 7d") && $0.contains("checkout") && $0.contains("91.597%")
+        #expect(await waitFor(s, 10) { $0.contains("checks over 7d") && $0.contains("checkout") && $0.contains("91.597%")
                                         && $0.contains("166.7×") && $0.contains("1 check · 1 missing its objective") },
                 "sla:\n\(s.screen())")
         try s.keys("t")
-        #expect(await waitFor(s, 10) { $0.contains("Availability · last 30d") && $0.contains("91.597%") }, "30d:\n\(s.screen())")
+        #expect(await waitFor(s, 10) { $0.contains("checks over 30d") && $0.contains("91.597%") }, "30d:\n\(s.screen())")
         try s.keys("Escape")
         #expect(await waitFor(s, 5) { $0.contains("HEALTH") }, "back to the hosts:\n\(s.screen())")
         try s.keys("q")

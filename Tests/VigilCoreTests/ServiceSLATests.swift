@@ -192,6 +192,15 @@ import VigilWire
         #expect(TopologyDirectory(path: nil, logger: .init(label: "test")).services().isEmpty)
     }
 
+    /// The example install.sh puts in /etc/vigil parses, with its objectives and groups.
+    @Test func theExampleTopologyFileParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let config = try TopologyConfig.load(path: root + "/deploy/topology.example.yaml")
+        #expect(config.links.count == 2 && config.groups.map(\.name) == ["edge", "stateful"])
+        #expect(config.services.compactMap(\.objective).map(\.window) == [30 * Self.day, 7 * Self.day])
+        #expect(config.services.first?.objective?.latency == .init(thresholdMs: 300, objective: 99))
+    }
+
     @Test func sloBurnRulesOnServicesParse() throws {
         func parse(_ expr: String) throws -> [AlertRule] {
             try RuleFile.parse(yaml: "groups:\n  - name: g\n    rules:\n      - alert: A\n        kind: slo_burn\n        expr: \(expr)\n", path: "r.yaml").rules
