@@ -261,6 +261,15 @@ import VigilWire
         let coverage = try #require(sla.first?.budget.tally.coverage)
         #expect(abs(coverage - Double(later - (today - 2 * Self.day)) / Double(7 * Self.day)) < 0.01, "\(coverage)")
         #expect(sla.first?.budget.tally.downMs == 20 * Self.m + 35 * Self.m, "\(sla.first!.budget.tally)")
+        // The daily report of the last day has the SLA table: the objective over its window, the day's violations.
+        try "services:\n  - name: checkout\n    checks: [checkout-http]\n    slo: {availability: 99.9, window: 7d}\n"
+            .write(toFile: dir.file("topology.yaml"), atomically: true, encoding: .utf8)
+        let report = try await DailyReport.gather(store: store, from: later - Self.day, to: later, now: later, topology: dir.file("topology.yaml"))
+        let line = try #require(report.sla.first)
+        #expect(report.sla.count == 1 && line.service == "checkout" && line.violations == 2 && !line.ongoing, "\(report.sla)")
+        #expect(line.budgetRemaining.map { $0 < 0 } == true && line.window == 7 * Self.day)
+        #expect(report.text.contains("SLA  (services' objectives") && report.text.contains("  checkout  availability  99.9%"), "\(report.text)")
+        #expect(report.json["sla"]?.arrayValue?.first?["violations"]?.numberValue == 2, "\(report.json.jsonText)")
         // Retention removes them with the rest after their age.
         #expect(try await store.deleteAged(.sla, before: today, limit: 100) == 2 + 1)
     }
