@@ -47,6 +47,21 @@ import VigilWire
         #expect(t.violations(from: 0, to: 60 * Self.m) == [ServiceTimeline.Stretch(start: 10 * Self.m, end: 13 * Self.m, badMs: 3 * Self.m)])
     }
 
+    /// A check whose interval changed (every 5 minutes, then every minute, as `vigil demo`'s older days and its last
+    /// hours): each part is covered whole, whichever interval is usual over the span read, so a day's rollup and a
+    /// week's read agree; an outage after either part is still unknown.
+    @Test func aChangedIntervalIsCoveredEitherWay() {
+        var points: [(ts: Int64, ok: Bool)] = []
+        for t in stride(from: 0, to: 120 * Self.m, by: Int64.Stride(5 * Self.m)) { points.append((t, true)) }
+        for t in stride(from: 120 * Self.m, to: 600 * Self.m, by: Int64.Stride(Self.m)) { points.append((t, true)) }
+        #expect(CheckAvailability.usualInterval(points.map(\.ts)) == Self.m)
+        #expect(CheckAvailability.tally(points, from: 0, to: 600 * Self.m) == AvailabilityTally(upMs: 600 * Self.m))
+        // Results stop at minute 95 and come back at 120: the last stands for twice its gap (to 105), the rest unknown.
+        let outage = points.filter { $0.ts < 100 * Self.m || $0.ts >= 120 * Self.m }
+        let t = CheckAvailability.tally(outage, from: 0, to: 600 * Self.m)
+        #expect(t.unknownMs == 15 * Self.m, "\(t)")
+    }
+
     @Test func violationsJoinCloseStretchesSumHostsAndStayOpenWhileFailing() {
         var h: [String: [CheckResult]] = [:]
         for i in 0..<120 {

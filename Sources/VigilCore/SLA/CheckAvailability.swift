@@ -2,8 +2,10 @@ import Foundation
 import VigilWire
 
 /// Time-weighted availability from check results: each result stands for the time until the next one, but never for
-/// more than twice the check's usual interval (the median gap between its results). Time no result stands for is
-/// unknown, not up: an agent that stopped reporting does not make a service look healthy.
+/// more than twice the check's interval at that point (the larger of its usual interval, the median gap between its
+/// results, and the gap before the result, at most ten usual intervals: a check whose interval changed from 1 to 5
+/// minutes is covered either way). Time no result stands for is unknown, not up: an agent that stopped reporting does
+/// not make a service look healthy.
 public struct AvailabilityTally: Sendable, Equatable {
     /// Milliseconds covered by passing results, by failing results, and by none.
     public var upMs: Int64 = 0
@@ -47,6 +49,15 @@ public enum CheckAvailability {
         return max(1000, gaps[gaps.count / 2])
     }
 
+    /// How long result `i` of a sorted series can stand at most: twice the larger of the usual interval and the gap
+    /// before it (after it, for the first), that gap counted up to ten intervals, so the first result after an outage
+    /// does not cover another.
+    @inline(__always)
+    static func maxCover(_ results: [(ts: Int64, ok: Bool)], _ i: Int, interval: Int64) -> Int64 {
+        let gap = i > 0 ? results[i].ts - results[i - 1].ts : i + 1 < results.count ? results[i + 1].ts - results[i].ts : 0
+        return 2 * max(interval, min(gap, 10 * interval))
+    }
+
     /// The tally of one series (one check on one host; results sorted by time, older ones may precede `from`) over
     /// `[from, to)`. `interval` is the check's usual interval (default: measured from the results; a lone result
     /// stands for 1 minute).
@@ -54,7 +65,6 @@ public enum CheckAvailability {
         guard to > from else { return AvailabilityTally() }
         let span = to - from
         let step = interval ?? usualInterval(results.map(\.ts)) ?? 60_000
-        let maxCover = 2 * step
         var t = AvailabilityTally()
         // The first result that can reach the window: the last one before `from` (binary search), or the first.
         var lo = 0, hi = results.count
@@ -65,7 +75,7 @@ public enum CheckAvailability {
         for i in max(0, lo - 1)..<results.count {
             let r = results[i]
             guard r.ts < to else { break }
-            var end = r.ts + maxCover
+            var end = r.ts + maxCover(results, i, interval: step)
             if i + 1 < results.count { end = min(end, results[i + 1].ts) }
             let covered = min(end, to) - max(r.ts, from)
             guard covered > 0 else { continue }

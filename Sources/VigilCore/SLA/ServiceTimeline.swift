@@ -2,7 +2,7 @@ import VigilWire
 
 /// One service's check results as good/bad series per (host, check), for one indicator: availability (a result is
 /// good when it passed) or latency (good when it passed within the objective's threshold). Tallied like
-/// `CheckSeries` (each result stands for the time until the next, at most twice the series' usual interval; the rest
+/// `CheckSeries` (each result stands for the time until the next, at most twice the series' interval there; the rest
 /// is unknown) and cut into violations. Pure.
 public struct ServiceTimeline: Sendable {
     struct Series: Sendable {
@@ -55,7 +55,7 @@ public struct ServiceTimeline: Sendable {
         var bad: [(start: Int64, end: Int64, open: Bool)] = []
         for s in series {
             for (i, r) in s.points.enumerated() where !r.ok && r.ts < to {
-                var end = r.ts + 2 * s.interval
+                var end = r.ts + CheckAvailability.maxCover(s.points, i, interval: s.interval)
                 let last = i + 1 == s.points.count
                 if !last { end = min(end, s.points[i + 1].ts) }
                 let start = max(r.ts, from)
