@@ -154,6 +154,18 @@ public struct ErrorBudget: Sendable, Equatable {
         return s + "%"
     }
 
+    /// The budget left after each of `slots` (their down time added up in order) against what the whole tally allows:
+    /// it only falls, and its slope is the burn. Nil throughout when nothing is known.
+    public func leftAfter(_ slots: [Int64]) -> [Double?] {
+        let allowed = allowedDownMs
+        guard allowed > 0 else { return slots.map { _ in nil } }
+        var down: Int64 = 0
+        return slots.map { d in
+            down += d
+            return 1 - Double(down) / allowed
+        }
+    }
+
     /// Whether the objective is met so far.
     public var isMet: Bool? { tally.availability.map { $0 * 100 >= objective } }
 }

@@ -23,15 +23,7 @@ public struct ServiceSLA: Sendable, Equatable, Identifiable {
 
     /// The budget left after each day of the window, oldest first: 1 − the down time so far over what the whole
     /// window's known time allows (it only falls; its slope is the burn).
-    public var budgetTrend: [Double?] {
-        let allowed = budget.allowedDownMs
-        guard allowed > 0 else { return days.map { _ in nil } }
-        var down: Int64 = 0
-        return days.map { d in
-            down += d.downMs
-            return 1 - Double(down) / allowed
-        }
-    }
+    public var budgetTrend: [Double?] { budget.leftAfter(days.map(\.downMs)) }
 
     /// The violation still going on, if any.
     public var openViolation: SLAViolation? { violations.first { $0.end == nil } }

@@ -192,11 +192,7 @@ struct SLAReport: Equatable, Sendable {
         let rows = whole.map { name, tally in
             let (target, rule) = objective(name)
             let budget = ErrorBudget(objective: target, tally: tally)
-            var down: Int64 = 0
-            let trend = slots.map { slot -> Double? in
-                down += slot[name]?.downMs ?? 0
-                return budget.allowedDownMs > 0 ? 1 - Double(down) / budget.allowedDownMs : nil
-            }
+            let trend = budget.leftAfter(slots.map { $0[name]?.downMs ?? 0 })
             return Row(check: name, hosts: series.hosts[name]?.count ?? 0, budget: budget, rule: rule,
                        burn1h: hour[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
                        burn6h: six[name].flatMap { ErrorBudget(objective: target, tally: $0).burnRate },
