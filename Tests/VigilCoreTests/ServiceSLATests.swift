@@ -288,4 +288,24 @@ import VigilWire
         // Retention removes them with the rest after their age.
         #expect(try await store.deleteAged(.sla, before: today, limit: 100) == 2 + 1)
     }
+
+    /// A violation that outlasts the objective's window stays one violation under its start, still going on.
+    @Test(arguments: Backend.available) func aViolationLongerThanTheWindowKeepsItsStart(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let start = WallClock.nowMs() - 40 * 3_600_000
+        var service = ServiceDefinition(name: "checkout")
+        service.checks = ["checkout-http"]
+        service.objective = ServiceObjective(availability: 99, window: Self.day)
+        // Passing for an hour, then failing every 5 minutes from then on.
+        let checks = stride(from: start, through: start + 40 * 3_600_000, by: Int64.Stride(5 * Self.m)).map {
+            ServiceSLATests.result(ts: $0, ok: $0 < start + 3_600_000)
+        }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: start + 40 * 3_600_000)
+        try await SLAService.update(store: store, services: [service], now: start + 20 * 3_600_000)
+        try await SLAService.update(store: store, services: [service], now: start + 40 * 3_600_000)
+        let all = try await store.slaViolations(from: start, to: start + 41 * 3_600_000, limit: 10)
+        #expect(all.count == 1 && all.first?.start == start + 3_600_000 && all.first?.end == nil, "\(all)")
+        #expect((all.first?.budgetSpent ?? 0) > 1, "a day's 1 % budget is spent many times over")
+    }
 }

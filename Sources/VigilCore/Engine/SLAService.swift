@@ -99,10 +99,17 @@ public struct SLAService: Service {
             for sli in o.indicators {
                 let timeline = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels)
                 let allowed = Double(o.window) * Double(max(1, timeline.seriesCount)) * (1 - o.objective(sli)! / 100)
-                // A stretch cut at `from` began earlier and was recorded under its own start.
-                for v in timeline.violations(from: from, to: now) where v.start > from {
-                    found.append(SLAViolation(service: s.name, sli: sli, start: v.start, end: v.end, badMs: v.badMs,
-                                              budgetSpent: allowed > 0 ? Double(v.badMs) / allowed : 0, objective: o.objective(sli)!, window: o.window))
+                for v in timeline.violations(from: from, to: now) {
+                    var start = v.start, bad = v.badMs
+                    if v.start <= from {
+                        // Cut at `from`: it began earlier and was recorded under its own start. Only an open one that
+                        // outlasted the window goes on under that start (its bad time as recorded, at least).
+                        guard let earlier = open.first(where: { $0.service == s.name && $0.sli == sli && $0.start <= from }) else { continue }
+                        start = earlier.start
+                        bad = max(bad, earlier.badMs)
+                    }
+                    found.append(SLAViolation(service: s.name, sli: sli, start: start, end: v.end, badMs: bad,
+                                              budgetSpent: allowed > 0 ? Double(bad) / allowed : 0, objective: o.objective(sli)!, window: o.window))
                 }
             }
         }
