@@ -183,6 +183,7 @@ import VigilWire
         #expect(errors("{availability: 99.9, window: 2h}").first?.contains("from 1d to 90d") == true)
         #expect(errors("{availability: 99.9, latency: {below: fast}}").first?.contains("bad latency 'fast'") == true)
         #expect(errors("{window: 7d}").first?.contains("missing 'availability'") == true)
+        #expect(errors("{availability: 99.9, latency: {below: 1e300s}}").first?.contains("at most 1h") == true)
         #expect(errors("{availability: 99.9, windw: 7d}").first?.contains("windw") == true)
         #expect(Self.service().sliFingerprint != { var s = Self.service(); s.hosts = ["web-9"]; return s }().sliFingerprint)
     }

@@ -197,8 +197,8 @@ struct TopologyConfigParser: YAMLFieldParsing {
     private mutating func latency(_ node: Node) -> Double? {
         guard let s = string(node, "a latency such as 300ms or 1.5s") else { return nil }
         let (digits, scale): (Substring, Double) = s.hasSuffix("ms") ? (s.dropLast(2), 1) : s.hasSuffix("s") ? (s.dropLast(1), 1000) : (Substring(s), 1)
-        guard let v = Double(digits.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0 else {
-            fail(node, "bad latency '\(s)' (expected e.g. 300ms or 1.5s, above 0)")
+        guard let v = Double(digits.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0, v * scale <= 3_600_000 else {
+            fail(node, "bad latency '\(s)' (expected e.g. 300ms or 1.5s, above 0 and at most 1h)")
             return nil
         }
         return v * scale
