@@ -19,10 +19,14 @@ public struct ServiceTimeline: Sendable {
     public init(_ history: [String: [CheckResult]], service: ServiceDefinition, sli: ServiceSLI, hostLabels: [String: [String: String]]) {
         let threshold = service.objective?.latency?.thresholdMs ?? .infinity
         var out: [Series] = []
+        // Membership is decided once per host and the check names looked up in a set: this runs over every result
+        // of the window, per service and indicator.
+        let checks = Set(service.checkNames)
+        let anyHost = service.hosts.isEmpty && service.match.isEmpty
         for (host, results) in history {
-            let labels = hostLabels[host] ?? [:]
+            guard anyHost || service.includes(host: host, labels: hostLabels[host] ?? [:]) else { continue }
             var byCheck: [String: [(ts: Int64, ok: Bool)]] = [:]
-            for r in results where service.counts(check: r.name, host: host, labels: labels) {
+            for r in results where checks.contains(r.name) {
                 let ok = sli == .availability ? r.ok : r.ok && r.latencyMs <= threshold
                 byCheck[r.name, default: []].append((r.ts, ok))
             }

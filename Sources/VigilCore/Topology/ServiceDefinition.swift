@@ -33,13 +33,6 @@ public struct ServiceDefinition: Sendable, Equatable {
     /// The checks that say whether it works: those named, else the one named like the service.
     public var checkNames: [String] { checks.isEmpty ? [name] : checks }
 
-    /// Whether a result of `check` on `host` counts for the service: one of its checks, on one of its hosts (any
-    /// host when it names none).
-    public func counts(check: String, host: String, labels: [String: String]) -> Bool {
-        guard checkNames.contains(check) else { return false }
-        return (hosts.isEmpty && match.isEmpty) || includes(host: host, labels: labels)
-    }
-
     /// What decides which results count and how: a daily rollup made under another one is made again.
     public var sliFingerprint: String {
         let threshold = objective?.latency.map { "\($0.thresholdMs)" } ?? "-"
