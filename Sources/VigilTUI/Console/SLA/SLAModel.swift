@@ -68,7 +68,11 @@ final class SLAFetcher: Sendable {
                 SLAReport.objective(for: check, rules: rules, fallback: Self.defaultObjective)
             }
             var snapshot = SLASnapshot(window: window, takenAt: now, report: report, truncated: count >= Self.resultLimit)
-            if let configPath {
+            if let kept = last.withLock({ $0 }), now >= kept.takenAt, now - kept.takenAt < Self.refreshEvery {
+                // Another window of the checks: the services are measured over their own windows, so keep them.
+                snapshot.services = kept.services
+                snapshot.configError = kept.configError
+            } else if let configPath {
                 do {
                     let services = try TopologyConfig.load(path: configPath).services
                     if services.contains(where: { $0.objective != nil }) {
