@@ -21,16 +21,18 @@ import Foundation  // log10, log1p (libm); nothing else
 ///    the rank term lower, so early samples need a larger excess). Fewer than 20 past samples give no
 ///    surprise, so the detector warms up by itself.
 /// 3. **Daily seasonality veto**: a side (up or down) scores 0 when the view's value is within the range
-///    of what that view did at the same time of day (±30 minutes) on any of the previous 7 days, widened
-///    by a quarter of the long window's q5–q95 spread — daily cron jobs and backups are not anomalies.
-///    Uses timestamps, so gaps and any sampling rate work.
+///    of what that view did at the same time of day (the hour around it, in half-hour slots) on any of the
+///    previous 7 days, widened by a quarter of the long window's q5–q95 spread — daily cron jobs and backups
+///    are not anomalies. Uses timestamps, so gaps and any sampling rate work.
 /// 4. **Score** = the largest side surprise over both views, clamped to [0, 1].
 /// 5. **Alert once**: a score that does not exceed every raw score of the previous 150 samples is reported
 ///    as 0: an incident is reported when it starts or escalates, not again on each of its samples (NAB and
 ///    operators reward the earliest detection and penalise repeats).
 ///
-/// State: about 0.5 MB per series (per view, both windows sorted and in arrival order, plus the last 8640
-/// timestamps); about 2 µs per sample on a 2-core x86_64 Linux box in a release build.
+/// State: under 32 KB per series. The short windows are kept whole (sorted and in arrival order); the long
+/// windows as order statistics of blocks of 360 values (`BlockWindow`: exact near the extremes, interpolated
+/// between), the block being filled read from the short window, which holds it; the seasonal ranges as
+/// half-hour slots of 7 days (`SeasonalSlots`). docs/BENCHMARKS.md has the measured size and cost per sample.
 ///
 /// Inputs: non-finite values (NaN, ±inf) score 0 and leave the state untouched; finite values are clamped
 /// to ±1e300 so no intermediate overflows into NaN. Timestamps should ascend (out-of-order timestamps only
@@ -38,39 +40,95 @@ import Foundation  // log10, log1p (libm); nothing else
 ///
 /// NAB v1.1 (realAWSCloudwatch + realKnownCause subset, 19 files): bench/nab.sh measures it; bench/NAB.md has the numbers.
 public struct AnomalyDetector: Sendable {
+    /// The constants one may vary (for the benchmarks' cross-validation; every series uses the defaults).
+    public struct Parameters: Sendable, Equatable {
+        /// Past samples a window needs before it contributes.
+        public var minHistory = 20
+        /// Weight of the log-excess beyond the window's extreme.
+        public var tailWeight = 2.0
+        /// Samples in the smoothed view.
+        public var meanLength = 6
+        /// After a score, smaller-or-equal scores within this many samples are reported as 0.
+        public var holdSamples = 150
+        /// Seasonality veto: the hour around the same time of day, on each of the previous `seasonDays` days.
+        public var seasonDays = 7
+        /// The seasonal range is widened by this fraction of the long window's q5–q95 spread.
+        public var seasonSlack = 0.25
+
+        public init() {}
+
+        /// The names `set` takes.
+        public static let names = ["min_history", "tail_weight", "mean_length", "hold_samples", "season_days", "season_slack"]
+
+        /// Sets one constant from `name=value`; the error names what is wrong.
+        public mutating func set(_ assignment: String) throws(ParameterError) {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ParameterError("'\(assignment)' is not name=value") }
+            let (name, text) = (parts[0], parts[1])
+            func int(_ range: ClosedRange<Int>) throws(ParameterError) -> Int {
+                guard let v = Int(text), range.contains(v) else {
+                    throw ParameterError("\(name): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return v
+            }
+            func number(_ range: ClosedRange<Double>) throws(ParameterError) -> Double {
+                guard let v = Double(text), range.contains(v) else {
+                    throw ParameterError("\(name): '\(text)' is not a number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return v
+            }
+            switch name {
+            case "min_history": minHistory = try int(2...500)
+            case "tail_weight": tailWeight = try number(0...100)
+            case "mean_length": meanLength = try int(1...100)
+            case "hold_samples": holdSamples = try int(1...10_000)
+            case "season_days": seasonDays = try int(0...7)
+            case "season_slack": seasonSlack = try number(0...100)
+            default: throw ParameterError("unknown constant '\(name)' (expected one of \(Self.names.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    public struct ParameterError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     /// The trailing windows, in samples.
     static let windows = (short: 500, long: 8640)
-    /// Past samples a window needs before it contributes.
-    static let minHistory = 20
-    /// Weight of the log-excess beyond the window's extreme.
-    static let tailWeight = 2.0
-    /// Samples in the smoothed view.
-    static let meanLength = 6
-    /// After a score, smaller-or-equal scores within this many samples are reported as 0.
-    static let holdSamples = 150
-    /// Seasonality veto: same time of day ± tolerance, on each of the previous `seasonDays` days.
-    static let seasonDays = 7
-    static let seasonToleranceMs: Int64 = 30 * 60_000
-    /// The seasonal range is widened by this fraction of the long window's q5–q95 spread.
-    static let seasonSlack = 0.25
+    /// The long window is kept as `windows.long / longBlock` blocks of this many values.
+    static let longBlock = 360
+    static let seasonSlotMs: Int64 = 30 * 60_000
     static let dayMs: Int64 = 86_400_000
     /// Finite inputs are clamped to ±valueLimit.
     static let valueLimit = 1e300
 
-    struct Sample: Sendable {
-        var ts: Int64
-        var views: (Double, Double)
+    /// Per view (0 = value, 1 = mean of the last 6): the short window, whole.
+    private var shortWindows = (SortedWindow(capacity: windows.short), SortedWindow(capacity: windows.short))
+    /// Per view: the long window's completed blocks.
+    private var longWindows = (BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock),
+                               BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock))
+    /// Values since the last completed block: the newest `partial` values of each short window.
+    private var partial = 0
+    private var seasons = SeasonalSlots(slotMs: seasonSlotMs, capacity: 7 * Int(dayMs / seasonSlotMs) + 2)
+    private var recentValues: RingBuffer<Double>
+    private var recentScores: RingBuffer<Double>
+    private let p: Parameters
+    /// The score of the latest sample before the alert-once rule (`score` may report it as 0).
+    public private(set) var lastRawScore = 0.0
+
+    public init(parameters: Parameters = Parameters()) {
+        p = parameters
+        recentValues = RingBuffer(capacity: parameters.meanLength)
+        recentScores = RingBuffer(capacity: parameters.holdSamples)
     }
 
-    /// Per view (0 = value, 1 = mean of the last 6): the short and long windows.
-    private var shortWindows = (SortedWindow(capacity: windows.short), SortedWindow(capacity: windows.short))
-    private var longWindows = (SortedWindow(capacity: windows.long), SortedWindow(capacity: windows.long))
-    /// The last `windows.long` samples, oldest first (timestamps for the seasonality veto).
-    private var history = RingBuffer<Sample>(capacity: windows.long)
-    private var recentValues = RingBuffer<Double>(capacity: meanLength)
-    private var recentScores = RingBuffer<Double>(capacity: holdSamples)
-
-    public init() {}
+    /// Bytes this detector holds: its own size and its buffers' capacity (reserved in full at the start, so the
+    /// figure does not grow as the windows fill).
+    public var stateBytes: Int {
+        MemoryLayout<AnomalyDetector>.size + shortWindows.0.heapBytes + shortWindows.1.heapBytes + longWindows.0.heapBytes
+            + longWindows.1.heapBytes + seasons.heapBytes + recentValues.heapBytes + recentScores.heapBytes
+    }
 
     /// Scores the next sample (Unix milliseconds, value): 0 = normal, 1 = most anomalous.
     public mutating func score(timestampMs: Int64, value: Double) -> Double {
@@ -82,14 +140,17 @@ public struct AnomalyDetector: Sendable {
         let mean = sum / Double(recentValues.count)
 
         let envelope = seasonalEnvelope(at: timestampMs)
-        let s0 = Self.sideScores(x, shortWindows.0, longWindows.0)
-        let s1 = Self.sideScores(mean, shortWindows.1, longWindows.1)
-        let slack0 = Self.seasonalSlack(longWindows.0)
-        let slack1 = Self.seasonalSlack(longWindows.1)
+        let long0 = longView(x, shortWindows.0, longWindows.0)
+        let long1 = longView(mean, shortWindows.1, longWindows.1)
+        let s0 = sideScores(x, shortWindows.0, long0)
+        let s1 = sideScores(mean, shortWindows.1, long1)
+        let slack0 = long0.n >= p.minHistory ? p.seasonSlack * (long0.q95 - long0.q5) : 0
+        let slack1 = long1.n >= p.minHistory ? p.seasonSlack * (long1.q95 - long1.q5) : 0
         var raw = 0.0
         raw = max(raw, x <= envelope.hi.0 + slack0 ? 0 : s0.up, x >= envelope.lo.0 - slack0 ? 0 : s0.down)
         raw = max(raw, mean <= envelope.hi.1 + slack1 ? 0 : s1.up, mean >= envelope.lo.1 - slack1 ? 0 : s1.down)
         raw = min(1, max(0, raw))
+        lastRawScore = raw
 
         var out = raw
         if !recentScores.isEmpty {
@@ -100,71 +161,95 @@ public struct AnomalyDetector: Sendable {
         recentScores.append(raw)
 
         shortWindows.0.insert(x)
-        longWindows.0.insert(x)
         shortWindows.1.insert(mean)
-        longWindows.1.insert(mean)
-        history.append(Sample(ts: timestampMs, views: (x, mean)))
+        partial += 1
+        if partial == Self.longBlock {
+            longWindows.0.append(block: shortWindows.0.newest(Self.longBlock))
+            longWindows.1.append(block: shortWindows.1.newest(Self.longBlock))
+            partial = 0
+        }
+        seasons.record(ts: timestampMs, x, mean)
         return out
     }
 
+    /// What the long window says about `v`: its size, the counts of values at least and at most `v`, its
+    /// extremes and quantiles (of the completed blocks; of the values so far before the first block completes).
+    struct LongView {
+        var n: Int
+        var atLeast: Double
+        var atMost: Double
+        var min: Double
+        var max: Double
+        var q5: Double
+        var q50: Double
+        var q95: Double
+    }
+
+    private func longView(_ v: Double, _ short: SortedWindow, _ long: BlockWindow) -> LongView {
+        if long.blockCount == 0 {
+            // Everything so far is in the short window (fewer than a block's values).
+            let n = short.count
+            guard n > 0 else { return LongView(n: 0, atLeast: 0, atMost: 0, min: 0, max: 0, q5: 0, q50: 0, q95: 0) }
+            return LongView(n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
+                            min: short.sorted[0], max: short.sorted[n - 1],
+                            q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95))
+        }
+        var below = 0
+        var atMost = 0
+        var lo = long.completedMin
+        var hi = long.completedMax
+        for i in 0..<partial {
+            let h = short.newestValue(i)
+            if h < v { below += 1 }
+            if h <= v { atMost += 1 }
+            lo = Swift.min(lo, h)
+            hi = Swift.max(hi, h)
+        }
+        let n = long.completedCount + partial
+        let q = long.cachedQuantiles
+        return LongView(n: n, atLeast: Double(n) - long.count(v, inclusive: false) - Double(below),
+                        atMost: long.count(v, inclusive: true) + Double(atMost), min: lo, max: hi, q5: q.q5, q50: q.q50, q95: q.q95)
+    }
+
     /// Up and down surprise of `v` against one view's windows (mean over the two windows).
-    private static func sideScores(_ v: Double, _ short: SortedWindow, _ long: SortedWindow) -> (up: Double, down: Double) {
-        let a = windowSurprise(v, short, windowLength: windows.short)
-        let b = windowSurprise(v, long, windowLength: windows.long)
+    private func sideScores(_ v: Double, _ short: SortedWindow, _ long: LongView) -> (up: Double, down: Double) {
+        let n = short.count
+        let a = n > 0
+            ? surprise(v, n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
+                       min: short.sorted[0], max: short.sorted[n - 1],
+                       q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95), windowLength: Self.windows.short)
+            : (up: 0, down: 0)
+        let b = surprise(v, n: long.n, atLeast: long.atLeast, atMost: long.atMost, min: long.min, max: long.max,
+                         q5: long.q5, q50: long.q50, q95: long.q95, windowLength: Self.windows.long)
         return ((a.up + b.up) / 2, (a.down + b.down) / 2)
     }
 
-    private static func windowSurprise(_ v: Double, _ w: SortedWindow, windowLength: Int) -> (up: Double, down: Double) {
-        let n = w.count
-        guard n >= minHistory else { return (0, 0) }
-        let atLeast = n - w.lowerBound(v)
-        let atMost = w.upperBound(v)
-        let pUp = Double(atLeast + 1) / Double(n + 1)
-        let pDown = Double(atMost + 1) / Double(n + 1)
-        let q5 = w.quantile(0.05)
-        let q50 = w.quantile(0.5)
-        let q95 = w.quantile(0.95)
-        let spread = max(q95 - q5, 1e-9 * max(1.0, abs(q50)))
-        let excessUp = max(0.0, (v - w.sorted[n - 1]) / spread)
-        let excessDown = max(0.0, (w.sorted[0] - v) / spread)
+    private func surprise(_ v: Double, n: Int, atLeast: Double, atMost: Double, min: Double, max: Double,
+                                 q5: Double, q50: Double, q95: Double, windowLength: Int) -> (up: Double, down: Double) {
+        guard n >= p.minHistory else { return (0, 0) }
+        let pUp = (Swift.max(0, atLeast) + 1) / Double(n + 1)
+        let pDown = (Swift.max(0, atMost) + 1) / Double(n + 1)
+        let spread = Swift.max(q95 - q5, 1e-9 * Swift.max(1.0, abs(q50)))
+        let excessUp = Swift.max(0.0, (v - max) / spread)
+        let excessDown = Swift.max(0.0, (min - v) / spread)
         let norm = log10(Double(windowLength + 1))
-        return ((-log10(pUp) + tailWeight * log1p(excessUp)) / norm,
-                (-log10(pDown) + tailWeight * log1p(excessDown)) / norm)
+        return ((-log10(pUp) + p.tailWeight * log1p(excessUp)) / norm,
+                (-log10(pDown) + p.tailWeight * log1p(excessDown)) / norm)
     }
 
-    /// How far beyond the seasonal range a value must be to count: `seasonSlack` × the window's q5–q95 spread.
-    private static func seasonalSlack(_ w: SortedWindow) -> Double {
-        w.count >= minHistory ? seasonSlack * (w.quantile(0.95) - w.quantile(0.05)) : 0
-    }
-
-    /// Range of each view at the same time of day (± tolerance) on the previous `seasonDays` days; empty
-    /// (hi = −inf, lo = +inf) when none of those times is in the history.
+    /// Range of each view in the hour around the same time of day on the previous `seasonDays` days (the two
+    /// half-hour slots nearest that time); empty (hi = −inf, lo = +inf) when none was seen.
     private func seasonalEnvelope(at ts: Int64) -> (hi: (Double, Double), lo: (Double, Double)) {
         var hi = (-Double.infinity, -Double.infinity)
         var lo = (Double.infinity, Double.infinity)
-        for k in 1...Self.seasonDays {
+        let slotMs = Self.seasonSlotMs
+        for k in stride(from: 1, through: p.seasonDays, by: 1) {
             let (c, overflow) = ts.subtractingReportingOverflow(Int64(k) * Self.dayMs)
             if overflow { break }
-            var i = firstIndex(atOrAfter: c &- Self.seasonToleranceMs)
-            while i < history.count {
-                let s = history[i]
-                if s.ts > c &+ Self.seasonToleranceMs { break }
-                hi = (max(hi.0, s.views.0), max(hi.1, s.views.1))
-                lo = (min(lo.0, s.views.0), min(lo.1, s.views.1))
-                i += 1
-            }
+            let s = SeasonalSlots.slot(c, slotMs)
+            let first = SeasonalSlots.offset(c, slotMs) < slotMs / 2 ? s - 1 : s
+            seasons.widen(from: first, to: first + 1, hi: &hi, lo: &lo)
         }
         return (hi, lo)
-    }
-
-    /// First history index whose timestamp is ≥ `ts` (binary search; history is in arrival order).
-    private func firstIndex(atOrAfter ts: Int64) -> Int {
-        var lo = 0
-        var hi = history.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if history[mid].ts < ts { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 }

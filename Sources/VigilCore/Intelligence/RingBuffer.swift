@@ -12,6 +12,8 @@ struct RingBuffer<Element: Sendable>: Sendable {
     }
 
     var count: Int { storage.count }
+    /// Heap bytes held (the storage's capacity).
+    var heapBytes: Int { storage.capacity * MemoryLayout<Element>.stride }
     var isEmpty: Bool { storage.isEmpty }
     var isFull: Bool { storage.count == capacity }
 

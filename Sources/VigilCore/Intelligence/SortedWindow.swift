@@ -11,6 +11,8 @@ struct SortedWindow: Sendable {
     }
 
     var count: Int { sorted.count }
+    /// Heap bytes held by both orders.
+    var heapBytes: Int { arrival.heapBytes + sorted.capacity * MemoryLayout<Double>.stride }
 
     /// Adds `value`, evicting the oldest value when the window is full.
     mutating func insert(_ value: Double) {
@@ -19,6 +21,12 @@ struct SortedWindow: Sendable {
         }
         sorted.insert(value, at: upperBound(value))
     }
+
+    /// The `i`-th newest value (0 = the newest). Precondition: `i < count`.
+    func newestValue(_ i: Int) -> Double { arrival[arrival.count - 1 - i] }
+
+    /// The newest `k` values, newest first. Precondition: `k <= count`.
+    func newest(_ k: Int) -> [Double] { (0..<k).map(newestValue) }
 
     /// Number of stored values `< value`.
     func lowerBound(_ value: Double) -> Int {

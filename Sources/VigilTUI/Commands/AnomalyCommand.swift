@@ -21,6 +21,10 @@ struct AnomalyCommand: ParsableCommand {
         var file: String
         @Option(help: ArgumentHelp("Write the scored CSV here (default: standard output).", valueName: "OUT.csv"))
         var out: String?
+        @Option(name: .customLong("set"),
+                help: ArgumentHelp("Change one of the detector's constants (for benchmarks' cross-validation; the engine always uses the defaults): "
+                                   + AnomalyDetector.Parameters.names.joined(separator: ", ") + ".", valueName: "NAME=VALUE"))
+        var assignments: [String] = []
 
         func run() throws {
             let text: String
@@ -35,7 +39,15 @@ struct AnomalyCommand: ParsableCommand {
             } catch {
                 fail("\(file):\(error.line):\(error.column): \(error.message)")
             }
-            var detector = AnomalyDetector()
+            var parameters = AnomalyDetector.Parameters()
+            for a in assignments {
+                do {
+                    try parameters.set(a)
+                } catch {
+                    fail("--set: \(error)")
+                }
+            }
+            var detector = AnomalyDetector(parameters: parameters)
             let scores = rows.map { detector.score(timestampMs: $0.timestampMs, value: $0.number) }
             let output = Data(NABCSV.render(rows: rows, scores: scores).utf8)
             if let out {

@@ -1,0 +1,62 @@
+import Testing
+@testable import VigilCore
+
+/// The detector's compact long window and seasonal ranges against the exact answers.
+struct BlockWindowTests {
+    @Test func countsAreExactAtTheExtremesAndCloseBetween() {
+        var w = BlockWindow(blockSize: 360, maxBlocks: 24)
+        var all: [Double] = []
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<30 {
+            let block = (0..<360).map { _ in Double.random(in: 0..<1000, using: &rng).rounded() }
+            w.append(block: block)
+            all = Array((all + block).suffix(24 * 360))
+        }
+        #expect(w.blockCount == 24 && w.completedCount == 8640)
+        #expect(w.completedMin == all.min() && w.completedMax == all.max())
+        let sorted = all.sorted()
+        // Beyond the extremes and at them: exact.
+        #expect(w.count(-1, inclusive: true) == 0 && w.count(2000, inclusive: false) == 8640)
+        #expect(w.count(sorted[0], inclusive: false) == 0)
+        // Each block keeps its 9 smallest and largest exactly, so the tails are within a few values.
+        for v in [sorted[2], sorted[30], sorted[8600], sorted[8637]] {
+            let exact = Double(sorted.filter { $0 <= v }.count)
+            #expect(abs(w.count(v, inclusive: true) - exact) <= 24, "\(v): \(w.count(v, inclusive: true)) vs \(exact)")
+        }
+        // In the middle: interpolated, within 3 %.
+        let mid = sorted[4320]
+        let exact = Double(sorted.filter { $0 <= mid }.count)
+        #expect(abs(w.count(mid, inclusive: true) - exact) < 0.03 * 8640)
+        let q = w.cachedQuantiles
+        #expect(abs(q.q50 - sorted[4320]) < 30 && abs(q.q5 - sorted[432]) < 30 && abs(q.q95 - sorted[8207]) < 30, "\(q)")
+    }
+
+    @Test func seasonalSlotsKeepSevenDaysAndForgetOlder() {
+        let slot: Int64 = 30 * 60_000
+        var s = SeasonalSlots(slotMs: slot, capacity: 338)
+        let t0: Int64 = 1_700_000_000_000 / slot * slot
+        s.record(ts: t0, 5, 50)
+        s.record(ts: t0 + 60_000, 7, 70)
+        var hi = (-Double.infinity, -Double.infinity)
+        var lo = (Double.infinity, Double.infinity)
+        s.widen(from: SeasonalSlots.slot(t0, slot), to: SeasonalSlots.slot(t0, slot), hi: &hi, lo: &lo)
+        #expect(hi == (7, 70) && lo == (5, 50))
+        // 338 slots later the slot is reused and its old range gone.
+        s.record(ts: t0 + 338 * slot, 1, 1)
+        var hi2 = (-Double.infinity, -Double.infinity)
+        var lo2 = (Double.infinity, Double.infinity)
+        s.widen(from: SeasonalSlots.slot(t0, slot), to: SeasonalSlots.slot(t0, slot), hi: &hi2, lo: &lo2)
+        #expect(hi2.0 == -.infinity && lo2.0 == .infinity)
+        // A value Float cannot hold exactly widens the range, never narrows it.
+        s.record(ts: t0 + 338 * slot, 0.1, -0.1)
+        var hi3 = (-Double.infinity, -Double.infinity)
+        var lo3 = (Double.infinity, Double.infinity)
+        let now = SeasonalSlots.slot(t0 + 338 * slot, slot)
+        s.widen(from: now, to: now, hi: &hi3, lo: &lo3)
+        #expect(hi3.0 >= 1 && lo3.0 <= 0.1 && lo3.1 <= -0.1 && hi3.1 >= 1)
+        // Negative times and the extremes of Int64 do not trap.
+        #expect(SeasonalSlots.slot(-1, slot) == -1 && SeasonalSlots.offset(-1, slot) == slot - 1)
+        _ = SeasonalSlots.slot(.min, slot)
+        _ = SeasonalSlots.offset(.max, slot)
+    }
+}
