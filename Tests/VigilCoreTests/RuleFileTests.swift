@@ -22,7 +22,12 @@ struct RuleFileTests {
         #expect(Set(byName.keys) == ["HighCPU", "HighMemory", "HighLoadPerCore", "ZombieProcesses", "DiskSpaceLow", "DiskSpaceCritical",
                                      "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern",
                                      "PostgresDown", "PostgresConnectionsSaturated", "PostgresReplicationLag", "PostgresLongTransaction",
-                                     "PostgresLockWaits", "SLOFastBurn", "SLOSlowBurn"])
+                                     "PostgresLockWaits", "SLOFastBurn", "SLOSlowBurn", "SustainedAnomaly"])
+        // Anomalies on every scanned series (the core metrics), held 3 minutes, at info.
+        #expect(byName["SustainedAnomaly"]?.kind == .anomaly(.init(metric: nil, minScore: 0.9)))
+        #expect(byName["SustainedAnomaly"]?.forDuration == 180_000 && byName["SustainedAnomaly"]?.severity == .info)
+        let anomaly = try #require(byName["SustainedAnomaly"]).annotations.rendered(labels: ["host": "web-1", "metric": "cpu.usage_percent"], value: 0.97)
+        #expect(anomaly["summary"] == "cpu.usage_percent on web-1 is unlike its usual behaviour for 3 minutes (anomaly score 0.97)")
         // The services' burn alerts of the SRE workbook: 1 h / 5 m at 14.4×, 6 h / 30 m at 6×, each service's own objective.
         guard case .sloBurn(let fast) = byName["SLOFastBurn"]?.kind, case .sloBurn(let slow) = byName["SLOSlowBurn"]?.kind else {
             Issue.record("SLO rules"); return

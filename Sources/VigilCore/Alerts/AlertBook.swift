@@ -74,8 +74,12 @@ public struct AlertBook: Sendable {
                 let known = tracked[instance.fingerprint]
                 var t = known ?? Tracked(machine: AlertStateMachine(rule: rule), instance: instance, rule: rule.name, annotations: [:])
                 t.instance = instance
-                t.metric = rule.kind.metric
-                t.seriesLabels = rule.kind.metric == nil ? [:] : instance.labels.filter { $0.key != "host" && rule.labels[$0.key] == nil }
+                // An anomaly rule on every scanned series names the series' metric in a label.
+                let fromLabel = rule.kind.isAnomaly && rule.kind.metric == nil
+                t.metric = fromLabel ? instance.labels[AnomalyScanner.metricLabel] : rule.kind.metric
+                t.seriesLabels = t.metric == nil ? [:] : instance.labels.filter {
+                    $0.key != "host" && rule.labels[$0.key] == nil && !(fromLabel && $0.key == AnomalyScanner.metricLabel)
+                }
                 let events = t.machine.evaluate(breaching: true, at: now)
                 // Rendered when the instance appears and at each change of state (so a notification carries the
                 // value it fired with), not at every evaluation.

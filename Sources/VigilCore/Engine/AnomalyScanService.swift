@@ -1,15 +1,17 @@
 import Logging
 import VigilWire
 
-/// Runs the anomaly scanner for the rule evaluation service (lease holder only; called before each evaluation,
-/// not a `Service` of its own): reads the new points of the series that `anomaly` rules name, feeds them to
+/// Runs the anomaly scanner for the rule evaluation service (lease holder only; called by its scan loop every
+/// tick, beside the evaluations, not a `Service` of its own): reads the new points of the series it scans (the core metrics of every host and
+/// those that `anomaly` rules name), feeds them to
 /// `AnomalyScanner`, stores the scores as the derived series `anomaly.score{metric=<name>, <series labels>}`
 /// through the normal ingest path, and returns the score per series for `RuleInput.anomalyScores`.
 ///
 /// Reads: series whose newest fed point is recent (within `fastLagMs` of now) are read every scan from their
 /// oldest cursor; the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so
 /// one stopped series does not make every scan re-read an hour of data. Series seen for the first time
-/// (including every series after a restart) are restored from the last 7 days (`AnomalyScanner`).
+/// (including every series after a restart) are restored from the last 7 days (`AnomalyScanner`), for at most
+/// `restoreBudgetMs` per scan.
 public final class AnomalyScanService: Sendable {
     struct State: Sendable {
         var scanner: AnomalyScanner
@@ -24,6 +26,8 @@ public final class AnomalyScanService: Sendable {
     let catchUpMs: Int64 = 60 * 60_000
     /// Points up to this far in the future are read (the listener refuses more skew).
     let futureMs: Int64 = WireLimits.default.maxFutureSkewMs
+    /// Time spent restoring series per scan (at least one chunk of 50 is restored).
+    let restoreBudgetMs: Int64 = 3_000
     /// A restored series' old anomalies do not alert: only scores of points this recent do.
     let alertRecentMs: Int64 = 5 * 60_000
     private let state: Locked<State>
@@ -41,7 +45,7 @@ public final class AnomalyScanService: Sendable {
     public var scannedSeries: Int { state.withLock { $0.scanner.count } }
 
     /// Scans the new points of every series of `metrics`; returns the score per scanned series. Called from one
-    /// task at a time (the evaluation loop).
+    /// task at a time (the evaluation service's scan loop).
     public func scan(metrics requested: Set<String>, now: Int64) async throws -> [SeriesKey: Double] {
         let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
         state.withLock { $0.scanner.retain(metrics: metrics) }
@@ -56,8 +60,11 @@ public final class AnomalyScanService: Sendable {
         let fresh = keys.filter { cursors[$0] == nil }
         let restoring = Array(fresh.prefix(max(0, room)))
         reportCap(total: keys.count, refused: fresh.count - restoring.count)
+        // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
+        // rules are not held up until every series is back (the rest follow at the next scans).
+        let began = WallClock.nowMs()
         var start = 0
-        while start < restoring.count {
+        while start < restoring.count && (start == 0 || WallClock.nowMs() - began < restoreBudgetMs) {
             let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
             start += chunk.count
             let from = now - AnomalyScanner.restoreWindowMs
@@ -119,9 +126,9 @@ public final class AnomalyScanService: Sendable {
         }
         guard changed else { return }
         if refused > 0 {
-            logger.warning("anomaly scanner: \(total) series of the metrics that anomaly rules name; scanning \(total - refused) (the cap), \(refused) not scanned")
+            logger.warning("anomaly scanner: \(total) series to scan (core metrics and those anomaly rules name); scanning \(total - refused) (the cap), \(refused) not scanned")
         } else {
-            logger.info("anomaly scanner: all \(total) series of the anomaly rules' metrics are scanned again")
+            logger.info("anomaly scanner: all \(total) series are scanned again")
         }
     }
 }

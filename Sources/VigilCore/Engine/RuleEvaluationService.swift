@@ -28,14 +28,19 @@ public final class RuleEvaluationService: Service, Sendable {
         var lastDurationMs: Double?
         /// Who asked for a reload (audited), when one is pending.
         var reloadRequestedBy: String?
+        /// The metrics the anomaly rules name, as of the latest evaluation (the scan loop adds the core ones).
+        var anomalyMetrics: Set<String> = []
     }
 
     let store: any Store
     let tickMs: Int64
     let logger: Logger
     let isLeader: @Sendable () -> Bool
-    /// Scores the series that `anomaly` rules name, before each evaluation.
+    /// Scores the core metrics' series and those that `anomaly` rules name, in a loop of its own beside the
+    /// evaluations.
     public let anomalyScanner: AnomalyScanService
+    /// The metrics scanned for anomalies with no rule naming them.
+    let anomalyCoreMetrics: Set<String>
     /// Recent samples of the metrics the rules read, kept in memory and fed from the store's commits.
     public let head: HeadFeeder
     private let state: Locked<State>
@@ -46,6 +51,10 @@ public final class RuleEvaluationService: Service, Sendable {
     private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]])?>(nil)
     static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
+    /// Whether a batch was committed since the last anomaly scan (without one there are no new points to read,
+    /// and the scan waits for its once-a-minute turn, which reads the quiet series).
+    private let committedSinceScan = Atomic<Bool>(true)
+    static let quietScanEveryMs: Int64 = 60_000
     private let onEvaluated = Locked<[@Sendable () -> Void]>([])
 
     /// Calls `action` after every evaluation whose results are stored (notifications look at once).
@@ -59,8 +68,9 @@ public final class RuleEvaluationService: Service, Sendable {
     }
 
     public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, services: TopologyDirectory? = nil,
-                isLeader: @escaping @Sendable () -> Bool) {
+                anomalyCoreMetrics: Set<String> = AnomalyScanner.coreMetrics, isLeader: @escaping @Sendable () -> Bool) {
         self.store = store
+        self.anomalyCoreMetrics = anomalyCoreMetrics
         self.services = services
         self.tickMs = tickMs
         self.logger = logger
@@ -74,8 +84,11 @@ public final class RuleEvaluationService: Service, Sendable {
         for w in rules.warnings { logger.warning("rules: \(w)") }
     }
 
-    /// A batch was committed: evaluate soon (within ~50 ms).
-    public func poke() { poked.store(true, ordering: .relaxed) }
+    /// A batch was committed: evaluate soon (within ~50 ms), and scan for anomalies at the scan loop's next turn.
+    public func poke() {
+        poked.store(true, ordering: .relaxed)
+        committedSinceScan.store(true, ordering: .relaxed)
+    }
 
     /// Re-read the rule files at the next evaluation (SIGHUP, `:reload`), audited as `actor`. The last good
     /// version of a broken file stays.
@@ -107,6 +120,51 @@ public final class RuleEvaluationService: Service, Sendable {
     }
 
     public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.runEvaluations() }
+            group.addTask { await self.runAnomalyScans() }
+        }
+    }
+
+    /// Scans for anomalies every tick in which a batch was committed (and once a minute regardless), beside the
+    /// evaluations (a scan of many series takes a while and must not hold up an alert), and asks for an
+    /// evaluation when a score changed.
+    private func runAnomalyScans() async {
+        var lastScan = Int64.min
+        var nextTurn = Int64.min
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let now = WallClock.nowMs()
+            if now >= nextTurn {
+                nextTurn = now + tickMs
+                if isLeader(), state.withLock({ $0.restored }),
+                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= Self.quietScanEveryMs {
+                    lastScan = now
+                    _ = await scanAnomalies(now: now)
+                }
+            }
+            // Short sleeps, as the evaluation loop's: a graceful shutdown is seen at once.
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// One anomaly scan of the core metrics and those the rules name; pokes the evaluation when a score changed.
+    /// Returns whether one did.
+    @discardableResult
+    func scanAnomalies(now: Int64) async -> Bool {
+        let before = anomalyScanner.scores
+        let metrics = state.withLock { $0.anomalyMetrics }.union(anomalyCoreMetrics)
+        do {
+            let after = try await anomalyScanner.scan(metrics: metrics, now: now)
+            guard after != before else { return false }
+            poked.store(true, ordering: .relaxed)
+            return true
+        } catch {
+            logger.error("anomaly scan failed: \(error)")
+            return false
+        }
+    }
+
+    private func runEvaluations() async throws {
         var nextTick = WallClock.nowMs()
         var earliest = Int64.min
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -208,7 +266,7 @@ public final class RuleEvaluationService: Service, Sendable {
                     sloShortest = min(sloShortest, e.shortWindow)
                 }
             case .seriesAbsent(let e): lastSeenMetrics.insert(e.metric)
-            case .anomaly(let e): anomalyMetrics.insert(e.metric)
+            case .anomaly(let e): if let m = e.metric { anomalyMetrics.insert(m) }
             case .newLogPattern(let e):
                 newPatterns = (min(newPatterns?.since ?? .max, now - e.within), min(newPatterns?.level ?? e.minLevel, e.minLevel))
             default: break
@@ -216,13 +274,9 @@ public final class RuleEvaluationService: Service, Sendable {
             // Anomaly rules read scores, not points.
             if let m = rule.kind.metric, !rule.kind.isAnomaly { metrics.insert(m) }
         }
-        var anomalyScores: [SeriesKey: Double] = [:]
-        do {
-            anomalyScores = try await anomalyScanner.scan(metrics: anomalyMetrics, now: now)
-        } catch {
-            logger.error("anomaly scan failed: \(error)")
-            anomalyScores = anomalyScanner.scores
-        }
+        // The scan loop (`scanAnomalies`) keeps the scores; the evaluation does not wait for it.
+        state.withLock { $0.anomalyMetrics = anomalyMetrics }
+        let anomalyScores = anomalyScanner.scores
         // Points come from the head: each metric kept for its longest window (at least a minute), series_absent's
         // metrics for their newest sample time.
         var headWindows: [String: Int64] = [:]

@@ -45,6 +45,9 @@ public final class VigilEngine: Sendable {
         public var ruleDirectories: [String]?
         /// Periodic evaluation for time-based conditions (ingest also triggers an evaluation).
         public var evaluationTickMs: Int64
+        /// The metrics scanned for anomalies on every host with no rule naming them (empty: only those anomaly
+        /// rules name).
+        public var anomalyCoreMetrics: Set<String> = AnomalyScanner.coreMetrics
         /// Runbooks: a directory of built-ins (nil = the ones embedded in the binary) and the operator's own.
         public var builtInRunbooks: String?
         public var userRunbooks: String?
@@ -97,7 +100,8 @@ public final class VigilEngine: Sendable {
         let flag = leader
         self.services = TopologyDirectory(path: options.topologyPath, logger: logger)
         self.evaluator = RuleEvaluationService(store: store, rules: options.ruleDirectories.map { RuleSet(directories: $0) } ?? RuleSet.standard(),
-                                               tickMs: options.evaluationTickMs, logger: logger, services: services, isLeader: { flag.isSet })
+                                               tickMs: options.evaluationTickMs, logger: logger, services: services,
+                                               anomalyCoreMetrics: options.anomalyCoreMetrics, isLeader: { flag.isSet })
         let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,
                                           userDirectory: options.userRunbooks)
         for e in catalog.errors { logger.error("runbook: \(e)") }

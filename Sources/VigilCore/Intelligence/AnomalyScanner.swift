@@ -3,8 +3,10 @@ import VigilWire
 /// The anomaly scanner's state: one `AnomalyDetector` per scanned series, fed each point once, in time order.
 /// Pure (no I/O): `AnomalyScanService` reads the points and stores the scores.
 ///
-/// - **Which series**: only those of the metrics that `anomaly` rules name (a detector holds ~0.5 MB once its
-///   long window fills), at most `maxSeries` of them; series beyond the cap are not scanned (`refused`).
+/// - **Which series**: every series of a host's core metrics (`coreMetrics`: CPU, memory, swap, disk use and
+///   I/O, load, network, TCP states), whether or not a rule names them, and those of the metrics that
+///   `anomaly` rules name; at most `maxSeries` (a detector holds under 32 KB); series beyond the cap are not
+///   scanned (`refused`).
 /// - **Each point once**: a series' cursor is the time of the newest point fed; points at or before it are
 ///   skipped (late arrivals are not scored: scores are causal).
 /// - **Restart**: a series seen for the first time is restored by replaying its newest `restorePoints`
@@ -12,13 +14,28 @@ import VigilWire
 ///   score) are new.
 /// - **Score for the rules**: per series, the highest score among the points fed by the latest feed that
 ///   brought points (the detector reports an incident once, at its onset, so a feed of several points must
-///   not hide it behind the later zeros).
+///   not hide it behind the later zeros); and while the incident goes on (each later point's raw score at
+///   least `sustainLevel`), its onset score, so a rule with `for:` fires on a sustained anomaly and not on a
+///   lone spike.
+/// - **What is stored**: the scores above 0 (onsets and escalations) and, so a restart knows where scoring
+///   stopped, one score per `watermarkMs` of each series otherwise.
 public struct AnomalyScanner: Sendable {
     /// The derived series the scores are stored as: `anomaly.score{metric=<name>, <the series' labels>}`.
     public static let scoreMetric = "anomaly.score"
     /// The label of `scoreMetric` naming the scored metric.
     public static let metricLabel = "metric"
-    public static let defaultMaxSeries = 2000
+    public static let defaultMaxSeries = 100_000
+    /// The metrics scanned on every host without a rule naming them.
+    public static let coreMetrics: Set<String> = [
+        "cpu.usage_percent", "cpu.iowait_percent", "cpu.steal_percent", "mem.used_percent", "swap.used_percent",
+        "disk.used_percent", "disk.inodes_used_percent", "disk.read_bytes_per_s", "disk.write_bytes_per_s",
+        "load.1", "net.rx_bytes_per_s", "net.tx_bytes_per_s", "net.errors_per_s", "net.drops_per_s",
+        "tcp.established", "tcp.time_wait", "tcp.close_wait",
+    ]
+    /// An incident goes on while each new point's raw score is at least this.
+    public static let sustainLevel = 0.5
+    /// A series whose scores are all 0 stores one of them this often.
+    public static let watermarkMs: Int64 = 10 * 60_000
     public static let restoreWindowMs: Int64 = 7 * 86_400_000
     public static let restorePoints = 8640
     /// Scores at or above this are marked on sparklines.
@@ -28,6 +45,24 @@ public struct AnomalyScanner: Sendable {
         var detector = AnomalyDetector()
         var cursor = Int64.min
         var score = 0.0
+        /// The onset score of the incident going on (0: none).
+        var incident = 0.0
+        /// The time of the newest score stored (or known stored).
+        var stored = Int64.min
+
+        /// Scores one point: its reported score, and whether to store it.
+        mutating func feed(_ p: SeriesPoint) -> (score: Double, store: Bool) {
+            let s = detector.score(timestampMs: p.ts, value: p.value)
+            cursor = p.ts
+            if s > 0 {
+                incident = max(incident, s)
+            } else if detector.lastRawScore < AnomalyScanner.sustainLevel {
+                incident = 0
+            }
+            let store = s > 0 || stored == .min || p.ts - stored >= AnomalyScanner.watermarkMs
+            if store { stored = p.ts }
+            return (s, store)
+        }
     }
 
     public let maxSeries: Int
@@ -41,6 +76,11 @@ public struct AnomalyScanner: Sendable {
 
     /// Number of series scanned.
     public var count: Int { series.count }
+
+    /// Bytes held by the scanned series' detectors and entries (keys' label text not counted).
+    public var stateBytes: Int {
+        series.values.reduce(0) { $0 + $1.detector.stateBytes } + series.count * (MemoryLayout<SeriesKey>.stride + MemoryLayout<Tracked>.stride)
+    }
 
     /// Whether `key` is scanned.
     public func isTracked(_ key: SeriesKey) -> Bool { series[key] != nil }
@@ -58,8 +98,8 @@ public struct AnomalyScanner: Sendable {
     }
 
     /// Starts scanning `key` by replaying `history` (oldest first; only its newest `restorePoints` are used).
-    /// Returns the scores of the points after `scoredUntil` (nil: none stored yet), which are new; the rules'
-    /// score is the highest of those at or after `alertFrom`. Returns nil when the cap is reached.
+    /// Returns the scores to store of the points after `scoredUntil` (nil: none stored yet), which are new; the
+    /// rules' score is the highest of those at or after `alertFrom`. Returns nil when the cap is reached.
     public mutating func restore(_ key: SeriesKey, history: [SeriesPoint], scoredUntil: Int64?, alertFrom: Int64) -> [SeriesPoint]? {
         if series[key] != nil { return [] }
         guard series.count < maxSeries else {
@@ -68,20 +108,25 @@ public struct AnomalyScanner: Sendable {
         }
         refused.remove(key)
         var t = Tracked()
+        t.stored = scoredUntil ?? .min
         var fresh: [SeriesPoint] = []
         for p in history.suffix(Self.restorePoints) where p.ts > t.cursor {
-            let s = t.detector.score(timestampMs: p.ts, value: p.value)
-            t.cursor = p.ts
-            if p.ts > scoredUntil ?? .min {
-                fresh.append(SeriesPoint(ts: p.ts, value: s))
-                if p.ts >= alertFrom { t.score = max(t.score, s) }
+            let isNew = p.ts > scoredUntil ?? .min
+            let before = t.stored
+            let (s, store) = t.feed(p)
+            if !isNew {
+                t.stored = before
+                continue
             }
+            if store { fresh.append(SeriesPoint(ts: p.ts, value: s)) }
+            if p.ts >= alertFrom { t.score = max(t.score, s) }
         }
+        if t.incident > 0 { t.score = max(t.score, t.incident) }
         series[key] = t
         return fresh
     }
 
-    /// Feeds the points of `key` newer than its cursor, in time order; returns their scores (empty when
+    /// Feeds the points of `key` newer than its cursor, in time order; returns the scores to store (empty when
     /// nothing was new, or the series is not scanned).
     public mutating func feed(_ key: SeriesKey, points: [SeriesPoint]) -> [SeriesPoint] {
         // Taken out of the dictionary while it is fed, so the detector's buffers are not copied.
@@ -89,13 +134,14 @@ public struct AnomalyScanner: Sendable {
         let ordered = points.sorted { $0.ts < $1.ts }
         var out: [SeriesPoint] = []
         var best = 0.0
+        var fed = false
         for p in ordered where p.ts > t.cursor {
-            let s = t.detector.score(timestampMs: p.ts, value: p.value)
-            t.cursor = p.ts
+            let (s, store) = t.feed(p)
+            fed = true
             best = max(best, s)
-            out.append(SeriesPoint(ts: p.ts, value: s))
+            if store { out.append(SeriesPoint(ts: p.ts, value: s)) }
         }
-        if !out.isEmpty { t.score = best }
+        if fed { t.score = max(best, t.incident) }
         series[key] = t
         return out
     }

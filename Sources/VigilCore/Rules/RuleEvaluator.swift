@@ -102,8 +102,11 @@ public enum RuleEvaluator {
     public static func anomaly(_ rule: AlertRule, _ e: RuleKind.Anomaly, scores: [SeriesKey: Double],
                                hostLabels: [String: [String: String]]) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        for (key, score) in scores where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
-            if score >= e.minScore { out.append(instance(rule, key, score)) }
+        for (key, score) in scores where (e.metric == nil || key.name == e.metric) && seriesMatches(e.matchers, key, hostLabels) {
+            guard score >= e.minScore else { continue }
+            var labels = key.labels
+            if e.metric == nil { labels[AnomalyScanner.metricLabel] = key.name }
+            out.append(instance(rule, host: key.host, extra: labels, score))
         }
         return sorted(out)
     }

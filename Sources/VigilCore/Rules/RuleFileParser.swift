@@ -342,7 +342,8 @@ struct RuleFileParser: YAMLFieldParsing {
                 result = .logMatch(.init(pattern: pattern, minLevel: level, source: source, matchers: matchers, window: window, minCount: minCount))
             } else { result = nil }
         case "anomaly":
-            let metric = req("metric", "the metric name").flatMap { metricName($0) }
+            // Without a metric: every series the scanner scans.
+            let metric = f["metric"].flatMap { metricName($0) }
             var minScore: Double?
             if let m = req("min_score", "the lowest anomaly score that breaches, 0 to 1"), let value = number(m, key: "min_score") {
                 if value < 0 || value > 1 {
@@ -351,7 +352,7 @@ struct RuleFileParser: YAMLFieldParsing {
                     minScore = value
                 }
             }
-            if let metric, let minScore {
+            if f["metric"] == nil || metric != nil, let minScore {
                 result = .anomaly(.init(metric: metric, matchers: matchers, minScore: minScore))
             } else { result = nil }
         case "new_log_pattern":

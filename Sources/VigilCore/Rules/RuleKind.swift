@@ -259,13 +259,14 @@ public enum RuleKind: Sendable, Equatable {
         }
     }
 
-    /// An anomaly score (0…1, from the anomaly scanner) of at least `minScore` on a matching series.
+    /// An anomaly score (0…1, from the anomaly scanner) of at least `minScore` on a matching series of `metric`,
+    /// or of any series the scanner scans when `metric` is nil (the instance then has a `metric` label).
     public struct Anomaly: Sendable, Equatable {
-        public var metric: String
+        public var metric: String?
         public var matchers: [LabelMatcher]
         public var minScore: Double
 
-        public init(metric: String, matchers: [LabelMatcher] = [], minScore: Double) {
+        public init(metric: String?, matchers: [LabelMatcher] = [], minScore: Double) {
             self.metric = metric
             self.matchers = matchers
             self.minScore = minScore
