@@ -68,7 +68,16 @@ options.apply(to: &config)
 if options.printOnly {
     do {
         let agent = try Agent(config: config, log: log, persistent: false, environment: environment)
-        print(agent.printBatch())
+        // One write(2), not stdio's 8 KB pieces: a warning on stderr must not land inside the batch when both go
+        // to one pipe.
+        let bytes = Array((agent.printBatch() + "\n").utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { exit(1) }
+            done += n
+        }
         exit(0)
     } catch {
         fail(error.message)
