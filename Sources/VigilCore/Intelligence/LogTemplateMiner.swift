@@ -45,6 +45,38 @@ public struct LogTemplateMiner: Sendable {
         /// overflow template `(template-limit-reached) <*>` (``overflowed`` turns true). Bounds memory.
         public var maxTemplates: Int = 20_000
         public init() {}
+
+        /// The names `set` takes.
+        public static let names = ["prefix_tokens", "merge_distinct", "max_templates_per_bucket", "fallback_similarity"]
+
+        /// Sets one knob from `name=value` (for the benchmarks' cross-validation); the error names what is wrong.
+        public mutating func set(_ assignment: String) throws(LogMinerOptionError) {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw LogMinerOptionError(description: "'\(assignment)' is not name=value") }
+            let (name, text) = (parts[0], parts[1])
+            func int(_ range: ClosedRange<Int>) throws(LogMinerOptionError) -> Int {
+                guard let v = Int(text), range.contains(v) else {
+                    throw LogMinerOptionError(description: "\(name): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return v
+            }
+            switch name {
+            case "prefix_tokens": prefixTokens = try int(0...2)
+            case "merge_distinct": mergeDistinct = try int(2...100)
+            case "max_templates_per_bucket": maxTemplatesPerBucket = try int(1...100_000)
+            case "fallback_similarity":
+                guard let v = Double(text), (0...1).contains(v) else {
+                    throw LogMinerOptionError(description: "\(name): '\(text)' is not a number from 0 to 1")
+                }
+                fallbackSimilarity = v
+            default:
+                throw LogMinerOptionError(description: "unknown knob '\(name)' (expected one of \(Self.names.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    public struct LogMinerOptionError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     struct Cluster: Sendable {
@@ -110,8 +142,20 @@ public struct LogTemplateMiner: Sendable {
         return copy.withUTF8 { add(bytes: $0, 0..<$0.count) }
     }
 
+    /// Mines one message if it fits a template there is (possibly generalising it); nil when it would start a
+    /// new one (and nothing changed).
+    public mutating func addIfKnown(_ message: String) -> Int? {
+        var copy = message
+        let id = copy.withUTF8 { add(bytes: $0, 0..<$0.count, mayCreate: false) }
+        return id < 0 ? nil : id
+    }
+
     /// Mines the message `bytes[range]` (UTF-8); returns its template id.
     public mutating func add(bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        add(bytes: bytes, range, mayCreate: true)
+    }
+
+    private mutating func add(bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, mayCreate: Bool) -> Int {
         LogTokenMasker.mask(bytes, range, into: &line)
         ids.removeAll(keepingCapacity: true)
         shown.removeAll(keepingCapacity: true)
@@ -123,7 +167,7 @@ public struct LogTemplateMiner: Sendable {
                 collapseRepeat()
             }
         }
-        return Int(place())
+        return Int(place(mayCreate: mayCreate))
     }
 
     /// The surviving id for an id returned by `add` (ids of merged templates point to the merged one).
@@ -180,7 +224,7 @@ public struct LogTemplateMiner: Sendable {
         return BucketKey(count: Int32(n), first: first, second: second)
     }
 
-    private mutating func place() -> Int32 {
+    private mutating func place(mayCreate: Bool) -> Int32 {
         let k = key()
         let n = ids.count
         var best: Int32 = -1
@@ -224,6 +268,7 @@ public struct LogTemplateMiner: Sendable {
                 return best
             }
         }
+        if !mayCreate { return -1 }
         if clusters.count >= options.maxTemplates { return overflowTemplate() }
         let id = Int32(clusters.count)
         var wild = 0

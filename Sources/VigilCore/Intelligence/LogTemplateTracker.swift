@@ -12,6 +12,11 @@
 ///   replay (`<*>` stays a variable); a replay that ends up merging rows, or rewriting a text, says so with
 ///   the same actions.
 ///
+/// - **Sources it has never seen**: per log source, the tracker counts the templates its lines started. A source
+///   past `maxTemplatesPerSource` starts no more: a line of it that fits no template joins the shared template
+///   `otherTemplate`. A source most of whose latest `recentLines` lines started a template (its variable parts
+///   escape the masker) is reported once in `takeWarnings()`, as is one that reaches the cap.
+///
 /// Merges are found without scanning every template: the miner only merges templates of one bucket (token
 /// count and first token), only when it creates a template or generalises one, so the tracker looks at
 /// that bucket then and compares it with its last view of it.
@@ -26,7 +31,33 @@ public struct LogTemplateTracker: Sendable {
         case fold(from: Int64, into: Int64)
     }
 
+    /// The most templates one log source's lines start.
+    public static let maxTemplatesPerSource = 2_000
+    /// The template the lines of a source past its cap join when they fit no template.
+    public static let otherTemplate = "(more templates than the source's cap) <*>"
+    /// A source is reported when more than half of this many of its latest lines each started a template.
+    public static let recentLines = 200
+    /// Sources followed (a new source past this many is mined without the per-source accounting).
+    public static let maxSources = 10_000
+
+    struct SourceStats: Sendable {
+        var started = 0
+        var recent = RingBuffer<Bool>(capacity: LogTemplateTracker.recentLines)
+        var recentStarted = 0
+        var warnedEscape = false
+        var warnedCap = false
+
+        mutating func record(started s: Bool) {
+            if s { started += 1 }
+            if let old = recent.append(s), old { recentStarted -= 1 }
+            if s { recentStarted += 1 }
+        }
+    }
+
     public private(set) var miner: LogTemplateMiner
+    private var sources: [String: SourceStats] = [:]
+    /// Warnings not taken yet: (source, message).
+    private var warnings: [(source: String, message: String)] = []
     /// Live miner id → stored id.
     private var storedOf: [Int: Int64] = [:]
     /// Stored id → the live miner ids bound to it.
@@ -50,6 +81,47 @@ public struct LogTemplateTracker: Sendable {
 
     /// The text of a stored row as the tracker knows it.
     public func text(ofStored id: Int64) -> String? { storedText[id] }
+
+    /// Mines one line of `source`, with the per-source cap and accounting (see the type's notes); returns its
+    /// live miner id and what the store must do first (apply in order).
+    public mutating func observe(_ message: String, source: String) -> (miner: Int, actions: [Action]) {
+        guard var stats = sources[source] ?? (sources.count < Self.maxSources ? SourceStats() : nil) else { return observe(message) }
+        defer { sources[source] = stats }
+        if stats.started >= Self.maxTemplatesPerSource {
+            if let raw = miner.addIfKnown(message) {
+                let id = miner.resolve(raw)
+                var actions: [Action] = []
+                if minerWildcards[id] != miner.wildcardCount(of: id) { reconcile(around: id, actions: &actions) }
+                stats.record(started: false)
+                return (id, actions)
+            }
+            if !stats.warnedCap {
+                stats.warnedCap = true
+                warnings.append((source, "log source \(source): its lines started \(Self.maxTemplatesPerSource) templates, the cap; new kinds of "
+                                 + "line now join '\(Self.otherTemplate)'. Its variable parts are likely not masked (docs/logs.md)"))
+            }
+            stats.record(started: false)
+            return observe(Self.otherTemplate)
+        }
+        let before = miner.idCount
+        let result = observe(message)
+        stats.record(started: miner.idCount != before)
+        if !stats.warnedEscape && stats.recent.isFull && stats.recentStarted * 2 > Self.recentLines {
+            stats.warnedEscape = true
+            warnings.append((source, "log source \(source): \(stats.recentStarted) of its last \(Self.recentLines) lines each started a new "
+                             + "template: its variable parts (ids, numbers in words) escape the masker, so its patterns mean little (docs/logs.md)"))
+        }
+        return result
+    }
+
+    /// The warnings found since the last call, once per source and kind: (source, message).
+    public mutating func takeWarnings() -> [(source: String, message: String)] {
+        defer { warnings.removeAll() }
+        return warnings
+    }
+
+    /// How many templates the lines of `source` started (nil: not followed).
+    public func templatesStarted(bySource source: String) -> Int? { sources[source]?.started }
 
     /// Mines one message; returns its live miner id and what the store must do first (apply in order).
     public mutating func observe(_ message: String) -> (miner: Int, actions: [Action]) {

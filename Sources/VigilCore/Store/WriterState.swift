@@ -169,7 +169,7 @@ final class WriterState: Sendable {
                 }
             }
             for l in logs {
-                let (m, actions) = tracker.observe(l.message)
+                let (m, actions) = tracker.observe(l.message, source: l.source)
                 for a in actions {
                     try Self.apply(a, tracker: &tracker, tallies: &tallies, ts: l.ts, db: db)
                 }
@@ -186,6 +186,13 @@ final class WriterState: Sendable {
                 """)
             for (id, t) in tallies where t.count > 0 {
                 try update.execute(arguments: [t.count, t.firstTs, t.lastTs, t.maxLevel, id])
+            }
+            for w in tracker.takeWarnings() {
+                // A source whose lines escape the masker, or that reached its cap: the console shows warning.* settings.
+                try db.execute(sql: """
+                    INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                    """, arguments: ["warning.log_source.\(w.source)", w.message, receivedAt])
             }
             if tracker.miner.overflowed && !templateLimitReported.load(ordering: .relaxed) {
                 // Said once per process, in the same transaction; the console shows warning.* settings.

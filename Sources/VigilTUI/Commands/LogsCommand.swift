@@ -31,7 +31,16 @@ struct LogsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the CSV here instead of standard output.", valueName: "OUT"))
         var out: String?
 
+        @Option(name: .customLong("set"),
+                help: ArgumentHelp("Change one of the miner's knobs (for benchmarks' cross-validation; the engine always uses the defaults): "
+                                   + LogTemplateMiner.Options.names.joined(separator: ", ") + ".", valueName: "NAME=VALUE"))
+        var assignments: [String] = []
+
         func run() throws {
+            var options = LogTemplateMiner.Options()
+            for a in assignments {
+                do { try options.set(a) } catch { throw ValidationError("--set: \(error)") }
+            }
             var layout: LogFormat?
             if let format {
                 do { layout = try LogFormat(format) } catch { throw ValidationError(error.description) }
@@ -39,7 +48,7 @@ struct LogsCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw ValidationError("\(file): cannot read the file")
             }
-            var report = LogPatternReport(format: layout)
+            var report = LogPatternReport(format: layout, miner: LogTemplateMiner(options: options))
             data.withUnsafeBytes { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 var start = 0

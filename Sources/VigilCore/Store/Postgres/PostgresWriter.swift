@@ -137,7 +137,7 @@ final class PostgresWriter: Sendable {
         var pending: [any PGValue] = []
         var pendingRows = 0
         for l in logs {
-            let (m, actions) = tracker.observe(l.message)
+            let (m, actions) = tracker.observe(l.message, source: l.source)
             if !actions.isEmpty {
                 // A fold rewrites stored lines' template ids: the lines mined so far go in first.
                 try await flushLogs(&pending, rows: &pendingRows, s)
@@ -165,6 +165,13 @@ final class PostgresWriter: Sendable {
                     AS v (id, n, first, last, lvl)
                 WHERE t.id = v.id
                 """, args)
+        }
+        for w in tracker.takeWarnings() {
+            // A source whose lines escape the masker, or that reached its cap: the console shows warning.* settings.
+            try await s.execute("""
+                INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """, ["warning.log_source.\(w.source)", w.message, receivedAt])
         }
         let report = tracker.miner.overflowed && templateLimitReported.withLock { reported in
             defer { reported = true }
