@@ -86,6 +86,11 @@ import VigilWire
         let tracked = await eventually(5) { e.engine.evaluator.anomalyScanner.scannedSeries == 1 }
         #expect(tracked)
         #expect(await firing().isEmpty)
+        // /metrics says what the scanner holds.
+        let metrics = try await e.get("/metrics").text
+        #expect(metrics.contains("vigil_anomaly_series 1\n") && metrics.contains("vigil_anomaly_series_refused 0\n"), "\(metrics)")
+        let stateLine = metrics.split(separator: "\n").first { $0.hasPrefix("vigil_anomaly_state_bytes ") }
+        #expect(stateLine.flatMap { Int($0.split(separator: " ")[1]) }.map { $0 > 10_000 && $0 < 32_768 } == true, "\(String(describing: stateLine))")
 
         // The level shift, and the known error pattern again: only the shift alerts.
         let shiftTs = WallClock.nowMs()

@@ -17,6 +17,26 @@ public final class AnomalyScanService: Sendable {
         var scanner: AnomalyScanner
         var lastSlowScan = Int64.min
         var refusedReported = 0
+        var scans = 0
+        var scored = 0
+        var lastScanSeconds = 0.0
+    }
+
+    /// What `/metrics` shows of the scanner.
+    public struct Stats: Sendable, Equatable {
+        public var series: Int
+        public var refused: Int
+        public var stateBytes: Int
+        public var scans: Int
+        public var scored: Int
+        public var lastScanSeconds: Double
+    }
+
+    public var stats: Stats {
+        state.withLock { s in
+            Stats(series: s.scanner.count, refused: s.scanner.refused.count, stateBytes: s.scanner.stateBytes, scans: s.scans,
+                  scored: s.scored, lastScanSeconds: s.lastScanSeconds)
+        }
     }
 
     let store: any Store
@@ -47,6 +67,14 @@ public final class AnomalyScanService: Sendable {
     /// Scans the new points of every series of `metrics`; returns the score per scanned series. Called from one
     /// task at a time (the evaluation service's scan loop).
     public func scan(metrics requested: Set<String>, now: Int64) async throws -> [SeriesKey: Double] {
+        let scanStarted = WallClock.monotonicNs()
+        defer {
+            let seconds = Double(WallClock.monotonicNs() - scanStarted) / 1e9
+            state.withLock { s in
+                s.scans += 1
+                s.lastScanSeconds = seconds
+            }
+        }
         let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
         state.withLock { $0.scanner.retain(metrics: metrics) }
         guard !metrics.isEmpty else { return [:] }
@@ -93,6 +121,7 @@ public final class AnomalyScanService: Sendable {
             guard !points.isEmpty else { continue }
             state.withLock { s in
                 for (key, pts) in points {
+                    s.scored += pts.count
                     let new = s.scanner.feed(key, points: pts)
                     if !new.isEmpty { scored[key, default: []] += new }
                 }

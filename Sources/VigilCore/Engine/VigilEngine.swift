@@ -108,6 +108,7 @@ public final class VigilEngine: Sendable {
         for w in catalog.warnings { logger.warning("runbooks: \(w)") }
         let evaluator = self.evaluator
         metrics.head = evaluator.head
+        metrics.anomaly = evaluator.anomalyScanner
         self.remediation = RemediationService(remediator: Remediator(store: store, catalog: catalog, policy: options.safety),
                                               rules: { evaluator.currentRules }, isLeader: { flag.isSet }, local: options.localJobs,
                                               logger: logger)

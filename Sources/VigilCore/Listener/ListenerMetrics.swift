@@ -18,6 +18,13 @@ public final class ListenerMetrics: Sendable {
         set { headFeeder.withLock { $0 = newValue } }
     }
 
+    private let anomalyService = Locked<AnomalyScanService?>(nil)
+    /// The anomaly scanner, for its size and cost.
+    var anomaly: AnomalyScanService? {
+        get { anomalyService.withLock { $0 } }
+        set { anomalyService.withLock { $0 = newValue } }
+    }
+
     struct State {
         var samples = 0
         var logs = 0
@@ -106,6 +113,20 @@ public final class ListenerMetrics: Sendable {
             out += "vigil_head_rebuilds_total \(h.rebuilds)\n"
             metric("vigil_head_out_of_order_total", "counter", "Samples older than their series' head tail: kept by the store, not by the head.")
             out += "vigil_head_out_of_order_total \(h.outOfOrder)\n"
+        }
+        if let a = anomaly?.stats {
+            metric("vigil_anomaly_series", "gauge", "Series the anomaly scanner scans (core metrics and those anomaly rules name).")
+            out += "vigil_anomaly_series \(a.series)\n"
+            metric("vigil_anomaly_series_refused", "gauge", "Series left unscanned by the scanner's cap.")
+            out += "vigil_anomaly_series_refused \(a.refused)\n"
+            metric("vigil_anomaly_state_bytes", "gauge", "Bytes the scanner's detectors hold.")
+            out += "vigil_anomaly_state_bytes \(a.stateBytes)\n"
+            metric("vigil_anomaly_scans_total", "counter", "Anomaly scans run.")
+            out += "vigil_anomaly_scans_total \(a.scans)\n"
+            metric("vigil_anomaly_samples_scored_total", "counter", "Samples scored by scans of series already followed (restores not counted).")
+            out += "vigil_anomaly_samples_scored_total \(a.scored)\n"
+            metric("vigil_anomaly_last_scan_seconds", "gauge", "How long the latest scan took (reads, scoring, writing the scores).")
+            out += "vigil_anomaly_last_scan_seconds \(a.lastScanSeconds)\n"
         }
         metric("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).")
         out += "vigil_store_bytes \(s.storeBytes)\n"

@@ -7,7 +7,7 @@ struct AnomalyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "anomaly",
         abstract: "Anomaly scores for a single metric series (NAB CSV in, NAB results CSV out).",
-        subcommands: [Score.self]
+        subcommands: [Score.self, Footprint.self]
     )
 
     /// Reads `timestamp,value` rows, scores them in order with one `AnomalyDetector` (causal: each score uses
