@@ -19,6 +19,8 @@ public final class AnomalyScanService: Sendable {
         var refusedReported = 0
         var scans = 0
         var scored = 0
+        /// Series seen but not restored yet (the last scan ran out of its restore budget).
+        var restorePending = 0
         var lastScanSeconds = 0.0
     }
 
@@ -61,6 +63,9 @@ public final class AnomalyScanService: Sendable {
     /// The scores as of the latest scan.
     public var scores: [SeriesKey: Double] { state.withLock { $0.scanner.scores } }
 
+    /// Whether series wait to be restored: the next scan should not wait for new data.
+    public var restorePending: Bool { state.withLock { $0.restorePending > 0 } }
+
     /// Number of series scanned.
     public var scannedSeries: Int { state.withLock { $0.scanner.count } }
 
@@ -88,6 +93,7 @@ public final class AnomalyScanService: Sendable {
         let fresh = keys.filter { cursors[$0] == nil }
         let restoring = Array(fresh.prefix(max(0, room)))
         reportCap(total: keys.count, refused: fresh.count - restoring.count)
+        state.withLock { $0.restorePending = restoring.count }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
         // rules are not held up until every series is back (the rest follow at the next scans).
         let began = WallClock.nowMs()
@@ -95,6 +101,7 @@ public final class AnomalyScanService: Sendable {
         while start < restoring.count && (start == 0 || WallClock.nowMs() - began < restoreBudgetMs) {
             let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
             start += chunk.count
+            defer { state.withLock { $0.restorePending = restoring.count - start } }
             let from = now - AnomalyScanner.restoreWindowMs
             let history = try await store.points(chunk, from: from, to: now + futureMs)
             let stored = try await store.points(chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)

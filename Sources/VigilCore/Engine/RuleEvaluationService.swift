@@ -126,7 +126,8 @@ public final class RuleEvaluationService: Service, Sendable {
         }
     }
 
-    /// Scans for anomalies every tick in which a batch was committed (and once a minute regardless), beside the
+    /// Scans for anomalies every tick in which a batch was committed or series wait to be restored (and once a
+    /// minute regardless), beside the
     /// evaluations (a scan of many series takes a while and must not hold up an alert), and asks for an
     /// evaluation when a score changed.
     private func runAnomalyScans() async {
@@ -137,7 +138,8 @@ public final class RuleEvaluationService: Service, Sendable {
             if now >= nextTurn {
                 nextTurn = now + tickMs
                 if isLeader(), state.withLock({ $0.restored }),
-                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= Self.quietScanEveryMs {
+                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= Self.quietScanEveryMs
+                    || anomalyScanner.restorePending {
                     lastScan = now
                     _ = await scanAnomalies(now: now)
                 }
