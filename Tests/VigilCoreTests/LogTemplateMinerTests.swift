@@ -215,13 +215,7 @@ final class LogTemplateMinerTests: XCTestCase {
     /// checks grouping accuracy stays above a floor a little below the measured value (OpenSSH 0.999,
     /// Android 0.974 when written). Also checks the format extracts exactly the ground-truth `Content`.
     func testLoghubGroupingAccuracyFloor() throws {
-        let dir = ProcessInfo.processInfo.environment["VIGIL_LOGHUB_DIR"] ?? "/work/shared/data/loghub"
-        let formatsPath = dir + "/log_formats.json"
-        guard FileManager.default.fileExists(atPath: formatsPath) else {
-            throw XCTSkip("Loghub-2k data not found at \(dir) (set VIGIL_LOGHUB_DIR to the folder with log_formats.json)")
-        }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: formatsPath)))
-        let datasets = try XCTUnwrap((json as? [String: Any])?["datasets"] as? [String: [String: Any]])
+        let (dir, datasets) = try Self.loghub()
         for (name, floor) in [("OpenSSH", 0.98), ("Android", 0.95)] {
             let spec = try XCTUnwrap(datasets[name]?["log_format"] as? String)
             let format = try LogFormat(spec)
@@ -262,13 +256,7 @@ final class LogTemplateMinerTests: XCTestCase {
     /// below the measured values (mean 0.966 when written), and on every dataset a template count within 10 % of
     /// the truth.
     func testLeaveOneDatasetOutFloorAndTemplateCounts() throws {
-        let dir = ProcessInfo.processInfo.environment["VIGIL_LOGHUB_DIR"] ?? "/work/shared/data/loghub"
-        let formatsPath = dir + "/log_formats.json"
-        guard FileManager.default.fileExists(atPath: formatsPath) else {
-            throw XCTSkip("Loghub-2k data not found at \(dir) (set VIGIL_LOGHUB_DIR to the folder with log_formats.json)")
-        }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: formatsPath)))
-        let datasets = try XCTUnwrap((json as? [String: Any])?["datasets"] as? [String: [String: Any]])
+        let (dir, datasets) = try Self.loghub()
         let names = datasets.keys.sorted()
         var configs: [LogTemplateMiner.Options] = []
         for prefix in [0, 1, 2] {
@@ -316,6 +304,35 @@ final class LogTemplateMinerTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// The shared Loghub-2k folder and its `log_formats.json` datasets; skips the test (with why) without them.
+    static func loghub() throws -> (dir: String, datasets: [String: [String: Any]]) {
+        let dir = ProcessInfo.processInfo.environment["VIGIL_LOGHUB_DIR"] ?? "/work/shared/data/loghub"
+        let formatsPath = dir + "/log_formats.json"
+        guard FileManager.default.fileExists(atPath: formatsPath) else {
+            throw XCTSkip("Loghub-2k data not found at \(dir) (set VIGIL_LOGHUB_DIR to the folder with log_formats.json)")
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: formatsPath)))
+        return (dir, try XCTUnwrap((json as? [String: Any])?["datasets"] as? [String: [String: Any]]))
+    }
+
+    /// `--set NAME=VALUE` for the miner's knobs and the detector's constants: bad input named, good input applied.
+    func testKnobAssignmentsNameWhatIsWrong() throws {
+        var options = LogTemplateMiner.Options()
+        try options.set("merge_distinct=4")
+        XCTAssertEqual(options.mergeDistinct, 4)
+        var parameters = AnomalyDetector.Parameters()
+        try parameters.set("tail_weight=2.5")
+        XCTAssertEqual(parameters.tailWeight, 2.5)
+        for (bad, message) in [("merge_distinct", "'merge_distinct' is not name=value"),
+                               ("merge_distinct=1", "merge_distinct: '1' is not a whole number from 2 to 100"),
+                               ("fallback_similarity=2", "fallback_similarity: '2' is not a number from 0.0 to 1.0"),
+                               ("depth=4", "unknown name 'depth' (expected one of prefix_tokens, merge_distinct, max_templates_per_bucket, fallback_similarity)")] {
+            XCTAssertThrowsError(try options.set(bad), bad) { XCTAssertEqual("\($0)", message) }
+        }
+        XCTAssertThrowsError(try parameters.set("season_days=8")) { XCTAssertEqual("\($0)", "season_days: '8' is not a whole number from 0 to 7") }
+        XCTAssertEqual(options.mergeDistinct, 4, "a refused assignment changes nothing")
+    }
 
     /// GA: the share of lines whose predicted group holds exactly the lines of their true group.
     static func groupingAccuracy(truth: [String], predicted: [String]) -> Double {

@@ -93,6 +93,7 @@ public final class AnomalyScanService: Sendable {
         let fresh = keys.filter { cursors[$0] == nil }
         let restoring = Array(fresh.prefix(max(0, room)))
         reportCap(total: keys.count, refused: fresh.count - restoring.count)
+        // Until restored (if a read below throws, they stay pending).
         state.withLock { $0.restorePending = restoring.count }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
         // rules are not held up until every series is back (the rest follow at the next scans).
@@ -101,7 +102,6 @@ public final class AnomalyScanService: Sendable {
         while start < restoring.count && (start == 0 || WallClock.nowMs() - began < restoreBudgetMs) {
             let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
             start += chunk.count
-            defer { state.withLock { $0.restorePending = restoring.count - start } }
             let from = now - AnomalyScanner.restoreWindowMs
             let history = try await store.points(chunk, from: from, to: now + futureMs)
             let stored = try await store.points(chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)
@@ -114,6 +114,8 @@ public final class AnomalyScanService: Sendable {
                 }
             }
         }
+
+        state.withLock { $0.restorePending = restoring.count - start }
 
         // Series already scanned: read from their cursors.
         var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]

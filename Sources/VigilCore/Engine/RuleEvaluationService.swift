@@ -52,9 +52,8 @@ public final class RuleEvaluationService: Service, Sendable {
     static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
     /// Whether a batch was committed since the last anomaly scan (without one there are no new points to read,
-    /// and the scan waits for its once-a-minute turn, which reads the quiet series).
+    /// and the scan waits for its turn to read the quiet series, `AnomalyScanService.slowEveryMs`).
     private let committedSinceScan = Atomic<Bool>(true)
-    static let quietScanEveryMs: Int64 = 60_000
     private let onEvaluated = Locked<[@Sendable () -> Void]>([])
 
     /// Calls `action` after every evaluation whose results are stored (notifications look at once).
@@ -127,9 +126,8 @@ public final class RuleEvaluationService: Service, Sendable {
     }
 
     /// Scans for anomalies every tick in which a batch was committed or series wait to be restored (and once a
-    /// minute regardless), beside the
-    /// evaluations (a scan of many series takes a while and must not hold up an alert), and asks for an
-    /// evaluation when a score changed.
+    /// minute regardless), beside the evaluations (a scan of many series takes a while and must not hold up an
+    /// alert).
     private func runAnomalyScans() async {
         var lastScan = Int64.min
         var nextTurn = Int64.min
@@ -138,10 +136,10 @@ public final class RuleEvaluationService: Service, Sendable {
             if now >= nextTurn {
                 nextTurn = now + tickMs
                 if isLeader(), state.withLock({ $0.restored }),
-                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= Self.quietScanEveryMs
+                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= anomalyScanner.slowEveryMs
                     || anomalyScanner.restorePending {
                     lastScan = now
-                    _ = await scanAnomalies(now: now)
+                    await scanAnomalies(now: now)
                 }
             }
             // Short sleeps, as the evaluation loop's: a graceful shutdown is seen at once.
@@ -149,20 +147,14 @@ public final class RuleEvaluationService: Service, Sendable {
         }
     }
 
-    /// One anomaly scan of the core metrics and those the rules name; pokes the evaluation when a score changed.
-    /// Returns whether one did.
-    @discardableResult
-    func scanAnomalies(now: Int64) async -> Bool {
+    /// One anomaly scan of the core metrics and those the rules name; asks for an evaluation when a score changed.
+    func scanAnomalies(now: Int64) async {
         let before = anomalyScanner.scores
         let metrics = state.withLock { $0.anomalyMetrics }.union(anomalyCoreMetrics)
         do {
-            let after = try await anomalyScanner.scan(metrics: metrics, now: now)
-            guard after != before else { return false }
-            poked.store(true, ordering: .relaxed)
-            return true
+            if try await anomalyScanner.scan(metrics: metrics, now: now) != before { poked.store(true, ordering: .relaxed) }
         } catch {
             logger.error("anomaly scan failed: \(error)")
-            return false
         }
     }
 

@@ -61,37 +61,18 @@ public struct AnomalyDetector: Sendable {
         public static let names = ["min_history", "tail_weight", "mean_length", "hold_samples", "season_days", "season_slack"]
 
         /// Sets one constant from `name=value`; the error names what is wrong.
-        public mutating func set(_ assignment: String) throws(ParameterError) {
-            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ParameterError("'\(assignment)' is not name=value") }
-            let (name, text) = (parts[0], parts[1])
-            func int(_ range: ClosedRange<Int>) throws(ParameterError) -> Int {
-                guard let v = Int(text), range.contains(v) else {
-                    throw ParameterError("\(name): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return v
-            }
-            func number(_ range: ClosedRange<Double>) throws(ParameterError) -> Double {
-                guard let v = Double(text), range.contains(v) else {
-                    throw ParameterError("\(name): '\(text)' is not a number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return v
-            }
-            switch name {
-            case "min_history": minHistory = try int(2...500)
-            case "tail_weight": tailWeight = try number(0...100)
-            case "mean_length": meanLength = try int(1...100)
-            case "hold_samples": holdSamples = try int(1...10_000)
-            case "season_days": seasonDays = try int(0...7)
-            case "season_slack": seasonSlack = try number(0...100)
-            default: throw ParameterError("unknown constant '\(name)' (expected one of \(Self.names.joined(separator: ", ")))")
+        public mutating func set(_ assignment: String) throws(KnobError) {
+            let a = try KnobAssignment(assignment)
+            switch a.name {
+            case "min_history": minHistory = try a.int(2...500)
+            case "tail_weight": tailWeight = try a.number(0...100)
+            case "mean_length": meanLength = try a.int(1...100)
+            case "hold_samples": holdSamples = try a.int(1...10_000)
+            case "season_days": seasonDays = try a.int(0...7)
+            case "season_slack": seasonSlack = try a.number(0...100)
+            default: throw a.unknown(Self.names)
             }
         }
-    }
-
-    public struct ParameterError: Error, CustomStringConvertible {
-        public let description: String
-        init(_ description: String) { self.description = description }
     }
 
     /// The trailing windows, in samples.

@@ -60,7 +60,7 @@ public struct AnomalyScanner: Sendable {
                 incident = 0
             }
             let store = s > 0 || stored == .min || p.ts - stored >= AnomalyScanner.watermarkMs
-            if store { stored = p.ts }
+            if store { stored = max(stored, p.ts) }
             return (s, store)
         }
     }
@@ -111,17 +111,15 @@ public struct AnomalyScanner: Sendable {
         t.stored = scoredUntil ?? .min
         var fresh: [SeriesPoint] = []
         for p in history.suffix(Self.restorePoints) where p.ts > t.cursor {
-            let isNew = p.ts > scoredUntil ?? .min
-            let before = t.stored
+            // Points up to `scoredUntil` only rebuild the detector (`stored` starts there, so they are not stored).
             let (s, store) = t.feed(p)
-            if !isNew {
-                t.stored = before
-                continue
-            }
+            guard p.ts > scoredUntil ?? .min else { continue }
             if store { fresh.append(SeriesPoint(ts: p.ts, value: s)) }
             if p.ts >= alertFrom { t.score = max(t.score, s) }
         }
-        if t.incident > 0 { t.score = max(t.score, t.incident) }
+        // An incident still going on at the newest point holds its onset's score, as `feed` would (only when that
+        // point is recent: an old one does not alert).
+        if t.incident > 0 && t.cursor >= alertFrom { t.score = max(t.score, t.incident) }
         series[key] = t
         return fresh
     }

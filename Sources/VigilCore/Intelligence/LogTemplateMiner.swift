@@ -50,33 +50,22 @@ public struct LogTemplateMiner: Sendable {
         public static let names = ["prefix_tokens", "merge_distinct", "max_templates_per_bucket", "fallback_similarity"]
 
         /// Sets one knob from `name=value` (for the benchmarks' cross-validation); the error names what is wrong.
-        public mutating func set(_ assignment: String) throws(LogMinerOptionError) {
-            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw LogMinerOptionError(description: "'\(assignment)' is not name=value") }
-            let (name, text) = (parts[0], parts[1])
-            func int(_ range: ClosedRange<Int>) throws(LogMinerOptionError) -> Int {
-                guard let v = Int(text), range.contains(v) else {
-                    throw LogMinerOptionError(description: "\(name): '\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return v
-            }
-            switch name {
-            case "prefix_tokens": prefixTokens = try int(0...2)
-            case "merge_distinct": mergeDistinct = try int(2...100)
-            case "max_templates_per_bucket": maxTemplatesPerBucket = try int(1...100_000)
-            case "fallback_similarity":
-                guard let v = Double(text), (0...1).contains(v) else {
-                    throw LogMinerOptionError(description: "\(name): '\(text)' is not a number from 0 to 1")
-                }
-                fallbackSimilarity = v
-            default:
-                throw LogMinerOptionError(description: "unknown knob '\(name)' (expected one of \(Self.names.joined(separator: ", ")))")
+        public mutating func set(_ assignment: String) throws(KnobError) {
+            let a = try KnobAssignment(assignment)
+            switch a.name {
+            case "prefix_tokens": prefixTokens = try a.int(0...2)
+            case "merge_distinct": mergeDistinct = try a.int(2...100)
+            case "max_templates_per_bucket": maxTemplatesPerBucket = try a.int(1...100_000)
+            case "fallback_similarity": fallbackSimilarity = try a.number(0...1)
+            default: throw a.unknown(Self.names)
             }
         }
     }
 
-    public struct LogMinerOptionError: Error, CustomStringConvertible {
-        public let description: String
+    /// What the store says (a warning setting) once the template limit is reached.
+    static func limitWarning(_ maxTemplates: Int) -> String {
+        "log template limit reached (\(maxTemplates) templates): new kinds of line now join "
+            + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause"
     }
 
     struct Cluster: Sendable {

@@ -187,21 +187,15 @@ final class WriterState: Sendable {
             for (id, t) in tallies where t.count > 0 {
                 try update.execute(arguments: [t.count, t.firstTs, t.lastTs, t.maxLevel, id])
             }
+            // Said in the same transaction; the console shows warning.* settings. A source whose lines escape the
+            // masker, or that reached its cap:
             for w in tracker.takeWarnings() {
-                // A source whose lines escape the masker, or that reached its cap: the console shows warning.* settings.
-                try db.execute(sql: """
-                    INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                    """, arguments: ["warning.log_source.\(w.source)", w.message, receivedAt])
+                try Self.warn("warning.log_source.\(w.source)", w.message, at: receivedAt, db: db)
             }
             if tracker.miner.overflowed && !templateLimitReported.load(ordering: .relaxed) {
-                // Said once per process, in the same transaction; the console shows warning.* settings.
+                // Once per process.
                 templateLimitReported.store(true, ordering: .relaxed)
-                try db.execute(sql: """
-                    INSERT INTO settings (key, value, updated_at) VALUES ('warning.log_templates', ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                    """, arguments: ["log template limit reached (\(tracker.miner.options.maxTemplates) templates): new kinds of line now join "
-                                     + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause", receivedAt])
+                try Self.warn("warning.log_templates", LogTemplateMiner.limitWarning(tracker.miner.options.maxTemplates), at: receivedAt, db: db)
             }
             slot = tracker
         }
@@ -234,6 +228,14 @@ final class WriterState: Sendable {
             try db.cachedStatement(sql: "DELETE FROM log_templates WHERE id = ?").execute(arguments: [from])
             if let t = tallies.removeValue(forKey: from) { tallies[into, default: TemplateTally()].absorb(t) }
         }
+    }
+
+    /// Sets the warning setting `key` (the console shows `warning.*` settings).
+    private static func warn(_ key: String, _ message: String, at now: Int64, db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            """, arguments: [key, message, now])
     }
 
     private func upsertHost(_ batch: IngestBatch, receivedAt: Int64, db: Database) throws -> Int64 {

@@ -166,23 +166,17 @@ final class PostgresWriter: Sendable {
                 WHERE t.id = v.id
                 """, args)
         }
-        for w in tracker.takeWarnings() {
-            // A source whose lines escape the masker, or that reached its cap: the console shows warning.* settings.
+        // The console shows warning.* settings. A source whose lines escape the masker, or that reached its cap:
+        var warnings = tracker.takeWarnings().map { (key: "warning.log_source.\($0.source)", message: $0.message) }
+        // The template limit, once per process.
+        if tracker.miner.overflowed && templateLimitReported.withLock({ reported in defer { reported = true }; return !reported }) {
+            warnings.append(("warning.log_templates", LogTemplateMiner.limitWarning(tracker.miner.options.maxTemplates)))
+        }
+        for w in warnings {
             try await s.execute("""
                 INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, ["warning.log_source.\(w.source)", w.message, receivedAt])
-        }
-        let report = tracker.miner.overflowed && templateLimitReported.withLock { reported in
-            defer { reported = true }
-            return !reported
-        }
-        if report {
-            try await s.execute("""
-                INSERT INTO settings (key, value, updated_at) VALUES ('warning.log_templates', ?, ?)
-                ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, ["log template limit reached (\(tracker.miner.options.maxTemplates) templates): new kinds of line now join "
-                      + "'(template-limit-reached) <*>'; a source whose variable parts are not masked is the usual cause", receivedAt])
+                """, [w.key, w.message, receivedAt])
         }
         let done = tracker
         templates.withLock { $0 = done }
