@@ -241,6 +241,15 @@ struct RuleEvaluatorTests {
         input.anomalyScores[cpu] = 0.5
         #expect(RuleEvaluator.evaluate(r, input: input, now: now).isEmpty)
 
+        // Without a metric: every scored series, its metric a label that `match:` sees too.
+        let disk = SeriesKey(host: "db-1", name: "disk.used_percent", labels: ["mount": "/"])
+        let any = RuleKind.Anomaly(metric: nil, matchers: [LabelMatcher(label: "metric", matcher: try StringMatcher.parse("!~disk\\..*").get())],
+                                   minScore: 0.9)
+        let all = RuleEvaluator.evaluate(AlertRule(name: "Any", severity: .info, kind: .anomaly(any)),
+                                         input: RuleInput(anomalyScores: [cpu: 0.93, mem: 0.99, disk: 0.97]), now: now)
+        #expect(all.map(\.labels) == [["host": "web-1", "metric": "cpu.usage_percent"], ["host": "web-1", "metric": "mem.used_percent"]],
+                "the disk is left out: \(all.map(\.labels))")
+
         let stale = AlertRule(name: "Stale", severity: .critical, kind: .hostStale(.init(after: minute)))
         let found = RuleEvaluator.evaluate(stale, input: RuleInput(hostLastSeen: ["a": now - hour, "b": now]), now: now)
         #expect(found.map(\.labels) == [["host": "a"]] && found.first?.severity == .critical)

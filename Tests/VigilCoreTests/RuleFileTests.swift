@@ -23,8 +23,13 @@ struct RuleFileTests {
                                      "DiskFullSoon", "HostStale", "CheckDown", "ErrorLogBurst", "NewErrorPattern",
                                      "PostgresDown", "PostgresConnectionsSaturated", "PostgresReplicationLag", "PostgresLongTransaction",
                                      "PostgresLockWaits", "SLOFastBurn", "SLOSlowBurn", "SustainedAnomaly"])
-        // Anomalies on every scanned series (the core metrics), held 3 minutes, at info.
-        #expect(byName["SustainedAnomaly"]?.kind == .anomaly(.init(metric: nil, minScore: 0.9)))
+        // Anomalies on every scanned series (the core metrics) but disk and inode use, held 3 minutes, at info.
+        guard case .anomaly(let sustained) = byName["SustainedAnomaly"]?.kind else { Issue.record("SustainedAnomaly"); return }
+        #expect(sustained.metric == nil && sustained.minScore == 0.9 && sustained.matchers.count == 1)
+        #expect(sustained.matchers.first?.label == "metric" && sustained.matchers.first?.matcher.matches("cpu.usage_percent") == true
+                && sustained.matchers.first?.matcher.matches("disk.used_percent") == false
+                && sustained.matchers.first?.matcher.matches("disk.inodes_used_percent") == false
+                && sustained.matchers.first?.matcher.matches("disk.write_bytes_per_s") == true)
         #expect(byName["SustainedAnomaly"]?.forDuration == 180_000 && byName["SustainedAnomaly"]?.severity == .info)
         let anomaly = try #require(byName["SustainedAnomaly"]).annotations.rendered(labels: ["host": "web-1", "metric": "cpu.usage_percent"], value: 0.97)
         #expect(anomaly["summary"] == "cpu.usage_percent on web-1 is unlike its usual behaviour for 3 minutes (anomaly score 0.97)")

@@ -102,11 +102,11 @@ public enum RuleEvaluator {
     public static func anomaly(_ rule: AlertRule, _ e: RuleKind.Anomaly, scores: [SeriesKey: Double],
                                hostLabels: [String: [String: String]]) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        for (key, score) in scores where (e.metric == nil || key.name == e.metric) && seriesMatches(e.matchers, key, hostLabels) {
-            guard score >= e.minScore else { continue }
-            var labels = key.labels
-            if e.metric == nil { labels[AnomalyScanner.metricLabel] = key.name }
-            out.append(instance(rule, host: key.host, extra: labels, score))
+        for (key, score) in scores where score >= e.minScore && (e.metric == nil || key.name == e.metric) {
+            // Without a metric the series' metric is a label, which `match:` sees too (`metric: "!~disk.*"`).
+            var labeled = key
+            if e.metric == nil { labeled.labels[AnomalyScanner.metricLabel] = key.name }
+            if seriesMatches(e.matchers, labeled, hostLabels) { out.append(instance(rule, labeled, score)) }
         }
         return sorted(out)
     }
