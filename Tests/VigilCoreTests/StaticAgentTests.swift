@@ -35,10 +35,12 @@ struct StaticAgentTests {
         // outlast this query and fill the ten longest the probe reports.
         let url = ProcessInfo.processInfo.environment["VIGIL_TEST_POSTGRES_REPLICA_URL"].flatMap { $0.isEmpty ? nil : $0 }
             ?? Backend.postgresURL!
+        // Long enough to outlast a slow agent start on a busy machine (under the thread sanitizer the suite runs
+        // beside it); cancelled as soon as the agent has printed.
         let sleeper = Task.detached {
-            try await offPool {
-                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 30_000)
-                _ = try c.query("SELECT pg_sleep(8), 'static-agent-probe'")
+            try? await offPool {
+                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 120_000)
+                _ = try c.query("SELECT pg_sleep(90), 'static-agent-probe'")
             }
         }
         // Until the query has run 1.5 s on the server (a slow run starts it late), at most 15 s.
@@ -56,7 +58,14 @@ struct StaticAgentTests {
         }
         #expect(running, "the long query runs on the server")
         let printed = try await InstallTests.run(agent, ["--print", "--config", config], environment: ["STATIC_DB_URL": url])
-        try await sleeper.value
+        try await offPool {
+            let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 10_000)
+            _ = try c.query("""
+                SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+                 WHERE query LIKE '%static-agent-probe%' AND pid <> pg_backend_pid()
+                """)
+        }
+        await sleeper.value
         #expect(printed.status == 0, "\(printed.text)")
         // stdout and stderr together: the batch is the line that starts with "{".
         let json = try #require(printed.text.split(separator: "\n").first { $0.hasPrefix("{") })
