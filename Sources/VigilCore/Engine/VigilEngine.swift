@@ -149,6 +149,7 @@ public final class VigilEngine: Sendable {
         do {
             let flag = leader
             services.append(RetentionService(store: store, every: options.retentionEvery, isLeader: { flag.isSet }, logger: logger))
+            services.append(LogRateService(store: store, isLeader: { flag.isSet }, logger: logger))
             services.append(SLAService(store: store, services: self.services, every: options.slaEvery, isLeader: { flag.isSet }, logger: logger))
             services.append(WeeklyReportService(store: store, every: options.weeklyReportCheckEvery, timeZone: .current, isLeader: { flag.isSet },
                                                 logger: logger))

@@ -4,7 +4,7 @@ import VigilWire
 /// Pure (no I/O): `AnomalyScanService` reads the points and stores the scores.
 ///
 /// - **Which series**: every series of a host's core metrics (`coreMetrics`: CPU, memory, swap, disk use and
-///   I/O, load, network, TCP states), whether or not a rule names them, and those of the metrics that
+///   I/O, load, network, TCP states, and the error-log rate `LogRateService` writes), whether or not a rule names them, and those of the metrics that
 ///   `anomaly` rules name; at most `maxSeries` (a detector holds under 32 KB); series beyond the cap are not
 ///   scanned (`refused`).
 /// - **Each point once**: a series' cursor is the time of the newest point fed; points at or before it are
@@ -30,7 +30,7 @@ public struct AnomalyScanner: Sendable {
         "cpu.usage_percent", "cpu.iowait_percent", "cpu.steal_percent", "mem.used_percent", "swap.used_percent",
         "disk.used_percent", "disk.inodes_used_percent", "disk.read_bytes_per_s", "disk.write_bytes_per_s",
         "load.1", "net.rx_bytes_per_s", "net.tx_bytes_per_s", "net.errors_per_s", "net.drops_per_s",
-        "tcp.established", "tcp.time_wait", "tcp.close_wait",
+        "tcp.established", "tcp.time_wait", "tcp.close_wait", LogRateService.metric,
     ]
     /// An incident goes on while each new point's raw score is at least this.
     public static let sustainLevel = 0.5

@@ -310,6 +310,8 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     func newLogPatterns(since: Int64, minLevel: LogLevel) async throws -> [NewLogPattern]
     /// The newest `limit` lines of one template (`logs.template_id`), of `host` (nil: every host), newest first.
     func logs(templateID: Int64, host: String?, limit: Int) async throws -> [StoredLog]
+    /// Per host, how many lines at or above `minLevel` were logged in `[from, to)` (hosts without one left out).
+    func logCountsByHost(from: Int64, to: Int64, minLevel: LogLevel) async throws -> [String: Int]
 
     // MARK: anomaly scanner
     /// The series of these metrics (every host).

@@ -21,4 +21,20 @@ extension PostgresStore {
             return out
         }
     }
+
+    public func logCountsByHost(from: Int64, to: Int64, minLevel: LogLevel) async throws -> [String: Int] {
+        try await read { s in
+            var out: [String: Int] = [:]
+            for r in try await s.rows("""
+                SELECT h.name AS host, c.n FROM (SELECT host_id, count(*) AS n FROM logs
+                                                 WHERE ts >= ? AND ts < ? AND level >= ? GROUP BY host_id) c
+                JOIN hosts h ON h.id = c.host_id
+                """, [from, to, minLevel.rank]) {
+                let host: String = try r["host"]
+                let n: Int = try r["n"]
+                out[host] = n
+            }
+            return out
+        }
+    }
 }
