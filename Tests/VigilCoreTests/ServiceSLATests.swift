@@ -80,6 +80,29 @@ import VigilWire
         #expect(t.violations(from: 12 * Self.m, to: 30 * Self.m).first?.start == 12 * Self.m)
     }
 
+    /// A service of 20 hosts with a 90 % objective: one bad host (5 %) is not a violation, three (15 %) are; hosts
+    /// without results then are not counted, so one bad host of the five still reporting (20 %) is one.
+    @Test func aViolationIsTheServiceBelowItsObjectiveNotAnyBadSeries() {
+        var h: [String: [CheckResult]] = [:]
+        for n in 1...20 {
+            for i in 0..<120 {
+                // Minutes 10–19: web-1 fails. 40–49: web-1, -2 and -3 fail. 80–89: web-1 fails and web-6… stop reporting.
+                let bad = ((10..<20).contains(i) && n == 1) || ((40..<50).contains(i) && n <= 3) || ((80..<90).contains(i) && n == 1)
+                if (80..<90).contains(i) && n > 5 { continue }
+                h["web-\(n)", default: []].append(Self.result(ts: Int64(i) * Self.m, ok: !bad))
+            }
+        }
+        let labels = Dictionary(uniqueKeysWithValues: (1...20).map { ("web-\($0)", ["group": "web"]) })
+        let t = ServiceTimeline(h, service: Self.service(), sli: .availability, hostLabels: labels)
+        #expect(t.seriesCount == 20)
+        let v = t.violations(from: 0, to: 120 * Self.m, allowedBadFraction: 0.10)
+        #expect(v == [ServiceTimeline.Stretch(start: 40 * Self.m, end: 50 * Self.m, badMs: 30 * Self.m),
+                      // The silent hosts' last results (minute 79) stand for two intervals, so they count until 81.
+                      ServiceTimeline.Stretch(start: 81 * Self.m, end: 90 * Self.m, badMs: 9 * Self.m)], "\(v)")
+        // With no allowance (or a single-host service) every bad stretch is one, as before.
+        #expect(t.violations(from: 0, to: 120 * Self.m).map(\.start) == [10 * Self.m, 40 * Self.m, 80 * Self.m])
+    }
+
     @Test func theLatencyIndicatorCountsSlowPassingResultsAsBad() {
         var h: [String: [CheckResult]] = [:]
         for i in 0..<60 {

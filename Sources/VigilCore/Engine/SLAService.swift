@@ -99,7 +99,7 @@ public struct SLAService: Service {
             for sli in o.indicators {
                 let timeline = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels)
                 let allowed = Double(o.window) * Double(max(1, timeline.seriesCount)) * (1 - o.objective(sli)! / 100)
-                for v in timeline.violations(from: from, to: now) {
+                for v in timeline.violations(from: from, to: now, allowedBadFraction: 1 - o.objective(sli)! / 100) {
                     var start = v.start, bad = v.badMs
                     if v.start <= from {
                         // Cut at `from`: it began earlier and was recorded under its own start. Only an open one that

@@ -46,44 +46,77 @@ public struct ServiceTimeline: Sendable {
         series.reduce(AvailabilityTally()) { $0 + CheckAvailability.tally($1.points, from: from, to: to, interval: $1.interval) }
     }
 
-    /// A stretch of `[from, to)` in which some series was bad, stretches closer than `joinGap` joined. `end` is nil
-    /// when it still goes on at `to` (a series' newest result is bad and still stands). `badMs` sums every series'
-    /// bad time in it (two hosts down for a minute: two minutes).
+    /// A stretch of `[from, to)` in which the service was below its objective: the share of its series known to be
+    /// bad exceeded `allowedBadFraction` of those known then (1 − objective; with 0, any bad series), stretches closer
+    /// than `joinGap` joined. `end` is nil when it still goes on at `to` (a series' newest result is bad and still
+    /// stands). `badMs` sums every series' bad time in it (two hosts down for a minute: two minutes).
     public struct Stretch: Sendable, Equatable {
         public var start: Int64
         public var end: Int64?
         public var badMs: Int64
     }
 
-    public func violations(from: Int64, to: Int64) -> [Stretch] {
-        var bad: [(start: Int64, end: Int64, open: Bool)] = []
+    /// The violations of `[from, to)` (see `Stretch`). One worker of 950 failing is not a violation of a 99.5 %
+    /// objective (0.1 % of the service is bad); it is of 99.95 %.
+    public func violations(from: Int64, to: Int64, allowedBadFraction: Double = 0) -> [Stretch] {
+        // Sweep over the times where a series' known or bad state changes.
+        var events: [(t: Int64, known: Int32, bad: Int32)] = []
+        var openBad: Int64 = .max  // the earliest start of a bad stretch that still stands at `to`
         for s in series {
-            for (i, r) in s.points.enumerated() where !r.ok && r.ts < to {
+            var run: (start: Int64, end: Int64)?
+            for (i, r) in s.points.enumerated() where r.ts < to {
                 var end = r.ts + CheckAvailability.maxCover(s.points, i, interval: s.interval)
                 let last = i + 1 == s.points.count
                 if !last { end = min(end, s.points[i + 1].ts) }
+                let stands = (last || s.points[i + 1].ts >= to) && end >= to
                 let start = max(r.ts, from)
-                // Still standing at `to`: the series' newest result is bad and covers it.
-                let open = (last || s.points[i + 1].ts >= to) && end >= to
                 end = min(end, to)
-                if end > start { bad.append((start, end, open)) }
+                guard end > start else { continue }
+                if !r.ok {
+                    events.append((start, 0, 1))
+                    events.append((end, 0, -1))
+                    if stands { openBad = min(openBad, start) }
+                }
+                // Known time, consecutive covers joined into one run.
+                if let c = run, c.end == start {
+                    run = (c.start, end)
+                } else {
+                    if let c = run { events.append((c.start, 1, 0)); events.append((c.end, -1, 0)) }
+                    run = (start, end)
+                }
             }
+            if let c = run { events.append((c.start, 1, 0)); events.append((c.end, -1, 0)) }
         }
-        bad.sort { $0.start < $1.start }
+        events.sort { $0.t < $1.t }
         var out: [Stretch] = []
-        var current: (start: Int64, end: Int64, open: Bool, ms: Int64)?
-        for b in bad {
-            if var c = current, b.start <= c.end + Self.joinGap {
-                c.end = max(c.end, b.end)
-                c.open = c.open || b.open
-                c.ms += b.end - b.start
+        var current: (start: Int64, end: Int64, ms: Int64)?
+        var known: Int32 = 0, bad: Int32 = 0
+        var i = 0
+        while i < events.count {
+            let t = events[i].t
+            while i < events.count && events[i].t == t {
+                known += events[i].known
+                bad += events[i].bad
+                i += 1
+            }
+            guard i < events.count else { break }
+            let next = events[i].t
+            guard bad > 0, Double(bad) > allowedBadFraction * Double(max(known, bad)) else { continue }
+            let ms = Int64(bad) * (next - t)
+            if var c = current, t <= c.end + Self.joinGap {
+                c.end = next
+                c.ms += ms
                 current = c
             } else {
-                if let c = current { out.append(Stretch(start: c.start, end: c.open ? nil : c.end, badMs: c.ms)) }
-                current = (b.start, b.end, b.open, b.end - b.start)
+                if let c = current { out.append(Stretch(start: c.start, end: c.end, badMs: c.ms)) }
+                current = (t, next, ms)
             }
         }
-        if let c = current { out.append(Stretch(start: c.start, end: c.open ? nil : c.end, badMs: c.ms)) }
+        if let c = current {
+            // Going on: it reaches `to` while a bad result that still stands is part of it.
+            let open = c.end >= to && openBad < to
+            out.append(Stretch(start: c.start, end: open ? nil : c.end, badMs: c.ms))
+        }
         return out
     }
 }
