@@ -313,6 +313,24 @@ import VigilWire
         #expect(try await store.deleteAged(.sla, before: today, limit: 100) == 2 + 1)
     }
 
+    /// Days without results do not use up a run's days: a day with results 20 days back, under 19 empty days, is
+    /// rolled up in the first run even at two days per run.
+    @Test(arguments: Backend.available) func emptyDaysDoNotStarveOlderOnes(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let today = SLADailyTally.dayStart(WallClock.nowMs())
+        var service = ServiceDefinition(name: "checkout")
+        service.checks = ["checkout-http"]
+        service.objective = ServiceObjective(availability: 99.9, window: 30 * Self.day)
+        let day = today - 20 * Self.day
+        let checks = stride(from: day, to: day + Self.day, by: Int64.Stride(5 * Self.m)).map { ServiceSLATests.result(ts: $0) }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: day + Self.day)
+        let written = try await SLAService.rollUp(store: store, services: [service], hostLabels: [:], now: today + 2 * 3_600_000, limit: 2)
+        // That day, and the next: its last result stands for its interval's worth of the next day.
+        #expect(written == 2)
+        #expect(try await store.slaDaily(from: today - 30 * Self.day, to: today).map(\.day) == [day, day + Self.day])
+    }
+
     /// A violation that outlasts the objective's window stays one violation under its start, still going on.
     @Test(arguments: Backend.available) func aViolationLongerThanTheWindowKeepsItsStart(_ backend: Backend) async throws {
         let dir = TempDir()

@@ -4,7 +4,7 @@ import VigilWire
 
 /// Keeps the services' SLA records while this engine holds the lease, every `every` (5 minutes; the first a minute
 /// after start): rolls each UTC day of a service's window up once it has been over for an hour (`sla_daily`; at most
-/// `daysPerRun` days read per run, newest first; a day without results is not rolled up), and records its violations (`sla_violations`) from the last 26 hours of check results (longer
+/// `daysPerRun` days with results read per run, newest first; a day without results is not rolled up and does not count), and records its violations (`sla_violations`) from the last 26 hours of check results (longer
 /// while one is still open), closing and updating them as they change.
 public struct SLAService: Service {
     let store: any Store
@@ -66,8 +66,13 @@ public struct SLAService: Service {
             }
         }
         var written = 0
-        for day in due.keys.sorted(by: >).prefix(limit) {
+        var read = 0
+        for day in due.keys.sorted(by: >) where read < limit {
             let history = try await store.checkHistory(from: day - 600_000, to: day + SLADailyTally.dayMs, limit: ServiceSLAReport.resultLimit)
+            // A day without results (before the first, or gone with retention) stays due, but costs only an empty read:
+            // it must not use up the run's days, or older days with results would never be rolled up.
+            guard history.values.contains(where: { !$0.isEmpty }) else { continue }
+            read += 1
             var rows: [SLADailyTally] = []
             for s in due[day]! {
                 for sli in s.objective!.indicators {
