@@ -175,6 +175,12 @@ import VigilWire
         let other = AlertRule(name: "X", kind: .sloBurn(.init(objective: nil, service: try StringMatcher.parse("payments").get())))
         guard case .sloBurn(let e) = other.kind else { return }
         #expect(RuleEvaluator.serviceBurn(other, e, services: services, history: h, hostLabels: Self.labels, now: now).isEmpty)
+        // `match:` narrows the service to its matching hosts: web-2 alone passes, but slowly.
+        let narrowed = RuleKind.SLOBurn(matchers: [try LabelMatcher.parse("host=web-2").get()], objective: nil,
+                                        service: try StringMatcher.parse("checkout").get())
+        let web2 = RuleEvaluator.serviceBurn(AlertRule(name: "Y", kind: .sloBurn(narrowed)), narrowed, services: services, history: h,
+                                             hostLabels: Self.labels, now: now)
+        #expect(web2.map { $0.labels["sli"] } == ["latency"], "\(web2.map(\.labels))")
     }
 
     @Test func topologyFilesDefineObjectivesAndNameTheirMistakes() throws {

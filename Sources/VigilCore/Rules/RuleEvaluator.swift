@@ -172,10 +172,12 @@ public enum RuleEvaluator {
 
     /// Services (of `topology.yaml`, with an objective, whose name matches) burning an indicator's budget at least
     /// `factor` times too fast over both windows; the objective is the rule's when it names one, else the service's.
-    /// Labels: `service`, `sli` (availability or latency), `slo`, and `owner` when the service has one. Value: the long
-    /// window's burn rate.
-    public static func serviceBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, services: [ServiceDefinition], history: [String: [CheckResult]],
+    /// The rule's `match:` narrows each service to its hosts whose labels match (`region: eu`: the service's hosts in
+    /// eu). Labels: `service`, `sli` (availability or latency), `slo`, and `owner` when the service has one. Value: the
+    /// long window's burn rate.
+    public static func serviceBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, services: [ServiceDefinition], history all: [String: [CheckResult]],
                                    hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
+        let history = e.matchers.isEmpty ? all : all.filter { hostMatches(e.matchers, $0.key, hostLabels) }
         var out: [AlertInstance] = []
         for s in services where e.service?.matches(s.name) ?? false {
             guard let o = s.objective else { continue }
