@@ -313,6 +313,8 @@ import VigilWire
         let line = try #require(report.sla.first)
         #expect(report.sla.count == 1 && line.service == "checkout" && line.violations == 2 && !line.ongoing, "\(report.sla)")
         #expect(line.budgetRemaining.map { $0 < 0 } == true && line.window == 7 * Self.day)
+        // In range: the last 24 hours exactly (55 minutes down), not the whole UTC days they touch.
+        #expect(abs((line.rangeAvailability ?? 0) - (1 - 55.0 / 1440)) < 1e-6, "\(String(describing: line.rangeAvailability))")
         #expect(report.text.contains("SLA  (services' objectives") && report.text.contains("  checkout  availability  99.9%"), "\(report.text)")
         #expect(report.json["sla"]?.arrayValue?.first?["violations"]?.numberValue == 2, "\(report.json.jsonText)")
         // Retention removes them with the rest after their age.

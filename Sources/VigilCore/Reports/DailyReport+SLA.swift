@@ -18,8 +18,10 @@ extension DailyReport {
         public var ongoing: Bool
         public var budgetSpent: Double
 
-        /// From a measure ending at the report's end (`ServiceSLAReport.measure`), for `[from, to)`.
-        public init(_ s: ServiceSLA, from: Int64, to: Int64) {
+        /// From a measure ending at the report's end (`ServiceSLAReport.measure`), for `[from, to)`. `head` is the tally of
+        /// `[from, the next day's start)` when `from` is not a day's start (read from the results: the measure's days are
+        /// whole UTC days but the last).
+        public init(_ s: ServiceSLA, from: Int64, to: Int64, head: AvailabilityTally = AvailabilityTally()) {
             service = s.service
             sli = s.sli
             objective = s.budget.objective
@@ -27,11 +29,12 @@ extension DailyReport {
             window = s.objective.window
             windowAvailability = s.budget.tally.availability
             budgetRemaining = s.budget.remaining
-            // The days of the measure that fall in the range (a daily report's range is the last day or two of the window).
-            var tally = AvailabilityTally()
+            // The measure's days from the first day starting in the range: whole days, then the last up to `to`.
+            let firstWhole = DailyReport.nextDayStart(from)
+            var tally = head
             var day = SLADailyTally.dayStart(to - s.objective.window)
             for d in s.days {
-                if day + SLADailyTally.dayMs > from && day < to { tally = tally + d }
+                if day >= firstWhole && day < to { tally = tally + d }
                 day += SLADailyTally.dayMs
             }
             rangeAvailability = tally.availability
@@ -55,9 +58,25 @@ extension DailyReport {
         }
         guard services.contains(where: { $0.objective != nil }) else { return [] }
         let labels = Dictionary(try await store.hostInventory(now: to).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
+        // The range's first, partial day, from the results (10 minutes before: the result before stands for its start).
+        let headEnd = min(to, nextDayStart(from))
+        let headHistory = headEnd > from
+            ? try await store.checkHistory(from: from - 600_000, to: headEnd, limit: ServiceSLAReport.resultLimit) : [:]
+        let byName = Dictionary(services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         return try await ServiceSLAReport.measure(store: store, services: services, hostLabels: labels, now: to)
-            .map { SLALine($0, from: from, to: to) }
+            .map { m in
+                let head = byName[m.service].map {
+                    ServiceTimeline(headHistory, service: $0, sli: m.sli, hostLabels: labels).tally(from: from, to: headEnd)
+                } ?? AvailabilityTally()
+                return SLALine(m, from: from, to: to, head: head)
+            }
             .sorted { ($0.budgetRemaining ?? 2, $0.service, $0.sli) < ($1.budgetRemaining ?? 2, $1.service, $1.sli) }
+    }
+
+    /// The start of the first UTC day that starts at or after `t`.
+    static func nextDayStart(_ t: Int64) -> Int64 {
+        let d = SLADailyTally.dayStart(t)
+        return d == t ? t : d + SLADailyTally.dayMs
     }
 
     /// The text section.
