@@ -116,6 +116,10 @@ import VigilWire
         #expect(h["web-1"]?.map(\.ts) == (1...4).map { now - Int64(5 - $0) * 60_000 }, "oldest first, inside the window")
         #expect(h["web-1"]?.map(\.ok) == [true, true, false, true])
         #expect(h["web-2"]?.count == 3)
+        // Past the limit the oldest results go, not the newest.
+        let newest = try await store.checkHistory(from: now - 4 * 60_000, to: now, limit: 3)
+        #expect(newest["web-1"]?.map(\.ts) == [now - 2 * 60_000, now - 60_000] && newest["web-2"]?.map(\.ts) == [now - 2 * 60_000],
+                "\(newest)")
     }
 }
 

@@ -335,8 +335,36 @@ import VigilWire
         _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: day + Self.day)
         let written = try await SLAService.rollUp(store: store, services: [service], hostLabels: [:], now: today + 2 * 3_600_000, limit: 2)
         // That day, and the next: its last result stands for its interval's worth of the next day.
-        #expect(written == 2)
+        #expect(written.written == 2 && written.tooLarge == 0)
         #expect(try await store.slaDaily(from: today - 30 * Self.day, to: today).map(\.day) == [day, day + Self.day])
+    }
+
+    /// A day holding more results than one read takes is rolled up an hour at a time, to the same tally; a day with an
+    /// hour over the limit is not rolled up (and counted, for the warning), rather than rolled up from part of it.
+    @Test func aDayOverTheResultLimitIsReadAnHourAtATime() async throws {
+        let dir = TempDir()
+        let store = try SQLiteStore(path: dir.file("v.db"))
+        let today = SLADailyTally.dayStart(WallClock.nowMs())
+        var service = ServiceDefinition(name: "checkout")
+        service.checks = ["checkout-http"]
+        service.objective = ServiceObjective(availability: 99.9, window: 7 * Self.day)
+        let day = today - Self.day
+        // Every 5 minutes, down 13:00–13:25.
+        let checks = stride(from: day - Self.day, to: today, by: Int64.Stride(5 * Self.m)).map {
+            ServiceSLATests.result(ts: $0, ok: !($0 >= day + 13 * 3_600_000 && $0 < day + 13 * 3_600_000 + 25 * Self.m))
+        }
+        _ = try await store.ingest(IngestBatch(host: "web-1", checks: checks), receivedAt: today)
+        let whole = try #require(try await SLAService.dayTallies(store: store, day: day, services: [service], hostLabels: [:], resultLimit: 10_000))
+        let hourly = try #require(try await SLAService.dayTallies(store: store, day: day, services: [service], hostLabels: [:], resultLimit: 100))
+        // The day and the 10 minutes before it; each hour with the 10 minutes before it and its end (none at the last).
+        #expect(whole.1 == 290 && hourly.1 == 24 * 15 - 1, "\(whole.1) \(hourly.1)")
+        let key = SLAService.key(service, .availability)
+        #expect(whole.0[key] == AvailabilityTally(upMs: Self.day - 25 * Self.m, downMs: 25 * Self.m))
+        #expect(hourly.0[key] == whole.0[key])
+        #expect(try await SLAService.dayTallies(store: store, day: day, services: [service], hostLabels: [:], resultLimit: 10) == nil)
+        let run = try await SLAService.rollUp(store: store, services: [service], hostLabels: [:], now: today + 2 * 3_600_000, limit: 7, resultLimit: 10)
+        #expect(run.written == 0 && run.tooLarge == 2)
+        #expect(try await store.slaDaily(from: today - 7 * Self.day, to: today).isEmpty)
     }
 
     /// A violation that outlasts the objective's window stays one violation under its start, still going on.

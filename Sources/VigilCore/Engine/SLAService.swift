@@ -29,26 +29,33 @@ public struct SLAService: Service {
                 if outcome.days > 0 || outcome.opened > 0 {
                     logger.info("SLA: \(outcome.days) daily rollups written, \(outcome.opened) violations going on")
                 }
+                if outcome.tooLarge > 0 {
+                    logger.warning("SLA: \(outcome.tooLarge) days not rolled up: an hour of them holds more than \(ServiceSLAReport.resultLimit) check results")
+                }
             } catch {
                 logger.error("the SLA records could not be updated (tried again in \(every)): \(error)")
             }
         }
     }
 
-    /// One pass: rollups, then violations. Returns how many rollups were written and how many violations are open.
+    /// One pass: rollups, then violations. Returns how many rollups were written, how many violations are open, and
+    /// how many days could not be rolled up (an hour of them over the result limit).
     @discardableResult
-    public static func update(store: any Store, services: [ServiceDefinition], now: Int64, daysPerRun: Int = daysPerRun) async throws -> (days: Int, opened: Int) {
+    public static func update(store: any Store, services: [ServiceDefinition], now: Int64,
+                              daysPerRun: Int = daysPerRun) async throws -> (days: Int, opened: Int, tooLarge: Int) {
         let hostLabels = Dictionary(try await store.hostInventory(now: now).map { ($0.name, $0.labels) }, uniquingKeysWith: { a, _ in a })
         let days = try await rollUp(store: store, services: services, hostLabels: hostLabels, now: now, limit: daysPerRun)
         let open = try await recordViolations(store: store, services: services, hostLabels: hostLabels, now: now)
-        return (days, open)
+        return (days.written, open, days.tooLarge)
     }
 
     /// Writes the rollups of finished days in each service's window that are missing or were made under another
-    /// definition, reading one day of check results at a time.
-    static func rollUp(store: any Store, services: [ServiceDefinition], hostLabels: [String: [String: String]], now: Int64, limit: Int) async throws -> Int {
+    /// definition, reading one day of check results at a time (an hour at a time when a day holds more than
+    /// `resultLimit`; a day with an hour over it is left out and counted in `tooLarge`).
+    static func rollUp(store: any Store, services: [ServiceDefinition], hostLabels: [String: [String: String]], now: Int64, limit: Int,
+                       resultLimit: Int = ServiceSLAReport.resultLimit) async throws -> (written: Int, tooLarge: Int) {
         let today = SLADailyTally.dayStart(now)
-        guard let longest = services.compactMap({ $0.objective?.window }).max() else { return 0 }
+        guard let longest = services.compactMap({ $0.objective?.window }).max() else { return (0, 0) }
         let existing = try await store.slaDaily(from: SLADailyTally.dayStart(now - longest), to: today)
         var have: [String: SLADailyTally] = [:]
         for r in existing { have["\(r.service)\u{1F}\(r.sli.rawValue)\u{1F}\(r.day)"] = r }
@@ -67,27 +74,65 @@ public struct SLAService: Service {
         }
         var written = 0
         var read = 0
+        var tooLarge = 0
         for day in due.keys.sorted(by: >) where read < limit {
-            let history = try await store.checkHistory(from: day - 600_000, to: day + SLADailyTally.dayMs, limit: ServiceSLAReport.resultLimit)
+            guard let (tallies, results) = try await dayTallies(store: store, day: day, services: due[day]!, hostLabels: hostLabels,
+                                                                resultLimit: resultLimit) else {
+                tooLarge += 1
+                read += 1
+                continue
+            }
             // A day without results (before the first, or gone with retention) stays due, but costs only an empty read:
             // it must not use up the run's days, or older days with results would never be rolled up.
-            guard history.values.contains(where: { !$0.isEmpty }) else { continue }
+            guard results > 0 else { continue }
             read += 1
             var rows: [SLADailyTally] = []
             for s in due[day]! {
                 for sli in s.objective!.indicators {
-                    let tally = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: day, to: day + SLADailyTally.dayMs)
                     // Nothing known that day (before the service's first result, or results gone with their retention):
                     // nothing to roll up; a measure counts the day unknown for each series it knows, and a rollup made
                     // earlier stays.
-                    guard tally.knownMs > 0 else { continue }
+                    guard let tally = tallies[Self.key(s, sli)], tally.knownMs > 0 else { continue }
                     rows.append(SLADailyTally(service: s.name, sli: sli, day: day, fingerprint: s.sliFingerprint, tally: tally))
                 }
             }
             try await store.saveSLADaily(rows)
             written += rows.count
         }
-        return written
+        return (written, tooLarge)
+    }
+
+    static func key(_ s: ServiceDefinition, _ sli: ServiceSLI) -> String { s.name + "\u{1F}" + sli.rawValue }
+
+    /// The tally of each service and indicator over one UTC day, and how many results were read; nil when an hour of
+    /// the day holds more than `resultLimit` results. The day is read whole, or an hour at a time when it holds more.
+    static func dayTallies(store: any Store, day: Int64, services: [ServiceDefinition], hostLabels: [String: [String: String]],
+                           resultLimit: Int) async throws -> ([String: AvailabilityTally], Int)? {
+        var slices = [(day, day + SLADailyTally.dayMs)]
+        var tallies: [String: AvailabilityTally] = [:]
+        var results = 0
+        var i = 0
+        while i < slices.count {
+            let (from, to) = slices[i]
+            i += 1
+            // 10 minutes before: the result before the slice stands for its first minutes.
+            let history = try await store.checkHistory(from: from - 600_000, to: to, limit: resultLimit)
+            let n = history.values.reduce(0) { $0 + $1.count }
+            if n >= resultLimit {
+                guard slices.count == 1 else { return nil }
+                slices = stride(from: day, to: day + SLADailyTally.dayMs, by: 3_600_000).map { ($0, $0 + 3_600_000) }
+                i = 0
+                continue
+            }
+            results += n
+            for s in services {
+                for sli in s.objective!.indicators {
+                    let t = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: from, to: to)
+                    tallies[key(s, sli)] = (tallies[key(s, sli)] ?? AvailabilityTally()) + t
+                }
+            }
+        }
+        return (tallies, results)
     }
 
     /// Records the violations of the last 26 hours (from an open one's start when earlier) and closes open ones the
@@ -96,8 +141,13 @@ public struct SLAService: Service {
         let longest = services.compactMap { $0.objective?.window }.max() ?? lookback
         let stored = try await store.slaViolations(from: now - longest, to: now + 1, limit: 10_000)
         let open = stored.filter { $0.end == nil }
-        let from = max(now - longest, min(now - lookback, (open.map(\.start).min() ?? .max) - 600_000))
+        var from = max(now - longest, min(now - lookback, (open.map(\.start).min() ?? .max) - 600_000))
         let history = try await store.checkHistory(from: from - 600_000, to: now + 60_000, limit: ServiceSLAReport.resultLimit)
+        // A read over the limit lacks its oldest results: look at violations from where the results start (one that
+        // began earlier and is open keeps its start, below).
+        if history.values.reduce(0, { $0 + $1.count }) >= ServiceSLAReport.resultLimit, let oldest = history.values.compactMap({ $0.first?.ts }).min() {
+            from = max(from, oldest + 600_000)
+        }
         var found: [SLAViolation] = []
         for s in services {
             guard let o = s.objective else { continue }

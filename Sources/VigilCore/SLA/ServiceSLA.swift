@@ -51,7 +51,8 @@ public enum ServiceSLAReport {
         }
         var history: [String: [CheckResult]] = [:]
         var budget = resultLimit
-        for (from, to) in coalesce(ranges) where budget > 0 {
+        // Newest first: past the limit, the oldest ranges go without.
+        for (from, to) in coalesce(ranges).reversed() where budget > 0 {
             // 10 minutes before: the result before a range stands for its first minutes.
             let part = try await store.checkHistory(from: from - 600_000, to: to, limit: budget)
             for (host, results) in part {

@@ -170,7 +170,8 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// The top processes `host` reported in `[from, to]`, oldest first (at most `limit` rows, the newest kept).
     func processSamples(host: String, from: Int64, to: Int64, limit: Int) async throws -> [ProcessSample]
 
-    /// The check results in `[from, to]` per host, oldest first (the first `limit`), without target and detail
+    /// The check results in `[from, to]` per host, oldest first (the newest `limit`: a read that reaches it lacks the
+    /// oldest results), without target and detail
     /// (`slo_burn`, `vigil sla`, the reports' availability, the services' latency).
     func checkHistory(from: Int64, to: Int64, limit: Int) async throws -> [String: [CheckResult]]
 
