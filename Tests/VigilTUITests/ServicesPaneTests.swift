@@ -27,6 +27,7 @@ import VigilWire
                 match: {group: web}
                 checks: [checkout-http]
                 owner: payments-team
+                slo: {availability: 99.9, window: 7d, latency: {below: 10ms, objective: 99}}
             links:
               - {from: web-1, to: db-1}
             """.write(toFile: file, atomically: true, encoding: .utf8)
@@ -37,6 +38,10 @@ import VigilWire
         let canvas = Fixtures.render(pane, width: 160, height: 12)
         #expect(canvas.text.contains("2 services · 0 down · 1 degraded") && canvas.text.contains("payments-team") && canvas.text.contains("1/2"),
                 "\(canvas.text)")
+        // Both objectives, and the lower budget: every result took 12 ms, over the latency objective's 10 ms.
+        let checkout = try #require(pane.table.rows.first)
+        #expect(ServicesPane.objectiveText(checkout) == "99.9%/99% 7d" && canvas.text.contains("99.9%/99% 7d"), "\(ServicesPane.objectiveText(checkout)) \(canvas.text)")
+        #expect(ServicesPane.budget(checkout).objective == 99 && (ServicesPane.budget(checkout).remaining ?? 1) < 0)
         let narrow = Fixtures.render(pane, width: 80, height: 24)
         #expect(narrow.text.contains("checkout") && narrow.text.contains("degraded"), "\(narrow.text)")
         guard case .push(let detail)? = pane.keyMap.action(for: .enter)?.handler() else {

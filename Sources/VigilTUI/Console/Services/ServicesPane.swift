@@ -4,8 +4,8 @@ import VigilWire
 
 /// Services (`:services`, `:svc`): those `topology.yaml` names, then one per check, then links' ends that are not
 /// hosts. One row each: STATUS, hosts up, checks failing, a 24-hour latency trend and the last latency, UPTIME (time
-/// weighted over 24 h; unknown time does not count as up), its objective (`slo:` in topology.yaml) and the budget
-/// left over the objective's window (without one: of 99.9 % over the day, muted), firing alerts, OWNER and where it
+/// weighted over 24 h; unknown time does not count as up), its objectives (`slo:` in topology.yaml: availability,
+/// and latency when it has one) and the lower budget left of them over the objective's window (without one: of 99.9 % over the day, muted), firing alerts, OWNER and where it
 /// comes from. `Enter` shows its hosts, checks, objectives, violations, alerts and neighbours.
 final class ServicesPane: Pane {
     static let objective = 99.9
@@ -77,9 +77,17 @@ final class ServicesPane: Pane {
         table.render(orWaiting: snapshot != nil, error: lastError, into: &canvas, in: rest.inset(1), focused: context.focused, now: context.now)
     }
 
-    /// The budget left of the service's availability objective over its window; without one, of 99.9 % over 24 h.
+    /// The budget left of the service's objectives over their window, the lower of availability's and latency's; without
+    /// one, of 99.9 % over 24 h.
     static func budget(_ s: ServiceSummary) -> ErrorBudget {
-        s.sla.first { $0.sli == .availability }?.budget ?? ErrorBudget(objective: objective, tally: s.tally)
+        s.sla.map(\.budget).min { ($0.remaining ?? 2) < ($1.remaining ?? 2) } ?? ErrorBudget(objective: objective, tally: s.tally)
+    }
+
+    /// `99.9% 30d`, or with a latency objective `99.9%/99% 30d` (availability, then latency).
+    static func objectiveText(_ s: ServiceSummary) -> String {
+        guard let a = s.sla.first?.objective else { return "-" }
+        let latency = a.latency.map { "/" + ErrorBudget.percentText($0.objective) } ?? ""
+        return "\(ErrorBudget.percentText(a.availability))\(latency) \(DurationText.short(ms: a.window))"
     }
 
     static func statusRole(_ s: ServiceSummary.Status) -> Role {
@@ -108,10 +116,9 @@ final class ServicesPane: Pane {
             .text("LAST", width: 7, alignRight: true, priority: 60) { $0.lastLatency.map { String(format: "%.0f ms", $0) } ?? "-" },
             .text("UPTIME", width: 8, alignRight: true, priority: 85, role: { ($0.tally.availability ?? 1) * 100 < objective ? .critical : .ok },
                   ascending: { ($0.tally.availability ?? 2) < ($1.tally.availability ?? 2) }) { SLAReport.percent($0.tally.availability) },
-            .text("SLO", width: 9, alignRight: true, priority: 72, role: { s in s.sla.first?.openViolation != nil ? .critical : s.sla.isEmpty ? .muted : .text }) { s in
-                guard let a = s.sla.first else { return "-" }
-                return "\(ErrorBudget.percentText(a.budget.objective)) \(DurationText.short(ms: a.objective.window))"
-            },
+            .text("SLO", width: 9, flexible: true, maxWidth: 13, alignRight: true, priority: 72, role: { s in
+                s.sla.contains { $0.openViolation != nil } ? .critical : s.sla.isEmpty ? .muted : .text
+            }) { objectiveText($0) },
             .text("BUDGET", width: 6, alignRight: true, priority: 70, role: { s in
                 let b = budget(s)
                 return s.sla.isEmpty ? .muted : SLAPane.budgetRole(b)
