@@ -181,6 +181,12 @@ import VigilWire
         let web2 = RuleEvaluator.serviceBurn(AlertRule(name: "Y", kind: .sloBurn(narrowed)), narrowed, services: services, history: h,
                                              hostLabels: Self.labels, now: now)
         #expect(web2.map { $0.labels["sli"] } == ["latency"], "\(web2.map(\.labels))")
+        // Rules reading the same history share the timelines: built once per service, indicator and host matcher.
+        let cache = ServiceTimelineCache()
+        guard case .sloBurn(let all) = rule.kind else { return }
+        let once = RuleEvaluator.serviceBurn(rule, all, services: services, history: h, hostLabels: Self.labels, now: now, timelines: cache)
+        let twice = RuleEvaluator.serviceBurn(rule, all, services: services, history: h, hostLabels: Self.labels, now: now, timelines: cache)
+        #expect(once == alerts && twice == alerts && cache.count == 2)
     }
 
     @Test func topologyFilesDefineObjectivesAndNameTheirMistakes() throws {

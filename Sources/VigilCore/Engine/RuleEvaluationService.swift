@@ -48,7 +48,7 @@ public final class RuleEvaluationService: Service, Sendable {
     let services: TopologyDirectory?
     /// The check history `slo_burn` rules read, kept a minute or a fifth of the shortest short window, whichever is
     /// less (a burn over five minutes needs no fresher one).
-    private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]])?>(nil)
+    private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]], timelines: ServiceTimelineCache)?>(nil)
     static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
     /// Whether a batch was committed since the last anomaly scan (without one there are no new points to read,
@@ -290,11 +290,14 @@ public final class RuleEvaluationService: Service, Sendable {
         if let sloWindow {
             if let kept = sloHistory.withLock({ $0 }), kept.window == sloWindow, now >= kept.readAt, now - kept.readAt < sloShortest / 5 {
                 data.input.checkHistory = kept.history
+                data.input.serviceTimelines = kept.timelines
             } else {
                 // 10 minutes more: the result before the window stands for its first minutes (at most twice its interval).
                 let history = try await store.checkHistory(from: now - sloWindow - 600_000, to: now + 60_000, limit: 5_000_000)
-                sloHistory.withLock { $0 = (now, sloWindow, history) }
+                let timelines = ServiceTimelineCache()
+                sloHistory.withLock { $0 = (now, sloWindow, history, timelines) }
                 data.input.checkHistory = history
+                data.input.serviceTimelines = timelines
             }
             data.input.services = servicesWithObjectives
         }

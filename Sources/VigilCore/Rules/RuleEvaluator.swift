@@ -28,7 +28,8 @@ public enum RuleEvaluator {
             newLogPattern(rule, e, patterns: input.newLogPatterns, hostLabels: input.hostLabels, now: now)
         case .sloBurn(let e):
             e.service == nil ? sloBurn(rule, e, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
-                : serviceBurn(rule, e, services: input.services, history: input.checkHistory, hostLabels: input.hostLabels, now: now)
+                : serviceBurn(rule, e, services: input.services, history: input.checkHistory, hostLabels: input.hostLabels, now: now,
+                              timelines: input.serviceTimelines)
         }
     }
 
@@ -175,15 +176,15 @@ public enum RuleEvaluator {
     /// The rule's `match:` narrows each service to its hosts whose labels match (`region: eu`: the service's hosts in
     /// eu). Labels: `service`, `sli` (availability or latency), `slo`, and `owner` when the service has one. Value: the
     /// long window's burn rate.
-    public static func serviceBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, services: [ServiceDefinition], history all: [String: [CheckResult]],
-                                   hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
-        let history = e.matchers.isEmpty ? all : all.filter { hostMatches(e.matchers, $0.key, hostLabels) }
+    public static func serviceBurn(_ rule: AlertRule, _ e: RuleKind.SLOBurn, services: [ServiceDefinition], history: [String: [CheckResult]],
+                                   hostLabels: [String: [String: String]], now: Int64,
+                                   timelines: ServiceTimelineCache = ServiceTimelineCache()) -> [AlertInstance] {
         var out: [AlertInstance] = []
         for s in services where e.service?.matches(s.name) ?? false {
             guard let o = s.objective else { continue }
             for sli in o.indicators {
                 guard let objective = sli == .availability ? e.objective ?? o.availability : o.latency?.objective else { continue }
-                let timeline = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels)
+                let timeline = timelines.timeline(history, service: s, sli: sli, matchers: e.matchers, hostLabels: hostLabels)
                 guard let longBurn = ErrorBudget(objective: objective, tally: timeline.tally(from: now - e.longWindow, to: now)).burnRate,
                       longBurn >= e.factor,
                       let shortBurn = ErrorBudget(objective: objective, tally: timeline.tally(from: now - e.shortWindow, to: now)).burnRate,

@@ -26,6 +26,9 @@ public struct RuleInput: Sendable {
     public var checkHistory: [String: [CheckResult]] = [:]
     /// The services `topology.yaml` defines (`slo_burn` with `service:`).
     public var services: [ServiceDefinition] = []
+    /// The services' timelines over `checkHistory`, built once for every rule that reads them (a new cache with each
+    /// new history).
+    public var serviceTimelines = ServiceTimelineCache()
 
     public init(points: [SeriesKey: [SeriesPoint]] = [:], hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
                 hostLastSeen: [String: Int64] = [:], seriesLastSeen: [SeriesKey: Int64] = [:], checkResults: [String: [CheckResult]] = [:],
