@@ -10,7 +10,8 @@ import VigilWire
 /// lease holder only, `lagMs` after the minute ends (agents push their lines every few seconds; a spool replayed
 /// later is not counted again). A host gets a point for a minute when it logged errors in it, or had reported by the
 /// minute's end and reported again since its start: a host that stopped reporting gets no zeros. Where counting stopped is kept
-/// in the setting `log_rate.until`, so a restart catches up on the minutes it missed (at most `catchUpMinutes`).
+/// in the setting `log_rate.until`, so a restart catches up on the minutes it missed (at most `catchUpMinutes`; the
+/// first start counts the last hour).
 public struct LogRateService: Service {
     public static let metric = "log.errors_per_min"
     static let settingKey = "log_rate.until"
@@ -47,11 +48,11 @@ public struct LogRateService: Service {
         }
     }
 
-    /// The minutes due at `now` after counting up to `until` (nil: never counted): the ends of the minutes to count,
-    /// oldest first.
+    /// The minutes due at `now` after counting up to `until` (nil: never counted, so the last hour): the ends of the
+    /// minutes to count, oldest first.
     static func due(until: Int64?, now: Int64) -> [Int64] {
         let last = (now - lagMs).floorDiv(minuteMs) * minuteMs
-        let from = max(until ?? (last - minuteMs), last - catchUpMinutes * minuteMs)
+        let from = max(until ?? .min, last - catchUpMinutes * minuteMs)
         return from >= last ? [] : Array(stride(from: from + minuteMs, through: last, by: Int(minuteMs)))
     }
 
