@@ -73,7 +73,10 @@ import Testing
             let path = dataDir + "/" + rel
             guard FileManager.default.fileExists(atPath: path) else { continue }
             let rows = try NABCSV.parse(String(contentsOfFile: path, encoding: .utf8))
-            var detector = AnomalyDetector()
+            var parameters = AnomalyDetector.Parameters()
+            // For experiments: VIGIL_NAB_SET="name=value,name=value" (`vigil anomaly score --set`'s names).
+            for a in (ProcessInfo.processInfo.environment["VIGIL_NAB_SET"] ?? "").split(separator: ",") { try parameters.set(String(a)) }
+            var detector = AnomalyDetector(parameters: parameters)
             let scores = rows.map { detector.score(timestampMs: $0.timestampMs, value: $0.number) }
             // Windows as row ranges (their bounds are rows' timestamps, with microseconds).
             let index = Dictionary(rows.enumerated().map { ($1.timestamp, $0) }, uniquingKeysWith: { a, _ in a })
