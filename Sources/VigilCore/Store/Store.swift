@@ -135,6 +135,13 @@ public struct SeriesKey: Sendable, Hashable {
         self.name = name
         self.labels = labels
     }
+
+    /// Labels hashed by `LabelHash` (not a SipHash per pair): keys are hashed per sample by the head and the scanner.
+    public func hash(into h: inout Hasher) {
+        h.combine(host)
+        h.combine(name)
+        h.combine(LabelHash.mix(labels))
+    }
 }
 
 /// A failure of the store, with what to do about it.

@@ -26,6 +26,13 @@ final class WriterState: Sendable {
 
         /// The labels as the `series` table stores them (canonical JSON; `{}` for none).
         var encodedLabels: String { labels.isEmpty ? "{}" : LabelsCodec.encode(labels) }
+
+        /// Labels hashed by `LabelHash` (not a SipHash per pair).
+        func hash(into h: inout Hasher) {
+            h.combine(host)
+            h.combine(name)
+            h.combine(LabelHash.mix(labels))
+        }
     }
 
     /// Log templates mined on ingest (`LogTemplateTracker`); nil until the first write with logs, which
