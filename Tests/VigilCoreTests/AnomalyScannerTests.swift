@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Testing
 @testable import VigilCore
 import VigilWire
@@ -38,34 +37,6 @@ import VigilWire
         let fresh = again.restore(Self.key, history: history, scoredUntil: now - 60_000, alertFrom: now - 300_000)
         #expect(fresh?.map(\.ts) == [now])
         #expect(again.scores[Self.key] ?? 0 >= 0.9)
-    }
-
-    /// The scan reads recent points from the engine's head when it holds the metrics, and scores them as it does
-    /// from the store: a service with the head and one without agree on every score.
-    @Test func theHeadAndTheStoreGiveTheSameScores() async throws {
-        let dir = TempDir()
-        let store = try SQLiteStore(path: dir.file("v.db"))
-        let now = WallClock.nowMs()
-        let history = Self.quiet(until: now - 60_000)
-        _ = try await store.ingest(IngestBatch(host: "web-1", samples: history.map { Sample(name: Self.key.name, value: $0.value, ts: $0.ts) }),
-                                   receivedAt: now - 60_000)
-        let head = HeadFeeder(store: store, logger: Logger(label: "test"))
-        try await head.update(windows: [Self.key.name: AnomalyScanService.headWindowMs], now: now)
-        let viaHead = AnomalyScanService(store: store, logger: Logger(label: "test"))
-        let viaStore = AnomalyScanService(store: store, logger: Logger(label: "test"))
-        _ = try await viaHead.scan(metrics: [Self.key.name], now: now, head: head)
-        _ = try await viaStore.scan(metrics: [Self.key.name], now: now)
-        #expect(viaHead.scannedSeries == 1 && viaStore.scannedSeries == 1)
-        // A quiet point, then the level shift: both read them (one from the head, fed first), both score the shift.
-        for (i, value) in [20.0, 85.0].enumerated() {
-            let ts = now + Int64(i + 1) * 10_000
-            _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: Self.key.name, value: value, ts: ts)]), receivedAt: ts)
-            try await head.update(windows: [Self.key.name: AnomalyScanService.headWindowMs], now: ts)
-            let a = try await viaHead.scan(metrics: [Self.key.name], now: ts, head: head)
-            let b = try await viaStore.scan(metrics: [Self.key.name], now: ts)
-            #expect(a == b, "\(a) \(b)")
-            #expect(i == 0 ? (a[Self.key] ?? 1) < 0.5 : (a[Self.key] ?? 0) >= 0.9, "\(a)")
-        }
     }
 
     @Test func capAndRetain() {

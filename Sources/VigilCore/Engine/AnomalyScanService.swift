@@ -8,7 +8,7 @@ import VigilWire
 /// through the normal ingest path, and returns the score per series for `RuleInput.anomalyScores`.
 ///
 /// Reads: series whose newest fed point is recent (within `fastLagMs` of now) are read every scan from their
-/// oldest cursor, from the engine's head when it holds them (`headWindowMs`); the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so
+/// oldest cursor; the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so
 /// one stopped series does not make every scan re-read an hour of data. Series seen for the first time
 /// (including every series after a restart) are restored from the last 7 days (`AnomalyScanner`), for at most
 /// `restoreBudgetMs` per scan.
@@ -69,16 +69,9 @@ public final class AnomalyScanService: Sendable {
     /// Number of series scanned.
     public var scannedSeries: Int { state.withLock { $0.scanner.count } }
 
-    /// How far back the engine's head keeps the scanned metrics, so that the series read every scan are read from
-    /// memory (`scan`'s `head`), not the store. Short: the head's memory grows with it (at 100,000 series pushed
-    /// every 0.2 s, ten minutes cost 170 MB); series whose cursor is older are read from the store.
-    public static let headWindowMs: Int64 = 2 * 60_000
-
     /// Scans the new points of every series of `metrics`; returns the score per scanned series. Called from one
-    /// task at a time (the evaluation service's scan loop). With `head`, the series read every scan are read from it
-    /// when it holds their metrics far enough back (the evaluation keeps it fed); otherwise, and for restores and
-    /// quiet series, from the store.
-    public func scan(metrics requested: Set<String>, now: Int64, head: HeadFeeder? = nil) async throws -> [SeriesKey: Double] {
+    /// task at a time (the evaluation service's scan loop).
+    public func scan(metrics requested: Set<String>, now: Int64) async throws -> [SeriesKey: Double] {
         let scanStarted = WallClock.monotonicNs()
         defer {
             let seconds = Double(WallClock.monotonicNs() - scanStarted) / 1e9
@@ -124,36 +117,19 @@ public final class AnomalyScanService: Sendable {
 
         state.withLock { $0.restorePending = restoring.count - start }
 
-        // Series already scanned: read from their cursors. Those whose cursor is within the head's window from the
-        // head (every series of the metrics in one pass, kept to this lane's and their new points); the other recent
-        // ones from the store, and the quiet ones from the store once a minute.
-        let headFrom = now - Self.headWindowMs + 10_000
-        let useHead = head?.read { h in metrics.allSatisfy { (h.windows[$0] ?? 0) >= Self.headWindowMs } } ?? false
-        let inHead: (Int64) -> Bool = { useHead && $0 >= headFrom }
-        var lanes: [(fromHead: Bool, keys: [(SeriesKey, Int64)])] = [
-            (true, cursors.filter { inHead($0.value) }.map { ($0.key, $0.value) }),
-            (false, cursors.filter { $0.value >= now - fastLagMs && !inHead($0.value) }.map { ($0.key, $0.value) }),
-        ]
+        // Series already scanned: read from their cursors.
+        var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]
         if slowDue {
-            lanes.append((false, cursors.filter { $0.value < now - fastLagMs }.map { ($0.key, $0.value) }))
+            lanes.append(cursors.filter { $0.value < now - fastLagMs }.map { ($0.key, $0.value) })
             state.withLock { $0.lastSlowScan = now }
         }
-        for lane in lanes where !lane.keys.isEmpty {
-            let oldest = lane.keys.map(\.1).min() ?? now
+        for lane in lanes where !lane.isEmpty {
+            let oldest = lane.map(\.1).min() ?? now
             let from = max(oldest == .min ? .min : oldest + 1, now - catchUpMs)
-            let points: [SeriesKey: [SeriesPoint]]
-            if lane.fromHead, let head {
-                points = head.read { $0.points(metrics: metrics, from: from, to: now + futureMs) }
-            } else {
-                points = try await store.points(lane.keys.map(\.0), from: from, to: now + futureMs)
-            }
+            let points = try await store.points(lane.map(\.0), from: from, to: now + futureMs)
             guard !points.isEmpty else { continue }
-            let wanted = lane.fromHead ? Set(lane.keys.map(\.0)) : []
             state.withLock { s in
-                for (key, all) in points {
-                    guard let cursor = cursors[key] else { continue }
-                    let pts = lane.fromHead ? (wanted.contains(key) ? all.filter { $0.ts > cursor } : []) : all
-                    guard !pts.isEmpty else { continue }
+                for (key, pts) in points {
                     s.scored += pts.count
                     let new = s.scanner.feed(key, points: pts)
                     if !new.isEmpty { scored[key, default: []] += new }

@@ -51,10 +51,9 @@ public final class RuleEvaluationService: Service, Sendable {
     private let sloHistory = Locked<(readAt: Int64, window: Int64, history: [String: [CheckResult]], timelines: ServiceTimelineCache)?>(nil)
     static let sloHistoryMaxAge: Int64 = 60_000
     private let poked = Atomic<Bool>(false)
-    /// Whether the head got new samples since the last anomaly scan (set by the evaluation, which feeds the head the
-    /// scan reads; without them there are no new points to read, and the scan waits for its turn to read the quiet
-    /// series, `AnomalyScanService.slowEveryMs`).
-    private let fedSinceScan = Atomic<Bool>(true)
+    /// Whether a batch was committed since the last anomaly scan (without one there are no new points to read,
+    /// and the scan waits for its turn to read the quiet series, `AnomalyScanService.slowEveryMs`).
+    private let committedSinceScan = Atomic<Bool>(true)
     private let onEvaluated = Locked<[@Sendable () -> Void]>([])
 
     /// Calls `action` after every evaluation whose results are stored (notifications look at once).
@@ -84,10 +83,10 @@ public final class RuleEvaluationService: Service, Sendable {
         for w in rules.warnings { logger.warning("rules: \(w)") }
     }
 
-    /// A batch was committed: evaluate soon (within ~50 ms); the evaluation feeds the head, and the scan loop scans
-    /// at its next turn.
+    /// A batch was committed: evaluate soon (within ~50 ms), and scan for anomalies at the scan loop's next turn.
     public func poke() {
         poked.store(true, ordering: .relaxed)
+        committedSinceScan.store(true, ordering: .relaxed)
     }
 
     /// Re-read the rule files at the next evaluation (SIGHUP, `:reload`), audited as `actor`. The last good
@@ -126,8 +125,8 @@ public final class RuleEvaluationService: Service, Sendable {
         }
     }
 
-    /// Scans for anomalies every tick in which the evaluation fed the head new samples or series wait to be restored
-    /// (and once a minute regardless), beside the evaluations (a scan of many series takes a while and must not hold up an
+    /// Scans for anomalies every tick in which a batch was committed or series wait to be restored (and once a
+    /// minute regardless), beside the evaluations (a scan of many series takes a while and must not hold up an
     /// alert).
     private func runAnomalyScans() async {
         var lastScan = Int64.min
@@ -137,7 +136,7 @@ public final class RuleEvaluationService: Service, Sendable {
             if now >= nextTurn {
                 nextTurn = now + tickMs
                 if isLeader(), state.withLock({ $0.restored }),
-                   fedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= anomalyScanner.slowEveryMs
+                   committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= anomalyScanner.slowEveryMs
                     || anomalyScanner.restorePending {
                     lastScan = now
                     await scanAnomalies(now: now)
@@ -153,7 +152,7 @@ public final class RuleEvaluationService: Service, Sendable {
         let before = anomalyScanner.scores
         let metrics = state.withLock { $0.anomalyMetrics }.union(anomalyCoreMetrics)
         do {
-            if try await anomalyScanner.scan(metrics: metrics, now: now, head: head) != before { poked.store(true, ordering: .relaxed) }
+            if try await anomalyScanner.scan(metrics: metrics, now: now) != before { poked.store(true, ordering: .relaxed) }
         } catch {
             logger.error("anomaly scan failed: \(error)")
         }
@@ -280,10 +279,7 @@ public final class RuleEvaluationService: Service, Sendable {
             headWindows[m] = max(headWindows[m] ?? 0, rule.kind.lookback ?? 0, 60_000)
         }
         for m in lastSeenMetrics { headWindows[m] = max(headWindows[m] ?? 0, 60_000) }
-        // The scanned metrics' recent points, which the scan loop reads every scan.
-        for m in anomalyMetrics.union(anomalyCoreMetrics) { headWindows[m] = max(headWindows[m] ?? 0, AnomalyScanService.headWindowMs) }
-        let fed = try await head.update(windows: headWindows, now: now)
-        if fed.rebuilt || !fed.hosts.isEmpty { fedSinceScan.store(true, ordering: .relaxed) }
+        try await head.update(windows: headWindows, now: now)
         var data = try await store.evaluationData(checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
         let from = now - max(lookback, 60_000)
         head.read { h in
