@@ -40,10 +40,10 @@ import VigilWire
                 "\(canvas.text)")
         // Both objectives, and the lower budget: every result took 12 ms, over the latency objective's 10 ms.
         let checkout = try #require(pane.table.rows.first)
-        #expect(ServicesPane.objectiveText(checkout) == "99.9%/99% 7d" && canvas.text.contains("99.9%/99% 7d"), "\(ServicesPane.objectiveText(checkout)) \(canvas.text)")
+        #expect(ServicesPane.objectiveText(checkout) == "99.9/99 7d" && canvas.text.contains("99.9/99 7d"), "\(ServicesPane.objectiveText(checkout)) \(canvas.text)")
         #expect(ServicesPane.budget(checkout).objective == 99 && (ServicesPane.budget(checkout).remaining ?? 1) < 0)
         let narrow = Fixtures.render(pane, width: 80, height: 24)
-        #expect(narrow.text.contains("checkout") && narrow.text.contains("degraded"), "\(narrow.text)")
+        #expect(narrow.text.contains("checkout") && narrow.text.contains("degraded") && narrow.text.contains("99.9/99 7d"), "\(narrow.text)")
         guard case .push(let detail)? = pane.keyMap.action(for: .enter)?.handler() else {
             Issue.record("Enter opens no detail")
             return

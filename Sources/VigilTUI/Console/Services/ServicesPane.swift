@@ -83,11 +83,13 @@ final class ServicesPane: Pane {
         s.sla.map(\.budget).min { ($0.remaining ?? 2) < ($1.remaining ?? 2) } ?? ErrorBudget(objective: objective, tally: s.tally)
     }
 
-    /// `99.9% 30d`, or with a latency objective `99.9%/99% 30d` (availability, then latency).
+    /// `99.9% 30d`, or with a latency objective `99.9/99 30d` (availability, then latency, in percent).
     static func objectiveText(_ s: ServiceSummary) -> String {
         guard let a = s.sla.first?.objective else { return "-" }
-        let latency = a.latency.map { "/" + ErrorBudget.percentText($0.objective) } ?? ""
-        return "\(ErrorBudget.percentText(a.availability))\(latency) \(DurationText.short(ms: a.window))"
+        let window = DurationText.short(ms: a.window)
+        guard let l = a.latency else { return "\(ErrorBudget.percentText(a.availability)) \(window)" }
+        let percent = { (v: Double) in ErrorBudget.percentText(v).replacingOccurrences(of: "%", with: "") }
+        return "\(percent(a.availability))/\(percent(l.objective)) \(window)"
     }
 
     static func statusRole(_ s: ServiceSummary.Status) -> Role {
@@ -116,7 +118,7 @@ final class ServicesPane: Pane {
             .text("LAST", width: 7, alignRight: true, priority: 60) { $0.lastLatency.map { String(format: "%.0f ms", $0) } ?? "-" },
             .text("UPTIME", width: 8, alignRight: true, priority: 85, role: { ($0.tally.availability ?? 1) * 100 < objective ? .critical : .ok },
                   ascending: { ($0.tally.availability ?? 2) < ($1.tally.availability ?? 2) }) { SLAReport.percent($0.tally.availability) },
-            .text("SLO", width: 9, flexible: true, maxWidth: 13, alignRight: true, priority: 72, role: { s in
+            .text("SLO", width: 10, flexible: true, maxWidth: 14, alignRight: true, priority: 72, role: { s in
                 s.sla.contains { $0.openViolation != nil } ? .critical : s.sla.isEmpty ? .muted : .text
             }) { objectiveText($0) },
             .text("BUDGET", width: 6, alignRight: true, priority: 70, role: { s in
