@@ -51,7 +51,7 @@ public struct MetricHead: Sendable {
         private mutating func seal(window: Int64) {
             chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts,
                                 bytes: ChunkCodec.encode(tail.map { (ts: $0.ts, value: $0.value) })))
-            tail.removeAll(keepingCapacity: true)
+            tail = []  // not keepingCapacity: 32 × 16 bytes held per series between chunks (about half the head per series)
             let horizon = lastTs - window
             if let keep = chunks.firstIndex(where: { $0.maxTs >= horizon }), keep > 0 {
                 chunks.removeFirst(keep)
