@@ -130,7 +130,9 @@ public final class AnomalyScanService: Sendable {
             guard !points.isEmpty else { continue }
             state.withLock { s in
                 for (key, pts) in points {
-                    s.scored += pts.count
+                    // Those after the series' cursor (the lane is read from its oldest cursor).
+                    let cursor = cursors[key] ?? .min
+                    s.scored += pts.count { $0.ts > cursor }
                     let new = s.scanner.feed(key, points: pts)
                     if !new.isEmpty { scored[key, default: []] += new }
                 }

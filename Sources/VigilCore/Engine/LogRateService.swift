@@ -51,7 +51,7 @@ public struct LogRateService: Service {
     /// The minutes due at `now` after counting up to `until` (nil: never counted, so the last hour): the ends of the
     /// minutes to count, oldest first.
     static func due(until: Int64?, now: Int64) -> [Int64] {
-        let last = (now - lagMs).floorDiv(minuteMs) * minuteMs
+        let last = (now - lagMs) / minuteMs * minuteMs  // times are after 1970: division rounds down
         let from = max(until ?? .min, last - catchUpMinutes * minuteMs)
         return from >= last ? [] : Array(stride(from: from + minuteMs, through: last, by: Int(minuteMs)))
     }
@@ -78,13 +78,5 @@ public struct LogRateService: Service {
         }
         try await store.setSetting(settingKey, to: String(newest), now: now)
         return written
-    }
-}
-
-private extension Int64 {
-    /// Division rounding towards minus infinity.
-    func floorDiv(_ d: Int64) -> Int64 {
-        let q = self / d
-        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }
 }

@@ -108,31 +108,36 @@ public struct SLAService: Service {
     /// the day holds more than `resultLimit` results. The day is read whole, or an hour at a time when it holds more.
     static func dayTallies(store: any Store, day: Int64, services: [ServiceDefinition], hostLabels: [String: [String: String]],
                            resultLimit: Int) async throws -> ([String: AvailabilityTally], Int)? {
-        var slices = [(day, day + SLADailyTally.dayMs)]
-        var tallies: [String: AvailabilityTally] = [:]
+        let end = day + SLADailyTally.dayMs
+        if let whole = try await tallies(store: store, from: day, to: end, services: services, hostLabels: hostLabels, resultLimit: resultLimit) {
+            return whole
+        }
+        var sum: [String: AvailabilityTally] = [:]
         var results = 0
-        var i = 0
-        while i < slices.count {
-            let (from, to) = slices[i]
-            i += 1
-            // 10 minutes before: the result before the slice stands for its first minutes.
-            let history = try await store.checkHistory(from: from - 600_000, to: to, limit: resultLimit)
-            let n = history.values.reduce(0) { $0 + $1.count }
-            if n >= resultLimit {
-                guard slices.count == 1 else { return nil }
-                slices = stride(from: day, to: day + SLADailyTally.dayMs, by: 3_600_000).map { ($0, $0 + 3_600_000) }
-                i = 0
-                continue
-            }
+        for hour in stride(from: day, to: end, by: 3_600_000) {
+            guard let (t, n) = try await tallies(store: store, from: hour, to: hour + 3_600_000, services: services, hostLabels: hostLabels,
+                                                 resultLimit: resultLimit) else { return nil }
+            sum.merge(t, uniquingKeysWith: +)
             results += n
-            for s in services {
-                for sli in s.objective!.indicators {
-                    let t = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: from, to: to)
-                    tallies[key(s, sli)] = (tallies[key(s, sli)] ?? AvailabilityTally()) + t
-                }
+        }
+        return (sum, results)
+    }
+
+    /// The tally of each service and indicator over `[from, to)`, and how many results were read; nil when they reach
+    /// `resultLimit` (the tallies would miss the oldest).
+    private static func tallies(store: any Store, from: Int64, to: Int64, services: [ServiceDefinition], hostLabels: [String: [String: String]],
+                                resultLimit: Int) async throws -> ([String: AvailabilityTally], Int)? {
+        // 10 minutes before: the result before the range stands for its first minutes.
+        let history = try await store.checkHistory(from: from - 600_000, to: to, limit: resultLimit)
+        let n = history.values.reduce(0) { $0 + $1.count }
+        guard n < resultLimit else { return nil }
+        var out: [String: AvailabilityTally] = [:]
+        for s in services {
+            for sli in s.objective!.indicators {
+                out[key(s, sli)] = ServiceTimeline(history, service: s, sli: sli, hostLabels: hostLabels).tally(from: from, to: to)
             }
         }
-        return (tallies, results)
+        return (out, n)
     }
 
     /// Records the violations of the last 26 hours (from an open one's start when earlier) and closes open ones the

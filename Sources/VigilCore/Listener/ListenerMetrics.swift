@@ -79,14 +79,15 @@ public final class ListenerMetrics: Sendable {
         func metric(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         }
-        metric("vigil_ingested_samples_total", "counter", "Samples accepted and committed.")
-        out += "vigil_ingested_samples_total \(s.samples)\n"
-        metric("vigil_ingested_logs_total", "counter", "Log lines accepted and committed.")
-        out += "vigil_ingested_logs_total \(s.logs)\n"
-        metric("vigil_ingested_checks_total", "counter", "Check results accepted and committed.")
-        out += "vigil_ingested_checks_total \(s.checks)\n"
-        metric("vigil_ingest_batches_total", "counter", "Ingest requests accepted.")
-        out += "vigil_ingest_batches_total \(s.batches)\n"
+        /// A metric of one unlabelled value.
+        func single(_ name: String, _ type: String, _ help: String, _ value: some CustomStringConvertible) {
+            metric(name, type, help)
+            out += "\(name) \(value)\n"
+        }
+        single("vigil_ingested_samples_total", "counter", "Samples accepted and committed.", s.samples)
+        single("vigil_ingested_logs_total", "counter", "Log lines accepted and committed.", s.logs)
+        single("vigil_ingested_checks_total", "counter", "Check results accepted and committed.", s.checks)
+        single("vigil_ingest_batches_total", "counter", "Ingest requests accepted.", s.batches)
         metric("vigil_ingest_rejected_total", "counter", "Ingest requests refused, by reason.")
         for (reason, n) in s.rejected.sorted(by: { $0.key < $1.key }) {
             out += "vigil_ingest_rejected_total{reason=\"\(reason)\"} \(n)\n"
@@ -99,41 +100,26 @@ public final class ListenerMetrics: Sendable {
         out += "vigil_ingest_duration_seconds_sum \(s.latencySum)\n"
         out += "vigil_ingest_duration_seconds_count \(s.latencyCount)\n"
         if let c = connections {
-            metric("vigil_listener_connections", "gauge", "Connections open now.")
-            out += "vigil_listener_connections \(c.open)\n"
-            metric("vigil_listener_connections_refused_total", "counter", "Connections closed at once for being over a cap (in total or per address).")
-            out += "vigil_listener_connections_refused_total \(c.refused.load(ordering: .relaxed))\n"
+            single("vigil_listener_connections", "gauge", "Connections open now.", c.open)
+            single("vigil_listener_connections_refused_total", "counter", "Connections closed at once for being over a cap (in total or per address).", c.refused.load(ordering: .relaxed))
         }
         if let h = head?.stats {
-            metric("vigil_head_series", "gauge", "Series in the rule evaluator's in-memory head.")
-            out += "vigil_head_series \(h.series)\n"
-            metric("vigil_head_bytes", "gauge", "Bytes of samples in the head (sealed chunks and raw tails).")
-            out += "vigil_head_bytes \(h.bytes)\n"
-            metric("vigil_head_rebuilds_total", "counter", "Times the head was rebuilt from the store (start, lease regained, window grown, segments folded unread).")
-            out += "vigil_head_rebuilds_total \(h.rebuilds)\n"
-            metric("vigil_head_out_of_order_total", "counter", "Samples older than their series' head tail: kept by the store, not by the head.")
-            out += "vigil_head_out_of_order_total \(h.outOfOrder)\n"
+            single("vigil_head_series", "gauge", "Series in the rule evaluator's in-memory head.", h.series)
+            single("vigil_head_bytes", "gauge", "Bytes of samples in the head (sealed chunks and raw tails).", h.bytes)
+            single("vigil_head_rebuilds_total", "counter", "Times the head was rebuilt from the store (start, lease regained, window grown, segments folded unread).", h.rebuilds)
+            single("vigil_head_out_of_order_total", "counter", "Samples older than their series' head tail: kept by the store, not by the head.", h.outOfOrder)
         }
         if let a = anomaly?.stats {
-            metric("vigil_anomaly_series", "gauge", "Series the anomaly scanner scans (core metrics and those anomaly rules name).")
-            out += "vigil_anomaly_series \(a.series)\n"
-            metric("vigil_anomaly_series_refused", "gauge", "Series left unscanned by the scanner's cap.")
-            out += "vigil_anomaly_series_refused \(a.refused)\n"
-            metric("vigil_anomaly_state_bytes", "gauge", "Bytes the scanner's detectors hold.")
-            out += "vigil_anomaly_state_bytes \(a.stateBytes)\n"
-            metric("vigil_anomaly_scans_total", "counter", "Anomaly scans run.")
-            out += "vigil_anomaly_scans_total \(a.scans)\n"
-            metric("vigil_anomaly_samples_scored_total", "counter", "Samples scored by scans of series already followed (restores not counted).")
-            out += "vigil_anomaly_samples_scored_total \(a.scored)\n"
-            metric("vigil_anomaly_last_scan_seconds", "gauge", "How long the latest scan took (reads, scoring, writing the scores).")
-            out += "vigil_anomaly_last_scan_seconds \(a.lastScanSeconds)\n"
+            single("vigil_anomaly_series", "gauge", "Series the anomaly scanner scans (core metrics and those anomaly rules name).", a.series)
+            single("vigil_anomaly_series_refused", "gauge", "Series left unscanned by the scanner's cap.", a.refused)
+            single("vigil_anomaly_state_bytes", "gauge", "Bytes the scanner's detectors hold.", a.stateBytes)
+            single("vigil_anomaly_scans_total", "counter", "Anomaly scans run.", a.scans)
+            single("vigil_anomaly_samples_scored_total", "counter", "Samples scored by scans of series already followed (restores not counted).", a.scored)
+            single("vigil_anomaly_last_scan_seconds", "gauge", "How long the latest scan took (reads, scoring, writing the scores).", a.lastScanSeconds)
         }
-        metric("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).")
-        out += "vigil_store_bytes \(s.storeBytes)\n"
-        metric("vigil_store_hosts", "gauge", "Hosts known to the store.")
-        out += "vigil_store_hosts \(s.hosts)\n"
-        metric("vigil_store_series", "gauge", "Series known to the store.")
-        out += "vigil_store_series \(s.series)\n"
+        single("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).", s.storeBytes)
+        single("vigil_store_hosts", "gauge", "Hosts known to the store.", s.hosts)
+        single("vigil_store_series", "gauge", "Series known to the store.", s.series)
         return out
     }
 }
