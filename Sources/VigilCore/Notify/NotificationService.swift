@@ -267,7 +267,10 @@ public final class NotificationService: Service, Sendable {
                     nextAt = WallClock.nowMs() + Self.backoffMs(attempt: entry.attempts + 1)
                 }
             }
-            try await store.finishDeliveryAttempt(attempt, nextAttemptAt: nextAt)
+            // The answer is recorded even when a stop cancels this task meanwhile: a message the receiver took but
+            // the store does not know of is sent again after a restart.
+            let store = self.store, finished = attempt
+            try await Task.detached { try await store.finishDeliveryAttempt(finished, nextAttemptAt: nextAt) }.value
             switch attempt.outcome {
             case .delivered: logger.info("notifications: \(channel.name) got notification \(entry.id) (\(entry.notification.status))")
             case .dead: logger.error("notifications: notification \(entry.id) to \(channel.name) is a dead letter: \(attempt.error ?? "")")
