@@ -86,10 +86,26 @@ import Testing
     @Test func segmentsScanOnlyWantedSeries() throws {
         let blob = SegmentCodec.encode([(1, [(100, 1.0), (110, 2.0)]), (2, [(100, 5.0)]), (3, [(90, 7.0), (95, 8.0)])])
         var got: [(Int64, Int64, Double)] = []
-        try SegmentCodec.scan(blob, wanted: [3, 1]) { got.append(($0, $1, $2)) }
+        let slots = SeriesSlots([3, 1])
+        try SegmentCodec.scan(blob, slots: slots) { got.append((slots.ids[$0], $1, $2)) }
         #expect(got.map(\.0) == [1, 1, 3, 3])
         #expect(got.map(\.1) == [100, 110, 90, 95])
         #expect(got.map(\.2) == [1, 2, 7, 8])
+        var all: [Int64] = []
+        try SegmentCodec.scan(blob) { sid, _, _ in all.append(sid) }
+        #expect(all == [1, 1, 2, 3, 3])
+    }
+
+    /// Slots come from a table over a dense range of ids and from a dictionary over a sparse one; both answer alike.
+    @Test(arguments: [[Int64](arrayLiteral: 5, 1, 9, 2, 5), [1, 4_000_000_000, 70_000, -3], [.min, .max, 0]])
+    func seriesSlotsFindEveryIdAndNoOther(ids: [Int64]) {
+        let slots = SeriesSlots(ids)
+        #expect(slots.ids == Array(Set(ids)).sorted())
+        for (slot, id) in slots.ids.enumerated() { #expect(slots.slot(of: id) == slot) }
+        for other: Int64 in [0, 3, 8, 10, 69_999, 4_000_000_001, -4, .max, .min] where !ids.contains(other) {
+            #expect(slots.slot(of: other) == nil, "\(other)")
+        }
+        #expect(SeriesSlots([Int64]()).slot(of: 1) == nil)
     }
 }
 

@@ -51,7 +51,7 @@ extension HeadSegments {
         // Per series, once: its key when the head wants its metric, else nil (no key copied, no name hashed per sample).
         var wanted: [Int64: SeriesKey?] = [:]
         for (id, data) in segments {
-            try SegmentCodec.scan(data, wanted: nil) { sid, ts, v in
+            try SegmentCodec.scan(data) { sid, ts, v in
                 if let w = wanted[sid] {
                     if let key = w { samples.append(Sample(key: key, ts: ts, value: v)) }
                 } else if let k = known[sid] {

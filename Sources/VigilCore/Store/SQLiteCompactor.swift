@@ -26,7 +26,7 @@ enum SQLiteCompactor {
         let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE received_at < ? AND id < (SELECT max(id) FROM sample_segments) ORDER BY id", arguments: [cutoff])
         while let row = try rows.next() {
             let data: Data = row["data"]
-            try SegmentCodec.scan([UInt8](data), wanted: nil) { sid, ts, v in
+            try SegmentCodec.scan([UInt8](data)) { sid, ts, v in
                 c.perSeries[sid, default: []].append((ts, v))
                 c.samples += 1
             }
@@ -93,27 +93,15 @@ enum SQLiteCompactor {
     /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
     static func readPoints(db: Database, ids: Set<Int64>, from: Int64, to: Int64) throws -> [Int64: [SeriesPoint]] {
         guard !ids.isEmpty else { return [:] }
-        var acc: [Int64: [(ts: Int64, value: Double)]] = [:]
+        var acc = PointAccumulator(ids: ids, from: from, to: to)
         let list = ids.map(String.init).joined(separator: ",")
         let chunks = try Row.fetchCursor(db, sql: "SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?",
                                          arguments: [from, to])
         while let row = try chunks.next() {
-            let sid: Int64 = row["series_id"]
-            let data: Data = row["data"]
-            for p in try ChunkCodec.decode([UInt8](data)) where p.ts >= from && p.ts <= to {
-                acc[sid, default: []].append(p)
-            }
+            try acc.addChunk(series: row["series_id"], data: [UInt8](row["data"] as Data))
         }
         let segments = try Data.fetchCursor(db, sql: "SELECT data FROM sample_segments WHERE max_ts >= ? AND min_ts <= ? ORDER BY id", arguments: [from, to])
-        while let data = try segments.next() {
-            try SegmentCodec.scan([UInt8](data), wanted: ids) { sid, ts, v in
-                if ts >= from && ts <= to { acc[sid, default: []].append((ts, v)) }
-            }
-        }
-        var out: [Int64: [SeriesPoint]] = [:]
-        for (sid, pts) in acc {
-            out[sid] = normalize(pts).map { SeriesPoint(ts: $0.ts, value: $0.value) }
-        }
-        return out
+        while let data = try segments.next() { try acc.addSegment([UInt8](data)) }
+        return acc.result()
     }
 }

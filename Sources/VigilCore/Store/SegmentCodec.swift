@@ -19,20 +19,35 @@ public enum SegmentCodec {
         return out
     }
 
-    /// Calls `body` for every sample of a series that `wanted` accepts (nil = all series).
-    public static func scan(_ data: [UInt8], wanted: Set<Int64>?, _ body: (Int64, Int64, Double) -> Void) throws(ChunkCodec.DecodeError) {
+    /// Calls `body` for every sample.
+    public static func scan(_ data: [UInt8], _ body: (Int64, Int64, Double) -> Void) throws(ChunkCodec.DecodeError) {
         var r = ByteReader(data)
         while !r.atEnd {
             guard let sid = r.varint(), let n = r.varint() else { throw .corrupt }
             let series = Int64(bitPattern: sid)
-            let keep = wanted?.contains(series) ?? true
+            var prev: Int64 = 0
+            for _ in 0..<n {
+                guard let z = r.varint(), let bits = r.uint64le() else { throw .corrupt }
+                prev = prev &+ Varint.unzigzag(z)
+                body(series, prev, Double(bitPattern: bits))
+            }
+        }
+    }
+
+    /// Calls `body` with the slot, time and value of every sample of a series in `slots`; the others' values are
+    /// skipped undecoded.
+    static func scan(_ data: [UInt8], slots: SeriesSlots, _ body: (Int, Int64, Double) -> Void) throws(ChunkCodec.DecodeError) {
+        var r = ByteReader(data)
+        while !r.atEnd {
+            guard let sid = r.varint(), let n = r.varint() else { throw .corrupt }
+            let slot = slots.slot(of: Int64(bitPattern: sid))
             var prev: Int64 = 0
             for _ in 0..<n {
                 guard let z = r.varint() else { throw .corrupt }
                 prev = prev &+ Varint.unzigzag(z)
-                if keep {
+                if let slot {
                     guard let bits = r.uint64le() else { throw .corrupt }
-                    body(series, prev, Double(bitPattern: bits))
+                    body(slot, prev, Double(bitPattern: bits))
                 } else {
                     guard r.skip(8) else { throw .corrupt }
                 }

@@ -10,7 +10,7 @@ enum PostgresCompactor {
                                     [cutoff])
         for row in rows {
             let data: [UInt8] = try row["data"]
-            try SegmentCodec.scan(data, wanted: nil) { sid, ts, v in
+            try SegmentCodec.scan(data) { sid, ts, v in
                 c.perSeries[sid, default: []].append((ts, v))
                 c.samples += 1
             }
@@ -88,23 +88,14 @@ enum PostgresCompactor {
     /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
     static func readPoints(_ s: PGSession, ids: Set<Int64>, from: Int64, to: Int64) async throws -> [Int64: [SeriesPoint]] {
         guard !ids.isEmpty else { return [:] }
-        var acc: [Int64: [(ts: Int64, value: Double)]] = [:]
+        var acc = PointAccumulator(ids: ids, from: from, to: to)
         let list = ids.map(String.init).joined(separator: ",")
         for row in try await s.rows("SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?", [from, to]) {
-            let sid: Int64 = try row["series_id"]
-            for p in try ChunkCodec.decode(try row["data"] as [UInt8]) where p.ts >= from && p.ts <= to {
-                acc[sid, default: []].append(p)
-            }
+            try acc.addChunk(series: try row["series_id"], data: try row["data"])
         }
         for row in try await s.rows("SELECT data FROM sample_segments WHERE max_ts >= ? AND min_ts <= ? ORDER BY id", [from, to]) {
-            try SegmentCodec.scan(try row["data"] as [UInt8], wanted: ids) { sid, ts, v in
-                if ts >= from && ts <= to { acc[sid, default: []].append((ts, v)) }
-            }
+            try acc.addSegment(try row["data"])
         }
-        var out: [Int64: [SeriesPoint]] = [:]
-        for (sid, pts) in acc {
-            out[sid] = SQLiteCompactor.normalize(pts).map { SeriesPoint(ts: $0.ts, value: $0.value) }
-        }
-        return out
+        return acc.result()
     }
 }
