@@ -55,6 +55,32 @@ import VigilWire
                                           Sample(name: "disk.used_percent", value: value, ts: ts, labels: ["mount": "/"])])
     }
 
+    /// Segments are decoded into the wanted metrics' samples, in order; unknown ids are resolved once; ids past the
+    /// id table's range (sparse ids) work the same.
+    @Test func segmentsDecodeOnlyTheWantedMetricsWhateverTheIds() async throws {
+        let cpu = SeriesKey(host: "a", name: "cpu", labels: [:]), mem = SeriesKey(host: "a", name: "mem", labels: [:])
+        let far: Int64 = 5_000_000_000
+        let known: [Int64: SeriesKey?] = [1: cpu, 2: mem, far: cpu]
+        let segments: [(id: Int64, data: [UInt8])] = [
+            (10, SegmentCodec.encode([(1, [(100, 1)]), (2, [(100, 2)]), (far, [(100, 3)]), (7, [(100, 4)])])),
+            (11, SegmentCodec.encode([(7, [(110, 5)]), (1, [(110, 6)]), (far, [(110, 7)]), (2, [(110, 8)])])),
+        ]
+        var resolved: [Set<Int64>] = []
+        let got = try await HeadSegments.decode(segments, after: 9, more: false, metrics: ["cpu"], known: known) { ids in
+            resolved.append(ids)
+            return [7: SeriesKey(host: "b", name: "cpu", labels: ["core": "0"])]
+        }
+        #expect(got.cursor == 11 && resolved == [[7]])
+        #expect(got.samples.map(\.value) == [1, 3, 6, 7, 4, 5], "known ones in order, then the resolved ones")
+        #expect(got.samples.allSatisfy { $0.key.name == "cpu" })
+        var table = DenseIDTable()
+        for id: Int64 in [0, 1, 999_999, 1 << 20, far, -1] {
+            #expect(table[id] == DenseIDTable.unknown)
+            table[id] = 3
+            #expect(table[id] == 3)
+        }
+    }
+
     @Test func theFeederSeesEveryWritersCommitsAndRebuildsAfterAGap() async throws {
         let dir = TempDir()
         let path = dir.file("v.db")

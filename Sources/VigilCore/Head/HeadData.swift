@@ -48,18 +48,27 @@ extension HeadSegments {
         var samples: [Sample] = []
         var pending: [(sid: Int64, ts: Int64, value: Double)] = []
         var last = cursor
-        // Per series, once: its key when the head wants its metric, else nil (no key copied, no name hashed per sample).
-        var wanted: [Int64: SeriesKey?] = [:]
+        // Per series, once: its key when the head wants its metric, else none (no key copied, no name hashed per
+        // sample). Looked up by id in a table (ids are dense row ids), not hashed: this runs for every sample ingested.
+        var keys: [SeriesKey] = []
+        var wanted = DenseIDTable()
         for (id, data) in segments {
             try SegmentCodec.scan(data) { sid, ts, v in
-                if let w = wanted[sid] {
-                    if let key = w { samples.append(Sample(key: key, ts: ts, value: v)) }
-                } else if let k = known[sid] {
-                    let key = k.flatMap { metrics.contains($0.name) ? $0 : nil }
-                    wanted[sid] = .some(key)
-                    if let key { samples.append(Sample(key: key, ts: ts, value: v)) }
-                } else {
-                    pending.append((sid, ts, v))
+                switch wanted[sid] {
+                case DenseIDTable.unwanted: break
+                case DenseIDTable.unknown:
+                    if let k = known[sid] {
+                        if let key = k, metrics.contains(key.name) {
+                            wanted[sid] = Int32(keys.count)
+                            keys.append(key)
+                            samples.append(Sample(key: key, ts: ts, value: v))
+                        } else {
+                            wanted[sid] = DenseIDTable.unwanted
+                        }
+                    } else {
+                        pending.append((sid, ts, v))
+                    }
+                case let slot: samples.append(Sample(key: keys[Int(slot)], ts: ts, value: v))
                 }
             }
             last = id
@@ -71,5 +80,29 @@ extension HeadSegments {
             }
         }
         return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+    }
+}
+
+/// Small numbers per series id: an array over ids up to a million (row ids are dense from 1), a dictionary past it.
+struct DenseIDTable {
+    static let unknown: Int32 = -1
+    static let unwanted: Int32 = -2
+    static let tableLimit: Int64 = 1 << 20
+    private var table: [Int32] = []
+    private var overflow: [Int64: Int32] = [:]
+
+    subscript(id: Int64) -> Int32 {
+        get {
+            if id >= 0 && id < Int64(table.count) { return table[Int(id)] }
+            return id >= 0 && id < Self.tableLimit ? Self.unknown : overflow[id] ?? Self.unknown
+        }
+        set {
+            if id >= 0 && id < Self.tableLimit {
+                if id >= Int64(table.count) { table.append(contentsOf: repeatElement(Self.unknown, count: min(max(Int(id) + 1, table.count * 2), Int(Self.tableLimit)) - table.count)) }
+                table[Int(id)] = newValue
+            } else {
+                overflow[id] = newValue
+            }
+        }
     }
 }
