@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilHTTP
 import VigilCore
 import VigilWire
 
@@ -342,6 +343,37 @@ struct ConsoleTmuxTests {
         #expect(s.screen().contains("sqlite \(db)"), "the store comes from the config file")
         try s.keys("q")
         #expect(await eventually(10) { !s.alive })
+    }
+
+    /// `vigil serve` stops while a console is attached to it: the console takes over the engine (the lease, the
+    /// listener on the same address, the rules) instead of showing a fleet nobody evaluates. SIGKILL leaves the lease
+    /// to expire (15 s) and then goes the same way; SIGTERM releases it at once.
+    @Test func anAttachedConsoleTakesOverWhenServeStops() async throws {
+        let dir = TempDir()
+        let db = dir.file("v.db")
+        let port = freePort()
+        let serve = try await startServe(db: db, port: port)
+        defer { serve.stopInBackground() }
+        let store = try SQLiteStore(path: db)
+        #expect(await eventually(10) { (try? await store.currentLease(now: WallClock.nowMs()))?.pid == Int(serve.process.processIdentifier) })
+        let s = Session()
+        try s.tmux(["new-session", "-d", "-x", "160", "-y", "40", "-s", s.name,
+                    "LANG=C.UTF-8 \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:\(port) --no-local-collector --refresh 0.5"])
+        #expect(await waitFor(s) { $0.contains("attached to engine pid \(serve.process.processIdentifier)") }, "screen:\n\(s.screen())")
+        await serve.stopped()
+        #expect(await waitFor(s) { $0.contains("listening 127.0.0.1:\(port)") }, "screen:\n\(s.screen())")
+        let lease = try #require(try await store.currentLease(now: WallClock.nowMs()), "the console holds the lease")
+        #expect(lease.pid != Int(serve.process.processIdentifier) && lease.listen == "127.0.0.1:\(port)")
+        // Agents reach it at the address they had, and the rules pane shows this engine leading.
+        let health = try await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 2_000)) }
+        #expect(health.status == 200)
+        try s.keys(":", "rules", "Enter")
+        #expect(await waitFor(s) { $0.contains("leader") && !$0.contains("rules are evaluated by the engine that holds the store") }, "screen:\n\(s.screen())")
+        try s.keys("Escape")
+        try await Task.sleep(for: .milliseconds(200))
+        try s.keys("q")
+        #expect(await eventually(10) { !s.alive })
+        #expect(await eventually(10) { (try? await store.currentLease(now: WallClock.nowMs())) == nil }, "the console gave the lease back on quit")
     }
 
     @Test func aTakenPortStillCollectsAndEvaluates() async throws {

@@ -55,8 +55,6 @@ struct ConsoleCommand: ParsableCommand {
         if storeOptions.db == nil && environment["VIGIL_DB"] == nil { storeOptions.db = file.db }
         let store = try storeOptions.open()
         let quiet = Logger(label: "vigil", factory: { _ in SwiftLogNoOpLogHandler() })
-
-        var engine: VigilEngine?
         var notifyWarnings: [String] = []
         var notifyConfig: NotifyConfig?
         if let path = NotifyConfig.defaultPath(environment: environment) {
@@ -66,38 +64,26 @@ struct ConsoleCommand: ParsableCommand {
                 notifyWarnings.append("notifications off: \(error.description)")
             }
         }
-        var listenerDescription: String
-        var runTask: Task<Void, Never>?
-        let lease = try Blocking.run { try await store.currentLease(now: WallClock.nowMs()) }
-        if let lease {
-            listenerDescription = "attached to engine pid \(lease.pid) on \(lease.hostname) (\(lease.listen))"
-        } else {
-            let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
-            var engineOptions = VigilEngine.Options(listen: address, localSource: local, handleSignals: false,
-                                                    ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
-            engineOptions.userRunbooks = RunbookCatalog.defaultUserDirectory()
-            // Notifications go out from whichever engine holds the lease, this console's included.
-            if let notifyConfig { engineOptions.notify = (notifyConfig, { (HTTPClient(), SMTPClient()) }) }
-            if !noLocalCollector && !readonly { engineOptions.localJobs = LocalJobRunner(host: LocalJobRunner.localHostName()) }
-            var (e, task, failure) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
-            if let error = failure {
-                // The port is taken (another program, or an engine on another store): run everything but the
-                // listener, so this machine is still collected and the rules still evaluated.
-                listenerDescription = "listener off: \(address) \(ConsoleCommand.describe(error))"
-                engineOptions.runListener = false
-                let failed = e
-                _ = try? Blocking.run { try await store.releaseLease(holder: failed.holder) }
-                (e, task, _) = ConsoleCommand.startEngine(store: store, options: engineOptions, logger: quiet)
-            } else if let port = e.boundPort {
-                listenerDescription = "listening \(address.host):\(port)"
-            } else {
-                listenerDescription = "listener starting on \(address)"
-            }
-            runTask = task
-            engine = e
-        }
-
+        let local: (@Sendable () -> any BatchSource)? = noLocalCollector ? nil : { @Sendable () -> any BatchSource in LocalHostSource() }
+        var engineOptions = VigilEngine.Options(listen: address, localSource: local, handleSignals: false,
+                                                ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
+        engineOptions.userRunbooks = RunbookCatalog.defaultUserDirectory()
+        // Notifications go out from whichever engine holds the lease, this console's included.
+        if let notifyConfig { engineOptions.notify = (notifyConfig, { (HTTPClient(), SMTPClient()) }) }
+        if !noLocalCollector && !readonly { engineOptions.localJobs = LocalJobRunner(host: LocalJobRunner.localHostName()) }
         let user = try Operator.current(store: store)
+        let consoleEngine = ConsoleEngine(store: store, options: engineOptions, logger: quiet)
+        let listenerDescription: String
+        var standby: ConsoleStandby?
+        if let lease = try Blocking.run({ try await store.currentLease(now: WallClock.nowMs()) }) {
+            listenerDescription = ConsoleStandby.attachedDescription(lease)
+            // If that engine stops, this console takes over, as it would have run the engine had it started then.
+            standby = ConsoleStandby(holder: lease.holder, pid: lease.pid) { (consoleEngine.start(bindRetrySeconds: 10), consoleEngine.ruleAccess(actor: user.name)) }
+        } else {
+            listenerDescription = consoleEngine.start()
+        }
+        let engine = consoleEngine.engine
+
         let isDemo = (try? Blocking.run { await DemoSettings.load(from: store) }) != nil
         // The rules pane and `:reload` reach the evaluator only when this console runs the engine.
         let evaluator = engine?.evaluator
@@ -119,35 +105,9 @@ struct ConsoleCommand: ParsableCommand {
         options.warnings = notifyWarnings
         options.engineInProcess = engine != nil
         options.notifyConfig = notifyConfig
-        defer {
-            if let engine {
-                let task = runTask
-                _ = try? Blocking.run {
-                    await engine.stop()
-                    await task?.value
-                }
-            }
-        }
+        options.standby = standby
+        defer { _ = try? Blocking.run { await consoleEngine.stop() } }
         try ConsoleApp.run(options)
-    }
-
-    /// Starts an engine and waits until its listener is bound (or it failed, or 2 s passed).
-    static func startEngine(store: any Store, options: VigilEngine.Options, logger: Logger) -> (VigilEngine, Task<Void, Never>, (any Error)?) {
-        let e = VigilEngine(store: store, options: options, logger: logger)
-        let failure = Shared<(any Error)?>(nil)
-        let task = Task.detached {
-            do { try await e.run() } catch { failure.set(error) }
-        }
-        for _ in 0..<100 where options.runListener && e.boundPort == nil && failure.get() == nil { usleep(20_000) }
-        return (e, task, failure.get())
-    }
-
-    static func describe(_ error: any Error) -> String {
-        let text = "\(error)"
-        if text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") {
-            return "(address in use: another vigil? use --listen 127.0.0.1:0)"
-        }
-        return "(\(text.prefix(60)))"
     }
 
     /// Where theme files are looked up, first match wins; the themes embedded in the binary come after them.

@@ -21,7 +21,7 @@ enum ConsoleApp {
         let mailbox = Mailbox(pipe: pipe)
         let rules = RuleAccess(status: options.ruleStatus, rules: options.rules, reload: options.reloadRules)
         let poller = FleetPoller(reader: options.reader, store: options.store, rules: rules, mailbox: mailbox,
-                                 interval: options.refreshInterval)
+                                 interval: options.refreshInterval, standby: options.standby)
         let catalog = options.catalog ?? RunbookCatalog.load(userDirectory: RunbookCatalog.defaultUserDirectory())
         // Read-only: the remediator blocks every plan as well, so nothing can run even if a request slipped through.
         let remediator = options.store.map { Remediator(store: $0, catalog: catalog, policy: options.safety, readOnly: options.readOnly) }

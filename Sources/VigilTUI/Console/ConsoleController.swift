@@ -48,12 +48,12 @@ final class ConsoleController {
     /// Who is at the keyboard; changing actions are checked against the role.
     let user: VigilUser
     let storeDescription: String
-    let listenerDescription: String?
+    var listenerDescription: String?
     let themeDirectories: [String]
     /// Whether this console runs the engine, so the rules pane can read its rule status.
-    let rulesEvaluatedHere: Bool
+    var rulesEvaluatedHere: Bool
     /// Whether `:reload` can reach the rule evaluator (this console runs the engine).
-    let canReloadRules: Bool
+    var canReloadRules: Bool
     /// The runbooks the remediation panes offer.
     let catalog: RunbookCatalog
     /// Whether the AI assistant may call out (a key is configured), and its model.
@@ -206,6 +206,14 @@ final class ConsoleController {
         case .rules(let snapshot):
             latestRules = snapshot
             ruleWarnings = snapshot.status.warnings
+        case .engine(let description, let runsHere, let note):
+            listenerDescription = description
+            if runsHere {
+                rulesEvaluatedHere = true
+                canReloadRules = true
+            }
+            // Worth the longer, highlighted showing: the engine the screen relied on went away.
+            showMessage(note, isError: runsHere, now: now)
         case .storeWarnings(let list):
             if list != storeWarnings { storeWarnings = list; setNeedsDisplay() }
         case .runs(let snapshot):

@@ -33,6 +33,8 @@ struct ConsoleOptions: Sendable {
     /// This console runs the engine that commits the lines it shows: live tails are pushed by its store's `LogBus`
     /// (attached to another engine, they read the store every second).
     var engineInProcess = false
+    /// When attached: how to watch the engine attached to and take over when it stops.
+    var standby: ConsoleStandby?
     /// The engine's rule warnings at start, for the status line.
     var ruleWarnings: [String] = []
     /// The runbooks remediation offers; nil loads the shipped ones and the operator's (as the engine does).

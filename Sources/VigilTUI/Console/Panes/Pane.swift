@@ -68,6 +68,9 @@ enum ConsoleMessage: Sendable {
     case detail(name: String, HostDetail?)
     /// The fleet refresh failed.
     case fleetError(String)
+    /// The engine changed hands while this console was attached: another process took the lease, or this console
+    /// took over (`runsHere`). `note` is for the status line.
+    case engine(description: String, runsHere: Bool, note: String)
     /// Recent warnings left in the store by an engine (a host at its series limit).
     case storeWarnings([String])
     /// The detail refresh of host `name` failed.

@@ -9,7 +9,12 @@ import VigilCore
 final class FleetPoller: Sendable {
     private let reader: any FleetReader
     private let store: (any Store)?
-    private let ruleAccess: RuleAccess
+    /// The rules of the engine this console runs (empty while attached; filled when it takes over).
+    private let ruleAccessBox: Locked<RuleAccess>
+    private var ruleAccess: RuleAccess { ruleAccessBox.withLock { $0 } }
+    /// While attached: the engine's holder last seen, and whether this console took over.
+    private let standby: ConsoleStandby?
+    private let standbyState = Locked<(holder: String?, pid: Int?, tookOver: Bool)>((nil, nil, false))
     private let mailbox: Mailbox
     private let interval: Double
     private let interest = Locked(PollInterest())
@@ -46,12 +51,14 @@ final class FleetPoller: Sendable {
     let reloadWaitMs: Int64
 
     init(reader: any FleetReader, store: (any Store)? = nil, rules: RuleAccess = RuleAccess(), mailbox: Mailbox, interval: Double,
-         reloadWaitMs: Int64 = 3000, alertsMaxAgeMs: Int64 = 60_000) {
+         reloadWaitMs: Int64 = 3000, alertsMaxAgeMs: Int64 = 60_000, standby: ConsoleStandby? = nil) {
         self.reloadWaitMs = reloadWaitMs
         self.alertsMaxAgeMs = alertsMaxAgeMs
         self.reader = reader
         self.store = store
-        self.ruleAccess = rules
+        self.ruleAccessBox = Locked(rules)
+        self.standby = standby
+        standbyState.withLock { $0 = (standby?.holder, standby?.pid, false) }
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
         tracker = store.map(FleetTracker.init(store:))
@@ -169,6 +176,34 @@ final class FleetPoller: Sendable {
         }
     }
 
+    /// While attached: reads the store's lease. Another engine taking it over is noted; none holding it (the one
+    /// attached to stopped and its lease expired) starts the engine in this console, once.
+    func watchEngine(_ standby: ConsoleStandby, store: any Store, now: Int64) async {
+        guard !standbyState.withLock({ $0.tookOver }) else { return }
+        let lease: EngineLease?
+        do { lease = try await store.currentLease(now: now) } catch { return }
+        if let lease {
+            let changed = standbyState.withLock { s in
+                defer { (s.holder, s.pid) = (lease.holder, lease.pid) }
+                return s.holder != lease.holder
+            }
+            if changed {
+                let description = ConsoleStandby.attachedDescription(lease)
+                mailbox.post(.engine(description: description, runsHere: false, note: "another engine took over: \(description.dropFirst("attached to ".count))"))
+            }
+            return
+        }
+        let stopped = standbyState.withLock { s in
+            s.tookOver = true
+            return s.pid.map { "pid \($0)" } ?? "?"
+        }
+        // Starting blocks (up to 2 s while the listener binds): on a thread of its own, not the cooperative pool.
+        let (description, rules) = await withCheckedContinuation { c in Thread { c.resume(returning: standby.takeOver()) }.start() }
+        ruleAccessBox.withLock { $0 = rules }
+        mailbox.post(.engine(description: description, runsHere: true,
+                             note: "this console took over the engine (\(stopped) stopped) · \(description)"))
+    }
+
     /// One round: the fleet, then the subscribed host's detail.
     func fetchOnce() async {
         let now = Self.nowMs()
@@ -178,6 +213,7 @@ final class FleetPoller: Sendable {
         } catch {
             mailbox.post(.fleetError(String(describing: error)))
         }
+        if let standby, let store { await watchEngine(standby, store: store, now: now) }
         let wanted = interest.withLock { $0 }
         if let store, let warnings = try? await store.settings(prefix: "warning.") {
             // Warnings the engine leaves in the store (a host at its series limit), while they are recent.
