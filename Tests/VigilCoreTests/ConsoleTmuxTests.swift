@@ -346,8 +346,8 @@ struct ConsoleTmuxTests {
     }
 
     /// `vigil serve` stops while a console is attached to it: the console takes over the engine (the lease, the
-    /// listener on the same address, the rules) instead of showing a fleet nobody evaluates. SIGKILL leaves the lease
-    /// to expire (15 s) and then goes the same way; SIGTERM releases it at once.
+    /// listener on the same address, the rules) once the lease has been free for 10 s, instead of showing a fleet nobody
+    /// evaluates. SIGKILL leaves the lease to expire (15 s) and then goes the same way; SIGTERM releases it at once.
     @Test func anAttachedConsoleTakesOverWhenServeStops() async throws {
         let dir = TempDir()
         let db = dir.file("v.db")
@@ -361,7 +361,8 @@ struct ConsoleTmuxTests {
                     "LANG=C.UTF-8 \(Binaries.path("vigil")) --db \(db) --listen 127.0.0.1:\(port) --no-local-collector --refresh 0.5"])
         #expect(await waitFor(s) { $0.contains("attached to engine pid \(serve.process.processIdentifier)") }, "screen:\n\(s.screen())")
         await serve.stopped()
-        #expect(await waitFor(s) { $0.contains("listening 127.0.0.1:\(port)") }, "screen:\n\(s.screen())")
+        // Once the lease has been free for 10 s (no other serve took it).
+        #expect(await waitFor(s, 45) { $0.contains("listening 127.0.0.1:\(port)") }, "screen:\n\(s.screen())")
         let lease = try #require(try await store.currentLease(now: WallClock.nowMs()), "the console holds the lease")
         #expect(lease.pid != Int(serve.process.processIdentifier) && lease.listen == "127.0.0.1:\(port)")
         // Agents reach it at the address they had, and the rules pane shows this engine leading.

@@ -14,7 +14,10 @@ final class FleetPoller: Sendable {
     private var ruleAccess: RuleAccess { ruleAccessBox.withLock { $0 } }
     /// While attached: the engine's holder last seen, and whether this console took over.
     private let standby: ConsoleStandby?
-    private let standbyState = Locked<(holder: String?, pid: Int?, tookOver: Bool)>((nil, nil, false))
+    private let standbyState = Locked<(holder: String?, pid: Int?, tookOver: Bool, freeSince: Int64?)>((nil, nil, false, nil))
+    /// How long the lease must stay free before an attached console takes over: two of a serve's lease attempts
+    /// (every 5 s), so where several `vigil serve` share a PostgreSQL one of them takes it, not a console.
+    static let takeOverAfterMs: Int64 = 10_000
     private let mailbox: Mailbox
     private let interval: Double
     private let interest = Locked(PollInterest())
@@ -58,7 +61,7 @@ final class FleetPoller: Sendable {
         self.store = store
         self.ruleAccessBox = Locked(rules)
         self.standby = standby
-        standbyState.withLock { $0 = (standby?.holder, standby?.pid, false) }
+        standbyState.withLock { $0 = (standby?.holder, standby?.pid, false, nil) }
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
         tracker = store.map(FleetTracker.init(store:))
@@ -176,15 +179,15 @@ final class FleetPoller: Sendable {
         }
     }
 
-    /// While attached: reads the store's lease. Another engine taking it over is noted; none holding it (the one
-    /// attached to stopped and its lease expired) starts the engine in this console, once.
+    /// While attached: reads the store's lease. Another engine taking it over is noted; none holding it for
+    /// `takeOverAfterMs` (the one attached to stopped, and no other serve took it) starts the engine in this console, once.
     func watchEngine(_ standby: ConsoleStandby, store: any Store, now: Int64) async {
         guard !standbyState.withLock({ $0.tookOver }) else { return }
         let lease: EngineLease?
         do { lease = try await store.currentLease(now: now) } catch { return }
         if let lease {
             let changed = standbyState.withLock { s in
-                defer { (s.holder, s.pid) = (lease.holder, lease.pid) }
+                defer { (s.holder, s.pid, s.freeSince) = (lease.holder, lease.pid, nil) }
                 return s.holder != lease.holder
             }
             if changed {
@@ -193,10 +196,14 @@ final class FleetPoller: Sendable {
             }
             return
         }
-        let stopped = standbyState.withLock { s in
+        let stopped = standbyState.withLock { s -> String? in
+            let since = s.freeSince ?? now
+            s.freeSince = since
+            guard now - since >= Self.takeOverAfterMs else { return nil }
             s.tookOver = true
             return s.pid.map { "pid \($0)" } ?? "?"
         }
+        guard let stopped else { return }
         // Starting blocks (up to 2 s while the listener binds): on a thread of its own, not the cooperative pool.
         let (description, rules) = await withCheckedContinuation { c in Thread { c.resume(returning: standby.takeOver()) }.start() }
         ruleAccessBox.withLock { $0 = rules }
