@@ -1,5 +1,6 @@
 -- wrk script: POST pre-built ingest bodies in turn, each a different simulated agent.
--- env: BODIES (directory), TOKEN, GZIP=1 when the bodies are gzip'd.
+-- env: BODIES (directory), TOKEN, GZIP=1 when the bodies are gzip'd, DELAY_MS=N to pace each connection (a
+-- fixed offered load instead of as fast as the server answers).
 local bodies = {}
 local i = 0
 
@@ -30,4 +31,10 @@ function response(status, headers, body)
   if status ~= 200 then
     io.stderr:write("status " .. status .. ": " .. body .. "\n")
   end
+end
+
+local pause = tonumber(os.getenv("DELAY_MS") or "0")
+
+function delay()
+  return pause
 end

@@ -2,6 +2,8 @@
 # Ingest throughput: many simulated agents POSTing batches to `vigil serve` with SQLite, over loopback.
 # usage: bench/ingest.sh [BIN_DIR] [SECONDS] [CONNECTIONS] [HOSTS] [SERIES_PER_BATCH] [gzip|plain]
 # Needs wrk (apt-get install wrk) and python3. Prints samples/s from the listener's own counter.
+# DELAY_MS=N paces each connection (N ms between its requests): a fixed offered load, as Prometheus scrapes at a
+# fixed rate, instead of a saturated server competing with wrk for the cores.
 # RULES=none runs with no rules (an empty rule directory); RULES=DIR with those; unset: the default rules a user
 # gets (embedded in the binary). DB=postgres://USER@HOST:PORT/DB stores in PostgreSQL instead (a fresh schema per
 # run, dropped at the end with psql). SERVES=N (with DB) starts N `vigil serve` on that one schema and spreads the load
@@ -68,7 +70,7 @@ load() { # SECONDS [wrk flags…]: one wrk per serve, run together
     local pids=() n=0
     for p in "${ports[@]}"; do
         n=$((n + 1))
-        BODIES="$work/bodies" TOKEN="$token" GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) \
+        BODIES="$work/bodies" TOKEN="$token" DELAY_MS="${DELAY_MS:-0}" GZIP=$([ "$mode" = gzip ] && echo 1 || echo 0) \
             wrk -t1 -c"$per" -d"${secs}s" "$@" -s "$here/ingest.lua" "http://127.0.0.1:$p" >"$work/wrk$n.txt" &
         pids+=($!)
     done

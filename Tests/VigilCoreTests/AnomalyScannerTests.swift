@@ -145,6 +145,40 @@ import VigilWire
         #expect(stats.series == 2)
     }
 
+    /// Scan after scan every new point is fed once, a late one (minutes behind, as the error-log rate is written)
+    /// included, whether it is still in a segment or already folded into a chunk; nothing is fed twice.
+    @Test(arguments: Backend.available) func scansFeedEachNewPointOnce(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let now = WallClock.nowMs()
+        let late = SeriesKey(host: "web-2", name: "log.errors_per_min")
+        for key in [Self.key, late] {
+            _ = try await store.ingest(IngestBatch(host: key.host, samples: Self.quiet(until: now - 180_000).map { Sample(name: key.name, value: $0.value, ts: $0.ts) }),
+                                       receivedAt: now - 180_000)
+        }
+        let scan = AnomalyScanService(store: store, logger: .init(label: "test"))
+        _ = try await scan.scan(metrics: [Self.key.name, late.name], now: now)
+        #expect(scan.scannedSeries == 2)
+        let restored = scan.stats.scored
+        // The CPU series gets two new points; the late series one point two minutes behind its writer's clock.
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: Self.key.name, value: 20, ts: now - 10_000),
+                                                                       Sample(name: Self.key.name, value: 21, ts: now)]), receivedAt: now)
+        _ = try await store.ingest(IngestBatch(host: "web-2", samples: [Sample(name: late.name, value: 20, ts: now - 120_000)]), receivedAt: now)
+        _ = try await scan.scan(metrics: [Self.key.name, late.name], now: now + 1)
+        #expect(scan.stats.scored == restored + 3)
+        _ = try await scan.scan(metrics: [Self.key.name, late.name], now: now + 2)
+        #expect(scan.stats.scored == restored + 3, "nothing is fed twice")
+        // Compacted before the next scan read them: each point still once.
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: Self.key.name, value: 22, ts: now + 10_000)]), receivedAt: now + 10_000)
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: Self.key.name, value: 23, ts: now + 20_000)]), receivedAt: now + 20_000)
+        _ = try await store.compact(olderThan: now + 60_000)
+        _ = try await scan.scan(metrics: [Self.key.name, late.name], now: now + 30_000)
+        #expect(scan.stats.scored == restored + 5)
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: Self.key.name, value: 24, ts: now + 40_000)]), receivedAt: now + 40_000)
+        _ = try await scan.scan(metrics: [Self.key.name, late.name], now: now + 41_000)
+        #expect(scan.stats.scored == restored + 6)
+    }
+
     /// The rules' score stays up while an incident goes on (a level shift) and drops with the next normal point
     /// after a lone spike, so a rule with `for:` fires on the one and not the other.
     @Test func aSustainedShiftKeepsItsScoreALoneSpikeDoesNot() throws {
