@@ -82,11 +82,9 @@ struct ConsoleCommand: ParsableCommand {
         } else {
             listenerDescription = consoleEngine.start()
         }
-        let engine = consoleEngine.engine
-
         let isDemo = (try? Blocking.run { await DemoSettings.load(from: store) }) != nil
         // The rules pane and `:reload` reach the evaluator only when this console runs the engine.
-        let evaluator = engine?.evaluator
+        let rules = consoleEngine.ruleAccess(actor: user.name)
         var options = ConsoleOptions(
             reader: store,
             themeName: theme ?? environment["VIGIL_THEME"] ?? file.theme ?? "default",
@@ -97,13 +95,13 @@ struct ConsoleCommand: ParsableCommand {
             refreshInterval: refresh,
             store: store,
             user: user,
-            ruleStatus: evaluator.map { e in { @Sendable in e.status } },
-            rules: evaluator.map { e in { @Sendable in e.currentRules } },
-            reloadRules: evaluator.map { e in { @Sendable in e.requestReload(by: user.name) } }
+            ruleStatus: rules.status,
+            rules: rules.rules,
+            reloadRules: rules.reload
         )
-        options.ruleWarnings = evaluator?.status.warnings ?? []
+        options.ruleWarnings = rules.status?().warnings ?? []
         options.warnings = notifyWarnings
-        options.engineInProcess = engine != nil
+        options.engineInProcess = consoleEngine.engine != nil
         options.notifyConfig = notifyConfig
         options.standby = standby
         defer { _ = try? Blocking.run { await consoleEngine.stop() } }

@@ -14,7 +14,7 @@ final class FleetPoller: Sendable {
     private var ruleAccess: RuleAccess { ruleAccessBox.withLock { $0 } }
     /// While attached: the engine's holder last seen, and whether this console took over.
     private let standby: ConsoleStandby?
-    private let standbyState = Locked<(holder: String?, pid: Int?, tookOver: Bool, freeSince: Int64?)>((nil, nil, false, nil))
+    private let standbyState: Locked<(holder: String?, pid: Int?, tookOver: Bool, freeSince: Int64?)>
     /// How long the lease must stay free before an attached console takes over: two of a serve's lease attempts
     /// (every 5 s), so where several `vigil serve` share a PostgreSQL one of them takes it, not a console.
     static let takeOverAfterMs: Int64 = 10_000
@@ -61,7 +61,7 @@ final class FleetPoller: Sendable {
         self.store = store
         self.ruleAccessBox = Locked(rules)
         self.standby = standby
-        standbyState.withLock { $0 = (standby?.holder, standby?.pid, false, nil) }
+        standbyState = Locked((standby?.holder, standby?.pid, false, nil))
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
         tracker = store.map(FleetTracker.init(store:))
