@@ -96,6 +96,22 @@ import Testing
         #expect(all == [1, 1, 2, 3, 3])
     }
 
+    /// A batch's samples in arrival order come out grouped by series (ids ascending), each series' samples in the
+    /// order they arrived (equal timestamps included: the later one must stay later), bytes as `encode` writes them.
+    @Test func aSegmentBuilderGroupsBySeriesAndKeepsArrivalOrder() throws {
+        var b = SegmentBuilder(capacity: 8)
+        let input: [(Int64, Int64, Double)] = [(7, 100, 1), (2, 100, 2), (7, 90, 3), (-1, 50, 4), (2, 100, 5), (9, 300, 6), (7, 95, 7)]
+        for (id, ts, v) in input { b.add(series: id, ts: ts, value: v) }
+        #expect(b.count == 7 && b.minTs == 50 && b.maxTs == 300)
+        var got: [(Int64, Int64, Double)] = []
+        try SegmentCodec.scan(b.encode()) { got.append(($0, $1, $2)) }
+        #expect(got.map(\.0) == [-1, 2, 2, 7, 7, 7, 9])
+        #expect(got.map(\.1) == [50, 100, 100, 100, 90, 95, 300])
+        #expect(got.map(\.2) == [4, 2, 5, 1, 3, 7, 6])
+        #expect(b.encode() == SegmentCodec.encode([(-1, [(50, 4)]), (2, [(100, 2), (100, 5)]), (7, [(100, 1), (90, 3), (95, 7)]), (9, [(300, 6)])]))
+        #expect(SegmentBuilder(capacity: 0).encode().isEmpty)
+    }
+
     /// Slots come from a table over a dense range of ids and from a dictionary over a sparse one; both answer alike.
     @Test(arguments: [[Int64](arrayLiteral: 5, 1, 9, 2, 5), [1, 4_000_000_000, 70_000, -3], [.min, .max, 0]])
     func seriesSlotsFindEveryIdAndNoOther(ids: [Int64]) {

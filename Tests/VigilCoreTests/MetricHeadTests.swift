@@ -71,8 +71,9 @@ import VigilWire
             return [7: SeriesKey(host: "b", name: "cpu", labels: ["core": "0"])]
         }
         #expect(got.cursor == 11 && resolved == [[7]])
-        #expect(got.samples.map(\.value) == [1, 3, 6, 7, 4, 5], "known ones in order, then the resolved ones")
-        #expect(got.samples.allSatisfy { $0.key.name == "cpu" })
+        #expect(got.runs.map(\.key.host) == ["a", "a", "b"], "series the store knew, in first-seen order, then the resolved one")
+        #expect(got.runs.map { $0.points.map(\.value) } == [[1, 6], [3, 7], [4, 5]], "each series' samples in commit order")
+        #expect(got.runs.allSatisfy { $0.key.name == "cpu" } && got.sampleCount == 6)
         var table = DenseIDTable()
         for id: Int64 in [0, 1, 999_999, 1 << 20, far, -1] {
             #expect(table[id] == DenseIDTable.unknown)

@@ -103,12 +103,13 @@ public final class AnomalyScanService: Sendable {
             let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
             start += chunk.count
             let from = now - AnomalyScanner.restoreWindowMs
-            let history = try await store.points(chunk, from: from, to: now + futureMs)
-            let stored = try await store.points(chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)
+            // The series and their stored scores in one read (each read scans the segments not yet in chunks).
+            let read = try await store.points(chunk + chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)
             state.withLock { s in
                 for key in chunk {
-                    let until = stored[AnomalyScanner.scoreKey(of: key)]?.last?.ts
-                    if let new = s.scanner.restore(key, history: history[key] ?? [], scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
+                    let history = read[key] ?? []
+                    let until = read[AnomalyScanner.scoreKey(of: key)]?.last?.ts
+                    if let new = s.scanner.restore(key, history: history, scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
                         scored[key] = new
                     }
                 }

@@ -13,28 +13,32 @@ public struct HeadSnapshot: Sendable {
     }
 }
 
-/// Samples of the segments committed after a cursor, in commit order.
+/// Samples of the segments committed after a cursor, grouped by series: each series' samples in commit order.
 public struct HeadSegments: Sendable {
-    public struct Sample: Sendable {
+    /// One series' samples of the segments read, in commit order.
+    public struct Run: Sendable {
         public var key: SeriesKey
-        public var ts: Int64
-        public var value: Double
+        public var points: [SeriesPoint]
     }
 
     /// The last segment read; pass it back for the next ones.
     public var cursor: Int64
-    public var samples: [Sample]
+    /// Per series, in the order the series first appear (ids the store knew, then ids resolved).
+    public var runs: [Run]
     /// Whether more segments are waiting (the read stopped at its limit).
     public var more: Bool
     /// Segments after the cursor are gone (compacted before they were read, or the log restarted): rebuild.
     public var gap: Bool
 
-    public init(cursor: Int64, samples: [Sample], more: Bool, gap: Bool) {
+    public init(cursor: Int64, runs: [Run], more: Bool, gap: Bool) {
         self.cursor = cursor
-        self.samples = samples
+        self.runs = runs
         self.more = more
         self.gap = gap
     }
+
+    /// Samples in all.
+    public var sampleCount: Int { runs.reduce(0) { $0 + $1.points.count } }
 }
 
 extension HeadSegments {
@@ -44,13 +48,12 @@ extension HeadSegments {
     static func decode(_ segments: [(id: Int64, data: [UInt8])], after cursor: Int64, more: Bool, metrics: Set<String>,
                        known: [Int64: SeriesKey?], resolve: (Set<Int64>) async throws -> [Int64: SeriesKey]) async throws -> HeadSegments {
         // A head that holds no metric (no rules) only moves its cursor: decoding every sample was a tenth of ingest.
-        guard !metrics.isEmpty else { return HeadSegments(cursor: segments.last?.id ?? cursor, samples: [], more: more, gap: false) }
-        var samples: [Sample] = []
+        guard !metrics.isEmpty else { return HeadSegments(cursor: segments.last?.id ?? cursor, runs: [], more: more, gap: false) }
+        var runs: [Run] = []
         var pending: [(sid: Int64, ts: Int64, value: Double)] = []
         var last = cursor
-        // Per series, once: its key when the head wants its metric, else none (no key copied, no name hashed per
+        // Per series, once: its run when the head wants its metric, else none (no key copied, no name hashed per
         // sample). Looked up by id in a table (ids are dense row ids), not hashed: this runs for every sample ingested.
-        var keys: [SeriesKey] = []
         var wanted = DenseIDTable()
         for (id, data) in segments {
             try SegmentCodec.scan(data) { sid, ts, v in
@@ -59,27 +62,32 @@ extension HeadSegments {
                 case DenseIDTable.unknown:
                     if let k = known[sid] {
                         if let key = k, metrics.contains(key.name) {
-                            wanted[sid] = Int32(keys.count)
-                            keys.append(key)
-                            samples.append(Sample(key: key, ts: ts, value: v))
+                            wanted[sid] = Int32(runs.count)
+                            runs.append(Run(key: key, points: [SeriesPoint(ts: ts, value: v)]))
                         } else {
                             wanted[sid] = DenseIDTable.unwanted
                         }
                     } else {
                         pending.append((sid, ts, v))
                     }
-                case let slot: samples.append(Sample(key: keys[Int(slot)], ts: ts, value: v))
+                case let slot: runs[Int(slot)].points.append(SeriesPoint(ts: ts, value: v))
                 }
             }
             last = id
         }
         if !pending.isEmpty {
             let keys = try await resolve(Set(pending.map(\.sid)))
+            var slots: [Int64: Int] = [:]
             for p in pending {
-                if let key = keys[p.sid], metrics.contains(key.name) { samples.append(Sample(key: key, ts: p.ts, value: p.value)) }
+                if let slot = slots[p.sid] {
+                    runs[slot].points.append(SeriesPoint(ts: p.ts, value: p.value))
+                } else if let key = keys[p.sid], metrics.contains(key.name) {
+                    slots[p.sid] = runs.count
+                    runs.append(Run(key: key, points: [SeriesPoint(ts: p.ts, value: p.value)]))
+                }
             }
         }
-        return HeadSegments(cursor: last, samples: samples, more: more, gap: false)
+        return HeadSegments(cursor: last, runs: runs, more: more, gap: false)
     }
 }
 

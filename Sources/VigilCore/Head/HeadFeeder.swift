@@ -79,7 +79,7 @@ public final class HeadFeeder: Sendable {
                 continue
             }
             state.withLock { s in
-                for x in segments.samples where s.head.append(x.key, ts: x.ts, value: x.value) { changes.hosts.insert(x.key.host) }
+                for run in segments.runs where s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
                 s.cursor = segments.cursor
             }
             if !segments.more { break }

@@ -42,6 +42,10 @@ public struct MetricHead: Sendable {
             return true
         }
 
+        mutating func add(_ points: [SeriesPoint], window: Int64, kept: inout Int) {
+            for p in points where add(ts: p.ts, value: p.value, window: window) { kept += 1 }
+        }
+
         mutating func load(_ points: [SeriesPoint], lastSeen: Int64?, window: Int64, rejected: inout Int) {
             for p in points where !add(ts: p.ts, value: p.value, window: window) { rejected += 1 }
             if let lastSeen, lastSeen > lastTs { lastTs = lastSeen }
@@ -92,6 +96,17 @@ public struct MetricHead: Sendable {
             return false
         }
         return true
+    }
+
+    /// Adds samples of one series in arrival order (a run of the segments fed): the series is looked up once, not
+    /// per sample. Returns how many were kept.
+    @discardableResult
+    public mutating func append(_ key: SeriesKey, points: [SeriesPoint]) -> Int {
+        guard let window = windows[key.name] else { return 0 }
+        var kept = 0
+        series[key.name, default: [:]][key, default: Series()].add(points, window: window, kept: &kept)
+        outOfOrder += points.count - kept
+        return kept
     }
 
     /// Adds a run of samples of one series, in time order, as read from the store.

@@ -6,7 +6,7 @@ public enum SegmentCodec {
         var out: [UInt8] = []
         out.reserveCapacity(groups.count * 16)
         for g in groups {
-            Varint.put(UInt64(g.series), into: &out)
+            Varint.put(UInt64(bitPattern: g.series), into: &out)
             Varint.put(UInt64(g.points.count), into: &out)
             var prev: Int64 = 0
             for p in g.points {
@@ -53,5 +53,54 @@ public enum SegmentCodec {
                 }
             }
         }
+    }
+}
+
+/// Collects one batch's samples and encodes them as a segment, grouped by series (each series' samples in arrival
+/// order; series in id order). Flat arrays and one sort instead of an array per series in a dictionary: a batch
+/// mostly holds one sample per series, so that was a hash and an allocation per sample ingested.
+struct SegmentBuilder {
+    private var ids: [Int64] = []
+    private var points: [(ts: Int64, value: Double)] = []
+    private(set) var minTs = Int64.max
+    private(set) var maxTs = Int64.min
+
+    init(capacity: Int) {
+        ids.reserveCapacity(capacity)
+        points.reserveCapacity(capacity)
+    }
+
+    var count: Int { ids.count }
+
+    mutating func add(series: Int64, ts: Int64, value: Double) {
+        ids.append(series)
+        points.append((ts, value))
+        if ts < minTs { minTs = ts }
+        if ts > maxTs { maxTs = ts }
+    }
+
+    func encode() -> [UInt8] {
+        // Stable: by series id, then arrival.
+        let order = ids.indices.sorted { ids[$0] != ids[$1] ? ids[$0] < ids[$1] : $0 < $1 }
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 12)
+        var i = 0
+        while i < order.count {
+            let series = ids[order[i]]
+            var end = i + 1
+            while end < order.count && ids[order[end]] == series { end += 1 }
+            Varint.put(UInt64(bitPattern: series), into: &out)
+            Varint.put(UInt64(end - i), into: &out)
+            var prev: Int64 = 0
+            for k in i..<end {
+                let p = points[order[k]]
+                Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
+                prev = p.ts
+                let bits = p.value.bitPattern
+                for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(b) * 8))) }
+            }
+            i = end
+        }
+        return out
     }
 }

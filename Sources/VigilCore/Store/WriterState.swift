@@ -81,11 +81,8 @@ final class WriterState: Sendable {
         }
         let hostID = try upsertHost(batch, receivedAt: receivedAt, db: db)
 
-        // Group samples by series, keeping arrival order within a series.
-        var order: [Int64] = []
-        var groups: [Int64: [(ts: Int64, value: Double)]] = [:]
-        var minTs = Int64.max
-        var maxTs = Int64.min
+        // One segment: samples grouped by series, arrival order kept within a series.
+        var segment = SegmentBuilder(capacity: batch.samples.count)
         if !batch.samples.isEmpty {
             try seriesIDs.withLock { cache in
                 for s in batch.samples {
@@ -98,15 +95,12 @@ final class WriterState: Sendable {
                         if cache.count >= Self.maxCachedSeries { cache.removeAll(keepingCapacity: true) }
                         cache[key] = id
                     }
-                    if groups[id] == nil { order.append(id); groups[id] = [] }
-                    groups[id]!.append((s.ts, s.value))
-                    if s.ts < minTs { minTs = s.ts }
-                    if s.ts > maxTs { maxTs = s.ts }
+                    segment.add(series: id, ts: s.ts, value: s.value)
                 }
             }
-            let blob = SegmentCodec.encode(order.map { ($0, groups[$0]!) })
+            let blob = segment.encode()
             let stmt = try db.cachedStatement(sql: "INSERT INTO sample_segments (received_at, min_ts, max_ts, count, data) VALUES (?, ?, ?, ?, ?)")
-            try stmt.execute(arguments: [receivedAt, minTs, maxTs, batch.samples.count, Data(blob)])
+            try stmt.execute(arguments: [receivedAt, segment.minTs, segment.maxTs, batch.samples.count, Data(blob)])
         }
 
         if !batch.logs.isEmpty {

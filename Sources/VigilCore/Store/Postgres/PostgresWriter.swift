@@ -81,7 +81,7 @@ final class PostgresWriter: Sendable {
         return counts
     }
 
-    /// One head segment for the batch (series in arrival order); its id is the last + 1 (no gaps, see the schema).
+    /// One head segment for the batch (grouped by series); its id is the last + 1 (no gaps, see the schema).
     private func writeSamples(_ batch: IngestBatch, hostID: Int64, receivedAt: Int64, _ s: PGSession) async throws {
         let keys = batch.samples.map {
             WriterState.SeriesCacheKey(host: hostID, name: $0.name, labels: $0.labels)
@@ -102,22 +102,15 @@ final class PostgresWriter: Sendable {
                 cache.merge(created, uniquingKeysWith: { _, b in b })
             }
         }
-        var order: [Int64] = []
-        var groups: [Int64: [(ts: Int64, value: Double)]] = [:]
-        var minTs = Int64.max
-        var maxTs = Int64.min
+        var segment = SegmentBuilder(capacity: batch.samples.count)
         for (i, sample) in batch.samples.enumerated() {
-            let id = resolved[keys[i]]!
-            if groups[id] == nil { order.append(id); groups[id] = [] }
-            groups[id]!.append((sample.ts, sample.value))
-            minTs = min(minTs, sample.ts)
-            maxTs = max(maxTs, sample.ts)
+            segment.add(series: resolved[keys[i]]!, ts: sample.ts, value: sample.value)
         }
-        let blob = SegmentCodec.encode(order.map { ($0, groups[$0]!) })
+        let blob = segment.encode()
         try await s.execute("""
             INSERT INTO sample_segments (id, received_at, min_ts, max_ts, count, data)
             VALUES ((SELECT coalesce(max(id), 0) + 1 FROM sample_segments), ?, ?, ?, ?, ?)
-            """, [receivedAt, minTs, maxTs, batch.samples.count, blob])
+            """, [receivedAt, segment.minTs, segment.maxTs, batch.samples.count, blob])
     }
 
     /// Inserts the lines with their template ids and adds each template's lines of the batch to its row.
