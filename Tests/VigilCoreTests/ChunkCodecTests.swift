@@ -112,6 +112,19 @@ import Testing
         #expect(SegmentBuilder(capacity: 0).encode().isEmpty)
     }
 
+    /// Reads merge chunks and segments per series: sorted by time, one point per timestamp, the later arrival
+    /// winning; a series already in order comes back as it is.
+    @Test func aReadSortsAndDeduplicatesOnlyWhatNeedsIt() throws {
+        var acc = PointAccumulator(ids: [1, 2], from: 0, to: 1_000)
+        try acc.addChunk(series: 1, data: ChunkCodec.encode([(100, 1), (200, 2)]))
+        try acc.addSegment(SegmentCodec.encode([(1, [(150, 3), (200, 4), (5_000, 9)]), (2, [(10, 5), (20, 6)]), (3, [(10, 7)])]))
+        try acc.addSegment(SegmentCodec.encode([(2, [(30, 8)])]))
+        let got = acc.result()
+        #expect(got.keys.sorted() == [1, 2])
+        #expect(got[1]?.map(\.ts) == [100, 150, 200] && got[1]?.map(\.value) == [1, 3, 4])
+        #expect(got[2]?.map(\.ts) == [10, 20, 30] && got[2]?.map(\.value) == [5, 6, 8])
+    }
+
     /// Slots come from a table over a dense range of ids and from a dictionary over a sparse one; both answer alike.
     @Test(arguments: [[Int64](arrayLiteral: 5, 1, 9, 2, 5), [1, 4_000_000_000, 70_000, -3], [.min, .max, 0]])
     func seriesSlotsFindEveryIdAndNoOther(ids: [Int64]) {

@@ -153,6 +153,8 @@ public final class RuleEvaluationService: Service, Sendable {
         let metrics = state.withLock { $0.anomalyMetrics }.union(anomalyCoreMetrics)
         do {
             if try await anomalyScanner.scan(metrics: metrics, now: now) != before { poked.store(true, ordering: .relaxed) }
+        } catch is CancellationError {
+            // Stopping: not a failure.
         } catch {
             logger.error("anomaly scan failed: \(error)")
         }
@@ -173,6 +175,8 @@ public final class RuleEvaluationService: Service, Sendable {
                         let started = WallClock.monotonicNs()
                         try await evaluate(now: now)
                         earliest = now + Int64(Double(WallClock.monotonicNs() - started) / 1e6 * 5)
+                    } catch is CancellationError {
+                        // Stopping: not a failure.
                     } catch {
                         logger.error("rule evaluation failed: \(error)")
                     }

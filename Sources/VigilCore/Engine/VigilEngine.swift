@@ -258,6 +258,8 @@ struct CompactorService: Service {
                     // system rather than let the allocator's arenas keep the peak (measured by the soak test).
                     MemoryTrim.releaseFreeMemory()
                 }
+            } catch is CancellationError {
+                // Stopping: not a failure.
             } catch {
                 logger.error("compaction failed: \(error)")
             }

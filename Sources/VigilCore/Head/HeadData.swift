@@ -14,31 +14,54 @@ public struct HeadSnapshot: Sendable {
 }
 
 /// Samples of the segments committed after a cursor, grouped by series: each series' samples in commit order.
+/// Stored flat (one array of points, runs as ranges of it): a run per series per update was an allocation or more
+/// per series at every evaluation.
 public struct HeadSegments: Sendable {
     /// One series' samples of the segments read, in commit order.
     public struct Run: Sendable {
         public var key: SeriesKey
-        public var points: [SeriesPoint]
+        public var points: ArraySlice<SeriesPoint>
     }
 
     /// The last segment read; pass it back for the next ones.
     public var cursor: Int64
-    /// Per series, in the order the series first appear (ids the store knew, then ids resolved).
-    public var runs: [Run]
     /// Whether more segments are waiting (the read stopped at its limit).
     public var more: Bool
     /// Segments after the cursor are gone (compacted before they were read, or the log restarted): rebuild.
     public var gap: Bool
+    /// Per run, its series, in the order the series first appear (ids the store knew, then ids resolved).
+    private var keys: [SeriesKey] = []
+    /// Run `i` is `points[starts[i]..<starts[i + 1]]`.
+    private var starts: [Int] = [0]
+    private var points: [SeriesPoint] = []
 
-    public init(cursor: Int64, runs: [Run], more: Bool, gap: Bool) {
+    public init(cursor: Int64, more: Bool, gap: Bool) {
         self.cursor = cursor
-        self.runs = runs
         self.more = more
         self.gap = gap
     }
 
-    /// Samples in all.
-    public var sampleCount: Int { runs.reduce(0) { $0 + $1.points.count } }
+    public var runCount: Int { keys.count }
+    public var sampleCount: Int { points.count }
+
+    public func run(_ i: Int) -> Run { Run(key: keys[i], points: points[starts[i]..<starts[i + 1]]) }
+    public var runs: [Run] { (0..<keys.count).map(run) }
+
+    /// Groups samples given as (run, time, value) in commit order: a counting sort by run, stable.
+    mutating func group(keys: [SeriesKey], samples: [(run: Int32, ts: Int64, value: Double)]) {
+        var counts = [Int](repeating: 0, count: keys.count + 1)
+        for x in samples { counts[Int(x.run) + 1] += 1 }
+        for i in 0..<keys.count { counts[i + 1] += counts[i] }
+        starts = counts
+        var next = counts
+        var out = [SeriesPoint](repeating: SeriesPoint(ts: 0, value: 0), count: samples.count)
+        for x in samples {
+            out[next[Int(x.run)]] = SeriesPoint(ts: x.ts, value: x.value)
+            next[Int(x.run)] += 1
+        }
+        self.keys = keys
+        points = out
+    }
 }
 
 extension HeadSegments {
@@ -48,8 +71,9 @@ extension HeadSegments {
     static func decode(_ segments: [(id: Int64, data: [UInt8])], after cursor: Int64, more: Bool, metrics: Set<String>,
                        known: [Int64: SeriesKey?], resolve: (Set<Int64>) async throws -> [Int64: SeriesKey]) async throws -> HeadSegments {
         // A head that holds no metric (no rules) only moves its cursor: decoding every sample was a tenth of ingest.
-        guard !metrics.isEmpty else { return HeadSegments(cursor: segments.last?.id ?? cursor, runs: [], more: more, gap: false) }
-        var runs: [Run] = []
+        guard !metrics.isEmpty else { return HeadSegments(cursor: segments.last?.id ?? cursor, more: more, gap: false) }
+        var keys: [SeriesKey] = []
+        var samples: [(run: Int32, ts: Int64, value: Double)] = []
         var pending: [(sid: Int64, ts: Int64, value: Double)] = []
         var last = cursor
         // Per series, once: its run when the head wants its metric, else none (no key copied, no name hashed per
@@ -62,32 +86,36 @@ extension HeadSegments {
                 case DenseIDTable.unknown:
                     if let k = known[sid] {
                         if let key = k, metrics.contains(key.name) {
-                            wanted[sid] = Int32(runs.count)
-                            runs.append(Run(key: key, points: [SeriesPoint(ts: ts, value: v)]))
+                            wanted[sid] = Int32(keys.count)
+                            samples.append((Int32(keys.count), ts, v))
+                            keys.append(key)
                         } else {
                             wanted[sid] = DenseIDTable.unwanted
                         }
                     } else {
                         pending.append((sid, ts, v))
                     }
-                case let slot: runs[Int(slot)].points.append(SeriesPoint(ts: ts, value: v))
+                case let run: samples.append((run, ts, v))
                 }
             }
             last = id
         }
         if !pending.isEmpty {
-            let keys = try await resolve(Set(pending.map(\.sid)))
-            var slots: [Int64: Int] = [:]
+            let resolved = try await resolve(Set(pending.map(\.sid)))
+            var runs: [Int64: Int32] = [:]
             for p in pending {
-                if let slot = slots[p.sid] {
-                    runs[slot].points.append(SeriesPoint(ts: p.ts, value: p.value))
-                } else if let key = keys[p.sid], metrics.contains(key.name) {
-                    slots[p.sid] = runs.count
-                    runs.append(Run(key: key, points: [SeriesPoint(ts: p.ts, value: p.value)]))
+                if let run = runs[p.sid] {
+                    samples.append((run, p.ts, p.value))
+                } else if let key = resolved[p.sid], metrics.contains(key.name) {
+                    runs[p.sid] = Int32(keys.count)
+                    samples.append((Int32(keys.count), p.ts, p.value))
+                    keys.append(key)
                 }
             }
         }
-        return HeadSegments(cursor: last, runs: runs, more: more, gap: false)
+        var out = HeadSegments(cursor: last, more: more, gap: false)
+        out.group(keys: keys, samples: samples)
+        return out
     }
 }
 

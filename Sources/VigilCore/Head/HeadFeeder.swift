@@ -79,7 +79,10 @@ public final class HeadFeeder: Sendable {
                 continue
             }
             state.withLock { s in
-                for run in segments.runs where s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
+                for i in 0..<segments.runCount {
+                    let run = segments.run(i)
+                    if s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
+                }
                 s.cursor = segments.cursor
             }
             if !segments.more { break }

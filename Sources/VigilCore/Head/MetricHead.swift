@@ -42,7 +42,7 @@ public struct MetricHead: Sendable {
             return true
         }
 
-        mutating func add(_ points: [SeriesPoint], window: Int64, kept: inout Int) {
+        mutating func add(_ points: ArraySlice<SeriesPoint>, window: Int64, kept: inout Int) {
             for p in points where add(ts: p.ts, value: p.value, window: window) { kept += 1 }
         }
 
@@ -101,7 +101,7 @@ public struct MetricHead: Sendable {
     /// Adds samples of one series in arrival order (a run of the segments fed): the series is looked up once, not
     /// per sample. Returns how many were kept.
     @discardableResult
-    public mutating func append(_ key: SeriesKey, points: [SeriesPoint]) -> Int {
+    public mutating func append(_ key: SeriesKey, points: ArraySlice<SeriesPoint>) -> Int {
         guard let window = windows[key.name] else { return 0 }
         var kept = 0
         series[key.name, default: [:]][key, default: Series()].add(points, window: window, kept: &kept)

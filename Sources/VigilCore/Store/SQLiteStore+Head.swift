@@ -41,7 +41,7 @@ extension SQLiteStore {
                                         arguments: [cursor, limit + 1])
             return (rows.prefix(limit).map { ($0["id"], [UInt8]($0["data"] as Data)) }, false, rows.count > limit)
         }
-        guard !gap else { return HeadSegments(cursor: cursor, runs: [], more: false, gap: true) }
+        guard !gap else { return HeadSegments(cursor: cursor, more: false, gap: true) }
         // A snapshot of the cache, released before the cache is written (no copy of it then).
         return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
                                              resolve: headSeriesKeys)

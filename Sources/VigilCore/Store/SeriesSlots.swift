@@ -52,7 +52,7 @@ struct PointAccumulator {
     let slots: SeriesSlots
     let from: Int64
     let to: Int64
-    private var points: [[(ts: Int64, value: Double)]]
+    private var points: [[SeriesPoint]]
 
     init(ids: some Sequence<Int64>, from: Int64, to: Int64) {
         slots = SeriesSlots(ids)
@@ -63,13 +63,13 @@ struct PointAccumulator {
 
     mutating func addChunk(series: Int64, data: [UInt8]) throws {
         guard let slot = slots.slot(of: series) else { return }
-        for p in try ChunkCodec.decode(data) where p.ts >= from && p.ts <= to { points[slot].append(p) }
+        for p in try ChunkCodec.decode(data) where p.ts >= from && p.ts <= to { points[slot].append(SeriesPoint(ts: p.ts, value: p.value)) }
     }
 
     mutating func addSegment(_ data: [UInt8]) throws {
         let (from, to) = (self.from, self.to)
         try SegmentCodec.scan(data, slots: slots) { slot, ts, v in
-            if ts >= from && ts <= to { points[slot].append((ts, v)) }
+            if ts >= from && ts <= to { points[slot].append(SeriesPoint(ts: ts, value: v)) }
         }
     }
 
@@ -77,8 +77,20 @@ struct PointAccumulator {
     func result() -> [Int64: [SeriesPoint]] {
         var out: [Int64: [SeriesPoint]] = [:]
         for (slot, pts) in points.enumerated() where !pts.isEmpty {
-            out[slots.ids[slot]] = SQLiteCompactor.normalize(pts).map { SeriesPoint(ts: $0.ts, value: $0.value) }
+            out[slots.ids[slot]] = Self.normalize(pts)
         }
         return out
+    }
+
+    /// As `SQLiteCompactor.normalize`; points already in strictly ascending time (nearly always) are returned as
+    /// they are, without a copy.
+    static func normalize(_ points: [SeriesPoint]) -> [SeriesPoint] {
+        var ascending = true
+        for i in points.indices.dropFirst() where points[i].ts <= points[i - 1].ts {
+            ascending = false
+            break
+        }
+        if ascending { return points }
+        return SQLiteCompactor.normalize(points.map { (ts: $0.ts, value: $0.value) }).map { SeriesPoint(ts: $0.ts, value: $0.value) }
     }
 }

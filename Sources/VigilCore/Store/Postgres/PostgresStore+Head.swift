@@ -40,7 +40,7 @@ extension PostgresStore {
             for r in rows.prefix(limit) { out.append((try r["id"], try r["data"])) }
             return (out, false, rows.count > limit)
         }
-        guard !gap else { return HeadSegments(cursor: cursor, runs: [], more: false, gap: true) }
+        guard !gap else { return HeadSegments(cursor: cursor, more: false, gap: true) }
         return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
                                              resolve: headSeriesKeys)
     }
