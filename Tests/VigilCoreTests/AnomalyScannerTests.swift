@@ -39,6 +39,25 @@ import VigilWire
         #expect(again.scores[Self.key] ?? 0 >= 0.9)
     }
 
+    /// A series sent five times a second is fed one point per 5 s, live and when restored alike; one sent every
+    /// 10 s (the agent's default) is fed whole.
+    @Test func aFloodedSeriesIsFedOnePointPerFiveSeconds() {
+        let start: Int64 = 1_800_000_000_000
+        let flood = (0..<300).map { SeriesPoint(ts: start + Int64($0) * 200, value: 20 + Double($0 % 3)) }  // 60 s
+        var live = AnomalyScanner()
+        _ = live.restore(Self.key, history: [], scoredUntil: nil, alertFrom: 0)
+        for batch in stride(from: 0, to: flood.count, by: 7) { _ = live.feed(Self.key, points: Array(flood[batch..<min(batch + 7, flood.count)])) }
+        #expect(live.fed == 12, "0, 5, …, 55 s of 60")
+        #expect(live.cursors[Self.key] == start + 55_000)
+        var restored = AnomalyScanner()
+        _ = restored.restore(Self.key, history: flood, scoredUntil: nil, alertFrom: 0)
+        #expect(restored.cursors[Self.key] == start + 55_000)
+        var agent = AnomalyScanner()
+        _ = agent.restore(Self.key, history: [], scoredUntil: nil, alertFrom: 0)
+        _ = agent.feed(Self.key, points: (0..<30).map { SeriesPoint(ts: start + Int64($0) * 10_000 + Int64($0 % 2) * 40, value: 20) })
+        #expect(agent.fed == 30)
+    }
+
     @Test func capAndRetain() {
         var scanner = AnomalyScanner(maxSeries: 2)
         for host in ["a", "b", "c"] {

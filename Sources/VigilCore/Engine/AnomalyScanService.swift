@@ -18,7 +18,6 @@ public final class AnomalyScanService: Sendable {
         var lastSlowScan = Int64.min
         var refusedReported = 0
         var scans = 0
-        var scored = 0
         /// Series seen but not restored yet (the last scan ran out of its restore budget).
         var restorePending = 0
         var lastScanSeconds = 0.0
@@ -37,7 +36,7 @@ public final class AnomalyScanService: Sendable {
     public var stats: Stats {
         state.withLock { s in
             Stats(series: s.scanner.count, refused: s.scanner.refused.count, stateBytes: s.scanner.stateBytes, scans: s.scans,
-                  scored: s.scored, lastScanSeconds: s.lastScanSeconds)
+                  scored: s.scanner.fed, lastScanSeconds: s.lastScanSeconds)
         }
     }
 
@@ -131,9 +130,6 @@ public final class AnomalyScanService: Sendable {
             guard !points.isEmpty else { continue }
             state.withLock { s in
                 for (key, pts) in points {
-                    // Those after the series' cursor (the lane is read from its oldest cursor).
-                    let cursor = cursors[key] ?? .min
-                    s.scored += pts.count { $0.ts > cursor }
                     let new = s.scanner.feed(key, points: pts)
                     if !new.isEmpty { scored[key, default: []] += new }
                 }

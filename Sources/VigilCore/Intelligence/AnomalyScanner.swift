@@ -9,6 +9,9 @@ import VigilWire
 ///   scanned (`refused`).
 /// - **Each point once**: a series' cursor is the time of the newest point fed; points at or before it are
 ///   skipped (late arrivals are not scored: scores are causal).
+/// - **At most one point per `minSpacingMs`**: a point less than that after the last one fed is skipped, so a
+///   series sent every second (or a flood of them) costs what one sent every 5 s does. The agent's default interval
+///   (10 s) and slower ones are fed whole; the detector's windows count points, so they cover at least 500 × 5 s.
 /// - **Restart**: a series seen for the first time is restored by replaying its newest `restorePoints`
 ///   points of the last `restoreWindowMs`; only scores of points after `scoredUntil` (the newest stored
 ///   score) are new.
@@ -38,6 +41,7 @@ public struct AnomalyScanner: Sendable {
     public static let watermarkMs: Int64 = 10 * 60_000
     public static let restoreWindowMs: Int64 = 7 * 86_400_000
     public static let restorePoints = 8640
+    public static let minSpacingMs: Int64 = 5_000
     /// Scores at or above this are marked on sparklines.
     public static let markThreshold = 0.9
 
@@ -51,6 +55,11 @@ public struct AnomalyScanner: Sendable {
         var stored = Int64.min
 
         /// Scores one point: its reported score, and whether to store it.
+        /// Whether a point at `ts` is fed: after the cursor, and at least `minSpacingMs` after it.
+        func takes(_ ts: Int64) -> Bool {
+            ts > cursor && (cursor == .min || ts - cursor >= AnomalyScanner.minSpacingMs)
+        }
+
         mutating func feed(_ p: SeriesPoint) -> (score: Double, store: Bool) {
             let s = detector.score(timestampMs: p.ts, value: p.value)
             cursor = p.ts
@@ -67,6 +76,8 @@ public struct AnomalyScanner: Sendable {
 
     public let maxSeries: Int
     private var series: [SeriesKey: Tracked] = [:]
+    /// Points fed by `feed` so far (restores not counted).
+    public private(set) var fed = 0
     /// Series that the cap kept out.
     public private(set) var refused: Set<SeriesKey> = []
 
@@ -110,7 +121,14 @@ public struct AnomalyScanner: Sendable {
         var t = Tracked()
         t.stored = scoredUntil ?? .min
         var fresh: [SeriesPoint] = []
-        for p in history.suffix(Self.restorePoints) where p.ts > t.cursor {
+        // The points `feed` would have taken, then the newest `restorePoints` of them.
+        var spaced: [SeriesPoint] = []
+        var last = Int64.min
+        for p in history where p.ts > last && (last == .min || p.ts - last >= Self.minSpacingMs) {
+            spaced.append(p)
+            last = p.ts
+        }
+        for p in spaced.suffix(Self.restorePoints) {
             // Points up to `scoredUntil` only rebuild the detector (`stored` starts there, so they are not stored).
             let (s, store) = t.feed(p)
             guard p.ts > scoredUntil ?? .min else { continue }
@@ -133,9 +151,10 @@ public struct AnomalyScanner: Sendable {
         var out: [SeriesPoint] = []
         var best = 0.0
         var fed = false
-        for p in ordered where p.ts > t.cursor {
+        for p in ordered where t.takes(p.ts) {
             let (s, store) = t.feed(p)
             fed = true
+            self.fed += 1
             best = max(best, s)
             if store { out.append(SeriesPoint(ts: p.ts, value: s)) }
         }
