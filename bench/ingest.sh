@@ -4,6 +4,9 @@
 # Needs wrk (apt-get install wrk) and python3. Prints samples/s from the listener's own counter.
 # DELAY_MS=N paces each connection (N ms between its requests): a fixed offered load, as Prometheus scrapes at a
 # fixed rate, instead of a saturated server competing with wrk for the cores.
+# ROUNDS=K (with STEP_MS, default 250) sends K rounds of bodies per host, each round's timestamps STEP_MS after the
+# last and its values changed, as agents reporting every STEP_MS would; without it each host's one body is sent again
+# and again with the same timestamps (the rules and the anomaly scanner then see one point per series).
 # RULES=none runs with no rules (an empty rule directory); RULES=DIR with those; unset: the default rules a user
 # gets (embedded in the binary). DB=postgres://USER@HOST:PORT/DB stores in PostgreSQL instead (a fresh schema per
 # run, dropped at the end with psql). SERVES=N (with DB) starts N `vigil serve` on that one schema and spreads the load
@@ -50,7 +53,8 @@ done
 port=${ports[0]}
 serve_pid=${serve_pids[0]}
 token=$("$bin/vigil" token create --fleet --db "$db" 2>/dev/null)
-python3 "$here/make_ingest_bodies.py" "$work/bodies" "$hosts" "$series" $([ "$mode" = plain ] && echo --plain)
+python3 "$here/make_ingest_bodies.py" "$work/bodies" "$hosts" "$series" $([ "$mode" = plain ] && echo --plain) \
+    $([ -n "${ROUNDS:-}" ] && echo "--rounds $ROUNDS --step-ms ${STEP_MS:-250}")
 
 count() {
     local total=0
