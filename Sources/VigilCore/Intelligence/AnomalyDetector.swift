@@ -29,13 +29,14 @@ import Foundation  // log10, log1p (libm); nothing else
 ///    as 0: an incident is reported when it starts or escalates, not again on each of its samples (NAB and
 ///    operators reward the earliest detection and penalise repeats).
 ///
-/// State: under 32 KB per series. The short windows are kept whole (sorted and in arrival order); the long
+/// State: under 20 KB per series. The short windows are kept whole (sorted and in arrival order); the long
 /// windows as order statistics of blocks of 360 values (`BlockWindow`: exact near the extremes, interpolated
 /// between), the block being filled read from the short window, which holds it; the seasonal ranges as
 /// half-hour slots of 7 days (`SeasonalSlots`). docs/BENCHMARKS.md has the measured size and cost per sample.
 ///
 /// Inputs: non-finite values (NaN, ±inf) score 0 and leave the state untouched; finite values are clamped
-/// to ±1e300 so no intermediate overflows into NaN. Timestamps should ascend (out-of-order timestamps only
+/// to ±3.4e38 and rounded to single precision (about 7 significant digits), as are the means: the windows keep
+/// values as `Float`s, which then hold them exactly. Timestamps should ascend (out-of-order timestamps only
 /// weaken the seasonality veto).
 ///
 /// NAB v1.1 (realAWSCloudwatch + realKnownCause subset, 19 files): bench/nab.sh measures it; bench/NAB.md has the numbers.
@@ -81,8 +82,8 @@ public struct AnomalyDetector: Sendable {
     static let longBlock = 360
     static let seasonSlotMs: Int64 = 30 * 60_000
     static let dayMs: Int64 = 86_400_000
-    /// Finite inputs are clamped to ±valueLimit.
-    static let valueLimit = 1e300
+    /// Finite inputs are clamped to ±valueLimit (the largest `Float`).
+    static let valueLimit = Double(Float.greatestFiniteMagnitude)
 
     /// Per view (0 = value, 1 = mean of the last 6): the short window, whole.
     private var shortWindows = (SortedWindow(capacity: windows.short), SortedWindow(capacity: windows.short))
@@ -114,11 +115,11 @@ public struct AnomalyDetector: Sendable {
     /// Scores the next sample (Unix milliseconds, value): 0 = normal, 1 = most anomalous.
     public mutating func score(timestampMs: Int64, value: Double) -> Double {
         guard value.isFinite else { return 0 }
-        let x = min(Self.valueLimit, max(-Self.valueLimit, value))
+        let x = Double(Float(min(Self.valueLimit, max(-Self.valueLimit, value))))
         recentValues.append(x)
         var sum = 0.0
         for i in 0..<recentValues.count { sum += recentValues[i] }
-        let mean = sum / Double(recentValues.count)
+        let mean = Double(Float(sum / Double(recentValues.count)))
 
         let envelope = seasonalEnvelope(at: timestampMs)
         let long0 = longView(x, shortWindows.0, longWindows.0)
@@ -172,7 +173,7 @@ public struct AnomalyDetector: Sendable {
             let n = short.count
             guard n > 0 else { return LongView(n: 0, atLeast: 0, atMost: 0, min: 0, max: 0, q5: 0, q50: 0, q95: 0) }
             return LongView(n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
-                            min: short.sorted[0], max: short.sorted[n - 1],
+                            min: short.smallest(0), max: short.smallest(n - 1),
                             q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95))
         }
         var below = 0
@@ -197,7 +198,7 @@ public struct AnomalyDetector: Sendable {
         let n = short.count
         let a = n > 0
             ? surprise(v, n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
-                       min: short.sorted[0], max: short.sorted[n - 1],
+                       min: short.smallest(0), max: short.smallest(n - 1),
                        q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95), windowLength: Self.windows.short)
             : (up: 0, down: 0)
         let b = surprise(v, n: long.n, atLeast: long.atLeast, atMost: long.atMost, min: long.min, max: long.max,

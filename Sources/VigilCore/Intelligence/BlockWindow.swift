@@ -1,5 +1,5 @@
 /// The last `blocks × blockSize` values of a stream, kept as a few order statistics per block of `blockSize`
-/// consecutive values rather than the values themselves: about 150 bytes per block instead of `blockSize × 16`.
+/// consecutive values rather than the values themselves: `ranks.count` `Float`s per block (76 bytes for blocks of 360) instead of `blockSize × 8` bytes.
 ///
 /// Each completed block keeps its 1st, 2nd, 3rd, 5th, 9th, … smallest and largest values (ranks 0, 1, 2, 4, 8,
 /// 16, 32, 64, 128 from each end) and its middle, so ranks near the window's extremes, the ones a tail p-value
@@ -13,7 +13,7 @@ struct BlockWindow: Sendable {
     let ranks: [Int]
     /// `maxBlocks` summaries of `ranks.count` values each, a ring: block `i` (0 = oldest) starts at
     /// `((head + i) % maxBlocks) * ranks.count`.
-    private var summaries: [Double] = []
+    private var summaries: [Float] = []
     private var head = 0
     private(set) var blockCount = 0
     /// q5, q50 and q95 of the completed blocks, as of the last completed block.
@@ -37,7 +37,7 @@ struct BlockWindow: Sendable {
     }
 
     /// Heap bytes held (summaries and the rank list).
-    var heapBytes: Int { summaries.capacity * MemoryLayout<Double>.stride + ranks.capacity * MemoryLayout<Int>.stride }
+    var heapBytes: Int { summaries.capacity * MemoryLayout<Float>.stride + ranks.capacity * MemoryLayout<Int>.stride }
 
     /// Values in the completed blocks.
     var completedCount: Int { blockCount * blockSize }
@@ -49,10 +49,10 @@ struct BlockWindow: Sendable {
         let sorted = values.sorted()
         let p = ranks.count
         if blockCount < maxBlocks {
-            summaries.append(contentsOf: ranks.map { sorted[$0] })
+            summaries.append(contentsOf: ranks.map { Float(sorted[$0]) })
             blockCount += 1
         } else {
-            for (j, r) in ranks.enumerated() { summaries[head * p + j] = sorted[r] }
+            for (j, r) in ranks.enumerated() { summaries[head * p + j] = Float(sorted[r]) }
             head = (head + 1) % maxBlocks
         }
         refreshCache()
@@ -60,7 +60,7 @@ struct BlockWindow: Sendable {
 
     /// The summary points of stored block `b` (storage order, not age).
     @inline(__always)
-    private func point(_ b: Int, _ j: Int) -> Double { summaries[b * ranks.count + j] }
+    private func point(_ b: Int, _ j: Int) -> Double { Double(summaries[b * ranks.count + j]) }
 
     /// Estimated number of completed values `<= v` (`inclusive`) or `< v`.
     func count(_ v: Double, inclusive: Bool) -> Double {
