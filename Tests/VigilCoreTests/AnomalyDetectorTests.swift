@@ -221,5 +221,10 @@ final class AnomalyDetectorTests: XCTestCase {
         XCTAssertEqual(out.count, 1001)
         XCTAssertEqual(out[0], "timestamp,value,anomaly_score")
         XCTAssertTrue(out[901].hasPrefix(lines[901] + ","))
+        // The detector's scores are single precision: written short, and read back as the same single-precision values.
+        let written = out.dropFirst().map { String($0.split(separator: ",").last!) }
+        XCTAssertEqual(written.map { Float($0)! }, s.map { Float($0) })
+        XCTAssertEqual(s.map { Double(Float($0)) }, s)
+        XCTAssertTrue(written.allSatisfy { $0.count <= 14 }, "\(written.max { $0.count < $1.count } ?? "")")
     }
 }

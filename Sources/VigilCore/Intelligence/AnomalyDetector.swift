@@ -88,13 +88,16 @@ public struct AnomalyDetector: Sendable {
     /// Per view (0 = value, 1 = mean of the last 6): the short window, whole.
     private var shortWindows = (SortedWindow(capacity: windows.short), SortedWindow(capacity: windows.short))
     /// Per view: the long window's completed blocks.
-    private var longWindows = (BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock),
-                               BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock))
+    private var longWindows = (BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock, ranks: longRanks),
+                               BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock, ranks: longRanks))
+    /// One rank list for every detector's long windows.
+    private static let longRanks = BlockWindow.ranks(blockSize: longBlock)
     /// Values since the last completed block: the newest `partial` values of each short window.
     private var partial = 0
     private var seasons = SeasonalSlots(slotMs: seasonSlotMs, capacity: 7 * Int(dayMs / seasonSlotMs) + 2)
     private var recentValues: RingBuffer<Double>
-    private var recentScores: RingBuffer<Double>
+    /// Raw scores, at single precision (`raw` is rounded to it).
+    private var recentScores: RingBuffer<Float>
     private let p: Parameters
     /// The score of the latest sample before the alert-once rule (`score` may report it as 0).
     public private(set) var lastRawScore = 0.0
@@ -131,16 +134,16 @@ public struct AnomalyDetector: Sendable {
         var raw = 0.0
         raw = max(raw, x <= envelope.hi.0 + slack0 ? 0 : s0.up, x >= envelope.lo.0 - slack0 ? 0 : s0.down)
         raw = max(raw, mean <= envelope.hi.1 + slack1 ? 0 : s1.up, mean >= envelope.lo.1 - slack1 ? 0 : s1.down)
-        raw = min(1, max(0, raw))
+        raw = Double(Float(min(1, max(0, raw))))
         lastRawScore = raw
 
         var out = raw
         if !recentScores.isEmpty {
             var peak = -Double.infinity
-            for i in 0..<recentScores.count { peak = max(peak, recentScores[i]) }
+            for i in 0..<recentScores.count { peak = max(peak, Double(recentScores[i])) }
             if raw <= peak { out = 0 }
         }
-        recentScores.append(raw)
+        recentScores.append(Float(raw))
 
         shortWindows.0.insert(x)
         shortWindows.1.insert(mean)

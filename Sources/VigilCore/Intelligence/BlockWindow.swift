@@ -21,10 +21,17 @@ struct BlockWindow: Sendable {
     private(set) var completedMin = Double.infinity
     private(set) var completedMax = -Double.infinity
 
-    init(blockSize: Int, maxBlocks: Int) {
+    /// `ranks` as `ranks(blockSize:)` makes them; pass one array to many windows and they share it.
+    init(blockSize: Int, maxBlocks: Int, ranks: [Int]? = nil) {
         precondition(blockSize >= 8 && maxBlocks >= 1)
         self.blockSize = blockSize
         self.maxBlocks = maxBlocks
+        self.ranks = ranks ?? Self.ranks(blockSize: blockSize)
+        summaries.reserveCapacity(maxBlocks * self.ranks.count)
+    }
+
+    /// The ranks kept per block of `blockSize`: 0, 1, 2, 4, 8, … from each end, and the middle.
+    static func ranks(blockSize: Int) -> [Int] {
         var low: [Int] = [0]
         var k = 1
         while k < blockSize / 2 - 1 {
@@ -32,12 +39,11 @@ struct BlockWindow: Sendable {
             k *= 2
         }
         let high = low.reversed().map { blockSize - 1 - $0 }
-        ranks = low + [blockSize / 2] + high
-        summaries.reserveCapacity(maxBlocks * ranks.count)
+        return low + [blockSize / 2] + high
     }
 
-    /// Heap bytes held (summaries and the rank list).
-    var heapBytes: Int { summaries.capacity * MemoryLayout<Float>.stride + ranks.capacity * MemoryLayout<Int>.stride }
+    /// Heap bytes held: the summaries (the rank list is shared by the detectors).
+    var heapBytes: Int { summaries.capacity * MemoryLayout<Float>.stride }
 
     /// Values in the completed blocks.
     var completedCount: Int { blockCount * blockSize }

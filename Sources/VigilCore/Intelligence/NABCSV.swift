@@ -114,7 +114,10 @@ public enum NABCSV {
             out += ","
             out += row.value
             out += ","
-            out += "\(score)"
+            // The detector's scores are single-precision values: written as the shortest text that reads back as them
+            // (as a `Float`; as a double it is within 1e-7 of them).
+            let single = Float(score)
+            out += Double(single) == score ? "\(single)" : "\(score)"
             out += "\n"
         }
         return out
