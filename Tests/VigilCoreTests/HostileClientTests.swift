@@ -99,7 +99,14 @@ struct HostileClientTests {
         // The attacker (127.0.0.2) opens more than its share and keeps them open.
         var held: [RawClient] = []
         for _ in 0..<8 { held.append(try RawClient(port: e.port, from: "127.0.0.2")) }
-        try await Task.sleep(for: .milliseconds(200))
+        // Until the listener has taken all eight (a loaded machine accepts late; the ninth must come after them): the
+        // gauge then counts them and the scrape's own connection.
+        for _ in 0..<100 {
+            let m = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/metrics", timeoutMs: 3000)) }
+            let open = m.text.split(separator: "\n").first { $0.hasPrefix("vigil_listener_connections ") }.flatMap { Int($0.split(separator: " ")[1]) }
+            if (open ?? 0) >= 9 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let extra = try RawClient(port: e.port, from: "127.0.0.2")
         let refused = try await offPool { extra.read(seconds: 2) }
         #expect(refused.closed, "the ninth connection from one address is closed at once")
