@@ -42,13 +42,18 @@ public struct MetricHead: Sendable {
             return true
         }
 
-        mutating func add(_ points: ArraySlice<SeriesPoint>, window: Int64, kept: inout Int) {
+        /// Adds samples in order; returns how many were kept.
+        mutating func add(_ points: ArraySlice<SeriesPoint>, window: Int64) -> Int {
+            var kept = 0
             for p in points where add(ts: p.ts, value: p.value, window: window) { kept += 1 }
+            return kept
         }
 
-        mutating func load(_ points: [SeriesPoint], lastSeen: Int64?, window: Int64, rejected: inout Int) {
-            for p in points where !add(ts: p.ts, value: p.value, window: window) { rejected += 1 }
+        /// As `add`, then remembers `lastSeen` (a sample older than the window) as the newest time.
+        mutating func load(_ points: ArraySlice<SeriesPoint>, lastSeen: Int64?, window: Int64) -> Int {
+            let kept = add(points, window: window)
             if let lastSeen, lastSeen > lastTs { lastTs = lastSeen }
+            return kept
         }
 
         /// Turns the tail into a chunk and drops chunks wholly older than `window` before the newest sample.
@@ -103,8 +108,7 @@ public struct MetricHead: Sendable {
     @discardableResult
     public mutating func append(_ key: SeriesKey, points: ArraySlice<SeriesPoint>) -> Int {
         guard let window = windows[key.name] else { return 0 }
-        var kept = 0
-        series[key.name, default: [:]][key, default: Series()].add(points, window: window, kept: &kept)
+        let kept = series[key.name, default: [:]][key, default: Series()].add(points, window: window)
         outOfOrder += points.count - kept
         return kept
     }
@@ -113,9 +117,8 @@ public struct MetricHead: Sendable {
     /// The series is looked up once, not per sample (hashing a key per sample was most of a rebuild).
     public mutating func load(_ key: SeriesKey, points: [SeriesPoint], lastSeen: Int64?) {
         guard let window = windows[key.name] else { return }
-        var rejected = 0
-        series[key.name, default: [:]][key, default: Series()].load(points, lastSeen: lastSeen, window: window, rejected: &rejected)
-        outOfOrder += rejected
+        let kept = series[key.name, default: [:]][key, default: Series()].load(points[...], lastSeen: lastSeen, window: window)
+        outOfOrder += points.count - kept
     }
 
     /// The points of every series of `metrics` with `from <= ts <= to`, in time order.

@@ -55,11 +55,6 @@ public struct AnomalyScanner: Sendable {
         var stored = Int64.min
 
         /// Scores one point: its reported score, and whether to store it.
-        /// Whether a point at `ts` is fed: after the cursor, and at least `minSpacingMs` after it.
-        func takes(_ ts: Int64) -> Bool {
-            ts > cursor && (cursor == .min || ts - cursor >= AnomalyScanner.minSpacingMs)
-        }
-
         mutating func feed(_ p: SeriesPoint) -> (score: Double, store: Bool) {
             let s = detector.score(timestampMs: p.ts, value: p.value)
             cursor = p.ts
@@ -72,6 +67,11 @@ public struct AnomalyScanner: Sendable {
             if store { stored = max(stored, p.ts) }
             return (s, store)
         }
+    }
+
+    /// Whether a point at `ts` is fed after one at `last` (`.min`: none yet): later, and by at least `minSpacingMs`.
+    static func takes(_ ts: Int64, after last: Int64) -> Bool {
+        ts > last && (last == .min || ts - last >= minSpacingMs)
     }
 
     public let maxSeries: Int
@@ -124,7 +124,7 @@ public struct AnomalyScanner: Sendable {
         // The points `feed` would have taken, then the newest `restorePoints` of them.
         var spaced: [SeriesPoint] = []
         var last = Int64.min
-        for p in history where p.ts > last && (last == .min || p.ts - last >= Self.minSpacingMs) {
+        for p in history where Self.takes(p.ts, after: last) {
             spaced.append(p)
             last = p.ts
         }
@@ -150,15 +150,15 @@ public struct AnomalyScanner: Sendable {
         let ordered = points.sorted { $0.ts < $1.ts }
         var out: [SeriesPoint] = []
         var best = 0.0
-        var fed = false
-        for p in ordered where t.takes(p.ts) {
+        var anyFed = false
+        for p in ordered where Self.takes(p.ts, after: t.cursor) {
             let (s, store) = t.feed(p)
-            fed = true
-            self.fed += 1
+            anyFed = true
+            fed += 1
             best = max(best, s)
             if store { out.append(SeriesPoint(ts: p.ts, value: s)) }
         }
-        if fed { t.score = max(best, t.incident) }
+        if anyFed { t.score = max(best, t.incident) }
         series[key] = t
         return out
     }

@@ -26,7 +26,7 @@ struct SortedWindow: Sendable {
         if let old = arrival.append(f) {
             sorted.remove(at: lowerBound(Double(old)))
         }
-        sorted.insert(f, at: upperBound(value))
+        sorted.insert(f, at: upperBound(Double(f)))
     }
 
     /// The `i`-th newest value (0 = the newest). Precondition: `i < count`.

@@ -5,18 +5,21 @@ public enum SegmentCodec {
     public static func encode(_ groups: [(series: Int64, points: [(ts: Int64, value: Double)])]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(groups.count * 16)
-        for g in groups {
-            Varint.put(UInt64(bitPattern: g.series), into: &out)
-            Varint.put(UInt64(g.points.count), into: &out)
-            var prev: Int64 = 0
-            for p in g.points {
-                Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
-                prev = p.ts
-                let bits = p.value.bitPattern
-                for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(k) * 8))) }
-            }
-        }
+        for g in groups { appendGroup(series: g.series, g.points, into: &out) }
         return out
+    }
+
+    /// Appends one series' group: its id, its count, then its points.
+    static func appendGroup(series: Int64, _ points: some Collection<(ts: Int64, value: Double)>, into out: inout [UInt8]) {
+        Varint.put(UInt64(bitPattern: series), into: &out)
+        Varint.put(UInt64(points.count), into: &out)
+        var prev: Int64 = 0
+        for p in points {
+            Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
+            prev = p.ts
+            let bits = p.value.bitPattern
+            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(k) * 8))) }
+        }
     }
 
     /// Calls `body` for every sample.
@@ -89,16 +92,7 @@ struct SegmentBuilder {
             let series = ids[order[i]]
             var end = i + 1
             while end < order.count && ids[order[end]] == series { end += 1 }
-            Varint.put(UInt64(bitPattern: series), into: &out)
-            Varint.put(UInt64(end - i), into: &out)
-            var prev: Int64 = 0
-            for k in i..<end {
-                let p = points[order[k]]
-                Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
-                prev = p.ts
-                let bits = p.value.bitPattern
-                for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(b) * 8))) }
-            }
+            SegmentCodec.appendGroup(series: series, order[i..<end].lazy.map { points[$0] }, into: &out)
             i = end
         }
         return out
