@@ -15,7 +15,7 @@ import VigilTestSupport
 final class ScriptedChatServer: @unchecked Sendable {
     enum Answer: Sendable {
         /// `data:` events (each JSON text or `[DONE]`), `delayMs` apart; `gate` holds back the events after the first
-        /// until `openGate()` is called (at most 8 s).
+        /// until `openGate()` is called (at most 20 s).
         case sse([String], delayMs: Int = 0, gated: Bool = false)
         /// A plain response.
         case plain(status: Int, headers: [(String, String)] = [], body: String)
@@ -142,7 +142,7 @@ final class ScriptedChatServer: @unchecked Sendable {
     }
 
     private func waitForGate() {
-        for _ in 0..<Int(800 * TestTime.scale) {
+        for _ in 0..<Int(2_000 * TestTime.scale) {
             if state.withLock({ $0.gateOpen }) {
                 state.withLock { $0.gateInTime = true }
                 return
@@ -264,7 +264,7 @@ func elapsedMs(since start: UInt64) -> Int { Int((WallClock.monotonicNs() - star
                                                Chunks.usage(prompt: 12, completion: 3), "[DONE]"], gated: true)])
         let log = MemoryAICallLog()
         // Generous timeouts: the gate is opened by this task, which a loaded test run may schedule late.
-        let client = try AIClient(config: testAIConfig(server, idleMs: TestTime.ms(10_000), totalMs: TestTime.ms(15_000)), log: log)
+        let client = try AIClient(config: testAIConfig(server, idleMs: TestTime.ms(25_000), totalMs: TestTime.ms(30_000)), log: log)
         var texts: [String] = []
         var done: AIResponse?
         for try await event in client.stream([.system("be brief"), .user("say hello")], feature: "chat") {

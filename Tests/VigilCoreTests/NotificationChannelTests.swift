@@ -27,8 +27,13 @@ import VigilWire
                                                  messageID: "1.1@vigil", nowMs: WallClock.nowMs())
     }
 
-    /// base64(HMAC-SHA256(key, message)) computed by Python, independently of Vigil's own HMAC.
-    static func pythonHMAC(key: String, message: String) throws -> String {
+    /// base64(HMAC-SHA256(key, message)) computed by Python, independently of Vigil's own HMAC (waited for off the
+    /// cooperative pool).
+    static func pythonHMAC(key: String, message: String) async throws -> String {
+        try await offPool { try pythonHMACBlocking(key: key, message: message) }
+    }
+
+    private static func pythonHMACBlocking(key: String, message: String) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", "import hmac,hashlib,base64,sys; print(base64.b64encode(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).digest()).decode())", key, message]
@@ -50,7 +55,7 @@ import VigilWire
         #expect(r.headers["content-type"] == "application/json; charset=utf-8")
         let ts = try #require(r.query["timestamp"])
         #expect(abs((Int64(ts) ?? 0) - WallClock.nowMs()) < 60_000, "milliseconds since the epoch")
-        #expect(r.query["sign"] == (try Self.pythonHMAC(key: "SECd41d8cd98f", message: "\(ts)\nSECd41d8cd98f")))
+        #expect(r.query["sign"] == (try await Self.pythonHMAC(key: "SECd41d8cd98f", message: "\(ts)\nSECd41d8cd98f")))
         let body = try #require(r.json)
         #expect(body["msgtype"] as? String == "markdown")
         let md = try #require(body["markdown"] as? [String: String])
@@ -71,7 +76,7 @@ import VigilWire
         let ts = try #require(card["timestamp"] as? String)
         #expect(abs((Int64(ts) ?? 0) - WallClock.nowMs() / 1000) < 60, "seconds since the epoch")
         // Feishu: HMAC-SHA256 keyed with "timestamp\nsecret" over an empty message.
-        #expect(card["sign"] as? String == (try Self.pythonHMAC(key: "\(ts)\nfeishu-secret", message: "")))
+        #expect(card["sign"] as? String == (try await Self.pythonHMAC(key: "\(ts)\nfeishu-secret", message: "")))
         let header = try #require((card["card"] as? [String: Any])?["header"] as? [String: Any])
         #expect((header["title"] as? [String: String])?["content"] == "[FIRING:1] DiskSpaceLow on web-1")
         #expect(header["template"] as? String == "red")

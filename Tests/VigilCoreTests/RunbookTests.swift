@@ -7,9 +7,10 @@ import VigilWire
 let shippedRunbooks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("runbooks").path
 
-func builtInCatalog() -> RunbookCatalog {
-    RunbookCatalog.load(builtInDirectory: shippedRunbooks, userDirectory: nil)
-}
+/// The shipped runbooks, parsed once: two dozen tests use them, and parsing them takes a debug build a while.
+func builtInCatalog() -> RunbookCatalog { parsedBuiltInCatalog }
+
+private let parsedBuiltInCatalog = RunbookCatalog.load(builtInDirectory: shippedRunbooks, userDirectory: nil)
 
 struct RunbookFormatTests {
     @Test func theSixBuiltInsParse() throws {
