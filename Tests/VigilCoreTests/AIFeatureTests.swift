@@ -152,7 +152,9 @@ import VigilTestSupport
         let (diagnoser, input, catalog) = (try Self.diagnoser(server, idleMs: 300, log: log), Self.diskInput(), builtInCatalog())
         let start = WallClock.monotonicNs()
         let result = await diagnoser.analyze(input, catalog: catalog)
-        #expect(elapsedMs(since: start) < TestTime.ms(9_000))  // the server would hang for 10 s
+        // The server would hang for 30 s. The tight bound is on the call's own thread (the logged latency); the
+        // test's task may wait seconds for the pool at the start of a parallel run, so its wall clock gets room.
+        #expect(elapsedMs(since: start) < TestTime.ms(25_000))
         #expect((log.records.first?.latencyMs ?? .max) < TestTime.ms(9_000))
         #expect(result.diagnosis.source == "heuristic")
         #expect(result.fallbackReason?.hasPrefix("AI unavailable (the AI server did not answer in time") == true)
