@@ -17,11 +17,11 @@ import VigilCore
         }
         let rows = lines.dropFirst(3)
         let web2 = rows.first { $0.contains("web-2") }!
-        for value in ["71", "up", "88.1", "62.0", "81.0", "3.10", "1/3", "4", "now", "env=prod role=web"] {
+        for value in ["71", "up", "88.1", "62.0", "81.0", "3.10", "2/3", "4", "now", "env=prod role=web"] {
             #expect(web2.contains(value), "missing \(value) in \(web2)")
         }
         let db1 = rows.first { $0.contains("db-1") }!
-        #expect(db1.contains("stale") && db1.contains("4m") && db1.contains("2/2") && db1.contains("12.4"))
+        #expect(db1.contains("stale") && db1.contains("4m") && db1.contains("0/2") && db1.contains("12.4"))
         let batch = rows.first { $0.contains("batch-1") }!
         #expect(batch.contains("down") && batch.contains("2h") && batch.contains(" - "))
         // web-1's history 0,25,50,75,100 as braille, newest at the right edge of the 16-cell column.

@@ -48,7 +48,7 @@ import VigilCore
         _ = pane.receive(.fleet(FleetSnapshot(takenAt: 0, hosts: Self.hosts)), now: 0)
         _ = pane.receive(.alerts(AlertsSnapshot(takenAt: 0, active: [Self.alert("web-2", .critical)])), now: 0)
         let canvas = Fixtures.render(pane, width: 120, height: 12)
-        #expect(canvas.text.contains("Groups (3)") && canvas.text.contains("1C") && canvas.text.contains("0/1") && canvas.text.contains("1/4") && canvas.text.contains("web-2"),
+        #expect(canvas.text.contains("Groups (3)") && canvas.text.contains("1C") && canvas.text.contains("1/1") && canvas.text.contains("3/4") && canvas.text.contains("web-2"),
                 "\(canvas.text)")
         let narrow = Fixtures.render(pane, width: 80, height: 24)
         #expect(narrow.text.contains("web") && narrow.text.contains("HEALTH"), "\(narrow.text)")

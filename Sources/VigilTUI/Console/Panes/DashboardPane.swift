@@ -150,7 +150,7 @@ final class DashboardPane: Pane {
             .text("CHECKS", width: 6, alignRight: true, priority: 65,
                   role: { $0.checksFailing > 0 ? .critical : ($0.checksTotal > 0 ? .ok : .muted) },
                   ascending: { ($0.checksFailing, $0.checksTotal) < ($1.checksFailing, $1.checksTotal) },
-                  descendingFirst: true) { $0.checksTotal == 0 ? "-" : "\($0.checksFailing)/\($0.checksTotal)" },
+                  descendingFirst: true) { $0.checksTotal == 0 ? "-" : "\($0.checksTotal - $0.checksFailing)/\($0.checksTotal)" },
             .text("ERRS", width: 4, alignRight: true, priority: 30, role: { $0.recentErrors > 0 ? .warning : .muted },
                   ascending: { $0.recentErrors < $1.recentErrors }, descendingFirst: true) { "\($0.recentErrors)" },
             TableColumn("LAST SEEN", width: 9, alignRight: true, priority: 75, ascending: { $0.lastSeen > $1.lastSeen },
