@@ -180,10 +180,13 @@ final class HostDetailPane: Pane {
             heights[.checks] = checksWanted
             let remaining = rest.height - checksWanted
             if processes.rows.isEmpty {
-                // No agent reports processes here: the box stays small.
-                heights[.processes] = 3
-                heights[.series] = (remaining - 3) / 2
-                heights[.logs] = remaining - 3 - (remaining - 3) / 2
+                // No agent reports processes here: the box stays small (on a tall screen with room to say so under
+                // its header), and on a short one (80×24) it only appears when Tab moves to it: the series and logs
+                // need the rows more.
+                let small = rest.height >= 30 ? 4 : rest.height >= 20 || focus == .processes ? 3 : 0
+                heights[.processes] = small
+                heights[.series] = (remaining - small) / 2
+                heights[.logs] = remaining - small - (remaining - small) / 2
             } else {
                 heights[.series] = remaining / 3
                 heights[.processes] = remaining / 3
