@@ -35,16 +35,21 @@ def write(index, data):
         f.write(data if plain else gzip.compress(data, 6))
 
 
+def sample(s, jitter):
+    """Series s of a host with a fresh value: at up to 10 s before now (`jitter`), or at @TS@, filled in per round."""
+    value = round(rng.random() * 100, 3)
+    ts = now - rng.randint(0, 9999) if jitter else "@TS@"
+    return '{"name":"%s","value":%s,"ts":%s,"labels":{"shard":"%d"}}' % (names[s % len(names)], value, ts, s // len(names))
+
+
+def body(h, samples, ts):
+    return ('{"host":"bench-%04d","labels":{"role":"bench"},"samples":[%s],"logs":[{"ts":%s,"source":"/var/log/app.log",'
+            '"level":"info","message":"request served in %d ms"}]}' % (h, ",".join(samples), ts, rng.randint(1, 900)))
+
+
 if rounds == 1:
     for h in range(hosts):
-        samples = []
-        for s in range(series):
-            name = names[s % len(names)]
-            samples.append({"name": name, "value": round(rng.random() * 100, 3), "ts": now - rng.randint(0, 9999),
-                            "labels": {"shard": str(s // len(names))}})
-        body = {"host": "bench-%04d" % h, "labels": {"role": "bench"}, "samples": samples,
-                "logs": [{"ts": now, "source": "/var/log/app.log", "level": "info", "message": "request served in %d ms" % rng.randint(1, 900)}]}
-        data = json.dumps(body, separators=(",", ":")).encode()
+        data = body(h, [sample(s, True) for s in range(series)], now).encode()
         total += len(data)
         write(h, data)
     print("%d bodies, %d samples each, %.0f bytes of JSON per sample" % (hosts, series, total / (hosts * series)))
@@ -52,16 +57,7 @@ if rounds == 1:
 
 # Rounds: per host, four sets of values (cycled) in a template whose timestamps are filled in per round.
 start = now
-templates = []
-for h in range(hosts):
-    variants = []
-    for v in range(4):
-        parts = []
-        for s in range(series):
-            parts.append('{"name":"%s","value":%s,"ts":@TS@,"labels":{"shard":"%d"}}' % (names[s % len(names)], round(rng.random() * 100, 3), s // len(names)))
-        variants.append('{"host":"bench-%04d","labels":{"role":"bench"},"samples":[%s],"logs":[{"ts":@TS@,"source":"/var/log/app.log","level":"info","message":"request served in %d ms"}]}'
-                        % (h, ",".join(parts), rng.randint(1, 900)))
-    templates.append(variants)
+templates = [[body(h, [sample(s, False) for s in range(series)], "@TS@") for _ in range(4)] for h in range(hosts)]
 index = 0
 for r in range(rounds):
     ts = str(start + r * step)

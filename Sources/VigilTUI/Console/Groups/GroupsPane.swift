@@ -90,10 +90,7 @@ final class GroupsPane: Pane {
             TableColumn("CPU", width: 16, priority: 40) { row, ctx in
                 [Span(Sparkline.render(row.cpuHistory, width: ctx.width, unicode: ctx.glyphs.isUnicode, range: 0...100), .sparkline)]
             },
-            .text("CHECKS", width: 6, alignRight: true, priority: 65, role: { $0.checksFailing > 0 ? .critical : ($0.checksTotal > 0 ? .ok : .muted) },
-                  ascending: { ($0.checksFailing, $0.checksTotal) < ($1.checksFailing, $1.checksTotal) }, descendingFirst: true) {
-                $0.checksTotal == 0 ? "-" : "\($0.checksTotal - $0.checksFailing)/\($0.checksTotal)"
-            },
+            .checks(failing: \.checksFailing, total: \.checksTotal),
             .text("WORST", width: 8, flexible: true, maxWidth: 24, priority: 60, role: { _ in .muted }) { $0.worst ?? "" },
         ]
     }

@@ -27,6 +27,9 @@ enum Format {
         return String(format: "%.1f", value)
     }
 
+    /// Checks passing of the total, as every CHECKS column writes them (`2/2`), as k9s counts READY.
+    static func passing(failing: Int, of total: Int) -> String { "\(total - failing)/\(total)" }
+
     /// A load average: `0.42`, `12.3`, `123`.
     static func load(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "-" }

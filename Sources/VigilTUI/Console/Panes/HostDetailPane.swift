@@ -183,7 +183,7 @@ final class HostDetailPane: Pane {
                 // No agent reports processes here: the box stays small (on a tall screen with room to say so under
                 // its header), and on a short one (80×24) it only appears when Tab moves to it: the series and logs
                 // need the rows more.
-                let small = rest.height >= 30 ? 4 : rest.height >= 20 || focus == .processes ? 3 : 0
+                let small = rest.height >= 30 ? 4 : (rest.height >= 20 || focus == .processes) ? 3 : 0
                 heights[.processes] = small
                 heights[.series] = (remaining - small) / 2
                 heights[.logs] = remaining - small - (remaining - small) / 2

@@ -46,4 +46,14 @@ struct TableColumn<Row> {
         TableColumn(title, width: width, flexible: flexible, maxWidth: maxWidth, alignRight: alignRight,
                     priority: priority, ascending: ascending, descendingFirst: descendingFirst) { row, _ in [Span(value(row), role(row))] }
     }
+
+    /// The CHECKS column of the hosts and groups tables: passing of the total, as k9s counts READY (`2/2`), red as
+    /// soon as one fails; sorted by the failing count.
+    static func checks(failing: @escaping (Row) -> Int, total: @escaping (Row) -> Int) -> TableColumn {
+        .text("CHECKS", width: 6, alignRight: true, priority: 65,
+              role: { failing($0) > 0 ? .critical : (total($0) > 0 ? .ok : .muted) },
+              ascending: { (failing($0), total($0)) < (failing($1), total($1)) }, descendingFirst: true) {
+            total($0) == 0 ? "-" : Format.passing(failing: failing($0), of: total($0))
+        }
+    }
 }

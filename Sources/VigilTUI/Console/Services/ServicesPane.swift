@@ -110,7 +110,7 @@ final class ServicesPane: Pane {
             },
             .text("CHECKS", width: 6, alignRight: true, priority: 90,
                   role: { $0.failing > 0 ? .critical : !$0.missingChecks.isEmpty ? .warning : $0.results > 0 ? .ok : .muted }) {
-                $0.results == 0 ? ($0.missingChecks.isEmpty ? "-" : "none") : "\($0.results - $0.failing)/\($0.results)"
+                $0.results == 0 ? ($0.missingChecks.isEmpty ? "-" : "none") : Format.passing(failing: $0.failing, of: $0.results)
             },
             TableColumn("LATENCY 24h", width: 14, priority: 50) { s, ctx in
                 [Span(Sparkline.render(s.latency, width: ctx.width, unicode: ctx.glyphs.isUnicode), .sparkline)]
