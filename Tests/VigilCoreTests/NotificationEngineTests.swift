@@ -173,7 +173,7 @@ import VigilWire
         let posted = try await offPool {
             try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
                                                  headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                                                 body: Array(batch.json().utf8), timeoutMs: 10_000))
+                                                 body: Array(batch.json().utf8), timeoutMs: TestTime.ms(10_000)))
         }
         #expect(posted.status == 200)
         #expect(await eventually(15) { receiver.requests.count == 1 }, "the first attempt reaches the receiver")

@@ -160,7 +160,7 @@ struct PostgresHandOverTests {
         let posted = try await offPool {
             try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(ports[other])/api/v1/ingest",
                                                  headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                                                 body: Array(batch.json().utf8), timeoutMs: 10_000))
+                                                 body: Array(batch.json().utf8), timeoutMs: TestTime.ms(10_000)))
         }
         #expect(posted.status == 200)
         #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert (ingested by the other serve)")
@@ -220,7 +220,7 @@ struct PostgresThreeServesTests {
                                          : IngestBatch(host: host, samples: samples)
                 let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
                                           headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                                          body: Array(batch.json().utf8), timeoutMs: 10_000)
+                                          body: Array(batch.json().utf8), timeoutMs: TestTime.ms(10_000))
                 if (try? await offPool { try HTTPClient().perform(request) })?.status == 200, i % 20 != 19 { acknowledged.withLock { $0 += 50 } }
                 i += 1
                 try? await Task.sleep(for: .milliseconds(20))
@@ -232,7 +232,7 @@ struct PostgresThreeServesTests {
         let posted = try await offPool {
             try HTTPClient().perform(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(ports[(holder + 1) % 3])/api/v1/ingest",
                                                  headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                                                 body: Array(hot.json().utf8), timeoutMs: 10_000))
+                                                 body: Array(hot.json().utf8), timeoutMs: TestTime.ms(10_000)))
         }
         #expect(posted.status == 200)
         #expect(await eventually(20) { receiver.requests.count == 1 }, "the holder tells the alert")

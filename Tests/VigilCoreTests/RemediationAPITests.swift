@@ -79,7 +79,7 @@ import VigilTestSupport
             var headers = [("Authorization", "Bearer \(w.secret)"), ("Content-Type", "application/json")]
             if acceptJobs { headers.append((IngestResponse.acceptJobsHeader, "1")) }
             let r = HTTPRequest(method: "POST", url: w.engine.url + "/api/v1/ingest", headers: headers,
-                                body: Array(IngestBatch.simple(host: "web-1", at: WallClock.nowMs()).json().utf8))
+                                body: Array(IngestBatch.simple(host: "web-1", at: WallClock.nowMs()).json().utf8), timeoutMs: TestTime.ms(10_000))
             let answer = try await offPool { try HTTPClient().perform(r) }
             #expect(answer.status == 200)
             return try IngestResponse.decode(answer.body)

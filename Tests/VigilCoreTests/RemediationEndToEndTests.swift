@@ -82,7 +82,7 @@ import VigilWire
                 let batch = IngestBatch(host: "e2e-fix", samples: [Sample(name: "app.stale_files", value: Double(staleCount()), ts: WallClock.nowMs())])
                 let request = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
                                           headers: [("Authorization", "Bearer \(secret)"), ("Content-Type", "application/json")],
-                                          body: Array(batch.json().utf8))
+                                          body: Array(batch.json().utf8), timeoutMs: TestTime.ms(10_000))
                 _ = try? await offPool { try HTTPClient().perform(request) }
                 try? await Task.sleep(for: .milliseconds(300))
             }
