@@ -40,6 +40,7 @@ public struct LogRateService: Service {
                     if failing { logger.info("error-log rates are counted again") }
                     failing = false
                 } catch {
+                    if Task.isCancelled { return }  // the engine is stopping: its store calls were cut short, nothing failed
                     if !failing { logger.error("error-log rates (\(Self.metric)) could not be counted (tried again every \(every)): \(error)") }
                     failing = true
                 }

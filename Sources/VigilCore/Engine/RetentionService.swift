@@ -29,6 +29,7 @@ struct RetentionService: Service {
                 failing = false
                 MemoryTrim.releaseFreeMemory()
             } catch {
+                if Task.isCancelled { return }  // the engine is stopping: its store calls were cut short, nothing failed
                 // Said once per failing streak, at error level: a store that keeps everything grows without bound.
                 if !failing { logger.error("retention failed (data is kept, nothing is rolled up or deleted until it works): \(error)") }
                 failing = true

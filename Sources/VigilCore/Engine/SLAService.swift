@@ -33,6 +33,7 @@ public struct SLAService: Service {
                     logger.warning("SLA: \(outcome.tooLarge) days not rolled up: an hour of them holds more than \(ServiceSLAReport.resultLimit) check results")
                 }
             } catch {
+                if Task.isCancelled { return }  // the engine is stopping: its store calls were cut short, nothing failed
                 logger.error("the SLA records could not be updated (tried again in \(every)): \(error)")
             }
         }

@@ -25,6 +25,7 @@ struct WeeklyReportService: Service {
                     logger.info("weekly report \(stored.id) written (vigil report show \(stored.id))")
                 }
             } catch {
+                if Task.isCancelled { return }  // the engine is stopping: its store calls were cut short, nothing failed
                 logger.error("the weekly report could not be written (tried again in \(every)): \(error)")
             }
         }
