@@ -114,8 +114,14 @@ public final class PostgresStore: Store, Sendable {
         }
     }
 
+    /// SQLSTATEs that say "not now" rather than "no": the server is full (53300, too many clients) or starting up
+    /// or shutting down (57P03). The first connection tries again on them for up to `connect_timeout`.
+    static let busyStates: Set<String> = ["53300", "57P03"]
+
     /// The first contact: one direct connection (the pool retries a refused connection for a minute before it
-    /// gives up, with a vaguer error), which brings the schema up to date.
+    /// gives up, with a vaguer error), which brings the schema up to date. A server that is full or starting up is
+    /// tried again, 0.2 s apart doubling to 2 s, until `connect_timeout` has passed: a serve that systemd starts just
+    /// after PostgreSQL, or a console opened while the fleet's serves hold every connection, waits instead of failing.
     private func migrate() async throws {
         let tls: PostgresConnection.Configuration.TLS
         do {
@@ -128,13 +134,26 @@ public final class PostgresStore: Store, Sendable {
                                                       database: url.database, tls: tls)
         config.options.connectTimeout = .seconds(Int64(url.connectTimeout))
         config.options.additionalStartupParameters = Self.startupParameters(url)
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(url.connectTimeout)
+        var pause = Duration.milliseconds(200)
         let conn: PostgresConnection
-        do {
-            conn = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
-        } catch let e as PSQLError {
-            throw StoreError("cannot connect to \(url.shown): " + PGSession.describe(e, sql: nil))
-        } catch {
-            throw StoreError("cannot connect to \(url.shown): \(error)")
+        while true {
+            do {
+                conn = try await PostgresConnection.connect(configuration: config, id: 0, logger: logger)
+                break
+            } catch let e as PSQLError {
+                let busy = e.serverInfo?[.sqlState].map(Self.busyStates.contains) ?? false
+                if busy && ContinuousClock.now + pause < deadline {
+                    try await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(2))
+                    continue
+                }
+                let tried = busy ? " (tried for \(Int((ContinuousClock.now - started).components.seconds)) s)" : ""
+                throw StoreError("cannot connect to \(url.shown): " + PGSession.describe(e, sql: nil) + tried)
+            } catch {
+                throw StoreError("cannot connect to \(url.shown): \(error)")
+            }
         }
         do {
             try await PostgresSchema.migrate(PGSession(connection: conn, logger: logger), schema: url.schema)
