@@ -107,7 +107,7 @@ import VigilTestSupport
                                         then: (real.host, real.port))
         let dir = TempDir()
         _ = await Backend.postgresURL(for: dir)  // after the sweep of old schemas
-        let store = try PostgresStore(url: Backend.url(server.url(user: real.user, database: real.database, connectTimeout: 20),
+        let store = try PostgresStore(url: Backend.url(server.url(user: real.user, database: real.database, connectTimeout: Int(TestTime.seconds(20))),
                                                       schema: Backend.schema(of: dir)))
         _ = try await store.stats()
         #expect(server.attempts.withLock { $0 } >= 3)
