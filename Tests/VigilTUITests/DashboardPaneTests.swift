@@ -105,6 +105,31 @@ import VigilCore
         #expect(!pane.table.isRecentlyChanged("web-1", now: Fixtures.now + 2_500))
     }
 
+    /// The first frame comes before the figures (every host healthy, sorted by name); when they arrive the worst
+    /// hosts sort to the top and must be on screen with the selection on the first of them, not scrolled above a
+    /// first-drawn host that kept its place. Once the user moves, the selection follows its row again.
+    @Test func untilTheUserMovesTheSelectionStaysOnTheFirstRow() {
+        let pane = Fixtures.dashboard()
+        var hosts = Fixtures.fleet.hosts
+        for i in hosts.indices { hosts[i].health = 100 }
+        _ = pane.receive(.fleet(FleetSnapshot(takenAt: Fixtures.now, hosts: hosts)), now: Fixtures.now)
+        let first = pane.table.visible[0].name
+        #expect(pane.table.selected?.name == first && pane.table.offset == 0)
+        let worst = hosts.first { $0.name != first }!.name
+        hosts[hosts.firstIndex { $0.name == worst }!].health = 5
+        _ = pane.receive(.fleet(FleetSnapshot(takenAt: Fixtures.now + 2_000, hosts: hosts)), now: Fixtures.now + 2_000)
+        #expect(pane.table.visible[0].name == worst)
+        #expect(pane.table.selected?.name == worst && pane.table.offset == 0)
+        let top = Fixtures.render(pane).lines().first { $0.contains("▶") }!
+        #expect(top.contains(worst), "\(top)")
+        // The user moves down one row: from now on the selection follows that host.
+        pane.table.moveSelection(by: 1)
+        let chosen = pane.table.selected!.name
+        hosts[hosts.firstIndex { $0.name == chosen }!].health = 1
+        _ = pane.receive(.fleet(FleetSnapshot(takenAt: Fixtures.now + 4_000, hosts: hosts)), now: Fixtures.now + 4_000)
+        #expect(pane.table.selected?.name == chosen && pane.table.selectedIndex == 0)
+    }
+
     @Test func filterHidingTheSelectionSelectsTheFirstMatch() throws {
         let pane = Fixtures.dashboard()
         pane.table.select(id: "web-2")

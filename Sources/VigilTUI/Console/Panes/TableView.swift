@@ -1,5 +1,6 @@
 /// A generic table: columns, sorting, `/` filter, selection that follows a row's identity across refreshes and
-/// re-sorts (without jumping on screen), paging, and brief highlighting of rows that changed. Panes own tables and
+/// re-sorts (without jumping on screen) once the user has moved it off the first row, paging, and brief highlighting
+/// of rows that changed. Panes own tables and
 /// render them into a canvas; the table never calls curses.
 final class TableView<Row: Identifiable> {
     var columns: [TableColumn<Row>]
@@ -24,6 +25,11 @@ final class TableView<Row: Identifiable> {
     /// Body rows shown by the last render (page size for PgUp/PgDn).
     private(set) var pageSize = 10
     private var changedAt: [Row.ID: Int64] = [:]
+    /// Until the user moves the selection off the first row, it stays on whatever row sorts first, with the view at
+    /// the top (as htop's cursor does). Following the first row's identity instead hid the worst hosts: the console's
+    /// first frame, drawn before the figures arrive, sorts by name; when they arrived the selected first host kept
+    /// its place on screen and the hosts that now sorted above it scrolled out of view.
+    private var pinnedToTop = true
     private var signatures: [Row.ID: String] = [:]
 
     init(columns: [TableColumn<Row>], sortColumn: Int? = nil, sortDescending: Bool = false, emptyMessage: String = "nothing to show",
@@ -147,6 +153,7 @@ final class TableView<Row: Identifiable> {
     func select(id: Row.ID) {
         guard let i = visible.firstIndex(where: { $0.id == id }) else { return }
         selectedID = id
+        pinnedToTop = i == 0
         scrollToSelection(index: i)
     }
 
@@ -156,6 +163,7 @@ final class TableView<Row: Identifiable> {
         let current = selectedIndex ?? 0
         let i = min(max(0, current + delta), visible.count - 1)
         selectedID = visible[i].id
+        pinnedToTop = i == 0
         scrollToSelection(index: i)
     }
 
@@ -187,6 +195,11 @@ final class TableView<Row: Identifiable> {
         }
         visible = filtered.map(\.1)
         guard !visible.isEmpty else {
+            offset = 0
+            return
+        }
+        if pinnedToTop {
+            selectedID = visible[0].id
             offset = 0
             return
         }
