@@ -67,7 +67,9 @@ enum RuleFixtures {
 
 @Suite struct RulesPaneTests {
     @Test func headerAndRuleRows() {
-        let canvas = Fixtures.render(RuleFixtures.pane())
+        let pane = RuleFixtures.pane()
+        pane.table.moveSelection(by: 1)  // the STATE colours are read on HighCPU's row, the first, so it is not selected
+        let canvas = Fixtures.render(pane)
         let lines = canvas.lines()
         for part in ["5 rules from 2 files", "evaluated 4s ago in 12 ms", "5 active alerts", "leader"] {
             #expect(lines[0].contains(part), "\(lines[0])")
@@ -79,7 +81,7 @@ enum RuleFixtures {
         }
         // Firing first (HighCPU also has a pending one), then by severity; inactive rules last.
         #expect(RuleFixtures.order(canvas) == ["HighCPU", "DiskFull", "HighLoad", "HostStale", "CheckDown"], "\(canvas.text)")
-        func row(_ name: String) -> String { lines.dropFirst(3).first { $0.contains(" \(name) ") }! }
+        func row(_ name: String) -> String { lines.dropFirst(3).first { $0.contains(" \(name) ") || $0.contains("▶\(name) ") }! }
         let cpu = row("HighCPU")
         for part in ["threshold", "cpu.usage_percent", "CRIT", "5m", "1 firing 1 pending", "cpu above 90%"] {
             #expect(cpu.contains(part), "\(cpu)")
