@@ -1,7 +1,6 @@
 /// A generic table: columns, sorting, `/` filter, selection that follows a row's identity across refreshes and
 /// re-sorts (without jumping on screen) once the user has moved it off the first row, paging, and brief highlighting
-/// of rows that changed. Panes own tables and
-/// render them into a canvas; the table never calls curses.
+/// of rows that changed. Panes own tables and render them into a canvas; the table never calls curses.
 final class TableView<Row: Identifiable> {
     var columns: [TableColumn<Row>]
     /// The strings `/` matches for a row (e.g. name and `k=v` labels).
