@@ -19,6 +19,9 @@ public struct IngestBatch: Sendable, Equatable {
     public var dbQueries: [DatabaseQuery] = []
     /// The host's established TCP connections, when the agent looked this cycle (every minute by default).
     public var connections: [ConnectionRecord] = []
+    /// The body the batch was decoded from, kept when the decoder left samples' plain labels raw
+    /// (``IngestDecoder/keepsPlainLabelsRaw``): their `plainLabels` ranges point into it.
+    public var body: [UInt8]?
 
     public init(host: String, id: String? = nil, agent: AgentInfo? = nil, labels: [String: String] = [:],
                 samples: [Sample] = [], logs: [LogEntry] = [], checks: [CheckResult] = []) {
@@ -36,6 +39,12 @@ public struct IngestBatch: Sendable, Equatable {
         !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x3A || b == 0x2D
         }
+    }
+
+    /// A sample's labels: its `labels`, or for one decoded with its plain labels left raw, those bytes decoded.
+    public func labels(of sample: Sample) -> [String: String] {
+        guard let r = sample.plainLabels, let body else { return sample.labels }
+        return body.withUnsafeBufferPointer { PlainLabels.decode(UnsafeBufferPointer(rebasing: $0[r])) }
     }
 
     /// True when the batch carries no data at all (a heartbeat).
@@ -67,12 +76,16 @@ public struct Sample: Sendable, Equatable {
     public var value: Double
     public var ts: Int64
     public var labels: [String: String]
+    /// Where this sample's label object lies in its batch's `body`, when the decoder left it raw
+    /// (``IngestDecoder/keepsPlainLabelsRaw``). `labels` is then empty: read them with ``IngestBatch/labels(of:)``.
+    public var plainLabels: Range<Int>?
 
-    public init(name: String, value: Double, ts: Int64, labels: [String: String] = [:]) {
+    public init(name: String, value: Double, ts: Int64, labels: [String: String] = [:], plainLabels: Range<Int>? = nil) {
         self.name = name
         self.value = value
         self.ts = ts
         self.labels = labels
+        self.plainLabels = plainLabels
     }
 }
 

@@ -6,9 +6,13 @@
 /// Unknown object keys are skipped so newer agents can talk to older listeners.
 public struct IngestDecoder: Sendable {
     public var limits: WireLimits
+    /// Leaves each sample's label object as bytes when it is plain (``PlainLabels``): the sample's `plainLabels`
+    /// range into the batch's `body` instead of a dictionary. The listener's writer looks series up by those bytes.
+    public var keepsPlainLabelsRaw: Bool
 
-    public init(limits: WireLimits = .default) {
+    public init(limits: WireLimits = .default, keepsPlainLabelsRaw: Bool = false) {
         self.limits = limits
+        self.keepsPlainLabelsRaw = keepsPlainLabelsRaw
     }
 
     /// Decodes `body`. `nowMs` is the listener's clock, used to refuse timestamps from the future.
@@ -16,7 +20,9 @@ public struct IngestDecoder: Sendable {
         let result: Result<IngestBatch, WireError> = body.withUnsafeBufferPointer { buf in
             var s = JSONScanner(buf)
             do throws(WireError) {
-                return .success(try decodeBatch(&s, nowMs: nowMs))
+                var batch = try decodeBatch(&s, nowMs: nowMs)
+                if keepsPlainLabelsRaw { batch.body = body }
+                return .success(batch)
             } catch {
                 return .failure(error)
             }
@@ -172,6 +178,7 @@ public struct IngestDecoder: Sendable {
             var value: Double?
             var ts: Int64?
             var labels: [String: String] = [:]
+            var plain: Range<Int>?
             if try s.beginObject(field: "samples[\(i)]") {
                 repeat {
                     let k = try s.key(field: "samples[\(i)]")
@@ -189,7 +196,9 @@ public struct IngestDecoder: Sendable {
                     case "ts":
                         ts = try timestamp(&s, nowMs: nowMs, field: "samples[\(i)].ts")
                     case "labels":
-                        labels = try decodeLabels(&s, field: "samples[\(i)].labels")
+                        var empty = false
+                        plain = keepsPlainLabelsRaw ? PlainLabels.scan(&s, limits: limits, empty: &empty) : nil
+                        labels = plain == nil && !empty ? try decodeLabels(&s, field: "samples[\(i)].labels") : [:]
                     default:
                         try s.skipValue(field: "samples[\(i)].\(k)")
                     }
@@ -198,7 +207,7 @@ public struct IngestDecoder: Sendable {
             guard let name else { throw WireError.invalid("missing required field 'name'", field: "samples[\(i)].name") }
             guard let value else { throw WireError.invalid("missing required field 'value'", field: "samples[\(i)].value") }
             guard let ts else { throw WireError.invalid("missing required field 'ts'", field: "samples[\(i)].ts") }
-            out.append(Sample(name: name, value: value, ts: ts, labels: labels))
+            out.append(Sample(name: name, value: value, ts: ts, labels: labels, plainLabels: plain))
             i += 1
         } while try s.nextMember(close: UInt8(ascii: "]"), field: "samples")
         return out

@@ -68,6 +68,32 @@ import VigilWire
         #expect(pts.count == 5 * 10)
     }
 
+    /// The listener leaves plain label objects as the bytes the agent sent; the writer looks series up by those bytes.
+    /// Other spellings of the same labels (key order, spacing) and escaped labels land in the same series, before and
+    /// after the writer has cached them.
+    @Test(arguments: Backend.available) func labelsLeftAsSentLandInTheirCanonicalSeries(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let decoder = IngestDecoder(keepsPlainLabelsRaw: true)
+        let spellings = [#"{"mount":"/var","dev":"sda1"}"#, #"{ "dev" : "sda1", "mount" : "/var" }"#, #"{"dev":"sda1","mount":"\/var"}"#]
+        var ts = now - 60_000
+        for round in 0..<2 {
+            for labels in spellings + [#"{"dev":"sda2","mount":"/var"}"#, #"{}"#] {
+                ts += 1000
+                let body = #"{"host":"db-1","samples":[{"name":"disk.used_percent","value":\#(round),"ts":\#(ts),"labels":\#(labels)}]}"#
+                let batch = try decoder.decode(Array(body.utf8), nowMs: now)
+                _ = try await store.ingest(batch, receivedAt: ts)
+            }
+        }
+        let keys = try await store.seriesKeys(metrics: ["disk.used_percent"]).filter { $0.host == "db-1" }
+        #expect(Set(keys) == [SeriesKey(host: "db-1", name: "disk.used_percent", labels: ["mount": "/var", "dev": "sda1"]),
+                              SeriesKey(host: "db-1", name: "disk.used_percent", labels: ["mount": "/var", "dev": "sda2"]),
+                              SeriesKey(host: "db-1", name: "disk.used_percent")])
+        let sda1 = SeriesKey(host: "db-1", name: "disk.used_percent", labels: ["mount": "/var", "dev": "sda1"])
+        #expect(try await store.points(sda1, from: 0, to: now).count == 6)
+        #expect(try await store.points(SeriesKey(host: "db-1", name: "disk.used_percent"), from: 0, to: now).count == 2)
+    }
+
     @Test(arguments: Backend.available) func laterArrivalWinsForTheSameTimestamp(_ backend: Backend) async throws {
         let dir = TempDir()
         let store = try await backend.open(dir)

@@ -22,7 +22,7 @@ public final class IngestService: Sendable {
         self.limits = limits
         self.metrics = metrics
         self.onCommit = onCommit
-        self.decoder = IngestDecoder(limits: limits)
+        self.decoder = IngestDecoder(limits: limits, keepsPlainLabelsRaw: true)
     }
 
     /// The request as the listener saw it.

@@ -9,6 +9,8 @@ final class WriterState: Sendable {
     /// (host id, name \u{1} canonical labels) → series id. Bounded: past `maxCachedSeries` entries it starts over
     /// (ids are read back from `series` as they are needed again).
     private let seriesIDs = Locked<[SeriesCacheKey: Int64]>([:])
+    /// (host id, name, label bytes as sent) → series id, for samples whose labels the listener left raw.
+    private let rawSeriesIDs = Locked(RawSeriesCache(limit: maxCachedSeries))
     /// Series rows per host id, counted on first need and kept up to date by this writer.
     private let seriesCounts = Locked<[Int64: Int]>([:])
     /// The most series one host may have; a batch that would create more is refused whole (400 `series_limit`).
@@ -65,6 +67,7 @@ final class WriterState: Sendable {
     /// Drops cached ids and the template tracker (after a failed transaction rolled back rows they may point to).
     func forgetCaches() {
         seriesIDs.withLock { $0.removeAll() }
+        rawSeriesIDs.withLock { $0.removeAll() }
         seriesCounts.withLock { $0.removeAll() }
         templates.withLock { $0 = nil }
     }
@@ -84,18 +87,34 @@ final class WriterState: Sendable {
         // One segment: samples grouped by series, arrival order kept within a series.
         var segment = SegmentBuilder(capacity: batch.samples.count)
         if !batch.samples.isEmpty {
-            try seriesIDs.withLock { cache in
-                for s in batch.samples {
-                    let key = SeriesCacheKey(host: hostID, name: s.name, labels: s.labels)
-                    let id: Int64
-                    if let known = cache[key] {
-                        id = known
-                    } else {
-                        id = try resolveSeries(key, host: batch.host, db: db)
-                        if cache.count >= Self.maxCachedSeries { cache.removeAll(keepingCapacity: true) }
-                        cache[key] = id
+            try (batch.body ?? []).withUnsafeBufferPointer { body in
+                try rawSeriesIDs.withLock { raw in
+                    try seriesIDs.withLock { cache in
+                        for s in batch.samples {
+                            let id: Int64
+                            if let r = s.plainLabels, !body.isEmpty {
+                                // Labels as the sender wrote them: decoded only for a spelling not seen before.
+                                let labels = UnsafeBufferPointer(rebasing: body[r])
+                                if let known = raw.find(host: hostID, name: s.name, labels: labels) {
+                                    id = known
+                                } else {
+                                    id = try resolveSeries(SeriesCacheKey(host: hostID, name: s.name, labels: PlainLabels.decode(labels)),
+                                                           host: batch.host, db: db)
+                                    raw.insert(host: hostID, name: s.name, labels: labels, id: id)
+                                }
+                            } else {
+                                let key = SeriesCacheKey(host: hostID, name: s.name, labels: batch.labels(of: s))
+                                if let known = cache[key] {
+                                    id = known
+                                } else {
+                                    id = try resolveSeries(key, host: batch.host, db: db)
+                                    if cache.count >= Self.maxCachedSeries { cache.removeAll(keepingCapacity: true) }
+                                    cache[key] = id
+                                }
+                            }
+                            segment.add(series: id, ts: s.ts, value: s.value)
+                        }
                     }
-                    segment.add(series: id, ts: s.ts, value: s.value)
                 }
             }
             let blob = segment.encode()

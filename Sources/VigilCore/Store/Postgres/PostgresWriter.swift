@@ -84,7 +84,7 @@ final class PostgresWriter: Sendable {
     /// One head segment for the batch (grouped by series); its id is the last + 1 (no gaps, see the schema).
     private func writeSamples(_ batch: IngestBatch, hostID: Int64, receivedAt: Int64, _ s: PGSession) async throws {
         let keys = batch.samples.map {
-            WriterState.SeriesCacheKey(host: hostID, name: $0.name, labels: $0.labels)
+            WriterState.SeriesCacheKey(host: hostID, name: $0.name, labels: batch.labels(of: $0))
         }
         var resolved: [WriterState.SeriesCacheKey: Int64] = [:]
         var missing: [WriterState.SeriesCacheKey] = []
