@@ -6,11 +6,10 @@ import VigilWire
 /// The write half of the SQLite store: resolves hosts and series (cached) and writes one batch.
 /// Only ever called inside `pool.write`, which serializes it.
 final class WriterState: Sendable {
-    /// (host id, name \u{1} canonical labels) → series id. Bounded: past `maxCachedSeries` entries it starts over
-    /// (ids are read back from `series` as they are needed again).
-    private let seriesIDs = Locked<[SeriesCacheKey: Int64]>([:])
-    /// (host id, name, label bytes as sent) → series id, for samples whose labels the listener left raw.
-    private let rawSeriesIDs = Locked(RawSeriesCache(limit: maxCachedSeries))
+    /// (host id, name, canonical labels) → series id, and beside it (host id, name, label bytes as sent) → series id for
+    /// samples whose labels the listener left raw. Each bounded: past `maxCachedSeries` entries it starts over (ids are
+    /// read back from `series` as they are needed again).
+    private let seriesIDs = Locked(SeriesCaches())
     /// Series rows per host id, counted on first need and kept up to date by this writer.
     private let seriesCounts = Locked<[Int64: Int]>([:])
     /// The most series one host may have; a batch that would create more is refused whole (400 `series_limit`).
@@ -35,6 +34,11 @@ final class WriterState: Sendable {
             h.combine(name)
             h.combine(LabelHash.mix(labels))
         }
+    }
+
+    struct SeriesCaches {
+        var canonical: [SeriesCacheKey: Int64] = [:]
+        var raw = RawSeriesCache(limit: WriterState.maxCachedSeries)
     }
 
     /// Log templates mined on ingest (`LogTemplateTracker`); nil until the first write with logs, which
@@ -66,8 +70,7 @@ final class WriterState: Sendable {
 
     /// Drops cached ids and the template tracker (after a failed transaction rolled back rows they may point to).
     func forgetCaches() {
-        seriesIDs.withLock { $0.removeAll() }
-        rawSeriesIDs.withLock { $0.removeAll() }
+        seriesIDs.withLock { $0 = SeriesCaches() }
         seriesCounts.withLock { $0.removeAll() }
         templates.withLock { $0 = nil }
     }
@@ -88,32 +91,10 @@ final class WriterState: Sendable {
         var segment = SegmentBuilder(capacity: batch.samples.count)
         if !batch.samples.isEmpty {
             try (batch.body ?? []).withUnsafeBufferPointer { body in
-                try rawSeriesIDs.withLock { raw in
-                    try seriesIDs.withLock { cache in
-                        for s in batch.samples {
-                            let id: Int64
-                            if let r = s.plainLabels, !body.isEmpty {
-                                // Labels as the sender wrote them: decoded only for a spelling not seen before.
-                                let labels = UnsafeBufferPointer(rebasing: body[r])
-                                if let known = raw.find(host: hostID, name: s.name, labels: labels) {
-                                    id = known
-                                } else {
-                                    id = try resolveSeries(SeriesCacheKey(host: hostID, name: s.name, labels: PlainLabels.decode(labels)),
-                                                           host: batch.host, db: db)
-                                    raw.insert(host: hostID, name: s.name, labels: labels, id: id)
-                                }
-                            } else {
-                                let key = SeriesCacheKey(host: hostID, name: s.name, labels: batch.labels(of: s))
-                                if let known = cache[key] {
-                                    id = known
-                                } else {
-                                    id = try resolveSeries(key, host: batch.host, db: db)
-                                    if cache.count >= Self.maxCachedSeries { cache.removeAll(keepingCapacity: true) }
-                                    cache[key] = id
-                                }
-                            }
-                            segment.add(series: id, ts: s.ts, value: s.value)
-                        }
+                try seriesIDs.withLock { caches in
+                    for s in batch.samples {
+                        let id = try seriesID(of: s, in: batch, body: body, hostID: hostID, caches: &caches, db: db)
+                        segment.add(series: id, ts: s.ts, value: s.value)
                     }
                 }
             }
@@ -279,6 +260,25 @@ final class WriterState: Sendable {
         let id = try Int64.fetchOne(stmt, arguments: [batch.host, labels, a?.version, a?.os, a?.kernel, a?.arch, a?.cpus, a?.memory,
                                                       receivedAt, receivedAt, labels])
         guard let id else { throw StoreError("could not upsert host \(batch.host)") }
+        return id
+    }
+
+    /// The id of a sample's series, from the caches or else the store. Labels the listener left as the sender wrote
+    /// them are decoded only for a spelling not seen before.
+    private func seriesID(of s: Sample, in batch: IngestBatch, body: UnsafeBufferPointer<UInt8>, hostID: Int64,
+                          caches: inout SeriesCaches, db: Database) throws -> Int64 {
+        if let r = s.plainLabels, !body.isEmpty {
+            let labels = UnsafeBufferPointer(rebasing: body[r])
+            if let known = caches.raw.find(host: hostID, name: s.name, labels: labels) { return known }
+            let id = try resolveSeries(SeriesCacheKey(host: hostID, name: s.name, labels: PlainLabels.decode(labels)), host: batch.host, db: db)
+            caches.raw.insert(host: hostID, name: s.name, labels: labels, id: id)
+            return id
+        }
+        let key = SeriesCacheKey(host: hostID, name: s.name, labels: batch.labels(of: s))
+        if let known = caches.canonical[key] { return known }
+        let id = try resolveSeries(key, host: batch.host, db: db)
+        if caches.canonical.count >= Self.maxCachedSeries { caches.canonical.removeAll(keepingCapacity: true) }
+        caches.canonical[key] = id
         return id
     }
 
