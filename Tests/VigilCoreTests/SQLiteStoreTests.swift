@@ -278,13 +278,17 @@ import VigilWire
         let engine = VigilEngine(store: store, options: options)
         let task = Task { try await engine.run() }
         defer { task.cancel() }
-        let fresh = await eventually(20) {
+        let key = SeriesKey(host: "lb-1", name: "cpu.usage_percent", labels: [:])
+        let gapPoints: () async throws -> [SeriesPoint] = { try await store.points(key, from: now - 1_800_000 + 30_000, to: now - 60_000) }
+        // The backfill comes first, a batch per host and minute: with hundreds of tests on two cores it has taken
+        // more than 20 s, so wait for both (two minutes at most) and then say which is missing.
+        let fresh = await eventually(120) {
             let snap = try? await store.fleetSnapshot(now: WallClock.nowMs())
-            return snap?.hosts.count == 3 && snap!.hosts.allSatisfy { WallClock.nowMs() - $0.lastSeen < 15_000 }
+            guard snap?.hosts.count == 3 && snap!.hosts.allSatisfy({ WallClock.nowMs() - $0.lastSeen < 15_000 }) else { return false }
+            return ((try? await gapPoints().count) ?? 0) >= 25
         }
         #expect(fresh, "the engine reports for every demo host")
-        let key = SeriesKey(host: "lb-1", name: "cpu.usage_percent", labels: [:])
-        let gap = try await store.points(key, from: now - 1_800_000 + 30_000, to: now - 60_000)
+        let gap = try await gapPoints()
         #expect(gap.count >= 25, "the half hour nobody watched is filled at one-minute steps, got \(gap.count)")
         await engine.stop()
     }
