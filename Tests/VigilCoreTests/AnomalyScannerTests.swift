@@ -164,6 +164,33 @@ import VigilWire
         #expect(stats.series == 2)
     }
 
+    /// After a restart the history is read in two parts (chunks per 50 series, head segments per block): here the
+    /// history is in chunks and the stored scores and the newest point in segments, and the restore is as before.
+    @Test(arguments: Backend.available) func restoreReadsHistoryFromChunksAndSegmentsApart(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let now = WallClock.nowMs()
+        let history = Self.quiet(until: now)
+        for half in [history.prefix(150), history.suffix(150)] {
+            _ = try await store.ingest(IngestBatch(host: "web-1", samples: half.map { Sample(name: "cpu.usage_percent", value: $0.value, ts: $0.ts) }),
+                                       receivedAt: now)
+        }
+        _ = try await AnomalyScanService(store: store, logger: .init(label: "test")).scan(metrics: ["cpu.usage_percent"], now: now)
+        let stored = try await store.points(AnomalyScanner.scoreKey(of: Self.key), from: 0, to: now)
+        #expect(stored.count > 20 && stored.count < 100)
+        // The history into chunks; the scores' segment is the newest, so it stays a segment.
+        _ = try await store.compact(olderThan: now + 1)
+        let split = (try await store.points([Self.key], from: 0, to: now, source: .chunks)[Self.key]?.count,
+                     try await store.points([AnomalyScanner.scoreKey(of: Self.key)], from: 0, to: now, source: .segments).count)
+        #expect(split.0 == 300 && split.1 == 1)
+        _ = try await store.ingest(IngestBatch(host: "web-1", samples: [Sample(name: "cpu.usage_percent", value: 90, ts: now)]), receivedAt: now)
+        let second = AnomalyScanService(store: store, logger: .init(label: "test"))
+        let scores = try await second.scan(metrics: ["cpu.usage_percent"], now: now + 1)
+        #expect((scores[Self.key] ?? 0) >= 0.9, "the history in chunks was replayed: a jump from 20 to 90 stands out")
+        let after = try await store.points(AnomalyScanner.scoreKey(of: Self.key), from: 0, to: now)
+        #expect(after.count == stored.count + 1, "only the new point's score is added")
+    }
+
     /// Scan after scan every new point is fed once, a late one (minutes behind, as the error-log rate is written)
     /// included, whether it is still in a segment or already folded into a chunk; nothing is fed twice.
     @Test(arguments: Backend.available) func scansFeedEachNewPointOnce(_ backend: Backend) async throws {

@@ -104,6 +104,29 @@ import VigilWire
         #expect(pts == [SeriesPoint(ts: now - 5000, value: 2)])
     }
 
+    /// The anomaly scanner's restore reads the chunks and the head segments apart (`PointSource`); merged they are
+    /// what one read of both gives, a later arrival in a segment winning over the chunk's point.
+    @Test(arguments: Backend.available) func pointsReadInTwoPartsMergeAsOneRead(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let key = SeriesKey(host: "a", name: "cpu.usage_percent")
+        _ = try await store.ingest(.simple(host: "a", at: now - 9000, cpu: 1), receivedAt: now - 9000)
+        _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 1), receivedAt: now - 5000)
+        _ = try await store.ingest(.simple(host: "b", at: now - 4800, cpu: 7), receivedAt: now - 4800)
+        _ = try await store.compact(olderThan: now)
+        _ = try await store.ingest(.simple(host: "a", at: now - 5000, cpu: 2), receivedAt: now - 4000)
+        _ = try await store.ingest(.simple(host: "a", at: now - 3000, cpu: 3), receivedAt: now - 3000)
+
+        let read = { (source: PointSource) in try await store.points([key], from: 0, to: now, source: source)[key] ?? [] }
+        let chunks = try await read(.chunks), segments = try await read(.segments), all = try await read(.all)
+        #expect(chunks == [SeriesPoint(ts: now - 9000, value: 1), SeriesPoint(ts: now - 5000, value: 1)])
+        #expect(segments == [SeriesPoint(ts: now - 5000, value: 2), SeriesPoint(ts: now - 3000, value: 3)])
+        #expect(all == [SeriesPoint(ts: now - 9000, value: 1), SeriesPoint(ts: now - 5000, value: 2), SeriesPoint(ts: now - 3000, value: 3)])
+        #expect(PointAccumulator.merge(chunks, segments) == all)
+        #expect(PointAccumulator.merge([], segments) == segments)
+        #expect(try await store.points([SeriesKey(host: "b", name: "cpu.usage_percent")], from: 0, to: now, source: .chunks).isEmpty)
+    }
+
     /// The dashboard's latest check results follow results added after the first read (SQLite reads only those),
     /// new checks and new hosts included.
     @Test(arguments: Backend.available) func fleetChecksFollowNewResults(_ backend: Backend) async throws {

@@ -49,6 +49,8 @@ public final class AnomalyScanService: Sendable {
     let futureMs: Int64 = WireLimits.default.maxFutureSkewMs
     /// Time spent restoring series per scan (at least one chunk of 50 is restored).
     let restoreBudgetMs: Int64 = 3_000
+    /// Series whose head segments a restore reads at once (the chunks are read 50 at a time).
+    static let restoreBlock = 2_000
     /// A restored series' old anomalies do not alert: only scores of points this recent do.
     let alertRecentMs: Int64 = 5 * 60_000
     private let state: Locked<State>
@@ -95,20 +97,30 @@ public final class AnomalyScanService: Sendable {
         // Until restored (if a read below throws, they stay pending).
         state.withLock { $0.restorePending = restoring.count }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
-        // rules are not held up until every series is back (the rest follow at the next scans).
+        // rules are not held up until every series is back (the rest follow at the next scans). The chunks are read
+        // 50 series at a time (a week of 50 series is the memory bound); the head segments, which every read scans
+        // whole, once per `restoreBlock` series. Segments before chunks: a compaction between the two reads then
+        // moves points into chunks still to be read, never out of both.
         let began = WallClock.nowMs()
+        let from = now - AnomalyScanner.restoreWindowMs
         var start = 0
+        var recent: [SeriesKey: [SeriesPoint]] = [:]
+        var recentUntil = 0
         while start < restoring.count && (start == 0 || WallClock.nowMs() - began < restoreBudgetMs) {
-            let chunk = Array(restoring[start..<min(start + 50, restoring.count)])
+            if start >= recentUntil {
+                let block = restoring[start..<min(start + Self.restoreBlock, restoring.count)]
+                recent = try await store.points(block + block.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs, source: .segments)
+                recentUntil = start + block.count
+            }
+            let chunk = Array(restoring[start..<min(start + 50, recentUntil)])
             start += chunk.count
-            let from = now - AnomalyScanner.restoreWindowMs
-            // The series and their stored scores in one read (each read scans the segments not yet in chunks).
-            let read = try await store.points(chunk + chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs)
+            // The series and their stored scores in one read.
+            let older = try await store.points(chunk + chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs, source: .chunks)
+            let read = { (key: SeriesKey) in PointAccumulator.merge(older[key] ?? [], recent[key] ?? []) }
             state.withLock { s in
                 for key in chunk {
-                    let history = read[key] ?? []
-                    let until = read[AnomalyScanner.scoreKey(of: key)]?.last?.ts
-                    if let new = s.scanner.restore(key, history: history, scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
+                    let until = read(AnomalyScanner.scoreKey(of: key)).last?.ts
+                    if let new = s.scanner.restore(key, history: read(key), scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
                         scored[key] = new
                     }
                 }

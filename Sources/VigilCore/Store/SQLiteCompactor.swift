@@ -90,16 +90,19 @@ enum SQLiteCompactor {
         return written
     }
 
-    /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
-    static func readPoints(db: Database, ids: Set<Int64>, from: Int64, to: Int64) throws -> [Int64: [SeriesPoint]] {
+    /// Every point of `ids` in `[from, to]` from `source` (chunks, the head or both), sorted and de-duplicated.
+    static func readPoints(db: Database, ids: Set<Int64>, from: Int64, to: Int64, source: PointSource = .all) throws -> [Int64: [SeriesPoint]] {
         guard !ids.isEmpty else { return [:] }
         var acc = PointAccumulator(ids: ids, from: from, to: to)
-        let list = ids.map(String.init).joined(separator: ",")
-        let chunks = try Row.fetchCursor(db, sql: "SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?",
-                                         arguments: [from, to])
-        while let row = try chunks.next() {
-            try acc.addChunk(series: row["series_id"], data: [UInt8](row["data"] as Data))
+        if source != .segments {
+            let list = ids.map(String.init).joined(separator: ",")
+            let chunks = try Row.fetchCursor(db, sql: "SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?",
+                                             arguments: [from, to])
+            while let row = try chunks.next() {
+                try acc.addChunk(series: row["series_id"], data: [UInt8](row["data"] as Data))
+            }
         }
+        guard source != .chunks else { return acc.result() }
         let segments = try Data.fetchCursor(db, sql: "SELECT data FROM sample_segments WHERE max_ts >= ? AND min_ts <= ? ORDER BY id", arguments: [from, to])
         while let data = try segments.next() { try acc.addSegment([UInt8](data)) }
         return acc.result()

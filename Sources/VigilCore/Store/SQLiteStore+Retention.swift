@@ -24,9 +24,9 @@ extension SQLiteStore {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT min(start_ts) FROM sample_chunks") }
     }
 
-    public func rawPoints(series: [Int64], from: Int64, to: Int64) async throws -> [Int64: [SeriesPoint]] {
+    public func rawPoints(series: [Int64], from: Int64, to: Int64, source: PointSource) async throws -> [Int64: [SeriesPoint]] {
         guard !series.isEmpty else { return [:] }
-        return try await pool.read { db in try SQLiteCompactor.readPoints(db: db, ids: Set(series), from: from, to: to) }
+        return try await pool.read { db in try SQLiteCompactor.readPoints(db: db, ids: Set(series), from: from, to: to, source: source) }
     }
 
     public func rollups(series: [Int64], step: Int64, from: Int64, to: Int64) async throws -> [Int64: [Rollup]] {

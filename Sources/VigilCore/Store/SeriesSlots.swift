@@ -82,6 +82,14 @@ struct PointAccumulator {
         return out
     }
 
+    /// The points of one series read in two parts (`PointSource.chunks`, then `.segments`) as one read of both
+    /// gives them: in time order, one point per timestamp, the segment's winning.
+    static func merge(_ chunks: [SeriesPoint], _ segments: [SeriesPoint]) -> [SeriesPoint] {
+        if chunks.isEmpty { return segments }
+        if segments.isEmpty { return chunks }
+        return normalize(chunks + segments)
+    }
+
     /// As `SQLiteCompactor.normalize`; points already in strictly ascending time (nearly always) are returned as
     /// they are, without a copy.
     static func normalize(_ points: [SeriesPoint]) -> [SeriesPoint] {

@@ -85,14 +85,17 @@ enum PostgresCompactor {
         return runs.count
     }
 
-    /// Every point of `ids` in `[from, to]`, from chunks and from the head, sorted and de-duplicated.
-    static func readPoints(_ s: PGSession, ids: Set<Int64>, from: Int64, to: Int64) async throws -> [Int64: [SeriesPoint]] {
+    /// Every point of `ids` in `[from, to]` from `source` (chunks, the head or both), sorted and de-duplicated.
+    static func readPoints(_ s: PGSession, ids: Set<Int64>, from: Int64, to: Int64, source: PointSource = .all) async throws -> [Int64: [SeriesPoint]] {
         guard !ids.isEmpty else { return [:] }
         var acc = PointAccumulator(ids: ids, from: from, to: to)
-        let list = ids.map(String.init).joined(separator: ",")
-        for row in try await s.rows("SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?", [from, to]) {
-            try acc.addChunk(series: try row["series_id"], data: try row["data"])
+        if source != .segments {
+            let list = ids.map(String.init).joined(separator: ",")
+            for row in try await s.rows("SELECT series_id, data FROM sample_chunks WHERE series_id IN (\(list)) AND end_ts >= ? AND start_ts <= ?", [from, to]) {
+                try acc.addChunk(series: try row["series_id"], data: try row["data"])
+            }
         }
+        guard source != .chunks else { return acc.result() }
         for row in try await s.rows("SELECT data FROM sample_segments WHERE max_ts >= ? AND min_ts <= ? ORDER BY id", [from, to]) {
             try acc.addSegment(try row["data"])
         }

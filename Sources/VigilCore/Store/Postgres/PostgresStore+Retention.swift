@@ -25,9 +25,9 @@ extension PostgresStore {
         try await read { s in try await s.value(Int64.self, "SELECT min(start_ts) FROM sample_chunks") }
     }
 
-    public func rawPoints(series: [Int64], from: Int64, to: Int64) async throws -> [Int64: [SeriesPoint]] {
+    public func rawPoints(series: [Int64], from: Int64, to: Int64, source: PointSource) async throws -> [Int64: [SeriesPoint]] {
         guard !series.isEmpty else { return [:] }
-        return try await read { s in try await PostgresCompactor.readPoints(s, ids: Set(series), from: from, to: to) }
+        return try await read { s in try await PostgresCompactor.readPoints(s, ids: Set(series), from: from, to: to, source: source) }
     }
 
     public func rollups(series: [Int64], step: Int64, from: Int64, to: Int64) async throws -> [Int64: [Rollup]] {
