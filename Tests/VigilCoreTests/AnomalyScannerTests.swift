@@ -191,6 +191,39 @@ import VigilWire
         #expect(after.count == stored.count + 1, "only the new point's score is added")
     }
 
+    /// Core series are limited per host, the host's own (fewest labels) first and those already scanned kept;
+    /// metrics a rule names, and other hosts, are not touched.
+    @Test func coreSeriesAreLimitedPerHostTheHostsOwnFirst() {
+        let cpu = SeriesKey(host: "a", name: "cpu.usage_percent"), mem = SeriesKey(host: "a", name: "mem.used_percent")
+        let root = SeriesKey(host: "a", name: "disk.used_percent", labels: ["mount": "/"])
+        let varMount = SeriesKey(host: "a", name: "disk.used_percent", labels: ["mount": "/var"])
+        let other = SeriesKey(host: "b", name: "disk.used_percent", labels: ["mount": "/"])
+        let named = (0..<5).map { SeriesKey(host: "a", name: "http.latency", labels: ["path": "/\($0)"]) }
+        let keys = [varMount, cpu, root, mem, other] + named
+        let core: Set<String> = ["cpu.usage_percent", "mem.used_percent", "disk.used_percent"]
+        let kept = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { _ in false })
+        #expect(Set(kept) == Set([cpu, mem, root, other] + named))
+        let again = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { $0 == varMount })
+        #expect(Set(again) == Set([varMount, cpu, mem, other] + named), "a series already scanned keeps its place")
+        #expect(AnomalyScanService.limitPerHost(keys, metrics: [], to: 0, tracked: { _ in false }) == keys)
+    }
+
+    @Test(arguments: Backend.available) func theScannerFollowsAtMostItsLimitPerHost(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let now = WallClock.nowMs()
+        let mounts = ["/", "/boot", "/data", "/var", "/srv"]
+        _ = try await store.ingest(IngestBatch(host: "node-1", samples: mounts.map { Sample(name: "disk.used_percent", value: 40, ts: now, labels: ["mount": $0]) }
+                                               + [Sample(name: "cpu.usage_percent", value: 10, ts: now)]), receivedAt: now)
+        let scan = AnomalyScanService(store: store, seriesPerHost: 2, logger: .init(label: "test"))
+        _ = try await scan.scan(metrics: ["disk.used_percent", "cpu.usage_percent"], perHostMetrics: ["disk.used_percent", "cpu.usage_percent"], now: now)
+        #expect(scan.scannedSeries == 2)
+        #expect(scan.stats.refused == 4)
+        // Named by a rule (not limited per host): all six.
+        _ = try await scan.scan(metrics: ["disk.used_percent", "cpu.usage_percent"], perHostMetrics: [], now: now + 1)
+        #expect(scan.scannedSeries == 6 && scan.stats.refused == 0)
+    }
+
     /// Scan after scan every new point is fed once, a late one (minutes behind, as the error-log rate is written)
     /// included, whether it is still in a segment or already folded into a chunk; nothing is fed twice.
     @Test(arguments: Backend.available) func scansFeedEachNewPointOnce(_ backend: Backend) async throws {

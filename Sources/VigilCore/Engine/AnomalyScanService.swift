@@ -20,6 +20,8 @@ public final class AnomalyScanService: Sendable {
         var scans = 0
         /// Series seen but not restored yet (the last scan ran out of its restore budget).
         var restorePending = 0
+        /// Series left out by the per-host limit at the latest scan.
+        var leftOutPerHost = 0
         var lastScanSeconds = 0.0
     }
 
@@ -35,7 +37,7 @@ public final class AnomalyScanService: Sendable {
 
     public var stats: Stats {
         state.withLock { s in
-            Stats(series: s.scanner.count, refused: s.scanner.refused.count, stateBytes: s.scanner.stateBytes, scans: s.scans,
+            Stats(series: s.scanner.count, refused: s.scanner.refused.count + s.leftOutPerHost, stateBytes: s.scanner.stateBytes, scans: s.scans,
                   scored: s.scanner.fed, lastScanSeconds: s.lastScanSeconds)
         }
     }
@@ -55,9 +57,14 @@ public final class AnomalyScanService: Sendable {
     let alertRecentMs: Int64 = 5 * 60_000
     private let state: Locked<State>
 
-    public init(store: any Store, maxSeries: Int = AnomalyScanner.defaultMaxSeries, logger: Logger) {
+    /// The most series of `perHostMetrics` scanned per host.
+    let seriesPerHost: Int
+
+    public init(store: any Store, maxSeries: Int = AnomalyScanner.defaultMaxSeries,
+                seriesPerHost: Int = AnomalyScanner.defaultCoreSeriesPerHost, logger: Logger) {
         self.store = store
         self.logger = logger
+        self.seriesPerHost = seriesPerHost
         state = Locked(State(scanner: AnomalyScanner(maxSeries: maxSeries)))
     }
 
@@ -70,9 +77,10 @@ public final class AnomalyScanService: Sendable {
     /// Number of series scanned.
     public var scannedSeries: Int { state.withLock { $0.scanner.count } }
 
-    /// Scans the new points of every series of `metrics`; returns the score per scanned series. Called from one
-    /// task at a time (the evaluation service's scan loop).
-    public func scan(metrics requested: Set<String>, now: Int64) async throws -> [SeriesKey: Double] {
+    /// Scans the new points of every series of `metrics`, at most `seriesPerHost` per host of `perHostMetrics` (the
+    /// core metrics no rule names); returns the score per scanned series. Called from one task at a time (the
+    /// evaluation service's scan loop).
+    public func scan(metrics requested: Set<String>, perHostMetrics: Set<String> = [], now: Int64) async throws -> [SeriesKey: Double] {
         let scanStarted = WallClock.monotonicNs()
         defer {
             let seconds = Double(WallClock.monotonicNs() - scanStarted) / 1e9
@@ -84,16 +92,18 @@ public final class AnomalyScanService: Sendable {
         let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
         state.withLock { $0.scanner.retain(metrics: metrics) }
         guard !metrics.isEmpty else { return [:] }
-        let keys = try await store.seriesKeys(metrics: metrics)
+        let all = try await store.seriesKeys(metrics: metrics)
         let (cursors, room, slowDue) = state.withLock { s in
             (s.scanner.cursors, s.scanner.maxSeries - s.scanner.count, s.lastSlowScan == .min || now - s.lastSlowScan >= slowEveryMs)
         }
+        let keys = Self.limitPerHost(all, metrics: perHostMetrics, to: seriesPerHost, tracked: { cursors[$0] != nil })
+        state.withLock { $0.leftOutPerHost = all.count - keys.count }
         var scored: [SeriesKey: [SeriesPoint]] = [:]
 
         // Series new to the scanner: restore from history, within the cap.
         let fresh = keys.filter { cursors[$0] == nil }
         let restoring = Array(fresh.prefix(max(0, room)))
-        reportCap(total: keys.count, refused: fresh.count - restoring.count)
+        reportCap(total: all.count, refused: all.count - keys.count + fresh.count - restoring.count)
         // Until restored (if a read below throws, they stay pending).
         state.withLock { $0.restorePending = restoring.count }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
@@ -167,6 +177,31 @@ public final class AnomalyScanService: Sendable {
         }
     }
 
+    /// `keys` with at most `limit` series of `metrics` per host (the others are kept whole): the series already
+    /// scanned, then the host's others by fewest labels (`cpu.usage_percent` before a mount's `disk.used_percent`),
+    /// name and labels, so which ones stay is the same scan after scan.
+    static func limitPerHost(_ keys: [SeriesKey], metrics: Set<String>, to limit: Int, tracked: (SeriesKey) -> Bool) -> [SeriesKey] {
+        guard !metrics.isEmpty else { return keys }
+        var kept: [SeriesKey] = []
+        var byHost: [String: [SeriesKey]] = [:]
+        for key in keys {
+            if metrics.contains(key.name) { byHost[key.host, default: []].append(key) } else { kept.append(key) }
+        }
+        for (_, hostKeys) in byHost {
+            guard hostKeys.count > limit else {
+                kept += hostKeys
+                continue
+            }
+            let ranked = hostKeys.map { (key: $0, tracked: tracked($0), labels: LabelsCodec.encode($0.labels)) }.sorted { a, b in
+                if a.tracked != b.tracked { return a.tracked }
+                if a.key.labels.count != b.key.labels.count { return a.key.labels.count < b.key.labels.count }
+                return a.key.name != b.key.name ? a.key.name < b.key.name : a.labels < b.labels
+            }
+            kept += ranked.prefix(limit).map(\.key)
+        }
+        return kept
+    }
+
     private func reportCap(total: Int, refused: Int) {
         let changed = state.withLock { s -> Bool in
             guard s.refusedReported != refused else { return false }
@@ -175,7 +210,7 @@ public final class AnomalyScanService: Sendable {
         }
         guard changed else { return }
         if refused > 0 {
-            logger.warning("anomaly scanner: \(total) series to scan (core metrics and those anomaly rules name); scanning \(total - refused) (the cap), \(refused) not scanned")
+            logger.warning("anomaly scanner: \(total) series to scan (core metrics and those anomaly rules name); scanning \(total - refused), \(refused) not scanned (at most \(seriesPerHost) core series per host, vigil serve --anomaly-series-per-host; \(AnomalyScanner.defaultMaxSeries) in all)")
         } else {
             logger.info("anomaly scanner: all \(total) series are scanned again")
         }

@@ -67,14 +67,15 @@ public final class RuleEvaluationService: Service, Sendable {
     }
 
     public init(store: any Store, rules: RuleSet, tickMs: Int64 = 10_000, logger: Logger, services: TopologyDirectory? = nil,
-                anomalyCoreMetrics: Set<String> = AnomalyScanner.coreMetrics, isLeader: @escaping @Sendable () -> Bool) {
+                anomalyCoreMetrics: Set<String> = AnomalyScanner.coreMetrics,
+                anomalySeriesPerHost: Int = AnomalyScanner.defaultCoreSeriesPerHost, isLeader: @escaping @Sendable () -> Bool) {
         self.store = store
         self.anomalyCoreMetrics = anomalyCoreMetrics
         self.services = services
         self.tickMs = tickMs
         self.logger = logger
         self.isLeader = isLeader
-        self.anomalyScanner = AnomalyScanService(store: store, logger: logger)
+        self.anomalyScanner = AnomalyScanService(store: store, seriesPerHost: anomalySeriesPerHost, logger: logger)
         self.head = HeadFeeder(store: store, logger: logger)
         var rules = rules
         rules.reload(now: WallClock.nowMs())
@@ -150,9 +151,11 @@ public final class RuleEvaluationService: Service, Sendable {
     /// One anomaly scan of the core metrics and those the rules name; asks for an evaluation when a score changed.
     func scanAnomalies(now: Int64) async {
         let before = anomalyScanner.scores
-        let metrics = state.withLock { $0.anomalyMetrics }.union(anomalyCoreMetrics)
+        let named = state.withLock { $0.anomalyMetrics }
         do {
-            if try await anomalyScanner.scan(metrics: metrics, now: now) != before { poked.store(true, ordering: .relaxed) }
+            if try await anomalyScanner.scan(metrics: named.union(anomalyCoreMetrics), perHostMetrics: anomalyCoreMetrics.subtracting(named), now: now) != before {
+                poked.store(true, ordering: .relaxed)
+            }
         } catch is CancellationError {
             // Stopping: not a failure.
         } catch {

@@ -48,6 +48,8 @@ public final class VigilEngine: Sendable {
         /// The metrics scanned for anomalies on every host with no rule naming them (empty: only those anomaly
         /// rules name).
         public var anomalyCoreMetrics: Set<String> = AnomalyScanner.coreMetrics
+        /// The most series of `anomalyCoreMetrics` scanned per host (`--anomaly-series-per-host`).
+        public var anomalySeriesPerHost = AnomalyScanner.defaultCoreSeriesPerHost
         /// Runbooks: a directory of built-ins (nil = the ones embedded in the binary) and the operator's own.
         public var builtInRunbooks: String?
         public var userRunbooks: String?
@@ -101,7 +103,8 @@ public final class VigilEngine: Sendable {
         self.services = TopologyDirectory(path: options.topologyPath, logger: logger)
         self.evaluator = RuleEvaluationService(store: store, rules: options.ruleDirectories.map { RuleSet(directories: $0) } ?? RuleSet.standard(),
                                                tickMs: options.evaluationTickMs, logger: logger, services: services,
-                                               anomalyCoreMetrics: options.anomalyCoreMetrics, isLeader: { flag.isSet })
+                                               anomalyCoreMetrics: options.anomalyCoreMetrics, anomalySeriesPerHost: options.anomalySeriesPerHost,
+                                               isLeader: { flag.isSet })
         let catalog = RunbookCatalog.load(builtInDirectory: options.builtInRunbooks,
                                           userDirectory: options.userRunbooks)
         for e in catalog.errors { logger.error("runbook: \(e)") }

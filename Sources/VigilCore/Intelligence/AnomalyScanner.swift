@@ -28,6 +28,11 @@ public struct AnomalyScanner: Sendable {
     /// The label of `scoreMetric` naming the scored metric.
     public static let metricLabel = "metric"
     public static let defaultMaxSeries = 100_000
+    /// Series of the core metrics scanned per host unless set otherwise (`vigil serve --anomaly-series-per-host`): a
+    /// host has 20 to 60 (a mount, disk and interface each add a few); one with hundreds (a node's overlay mounts
+    /// and virtual interfaces) must not take the scanner from the rest of the fleet. Metrics that `anomaly` rules
+    /// name are not limited per host.
+    public static let defaultCoreSeriesPerHost = 64
     /// The metrics scanned on every host without a rule naming them.
     public static let coreMetrics: Set<String> = [
         "cpu.usage_percent", "cpu.iowait_percent", "cpu.steal_percent", "mem.used_percent", "swap.used_percent",

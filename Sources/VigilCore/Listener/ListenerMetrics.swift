@@ -111,7 +111,7 @@ public final class ListenerMetrics: Sendable {
         }
         if let a = anomaly?.stats {
             single("vigil_anomaly_series", "gauge", "Series the anomaly scanner scans (core metrics and those anomaly rules name).", a.series)
-            single("vigil_anomaly_series_refused", "gauge", "Series left unscanned by the scanner's cap.", a.refused)
+            single("vigil_anomaly_series_refused", "gauge", "Series left unscanned by the scanner's caps (per host and in all).", a.refused)
             single("vigil_anomaly_state_bytes", "gauge", "Bytes the scanner's detectors hold.", a.stateBytes)
             single("vigil_anomaly_scans_total", "counter", "Anomaly scans run.", a.scans)
             single("vigil_anomaly_samples_scored_total", "counter", "Samples scored by scans of series already followed (restores not counted).", a.scored)

@@ -23,6 +23,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Most series one host may have; a batch creating more is refused with 400 series_limit (default 10000).", valueName: "N"))
     var maxSeriesPerHost: Int = 10_000
 
+    @Option(help: ArgumentHelp("Most series of the core metrics (CPU, memory, disks, network, TCP, error rate) the anomaly scanner follows per host, the host's own before those of its mounts and interfaces (default 64; metrics anomaly rules name are not limited).", valueName: "N"))
+    var anomalySeriesPerHost: Int = AnomalyScanner.defaultCoreSeriesPerHost
+
     @Option(help: ArgumentHelp("Serve HTTPS with this certificate chain (PEM); with --tls-key. SIGHUP reads both again.", valueName: "PATH"))
     var tlsCert: String?
 
@@ -45,6 +48,7 @@ struct ServeCommand: ParsableCommand {
         do { address = try ListenAddress.parse(listen) } catch let e as StoreError { throw ValidationError(e.message) }
         guard maxBody >= 1024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard maxSeriesPerHost >= 100 else { throw ValidationError("--max-series-per-host must be at least 100") }
+        guard anomalySeriesPerHost >= 0 else { throw ValidationError("--anomaly-series-per-host must be 0 (no core series scanned) or more") }
         var tls: ListenerTLS?
         switch (tlsCert, tlsKey) {
         case let (cert?, key?):
@@ -69,6 +73,7 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger(label: "vigil")
         var options = VigilEngine.Options(listen: address, limits: limits, ruleDirectories: ruleDirectories.isEmpty ? nil : ruleDirectories)
         options.tls = tls
+        options.anomalySeriesPerHost = anomalySeriesPerHost
         options.userRunbooks = runbookDirectory ?? RunbookCatalog.defaultUserDirectory()
         if let config = try notify.loadIfAny() {
             options.notify = (config, { (HTTPClient(), SMTPClient()) })
