@@ -66,18 +66,20 @@ struct ConnectionTableTests {
             print(s.getsockname()[1], flush=True)
             conns = [s.accept()[0] for _ in range(2)]
             print("accepted", flush=True)
-            time.sleep(30)
+            time.sleep(600)
             """)
         defer { server.process.terminate() }
         let port = try #require(Int(server.line()), "the server printed its port")
         let client = try Self.python("""
             import socket, time
             a = socket.create_connection(("127.0.0.2", \(port))); b = socket.create_connection(("127.0.0.2", \(port)))
-            print("connected", flush=True); time.sleep(30)
+            print("connected", flush=True); time.sleep(600)
             """)
         defer { client.process.terminate() }
         #expect(client.line() == "connected")
-        // Until the server has accepted both (a connection still in the accept queue belongs to no process yet).
+        // Until the server has accepted both (a connection still in the accept queue belongs to no process yet). Both
+        // stay up until the test ends them: under the thread sanitizer and a full suite, starting them took 70 s once,
+        // and with 30 s to live they had closed before the first read.
         #expect(server.line() == "accepted")
         // The kernel hands /proc/net/tcp out a page per read() and finds its place again by position, so a socket can
         // be skipped when others come and go between two reads (as they do with the rest of the suite running
