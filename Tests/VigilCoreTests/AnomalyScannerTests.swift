@@ -202,7 +202,7 @@ import VigilWire
         let keys = [varMount, cpu, root, mem, other] + named
         let core: Set<String> = ["cpu.usage_percent", "mem.used_percent", "disk.used_percent"]
         let kept = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { _ in false })
-        #expect(Set(kept) == Set([cpu, mem, root, other] + named))
+        #expect(kept == [cpu, root, mem, other] + named, "the others in their order")
         let again = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { $0 == varMount })
         #expect(Set(again) == Set([varMount, cpu, mem, other] + named), "a series already scanned keeps its place")
         #expect(AnomalyScanService.limitPerHost(keys, metrics: [], to: 0, tracked: { _ in false }) == keys)

@@ -177,29 +177,23 @@ public final class AnomalyScanService: Sendable {
         }
     }
 
-    /// `keys` with at most `limit` series of `metrics` per host (the others are kept whole): the series already
-    /// scanned, then the host's others by fewest labels (`cpu.usage_percent` before a mount's `disk.used_percent`),
-    /// name and labels, so which ones stay is the same scan after scan.
+    /// `keys` with at most `limit` series of `metrics` per host (the others are kept whole), in their order: the
+    /// series already scanned stay, then the host's others by fewest labels (`cpu.usage_percent` before a mount's
+    /// `disk.used_percent`), name and labels, so which ones stay is the same scan after scan.
     static func limitPerHost(_ keys: [SeriesKey], metrics: Set<String>, to limit: Int, tracked: (SeriesKey) -> Bool) -> [SeriesKey] {
         guard !metrics.isEmpty else { return keys }
-        var kept: [SeriesKey] = []
         var byHost: [String: [SeriesKey]] = [:]
-        for key in keys {
-            if metrics.contains(key.name) { byHost[key.host, default: []].append(key) } else { kept.append(key) }
-        }
-        for (_, hostKeys) in byHost {
-            guard hostKeys.count > limit else {
-                kept += hostKeys
-                continue
-            }
+        for key in keys where metrics.contains(key.name) { byHost[key.host, default: []].append(key) }
+        var dropped: Set<SeriesKey> = []
+        for (_, hostKeys) in byHost where hostKeys.count > limit {
             let ranked = hostKeys.map { (key: $0, tracked: tracked($0), labels: LabelsCodec.encode($0.labels)) }.sorted { a, b in
                 if a.tracked != b.tracked { return a.tracked }
                 if a.key.labels.count != b.key.labels.count { return a.key.labels.count < b.key.labels.count }
                 return a.key.name != b.key.name ? a.key.name < b.key.name : a.labels < b.labels
             }
-            kept += ranked.prefix(limit).map(\.key)
+            dropped.formUnion(ranked.dropFirst(limit).map(\.key))
         }
-        return kept
+        return dropped.isEmpty ? keys : keys.filter { !dropped.contains($0) }
     }
 
     private func reportCap(total: Int, refused: Int) {
