@@ -205,6 +205,8 @@ import VigilWire
         #expect(kept == [cpu, root, mem, other] + named, "the others in their order")
         let again = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { $0 == varMount })
         #expect(Set(again) == Set([varMount, cpu, mem, other] + named), "a series already scanned keeps its place")
+        let steady = AnomalyScanService.limitPerHost(keys, metrics: core, to: 3, tracked: { [cpu, mem, root].contains($0) })
+        #expect(steady == [cpu, root, mem, other] + named, "with its limit scanned already, a host's others are left out")
         #expect(AnomalyScanService.limitPerHost(keys, metrics: [], to: 0, tracked: { _ in false }) == keys)
     }
 

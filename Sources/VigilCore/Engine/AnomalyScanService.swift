@@ -186,6 +186,12 @@ public final class AnomalyScanService: Sendable {
         for key in keys where metrics.contains(key.name) { byHost[key.host, default: []].append(key) }
         var dropped: Set<SeriesKey> = []
         for (_, hostKeys) in byHost where hostKeys.count > limit {
+            // Steady state: the host's `limit` series are scanned already, so the others go, unranked.
+            let untracked = hostKeys.filter { !tracked($0) }
+            if hostKeys.count - untracked.count == limit {
+                dropped.formUnion(untracked)
+                continue
+            }
             let ranked = hostKeys.map { (key: $0, tracked: tracked($0), labels: LabelsCodec.encode($0.labels)) }.sorted { a, b in
                 if a.tracked != b.tracked { return a.tracked }
                 if a.key.labels.count != b.key.labels.count { return a.key.labels.count < b.key.labels.count }

@@ -49,6 +49,7 @@ extension RetentionStorage {
 }
 
 extension Store {
+    /// Every stored point of each series of `keys` in `[from, to]`, chunks and head segments, in time order.
     public func points(_ keys: [SeriesKey], from: Int64, to: Int64) async throws -> [SeriesKey: [SeriesPoint]] {
         try await points(keys, from: from, to: to, source: .all)
     }
