@@ -68,14 +68,14 @@ struct ConnectionTableTests {
             print("accepted", flush=True)
             time.sleep(600)
             """)
-        defer { server.process.terminate() }
+        defer { Self.end(server.process) }
         let port = try #require(Int(server.line()), "the server printed its port")
         let client = try Self.python("""
             import socket, time
             a = socket.create_connection(("127.0.0.2", \(port))); b = socket.create_connection(("127.0.0.2", \(port)))
             print("connected", flush=True); time.sleep(600)
             """)
-        defer { client.process.terminate() }
+        defer { Self.end(client.process) }
         #expect(client.line() == "connected")
         // Until the server has accepted both (a connection still in the accept queue belongs to no process yet). Both
         // stay up until the test ends them: under the thread sanitizer and a full suite, starting them took 70 s once,
@@ -100,18 +100,30 @@ struct ConnectionTableTests {
         #expect(records.contains(where: inbound), "\(records)")
     }
 
-    /// A python3 process running `script`, and its first line of output.
+    /// A python3 process running `script`, and its first line of output. Its standard error goes nowhere: inherited,
+    /// it would be the test runner's output pipe, which `swift test` reads to its end, so a child outliving its test
+    /// would hold the whole run open.
     static func python(_ script: String) throws -> (process: Process, line: () -> String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = ["-c", script]
         let out = Pipe()
         p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
         try p.run()
         return (p, {
             var bytes: [UInt8] = []
             while let b = try? out.fileHandleForReading.read(upToCount: 1), let c = b.first, c != 10 { bytes.append(c) }
             return String(decoding: bytes, as: UTF8.self)
         })
+    }
+
+    /// Ends `p` with SIGKILL and reaps it. Not `terminate()`: a child started from a thread of the test pool inherits
+    /// that thread's blocked signals, SIGTERM among them, and went on sleeping after the test (ten minutes, holding
+    /// `swift test` open with it).
+    static func end(_ p: Process) {
+        guard p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
     }
 }
