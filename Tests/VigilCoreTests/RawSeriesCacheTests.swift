@@ -41,4 +41,52 @@ import Testing
         #expect(c.count == 1)
         #expect(find(c, 1, "m", #"{"i":"0"}"#) == nil && find(c, 1, "m", #"{"i":"3"}"#) == 4)
     }
+
+    /// A batch's samples looked up by position in the host's last batch, as the writer does.
+    func lookUp(_ c: inout RawSeriesCache, host: Int64, _ batch: [(String, String)], newIDs: inout Int64) -> [Int64] {
+        var order = c.order(of: host)
+        defer { c.keep(order, for: host) }
+        return batch.enumerated().map { position, sample in
+            Array(sample.1.utf8).withUnsafeBufferPointer { labels in
+                if let id = c.find(host: host, name: sample.0, labels: labels, at: position, in: &order) { return id }
+                newIDs += 1
+                c.insert(host: host, name: sample.0, labels: labels, id: newIDs, at: position, in: &order)
+                return newIDs
+            }
+        }
+    }
+
+    @Test func aBatchInTheLastOneOrderFindsTheSameIdsAsTheTable() {
+        var c = RawSeriesCache(limit: 1_000)
+        var next: Int64 = 0
+        let batch = [("cpu", "{}"), ("disk", #"{"mount":"/"}"#), ("disk", #"{"mount":"/var"}"#)]
+        let first = lookUp(&c, host: 1, batch, newIDs: &next)
+        #expect(first == [1, 2, 3])
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == first)
+        // Another order, a new series in the middle, one left out: each sample still gets its own series' id.
+        let shuffled = [("disk", #"{"mount":"/var"}"#), ("net", #"{"if":"eth0"}"#), ("cpu", "{}")]
+        #expect(lookUp(&c, host: 1, shuffled, newIDs: &next) == [3, 4, 1])
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == first)
+        // A spelling at the same position as another host's, or with another split between name and labels, is not it.
+        #expect(lookUp(&c, host: 2, batch, newIDs: &next) == [5, 6, 7])
+        #expect(lookUp(&c, host: 1, [("cp", "u{}")], newIDs: &next) == [8])
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == first)
+        // What the orders found is what the table holds.
+        #expect(find(c, 1, "disk", #"{"mount":"/"}"#) == 2 && find(c, 2, "disk", #"{"mount":"/"}"#) == 6)
+    }
+
+    @Test func anOrderDoesNotOutliveTheCacheStartingOver() {
+        var c = RawSeriesCache(limit: 3)
+        var next: Int64 = 0
+        let batch = [("a", "{}"), ("b", "{}"), ("c", "{}")]
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == [1, 2, 3])
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == [1, 2, 3])
+        // A fourth series starts the cache over mid-batch: the positions remembered before point into a dropped arena.
+        #expect(lookUp(&c, host: 1, [("d", "{}"), ("b", "{}"), ("c", "{}")], newIDs: &next) == [4, 5, 6])
+        #expect(c.count == 3)
+        // "a" is not among the three kept: the cache starts over again at position 0, and "b" and "c", found by
+        // position in the order before, must not be: their bytes went with it.
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == [7, 8, 9])
+        #expect(lookUp(&c, host: 1, batch, newIDs: &next) == [7, 8, 9])
+    }
 }

@@ -92,8 +92,10 @@ final class WriterState: Sendable {
         if !batch.samples.isEmpty {
             try (batch.body ?? []).withUnsafeBufferPointer { body in
                 try seriesIDs.withLock { caches in
-                    for s in batch.samples {
-                        let id = try seriesID(of: s, in: batch, body: body, hostID: hostID, caches: &caches, db: db)
+                    var order = caches.raw.order(of: hostID)
+                    defer { caches.raw.keep(order, for: hostID) }
+                    for (position, s) in batch.samples.enumerated() {
+                        let id = try seriesID(of: s, at: position, in: batch, body: body, hostID: hostID, order: &order, caches: &caches, db: db)
                         segment.add(series: id, ts: s.ts, value: s.value)
                     }
                 }
@@ -263,15 +265,16 @@ final class WriterState: Sendable {
         return id
     }
 
-    /// The id of a sample's series, from the caches or else the store. Labels the listener left as the sender wrote
-    /// them are decoded only for a spelling not seen before.
-    private func seriesID(of s: Sample, in batch: IngestBatch, body: UnsafeBufferPointer<UInt8>, hostID: Int64,
-                          caches: inout SeriesCaches, db: Database) throws -> Int64 {
+    /// The id of the series of the sample at `position` in `batch`, from the caches or else the store. Labels the
+    /// listener left as the sender wrote them are decoded only for a spelling not seen before; `order` is the host's
+    /// last batch (`RawSeriesCache.BatchOrder`).
+    private func seriesID(of s: Sample, at position: Int, in batch: IngestBatch, body: UnsafeBufferPointer<UInt8>, hostID: Int64,
+                          order: inout RawSeriesCache.BatchOrder, caches: inout SeriesCaches, db: Database) throws -> Int64 {
         if let r = s.plainLabels, !body.isEmpty {
             let labels = UnsafeBufferPointer(rebasing: body[r])
-            if let known = caches.raw.find(host: hostID, name: s.name, labels: labels) { return known }
+            if let known = caches.raw.find(host: hostID, name: s.name, labels: labels, at: position, in: &order) { return known }
             let id = try resolveSeries(SeriesCacheKey(host: hostID, name: s.name, labels: PlainLabels.decode(labels)), host: batch.host, db: db)
-            caches.raw.insert(host: hostID, name: s.name, labels: labels, id: id)
+            caches.raw.insert(host: hostID, name: s.name, labels: labels, id: id, at: position, in: &order)
             return id
         }
         let key = SeriesCacheKey(host: hostID, name: s.name, labels: batch.labels(of: s))
