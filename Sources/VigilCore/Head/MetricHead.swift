@@ -125,10 +125,16 @@ public struct MetricHead: Sendable {
     /// `hosts` limits it to those hosts' series (nil: every host).
     public func points(metrics: Set<String>, from: Int64, to: Int64, hosts: Set<String>? = nil) -> [SeriesKey: [SeriesPoint]] {
         var out: [SeriesKey: [SeriesPoint]] = [:]
+        if hosts == nil { out.reserveCapacity(metrics.reduce(0) { $0 + (series[$1]?.count ?? 0) }) }
         for metric in metrics {
             guard let bySeries = series[metric] else { continue }
             for (key, s) in bySeries where hosts?.contains(key.host) ?? true {
+                // Sized once (a chunk holds at most `chunkSize` samples): grown by appending, the arrays of every
+                // series read at an evaluation were most of the engine's transient memory under load.
                 var pts: [SeriesPoint] = []
+                var bound = s.tail.count
+                for c in s.chunks where c.maxTs >= from && c.minTs <= to { bound += MetricHead.chunkSize }
+                pts.reserveCapacity(bound)
                 for c in s.chunks where c.maxTs >= from && c.minTs <= to {
                     guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
                     for p in decoded where p.ts >= from && p.ts <= to { pts.append(SeriesPoint(ts: p.ts, value: p.value)) }
