@@ -102,8 +102,7 @@ struct RawSeriesCache {
                 if Int(e.nameCount) == n.count && Int(e.labelsCount) == labels.count && matches(at: e.start, n, labels) { return e.id }
             }
             guard let slot = slot(host, n, labels) else { return nil }
-            if order.host == host { order.record(BatchOrder.Entry(start: slot.start, nameCount: slot.nameCount, labelsCount: slot.labelsCount, id: slot.id),
-                         at: position, generation: generation) }
+            remember(slot, at: position, in: &order)
             return slot.id
         }
     }
@@ -120,8 +119,16 @@ struct RawSeriesCache {
         return nil
     }
 
+    /// Remembers `slot` at `position` in `order` when `order` is its host's.
+    private func remember(_ slot: Slot, at position: Int, in order: inout BatchOrder) {
+        guard order.host == slot.host else { return }
+        order.record(BatchOrder.Entry(start: slot.start, nameCount: slot.nameCount, labelsCount: slot.labelsCount, id: slot.id),
+                     at: position, generation: generation)
+    }
+
     /// Caches `id` for this spelling of a series; starts over first when the cache holds `limit` series.
     mutating func insert(host: Int64, name: String, labels: UnsafeBufferPointer<UInt8>, id: Int64) {
+        // An order of its own, past the positions one remembers: nothing is remembered.
         var order = BatchOrder(host: host, generation: generation)
         insert(host: host, name: name, labels: labels, id: id, at: BatchOrder.maxEntries, in: &order)
     }
@@ -138,8 +145,7 @@ struct RawSeriesCache {
             arena.append(contentsOf: labels)
             let slot = Slot(hash: h, host: host, start: start, nameCount: Int32(n.count), labelsCount: Int32(labels.count), id: id)
             place(slot)
-            if order.host == host { order.record(BatchOrder.Entry(start: start, nameCount: slot.nameCount, labelsCount: slot.labelsCount, id: id),
-                         at: position, generation: generation) }
+            remember(slot, at: position, in: &order)
         }
         count += 1
     }
