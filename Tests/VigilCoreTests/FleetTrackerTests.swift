@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import VigilTestSupport
 import VigilWire
@@ -16,7 +17,7 @@ import VigilWire
             for batch in fleet.batches(for: host) { _ = try await store.ingest(batch, receivedAt: batch.samples.last?.ts ?? now) }
         }
         _ = try await store.compact(olderThan: now - 120_000)
-        let tracker = FleetTracker(store: store)
+        let tracker = FleetTracker(store: store, logger: Logger(label: "test"))
         let first = try await tracker.snapshot(now: now)
         #expect(first == (try await store.fleetSnapshot(now: now)))
         #expect(first.hosts.count == 6 && first.hosts.allSatisfy { $0.cpu != nil && !$0.cpuHistory.isEmpty })

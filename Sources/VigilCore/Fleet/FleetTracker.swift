@@ -1,3 +1,5 @@
+import Logging
+
 /// The dashboard's fleet snapshot, kept current by reading only what changed: the key metrics come from a head of
 /// their last 30 minutes (`HeadFeeder`: read once, then fed only the segments committed since), and each round reads
 /// just the hosts, their latest checks and recent error counts. A host's figures and sparklines are recomputed when
@@ -18,9 +20,11 @@ public final class FleetTracker: Sendable {
     /// How often every host is recomputed, changed or not.
     static let fullEvery: Int64 = 30_000
 
-    public init(store: any Store) {
+    /// `logger` tells of the head's rebuilds; the console passes a quiet one (a line written to the terminal under
+    /// curses stays on the screen until something redraws it).
+    public init(store: any Store, logger: Logger) {
         self.store = store
-        feeder = HeadFeeder(store: store, logger: .init(label: "vigil.fleet"))
+        feeder = HeadFeeder(store: store, logger: logger)
     }
 
     public func snapshot(now: Int64) async throws -> FleetSnapshot {

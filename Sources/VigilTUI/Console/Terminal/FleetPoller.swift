@@ -35,8 +35,10 @@ final class FleetPoller: Sendable {
     private let servicesFetcher = ServicesFetcher()
     /// The server groups of `topology.yaml`, assigned to each snapshot's hosts (`/group=NAME` everywhere). Quiet: the
     /// Topology and Services panes show the file's mistakes.
-    private let topology = TopologyDirectory(path: TopologyConfig.defaultPath(),
-                                             logger: Logger(label: "vigil.console", factory: { _ in SwiftLogNoOpLogHandler() }))
+    private let topology = TopologyDirectory(path: TopologyConfig.defaultPath(), logger: FleetPoller.quiet)
+    /// The console's loggers write nowhere: curses owns the terminal, and a log line written to it stayed on the
+    /// screen over the panes (the fleet head's "rebuilding from the store" over the dashboard's summary line).
+    static let quiet = Logger(label: "vigil.console", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Keeps the dashboard's metrics in a head fed by new segments (when reading a store), instead of re-reading
     /// every host's last 30 minutes each round.
     private let tracker: FleetTracker?
@@ -64,7 +66,7 @@ final class FleetPoller: Sendable {
         standbyState = Locked((standby?.holder, standby?.pid, false, nil))
         self.mailbox = mailbox
         self.interval = max(0.2, interval)
-        tracker = store.map(FleetTracker.init(store:))
+        tracker = store.map { FleetTracker(store: $0, logger: FleetPoller.quiet) }
         (triggers, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
