@@ -84,15 +84,8 @@ final class MCPClientProcess: @unchecked Sendable {
         }
     }
 
-    /// SIGTERM, and SIGKILL after 10 s: a child started from a thread of the test pool inherits its blocked signals,
-    /// SIGTERM among them, and waiting for it alone could wait for ever.
     func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        stopProcess(process)
     }
 
     deinit { stop() }

@@ -49,11 +49,7 @@ final class Child: @unchecked Sendable {
 
     /// SIGTERM, then wait up to `seconds` before SIGKILL.
     func stop(seconds: Double = 10) {
-        guard process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        stopProcess(process, seconds: seconds)
     }
 
     /// Waits for the process to end off the cooperative pool (a blocked pool thread stalls every in-process
@@ -83,6 +79,17 @@ final class Child: @unchecked Sendable {
     }
 
     deinit { stopInBackground() }
+}
+
+/// SIGTERM, then SIGKILL if `process` still runs after `seconds` (scaled by `TestTime`), and waits for it: a child
+/// started from a thread of the test pool inherits its blocked signals, SIGTERM among them.
+func stopProcess(_ process: Process, seconds: Double = 10) {
+    guard process.isRunning else { return }
+    process.terminate()
+    let deadline = Date().addingTimeInterval(TestTime.seconds(seconds))
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
 }
 
 /// A loopback port nobody listens on right now.

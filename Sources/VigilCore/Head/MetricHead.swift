@@ -131,11 +131,13 @@ public struct MetricHead: Sendable {
             for (key, s) in bySeries where hosts?.contains(key.host) ?? true {
                 // Sized once (a chunk holds at most `chunkSize` samples): grown by appending, the arrays of every
                 // series read at an evaluation were most of the engine's transient memory under load.
+                // Chunks are in time order (older samples than the tail's are refused), so those overlapping the
+                // range are one run of them.
+                let first = s.chunks.firstIndex { $0.maxTs >= from } ?? s.chunks.endIndex
+                let overlapping = s.chunks[first...].prefix { $0.minTs <= to }
                 var pts: [SeriesPoint] = []
-                var bound = s.tail.count
-                for c in s.chunks where c.maxTs >= from && c.minTs <= to { bound += MetricHead.chunkSize }
-                pts.reserveCapacity(bound)
-                for c in s.chunks where c.maxTs >= from && c.minTs <= to {
+                pts.reserveCapacity(overlapping.count * MetricHead.chunkSize + s.tail.count)
+                for c in overlapping {
                     guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
                     for p in decoded where p.ts >= from && p.ts <= to { pts.append(SeriesPoint(ts: p.ts, value: p.value)) }
                 }
