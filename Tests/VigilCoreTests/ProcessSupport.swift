@@ -53,11 +53,24 @@ final class Child: @unchecked Sendable {
     }
 
     /// Waits for the process to end off the cooperative pool (a blocked pool thread stalls every in-process
-    /// engine of the parallel tests), then lets its last output arrive.
+    /// engine of the parallel tests), then lets its last output arrive: until none came for 200 ms, at most 3 s. (A
+    /// fixed 50 ms lost the end of an agent's `--print` past its first 8 KB on a busy run.) Not read to the end of the
+    /// pipe: something the process started (a tmux server) may hold it open.
     func finished() async {
         let process = self.process
         _ = try? await offPool { process.waitUntilExit() }
-        try? await Task.sleep(for: .milliseconds(50))
+        var seen = -1
+        for _ in 0..<15 {
+            let now = capturedCount
+            if now == seen { break }
+            seen = now
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private var capturedCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return captured.count
     }
 
     /// `stop(seconds:)` off the cooperative pool.
