@@ -20,6 +20,36 @@ import VigilWire
         #expect(head.footprint.bytes < 200 * 16)
     }
 
+    @Test func givesTheRulesEachSeriesWindowAsAPlainDictionaryWould() {
+        var head = MetricHead(windows: ["cpu.usage_percent": 600_000, "mem.used_percent": 600_000])
+        var plain: [SeriesKey: [SeriesPoint]] = [:]
+        let keys = [cpu, SeriesKey(host: "web-2", name: "cpu.usage_percent"), SeriesKey(host: "web-1", name: "mem.used_percent")]
+        for (n, key) in keys.enumerated() {
+            for i in 0..<100 {
+                // A NaN now and then, in sealed chunks and in the tail alike.
+                let v = i % 17 == 5 ? Double.nan : Double(i * (n + 1))
+                head.append(key, ts: Int64(i) * 10_000, value: v)
+                plain[key, default: []].append(SeriesPoint(ts: Int64(i) * 10_000, value: v))
+            }
+        }
+        func visit(_ w: some SeriesWindows, after: Int64, through: Int64) -> [SeriesKey: [SeriesPoint]] {
+            var seen: [SeriesKey: [SeriesPoint]] = [:]
+            w.forEachSeries(of: "cpu.usage_percent", after: after, through: through) { key, points in
+                #expect(seen[key] == nil, "each series once")
+                seen[key] = points
+            }
+            return seen
+        }
+        // (after, through]: the edges fall inside sealed chunks, on a sample and between two.
+        for (after, through) in [(400_000 as Int64, 990_000 as Int64), (405_000, 655_000), (980_000, 2_000_000), (2_000_000, 3_000_000)] {
+            let fromHead = visit(head, after: after, through: through)
+            #expect(fromHead == visit(plain, after: after, through: through))
+            #expect(fromHead.values.allSatisfy { $0.allSatisfy { $0.ts > after && $0.ts <= through && $0.value.isFinite } })
+        }
+        #expect(visit(head, after: 400_000, through: 990_000)[keys[0]]?.count == 59 - 3)
+        #expect(visit(head, after: 2_000_000, through: 3_000_000).isEmpty, "a series with no point in the range is skipped")
+    }
+
     @Test func replacesASampleAtTheSameTimeAndRefusesOnesOlderThanTheTail() {
         var head = MetricHead(windows: ["cpu.usage_percent": 600_000])
         head.append(cpu, ts: 1_000, value: 1)

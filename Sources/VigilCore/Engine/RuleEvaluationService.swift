@@ -244,9 +244,7 @@ public final class RuleEvaluationService: Service, Sendable {
                 s.restored = true
             }
         }
-        var metrics = Set<String>()
         var lastSeenMetrics = Set<String>()
-        var lookback: Int64 = 0
         var logWindow: Int64?
         var checkDepth = 0
         var anomalyMetrics = Set<String>()
@@ -256,7 +254,6 @@ public final class RuleEvaluationService: Service, Sendable {
         let services = self.services?.services(now: now) ?? []
         let servicesWithObjectives = services.filter { $0.objective != nil }
         for rule in rules {
-            if let l = rule.kind.lookback { lookback = max(lookback, l) }
             switch rule.kind {
             case .logMatch(let e): logWindow = max(logWindow ?? 0, e.window)
             case .checkFailed(let e): checkDepth = max(checkDepth, e.consecutive)
@@ -272,8 +269,6 @@ public final class RuleEvaluationService: Service, Sendable {
                 newPatterns = (min(newPatterns?.since ?? .max, now - e.within), min(newPatterns?.level ?? e.minLevel, e.minLevel))
             default: break
             }
-            // Anomaly rules read scores, not points.
-            if let m = rule.kind.metric, !rule.kind.isAnomaly { metrics.insert(m) }
         }
         // The scan loop (`scanAnomalies`) keeps the scores; the evaluation does not wait for it.
         state.withLock { $0.anomalyMetrics = anomalyMetrics }
@@ -288,9 +283,10 @@ public final class RuleEvaluationService: Service, Sendable {
         for m in lastSeenMetrics { headWindows[m] = max(headWindows[m] ?? 0, 60_000) }
         try await head.update(windows: headWindows, now: now)
         var data = try await store.evaluationData(checkDepth: checkDepth, logsSince: logWindow.map { now - $0 }, logLimit: 200_000)
-        let from = now - max(lookback, 60_000)
+        // The rules read the head in place (a copy of the value shares its storage; nothing feeds the head until the
+        // next evaluation's `update`, so it is not copied either): one series' window at a time, not every window.
         head.read { h in
-            data.input.points = h.points(metrics: metrics, from: from, to: now + 60_000)
+            data.input.points = h
             data.input.seriesLastSeen = h.lastSeen(metrics: lastSeenMetrics)
         }
         data.input.anomalyScores = anomalyScores

@@ -8,7 +8,7 @@
 ///
 /// A plain value: who owns it decides how it is shared. The engine feeds it from the segments the store commits,
 /// so every writer's ingest reaches it (`HeadFeeder`).
-public struct MetricHead: Sendable {
+public struct MetricHead: SeriesWindows {
     /// Samples per sealed chunk.
     public static let chunkSize = 32
 
@@ -146,6 +146,25 @@ public struct MetricHead: Sendable {
             }
         }
         return out
+    }
+
+    /// Visits each series of `metric` with its finite points in `(after, through]`, decoded into one buffer that is
+    /// reused from series to series (see `SeriesWindows`).
+    public func forEachSeries(of metric: String, after: Int64, through: Int64, _ body: (SeriesKey, [SeriesPoint]) -> Void) {
+        guard let bySeries = series[metric] else { return }
+        var buffer: [SeriesPoint] = []
+        for (key, s) in bySeries {
+            buffer.removeAll(keepingCapacity: true)
+            let first = s.chunks.firstIndex { $0.maxTs > after } ?? s.chunks.endIndex
+            for c in s.chunks[first...].prefix(while: { $0.minTs <= through }) {
+                guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
+                for p in decoded where p.ts > after && p.ts <= through && p.value.isFinite {
+                    buffer.append(SeriesPoint(ts: p.ts, value: p.value))
+                }
+            }
+            for p in s.tail where p.ts > after && p.ts <= through && p.value.isFinite { buffer.append(p) }
+            if !buffer.isEmpty { body(key, buffer) }
+        }
     }
 
     /// The newest sample time of every series of `metrics` the head has seen (older than the window included).

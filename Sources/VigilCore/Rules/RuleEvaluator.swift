@@ -38,14 +38,13 @@ public enum RuleEvaluator {
     /// Series of the metric that match; the aggregate of the points in `(now − window, now]` compared with
     /// the threshold (divided by the host's CPU count with `per_cpu`; hosts of unknown CPU count are skipped).
     /// Value: the (per-CPU) aggregate.
-    public static func threshold(_ rule: AlertRule, _ e: RuleKind.Threshold, points: [SeriesKey: [SeriesPoint]],
+    public static func threshold(_ rule: AlertRule, _ e: RuleKind.Threshold, points: some SeriesWindows,
                                  hostLabels: [String: [String: String]], hostCPUs: [String: Int] = [:], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
-            let values = window(series, e.window, now).map(\.value)
-            guard var value = e.aggregation.apply(values) else { continue }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, series in
+            guard seriesMatches(e.matchers, key, hostLabels), var value = e.aggregation.apply(series.map(\.value)) else { return }
             if e.perCPU {
-                guard let cpus = hostCPUs[key.host], cpus > 0 else { continue }
+                guard let cpus = hostCPUs[key.host], cpus > 0 else { return }
                 value /= Double(cpus)
             }
             if e.op.compare(value, e.threshold) { out.append(instance(rule, key, value)) }
@@ -56,12 +55,11 @@ public enum RuleEvaluator {
     /// A least-squares line through the points of `(now − window, now]` (at least `min_points`); breaches
     /// when the line is on the reached side of the threshold now or at `now + within`.
     /// Value: seconds from now until the line reaches the threshold (0 when it already has).
-    public static func forecast(_ rule: AlertRule, _ e: RuleKind.Forecast, points: [SeriesKey: [SeriesPoint]],
+    public static func forecast(_ rule: AlertRule, _ e: RuleKind.Forecast, points: some SeriesWindows,
                                 hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
-            let recent = window(series, e.window, now)
-            guard recent.count >= e.minPoints, let fit = LinearFit(recent) else { continue }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, recent in
+            guard recent.count >= e.minPoints, seriesMatches(e.matchers, key, hostLabels), let fit = LinearFit(recent) else { return }
             let current = fit.value(at: now)
             let ahead = fit.value(at: now + e.within)
             if e.op.compare(current, e.threshold) {
@@ -75,12 +73,12 @@ public enum RuleEvaluator {
 
     /// The change per second between the oldest and newest point of `(now − window, now]`, compared with
     /// the threshold. Value: that rate.
-    public static func rate(_ rule: AlertRule, _ e: RuleKind.Rate, points: [SeriesKey: [SeriesPoint]],
+    public static func rate(_ rule: AlertRule, _ e: RuleKind.Rate, points: some SeriesWindows,
                             hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        for (key, series) in points where key.name == e.metric && seriesMatches(e.matchers, key, hostLabels) {
-            let recent = window(series, e.window, now)
-            guard let first = recent.first, let last = recent.last, last.ts > first.ts else { continue }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, recent in
+            guard let first = recent.first, let last = recent.last, last.ts > first.ts,
+                  seriesMatches(e.matchers, key, hostLabels) else { return }
             let perSecond = (last.value - first.value) / (Double(last.ts - first.ts) / 1000)
             if e.op.compare(perSecond, e.threshold) { out.append(instance(rule, key, perSecond)) }
         }
@@ -250,11 +248,6 @@ public enum RuleEvaluator {
     }
 
     // MARK: Helpers
-
-    /// Finite points in `(now − window, now]`, oldest first.
-    static func window(_ points: [SeriesPoint], _ window: Int64, _ now: Int64) -> [SeriesPoint] {
-        points.filter { $0.ts > now - window && $0.ts <= now && $0.value.isFinite }.sorted { $0.ts < $1.ts }
-    }
 
     private static func instance(_ rule: AlertRule, _ key: SeriesKey, _ value: Double) -> AlertInstance {
         instance(rule, host: key.host, extra: key.labels, value)

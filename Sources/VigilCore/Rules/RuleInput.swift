@@ -3,8 +3,8 @@ import VigilWire
 /// The plain values rules are evaluated over. The engine fills in what its rules' kinds need
 /// (`RuleKind.metric`, `RuleKind.lookback`); the evaluator does no I/O.
 public struct RuleInput: Sendable {
-    /// Points per series, any order (threshold, forecast, rate).
-    public var points: [SeriesKey: [SeriesPoint]]
+    /// Each metric's series and their points (threshold, forecast, rate): the engine's head, or a plain dictionary.
+    public var points: any SeriesWindows
     /// Labels of each known host (for matchers on host labels).
     public var hostLabels: [String: [String: String]]
     /// Online CPUs per host (threshold with `per_cpu`).
@@ -30,7 +30,7 @@ public struct RuleInput: Sendable {
     /// new history).
     public var serviceTimelines = ServiceTimelineCache()
 
-    public init(points: [SeriesKey: [SeriesPoint]] = [:], hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
+    public init(points: any SeriesWindows = [SeriesKey: [SeriesPoint]](), hostLabels: [String: [String: String]] = [:], hostCPUs: [String: Int] = [:],
                 hostLastSeen: [String: Int64] = [:], seriesLastSeen: [SeriesKey: Int64] = [:], checkResults: [String: [CheckResult]] = [:],
                 logCounts: [String: Int] = [:], anomalyScores: [SeriesKey: Double] = [:], newLogPatterns: [NewLogPattern] = []) {
         self.points = points

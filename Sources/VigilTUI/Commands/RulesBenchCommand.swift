@@ -22,6 +22,7 @@ extension RulesCommand {
             let now = WallClock.nowMs()
             var rng = SplitMix64(seed: 7)
             var input = RuleInput()
+            var windows: [SeriesKey: [SeriesPoint]] = [:]
             let groups = ["frontend", "backend", "data", "edge"]
             for h in 0..<hosts {
                 let name = String(format: "host-%04d", h)
@@ -34,9 +35,10 @@ extension RulesCommand {
                         let ts: Int64 = now - Int64(points - k) * 10_000
                         series.append(SeriesPoint(ts: ts, value: rng.nextDouble() * (healthy ? 45 : 100)))
                     }
-                    input.points[SeriesKey(host: name, name: metric)] = series
+                    windows[SeriesKey(host: name, name: metric)] = series
                 }
             }
+            input.points = windows
             let aggregations: [Aggregation] = [.avg, .max, .last, .min]
             var ruleList: [AlertRule] = []
             for r in 0..<rules {
@@ -59,7 +61,7 @@ extension RulesCommand {
             }
             let sorted = times.sorted()
             print(String(format: "%d rules × %d hosts (%d series, %d points each): median %.1f ms per evaluation (min %.1f, max %.1f), %d alerts tracked, %d updates",
-                         rules, hosts, input.points.count, points, sorted[sorted.count / 2], sorted.first!, sorted.last!, book.activeCount, updates))
+                         rules, hosts, windows.count, points, sorted[sorted.count / 2], sorted.first!, sorted.last!, book.activeCount, updates))
         }
     }
 }
