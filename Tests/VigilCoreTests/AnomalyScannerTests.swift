@@ -226,6 +226,29 @@ import VigilWire
         #expect(scan.scannedSeries == 6 && scan.stats.refused == 0)
     }
 
+    /// A scan reads the list of series again only when their number changed (series are never deleted): the scans
+    /// in between keep what the last read found, and a series that appears later is scanned at the next scan.
+    @Test(arguments: Backend.available) func aSeriesThatAppearsLaterIsScannedAtTheNextScan(_ backend: Backend) async throws {
+        let dir = TempDir()
+        let store = try await backend.open(dir)
+        let now = WallClock.nowMs()
+        let core: Set<String> = ["disk.used_percent", "cpu.usage_percent"]
+        _ = try await store.ingest(IngestBatch(host: "node-1", samples: ["/", "/var", "/srv"].map { Sample(name: "disk.used_percent", value: 40, ts: now, labels: ["mount": $0]) }),
+                                   receivedAt: now)
+        let scan = AnomalyScanService(store: store, seriesPerHost: 2, logger: .init(label: "test"))
+        _ = try await scan.scan(metrics: core, perHostMetrics: core, now: now)
+        #expect(scan.scannedSeries == 2 && scan.stats.refused == 1)
+        _ = try await scan.scan(metrics: core, perHostMetrics: core, now: now + 1)
+        #expect(scan.scannedSeries == 2 && scan.stats.refused == 1, "nothing new: as found by the last read")
+        // A new host, and a series of another metric (not scanned, so not a reason to read again).
+        _ = try await store.ingest(IngestBatch(host: "node-2", samples: [Sample(name: "cpu.usage_percent", value: 10, ts: now + 2)]), receivedAt: now + 2)
+        _ = try await store.ingest(IngestBatch(host: "node-1", samples: [Sample(name: "http.latency", value: 1, ts: now + 2)]), receivedAt: now + 2)
+        #expect(try await store.seriesCount(metrics: core) == 4)
+        _ = try await scan.scan(metrics: core, perHostMetrics: core, now: now + 3)
+        #expect(scan.scannedSeries == 3 && scan.stats.refused == 1)
+        #expect(scan.scores[SeriesKey(host: "node-2", name: "cpu.usage_percent")] != nil)
+    }
+
     /// Scan after scan every new point is fed once, a late one (minutes behind, as the error-log rate is written)
     /// included, whether it is still in a segment or already folded into a chunk; nothing is fed twice.
     @Test(arguments: Backend.available) func scansFeedEachNewPointOnce(_ backend: Backend) async throws {

@@ -23,6 +23,15 @@ public final class AnomalyScanService: Sendable {
         /// Series left out by the per-host limit at the latest scan.
         var leftOutPerHost = 0
         var lastScanSeconds = 0.0
+        /// What the latest full read of the series found, when it left nothing to restore: while the metrics and
+        /// the number of their series stay the same, every series is scanned already and the next scans skip it.
+        var catalog: Catalog?
+    }
+
+    struct Catalog: Equatable {
+        var metrics: Set<String>
+        var perHostMetrics: Set<String>
+        var series: Int
     }
 
     /// What `/metrics` shows of the scanner.
@@ -92,18 +101,22 @@ public final class AnomalyScanService: Sendable {
         let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
         state.withLock { $0.scanner.retain(metrics: metrics) }
         guard !metrics.isEmpty else { return [:] }
-        let all = try await store.seriesKeys(metrics: metrics)
+        // Every series of the metrics, only when some may be new: read each scan, the 89,000 series of the ingest
+        // bench were tens of MB and a good part of a scan's time.
+        let catalog = Catalog(metrics: metrics, perHostMetrics: perHostMetrics, series: try await store.seriesCount(metrics: metrics))
+        let known = state.withLock { $0.catalog == catalog }
+        let all = known ? [] : try await store.seriesKeys(metrics: metrics)
         let (cursors, room, slowDue) = state.withLock { s in
             (s.scanner.cursors, s.scanner.maxSeries - s.scanner.count, s.lastSlowScan == .min || now - s.lastSlowScan >= slowEveryMs)
         }
         let keys = Self.limitPerHost(all, metrics: perHostMetrics, to: seriesPerHost, tracked: { cursors[$0] != nil })
-        state.withLock { $0.leftOutPerHost = all.count - keys.count }
+        if !known { state.withLock { $0.leftOutPerHost = all.count - keys.count } }
         var scored: [SeriesKey: [SeriesPoint]] = [:]
 
         // Series new to the scanner: restore from history, within the cap.
         let fresh = keys.filter { cursors[$0] == nil }
         let restoring = Array(fresh.prefix(max(0, room)))
-        reportCap(total: all.count, refused: all.count - keys.count + fresh.count - restoring.count)
+        if !known { reportCap(total: all.count, refused: all.count - keys.count + fresh.count - restoring.count) }
         // Until restored (if a read below throws, they stay pending).
         state.withLock { $0.restorePending = restoring.count }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
@@ -137,7 +150,12 @@ public final class AnomalyScanService: Sendable {
             }
         }
 
-        state.withLock { $0.restorePending = restoring.count - start }
+        state.withLock { s in
+            s.restorePending = restoring.count - start
+            // Known from now on only when every series is scanned (none left for the next scans to restore, none
+            // refused by the cap) and the count was read before the series were.
+            if !known { s.catalog = fresh.count == restoring.count && start == restoring.count ? catalog : nil }
+        }
 
         // Series already scanned: read from their cursors.
         var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]

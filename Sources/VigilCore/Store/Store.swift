@@ -324,6 +324,9 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     // MARK: anomaly scanner
     /// The series of these metrics (every host).
     func seriesKeys(metrics: Set<String>) async throws -> [SeriesKey]
+    /// How many series these metrics have (every host). Series are never deleted, so a count that did not change
+    /// means no series was added: the anomaly scan then need not read `seriesKeys` again.
+    func seriesCount(metrics: Set<String>) async throws -> Int
     /// Points of each of `keys` in `[from, to]`, oldest first (series without points are left out).
     func points(_ keys: [SeriesKey], from: Int64, to: Int64) async throws -> [SeriesKey: [SeriesPoint]]
 
