@@ -170,6 +170,7 @@ public struct IngestDecoder: Sendable {
         }
         guard try s.beginArray(field: "samples") else { return out }
         var i = 0
+        var names = MetricNameCache()
         repeat {
             guard s.peek() == UInt8(ascii: "{") else {
                 throw s.wrongType(expected: "an object (a sample)", field: "samples[\(i)]")
@@ -181,25 +182,33 @@ public struct IngestDecoder: Sendable {
             var plain: Range<Int>?
             if try s.beginObject(field: "samples[\(i)]") {
                 repeat {
-                    let k = try s.key(field: "samples[\(i)]")
-                    switch k {
-                    case "name":
-                        let n = try s.string(field: "samples[\(i)].name")
-                        guard WireNames.isValidMetricName(n, limit: limits.maxMetricNameLength) else {
-                            throw WireError.invalid("metric name '\(clip(n))' must match [A-Za-z_][A-Za-z0-9_.:]{0,\(limits.maxMetricNameLength - 1)}", field: "samples[\(i)].name")
+                    switch try sampleMember(&s, field: "samples[\(i)]") {
+                    case .name:
+                        // A name this body spelled before is that `String`, checked then.
+                        let start = s.pos
+                        let plain = s.plainString()
+                        if let plain, let known = names.name(s.slice(plain)) {
+                            name = known
+                        } else {
+                            s.pos = start
+                            let n = try s.string(field: "samples[\(i)].name")
+                            guard WireNames.isValidMetricName(n, limit: limits.maxMetricNameLength) else {
+                                throw WireError.invalid("metric name '\(clip(n))' must match [A-Za-z_][A-Za-z0-9_.:]{0,\(limits.maxMetricNameLength - 1)}", field: "samples[\(i)].name")
+                            }
+                            if let plain { names.remember(s.slice(plain), as: n) }
+                            name = n
                         }
-                        name = n
-                    case "value":
+                    case .value:
                         let v = try s.number(field: "samples[\(i)].value")
                         guard v.isFinite else { throw WireError.invalid("value must be a finite number", field: "samples[\(i)].value") }
                         value = v
-                    case "ts":
+                    case .ts:
                         ts = try timestamp(&s, nowMs: nowMs, field: "samples[\(i)].ts")
-                    case "labels":
+                    case .labels:
                         var empty = false
                         plain = keepsPlainLabelsRaw ? PlainLabels.scan(&s, limits: limits, empty: &empty) : nil
                         labels = plain == nil && !empty ? try decodeLabels(&s, field: "samples[\(i)].labels") : [:]
-                    default:
+                    case .other(let k):
                         try s.skipValue(field: "samples[\(i)].\(k)")
                     }
                 } while try s.nextMember(close: UInt8(ascii: "}"), field: "samples[\(i)]")
@@ -211,6 +220,27 @@ public struct IngestDecoder: Sendable {
             i += 1
         } while try s.nextMember(close: UInt8(ascii: "]"), field: "samples")
         return out
+    }
+
+    private enum SampleMember {
+        case name, value, ts, labels
+        case other(String)
+    }
+
+    /// A sample's next key: the usual ones by their bytes, any other spelling (escapes) or key as a string.
+    @inline(__always)
+    private func sampleMember(_ s: inout JSONScanner, field: @autoclosure () -> String) throws(WireError) -> SampleMember {
+        if try s.readKey("name", field: field()) { return .name }
+        if try s.readKey("value", field: field()) { return .value }
+        if try s.readKey("ts", field: field()) { return .ts }
+        if try s.readKey("labels", field: field()) { return .labels }
+        switch try s.key(field: field()) {
+        case "name": return .name
+        case "value": return .value
+        case "ts": return .ts
+        case "labels": return .labels
+        case let k: return .other(k)
+        }
     }
 
     private func decodeLogs(_ s: inout JSONScanner, nowMs: Int64) throws(WireError) -> [LogEntry] {

@@ -80,6 +80,44 @@ public struct JSONScanner: ~Copyable {
         return k
     }
 
+    /// At `"`: a string of printable ASCII without escapes, consumed; its bytes without the quotes. Nil otherwise,
+    /// with nothing consumed (such a string is read by `string`).
+    @inline(__always)
+    public mutating func plainString() -> Range<Int>? {
+        guard peek() == UInt8(ascii: "\"") else { return nil }
+        let start = pos + 1
+        var p = start
+        while p < bytes.count {
+            let c = bytes[p]
+            if c == UInt8(ascii: "\"") {
+                pos = p + 1
+                return start..<p
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x7F { return nil }
+            p += 1
+        }
+        return nil
+    }
+
+    /// If the next token is the object key `word` spelled plainly (no escapes), reads it and its colon and returns
+    /// true; otherwise reads nothing (`key` reads any key). The ingest decoder's keys without a `String` each.
+    @inline(__always)
+    public mutating func readKey(_ word: StaticString, field: @autoclosure () -> String) throws(WireError) -> Bool {
+        guard peek() == UInt8(ascii: "\"") else { return false }
+        let n = word.utf8CodeUnitCount
+        guard pos + n + 1 < bytes.count, bytes[pos + n + 1] == UInt8(ascii: "\"") else { return false }
+        let w = word.utf8Start
+        for i in 0..<n where bytes[pos + 1 + i] != w[i] { return false }
+        pos += n + 2
+        try expect(UInt8(ascii: ":"), field: field())
+        return true
+    }
+
+    /// The bytes of `range` (from `plainString`).
+    public func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[range])
+    }
+
     /// Whether `b` can start a JSON value.
     func startsValue(_ b: UInt8?) -> Bool {
         guard let b else { return false }

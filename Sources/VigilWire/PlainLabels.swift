@@ -22,10 +22,10 @@ public enum PlainLabels {
         }
         var members = 0
         while true {
-            guard let k = plainString(&s), isLabelName(s.bytes, k, limit: limits.maxLabelNameLength),
+            guard let k = s.plainString(), isLabelName(s.bytes, k, limit: limits.maxLabelNameLength),
                   s.peek() == UInt8(ascii: ":") else { break }
             s.pos += 1
-            guard let v = plainString(&s), v.count <= limits.maxLabelValueLength else { break }
+            guard let v = s.plainString(), v.count <= limits.maxLabelValueLength else { break }
             members += 1
             guard members <= limits.maxLabelsPerSample else { break }
             switch s.peek() {
@@ -63,24 +63,6 @@ public enum PlainLabels {
             i = j + 1
         }
         return out
-    }
-
-    /// At `"`: a string of printable ASCII without escapes, consumed; its bytes without the quotes. Nil otherwise
-    /// (the caller restores the position).
-    private static func plainString(_ s: inout JSONScanner) -> Range<Int>? {
-        guard s.peek() == UInt8(ascii: "\"") else { return nil }
-        let start = s.pos + 1
-        var p = start
-        while p < s.bytes.count {
-            let c = s.bytes[p]
-            if c == UInt8(ascii: "\"") {
-                s.pos = p + 1
-                return start..<p
-            }
-            if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x7F { return nil }
-            p += 1
-        }
-        return nil
     }
 
     private static func isLabelName(_ bytes: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, limit: Int) -> Bool {

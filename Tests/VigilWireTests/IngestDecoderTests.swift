@@ -38,6 +38,29 @@ import Testing
         #expect(b.checks[0] == CheckResult(name: "health", kind: .http, target: "http://x/healthz", ok: false, latencyMs: 12.25, detail: "HTTP 503"))
     }
 
+    /// Keys and names are matched by their bytes when plainly spelled; escaped spellings mean the same, and a
+    /// name seen earlier in the body is not a pass for different bytes that hash alike or are invalid.
+    @Test func samplesReadTheSameWhateverTheSpellingAndRepeats() throws {
+        let names = (0..<200).map { "metric_\($0 % 70).some_long_name_\($0 % 70)" }
+        let plain = names.enumerated().map { "{\"name\":\"\($1)\",\"value\":\($0),\"ts\":1764399990000}" }.joined(separator: ",")
+        let b = try decode("{\"host\":\"h\",\"samples\":[\(plain)]}")
+        #expect(b.samples.map(\.name) == names)
+        #expect(b.samples.map(\.value) == (0..<200).map(Double.init))
+        // Escaped keys and an escaped name, between plain ones.
+        let mixed = try decode(#"""
+            {"host":"h","samples":[{"name":"cpu.usage_percent","value":1,"ts":1764399990000},
+              {"n\u0061me":"cpu\u002eusage_percent","v\u0061lue":2,"t\u0073":1764399990000,"l\u0061bels":{"k":"v"}},
+              {"ts":1764399990000,"value":3,"name":"cpu.usage_percent","extra":[1]}]}
+            """#)
+        #expect(mixed.samples == [Sample(name: "cpu.usage_percent", value: 1, ts: 1_764_399_990_000),
+                                  Sample(name: "cpu.usage_percent", value: 2, ts: 1_764_399_990_000, labels: ["k": "v"]),
+                                  Sample(name: "cpu.usage_percent", value: 3, ts: 1_764_399_990_000)])
+        // A bad name after 64 good ones (every slot of the cache taken) is still refused, naming its sample.
+        let good = (0..<64).map { "{\"name\":\"m\($0)\",\"value\":1,\"ts\":1764399990000}" }.joined(separator: ",")
+        #expect(error("{\"host\":\"h\",\"samples\":[\(good),{\"name\":\"m-1\",\"value\":1,\"ts\":1764399990000}]}")?.field == "samples[64].name")
+        #expect(error("{\"host\":\"h\",\"samples\":[\(good),{\"name\":\"m1\",\"value\":1,\"ts\":1764399990000},{\"name\":\"1m\",\"value\":1,\"ts\":1764399990000}]}")?.field == "samples[65].name")
+    }
+
     @Test func roundTripsThroughTheWriter() throws {
         let original = IngestBatch(host: "db-1.example.com", agent: AgentInfo(version: "1", os: "x", kernel: "k", arch: "a", cpus: 2, memory: 3),
                                    labels: ["a": "b\"c"], samples: [Sample(name: "x.y", value: -0.000123, ts: now - 5, labels: ["k": "v\n"]),
