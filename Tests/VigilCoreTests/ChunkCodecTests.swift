@@ -110,6 +110,12 @@ import Testing
         #expect(got.map(\.2) == [4, 2, 5, 1, 3, 7, 6])
         #expect(b.encode() == SegmentCodec.encode([(-1, [(50, 4)]), (2, [(100, 2), (100, 5)]), (7, [(100, 1), (90, 3), (95, 7)]), (9, [(300, 6)])]))
         #expect(SegmentBuilder(capacity: 0).encode().isEmpty)
+        // Already in id order (the usual batch; equal ids next to each other): the same bytes as the sorted path.
+        var inOrder = SegmentBuilder(capacity: 8)
+        for (id, ts, v) in [(-1, 50, 4), (2, 100, 2), (2, 100, 5), (7, 100, 1), (7, 90, 3), (7, 95, 7), (9, 300, 6)] as [(Int64, Int64, Double)] {
+            inOrder.add(series: id, ts: ts, value: v)
+        }
+        #expect(inOrder.encode() == b.encode())
     }
 
     /// Reads merge chunks and segments per series: sorted by time, one point per timestamp, the later arrival

@@ -17,8 +17,7 @@ public enum SegmentCodec {
         for p in points {
             Varint.put(Varint.zigzag(p.ts &- prev), into: &out)
             prev = p.ts
-            let bits = p.value.bitPattern
-            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: bits >> (UInt64(k) * 8))) }
+            withUnsafeBytes(of: p.value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
         }
     }
 
@@ -83,10 +82,22 @@ struct SegmentBuilder {
     }
 
     func encode() -> [UInt8] {
-        // Stable: by series id, then arrival.
-        let order = ids.indices.sorted { ids[$0] != ids[$1] ? ids[$0] < ids[$1] : $0 < $1 }
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 12)
+        if zip(ids, ids.dropFirst()).allSatisfy({ $0 <= $1 }) {
+            // Already in id order (an agent sends its series in the order they were first seen, so they were given
+            // their ids in it): the groups are runs of the arrays as they are, no sort.
+            var i = 0
+            while i < ids.count {
+                var end = i + 1
+                while end < ids.count && ids[end] == ids[i] { end += 1 }
+                SegmentCodec.appendGroup(series: ids[i], points[i..<end], into: &out)
+                i = end
+            }
+            return out
+        }
+        // Stable: by series id, then arrival.
+        let order = ids.indices.sorted { ids[$0] != ids[$1] ? ids[$0] < ids[$1] : $0 < $1 }
         var i = 0
         while i < order.count {
             let series = ids[order[i]]
