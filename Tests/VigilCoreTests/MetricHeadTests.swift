@@ -23,7 +23,8 @@ import VigilWire
     @Test func givesTheRulesEachSeriesWindowAsAPlainDictionaryWould() {
         var head = MetricHead(windows: ["cpu.usage_percent": 600_000, "mem.used_percent": 600_000])
         var plain: [SeriesKey: [SeriesPoint]] = [:]
-        let keys = [cpu, SeriesKey(host: "web-2", name: "cpu.usage_percent"), SeriesKey(host: "web-1", name: "mem.used_percent")]
+        let keys = [cpu, SeriesKey(host: "web-2", name: "cpu.usage_percent"), SeriesKey(host: "web-1", name: "mem.used_percent"),
+                    SeriesKey(host: "web-3", name: "cpu.usage_percent")]
         for (n, key) in keys.enumerated() {
             for i in 0..<100 {
                 // A NaN now and then, in sealed chunks and in the tail alike.
@@ -34,7 +35,7 @@ import VigilWire
         }
         func visit(_ w: some SeriesWindows, after: Int64, through: Int64) -> [SeriesKey: [SeriesPoint]] {
             var seen: [SeriesKey: [SeriesPoint]] = [:]
-            w.forEachSeries(of: "cpu.usage_percent", after: after, through: through) { key, points in
+            w.forEachSeries(of: "cpu.usage_percent", after: after, through: through, where: { $0.host != "web-3" }) { key, points in
                 #expect(seen[key] == nil, "each series once")
                 seen[key] = points
             }
@@ -47,6 +48,7 @@ import VigilWire
             #expect(fromHead.values.allSatisfy { $0.allSatisfy { $0.ts > after && $0.ts <= through && $0.value.isFinite } })
         }
         #expect(visit(head, after: 400_000, through: 990_000)[keys[0]]?.count == 59 - 3)
+        #expect(Set(visit(head, after: 400_000, through: 990_000).keys) == [keys[0], keys[1]], "web-3's is not asked for, mem is another metric")
         #expect(visit(head, after: 2_000_000, through: 3_000_000).isEmpty, "a series with no point in the range is skipped")
     }
 

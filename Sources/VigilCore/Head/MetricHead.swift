@@ -56,6 +56,22 @@ public struct MetricHead: SeriesWindows {
             return kept
         }
 
+        /// Appends the samples in `range` (finite ones only, or all), oldest first, to `out`, reserving for them
+        /// once (a chunk holds at most `chunkSize` samples). Chunks are in time order (samples older than the
+        /// tail's are refused), so those overlapping the range are one run of them.
+        func collect(_ range: ClosedRange<Int64>, finiteOnly: Bool, into out: inout [SeriesPoint]) {
+            let first = chunks.firstIndex { $0.maxTs >= range.lowerBound } ?? chunks.endIndex
+            let overlapping = chunks[first...].prefix { $0.minTs <= range.upperBound }
+            out.reserveCapacity(out.count + overlapping.count * MetricHead.chunkSize + tail.count)
+            for c in overlapping {
+                guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
+                for p in decoded where range.contains(p.ts) && (!finiteOnly || p.value.isFinite) {
+                    out.append(SeriesPoint(ts: p.ts, value: p.value))
+                }
+            }
+            for p in tail where range.contains(p.ts) && (!finiteOnly || p.value.isFinite) { out.append(p) }
+        }
+
         /// Turns the tail into a chunk and drops chunks wholly older than `window` before the newest sample.
         private mutating func seal(window: Int64) {
             chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts,
@@ -121,7 +137,7 @@ public struct MetricHead: SeriesWindows {
         outOfOrder += points.count - kept
     }
 
-    /// The points of every series of `metrics` with `from <= ts <= to`, in time order.
+    /// The points of every series of `metrics` with `from <= ts <= to`, in time order (the console's dashboard head).
     /// `hosts` limits it to those hosts' series (nil: every host).
     public func points(metrics: Set<String>, from: Int64, to: Int64, hosts: Set<String>? = nil) -> [SeriesKey: [SeriesPoint]] {
         var out: [SeriesKey: [SeriesPoint]] = [:]
@@ -129,40 +145,23 @@ public struct MetricHead: SeriesWindows {
         for metric in metrics {
             guard let bySeries = series[metric] else { continue }
             for (key, s) in bySeries where hosts?.contains(key.host) ?? true {
-                // Sized once (a chunk holds at most `chunkSize` samples): grown by appending, the arrays of every
-                // series read at an evaluation were most of the engine's transient memory under load.
-                // Chunks are in time order (older samples than the tail's are refused), so those overlapping the
-                // range are one run of them.
-                let first = s.chunks.firstIndex { $0.maxTs >= from } ?? s.chunks.endIndex
-                let overlapping = s.chunks[first...].prefix { $0.minTs <= to }
                 var pts: [SeriesPoint] = []
-                pts.reserveCapacity(overlapping.count * MetricHead.chunkSize + s.tail.count)
-                for c in overlapping {
-                    guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
-                    for p in decoded where p.ts >= from && p.ts <= to { pts.append(SeriesPoint(ts: p.ts, value: p.value)) }
-                }
-                for p in s.tail where p.ts >= from && p.ts <= to { pts.append(p) }
+                s.collect(from...to, finiteOnly: false, into: &pts)
                 if !pts.isEmpty { out[key] = pts }
             }
         }
         return out
     }
 
-    /// Visits each series of `metric` with its finite points in `(after, through]`, decoded into one buffer that is
-    /// reused from series to series (see `SeriesWindows`).
-    public func forEachSeries(of metric: String, after: Int64, through: Int64, _ body: (SeriesKey, [SeriesPoint]) -> Void) {
-        guard let bySeries = series[metric] else { return }
+    /// Visits each series of `metric` that `include` accepts with its finite points in `(after, through]`, decoded
+    /// into one buffer that is reused from series to series (see `SeriesWindows`); the others are not decoded.
+    public func forEachSeries(of metric: String, after: Int64, through: Int64, where include: (SeriesKey) -> Bool,
+                              _ body: (SeriesKey, [SeriesPoint]) -> Void) {
+        guard let bySeries = series[metric], after < through else { return }
         var buffer: [SeriesPoint] = []
-        for (key, s) in bySeries {
+        for (key, s) in bySeries where include(key) {
             buffer.removeAll(keepingCapacity: true)
-            let first = s.chunks.firstIndex { $0.maxTs > after } ?? s.chunks.endIndex
-            for c in s.chunks[first...].prefix(while: { $0.minTs <= through }) {
-                guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
-                for p in decoded where p.ts > after && p.ts <= through && p.value.isFinite {
-                    buffer.append(SeriesPoint(ts: p.ts, value: p.value))
-                }
-            }
-            for p in s.tail where p.ts > after && p.ts <= through && p.value.isFinite { buffer.append(p) }
+            s.collect((after + 1)...through, finiteOnly: true, into: &buffer)
             if !buffer.isEmpty { body(key, buffer) }
         }
     }

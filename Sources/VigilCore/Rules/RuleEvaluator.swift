@@ -41,8 +41,8 @@ public enum RuleEvaluator {
     public static func threshold(_ rule: AlertRule, _ e: RuleKind.Threshold, points: some SeriesWindows,
                                  hostLabels: [String: [String: String]], hostCPUs: [String: Int] = [:], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, series in
-            guard seriesMatches(e.matchers, key, hostLabels), var value = e.aggregation.apply(series.map(\.value)) else { return }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now, where: { seriesMatches(e.matchers, $0, hostLabels) }) { key, series in
+            guard var value = e.aggregation.apply(series.map(\.value)) else { return }
             if e.perCPU {
                 guard let cpus = hostCPUs[key.host], cpus > 0 else { return }
                 value /= Double(cpus)
@@ -58,8 +58,8 @@ public enum RuleEvaluator {
     public static func forecast(_ rule: AlertRule, _ e: RuleKind.Forecast, points: some SeriesWindows,
                                 hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, recent in
-            guard recent.count >= e.minPoints, seriesMatches(e.matchers, key, hostLabels), let fit = LinearFit(recent) else { return }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now, where: { seriesMatches(e.matchers, $0, hostLabels) }) { key, recent in
+            guard recent.count >= e.minPoints, let fit = LinearFit(recent) else { return }
             let current = fit.value(at: now)
             let ahead = fit.value(at: now + e.within)
             if e.op.compare(current, e.threshold) {
@@ -76,9 +76,8 @@ public enum RuleEvaluator {
     public static func rate(_ rule: AlertRule, _ e: RuleKind.Rate, points: some SeriesWindows,
                             hostLabels: [String: [String: String]], now: Int64) -> [AlertInstance] {
         var out: [AlertInstance] = []
-        points.forEachSeries(of: e.metric, after: now - e.window, through: now) { key, recent in
-            guard let first = recent.first, let last = recent.last, last.ts > first.ts,
-                  seriesMatches(e.matchers, key, hostLabels) else { return }
+        points.forEachSeries(of: e.metric, after: now - e.window, through: now, where: { seriesMatches(e.matchers, $0, hostLabels) }) { key, recent in
+            guard let first = recent.first, let last = recent.last, last.ts > first.ts else { return }
             let perSecond = (last.value - first.value) / (Double(last.ts - first.ts) / 1000)
             if e.op.compare(perSecond, e.threshold) { out.append(instance(rule, key, perSecond)) }
         }
