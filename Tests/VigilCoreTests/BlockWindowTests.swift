@@ -31,6 +31,32 @@ struct BlockWindowTests {
         #expect(abs(q.q50 - sorted[4320]) < 30 && abs(q.q5 - sorted[432]) < 30 && abs(q.q95 - sorted[8207]) < 30, "\(q)")
     }
 
+    @Test func theShortWindowAnswersAsTheSortedLastValuesWould() {
+        // Few distinct values (long runs of equals, zeros of both signs) and many, before and after it fills.
+        var rng = SystemRandomNumberGenerator()
+        for distinct in [1, 3, 1000] {
+            var w = SortedWindow(capacity: 50)
+            var all: [Double] = []
+            for step in 0..<400 {
+                var v = Double(Int.random(in: 0..<distinct, using: &rng)) - Double(distinct / 2)
+                if v == 0 && Bool.random(using: &rng) { v = -0.0 }
+                w.insert(v)
+                all.append(v)
+                let kept = Array(all.suffix(50))
+                let sorted = kept.sorted()
+                #expect(w.count == kept.count)
+                #expect((0..<kept.count).map(w.smallest) == sorted, "step \(step), \(distinct) distinct")
+                #expect((0..<kept.count).map(w.newestValue) == kept.reversed(), "step \(step)")
+                let probe = Double(Int.random(in: -distinct...distinct, using: &rng)) / 2
+                #expect(w.lowerBound(probe) == sorted.filter { $0 < probe }.count)
+                #expect(w.upperBound(probe) == sorted.filter { $0 <= probe }.count)
+            }
+            let sorted = all.suffix(50).sorted()
+            #expect(w.quantile(0) == sorted[0] && w.quantile(1) == sorted[49])
+            #expect(w.quantile(0.5) == sorted[24] + (sorted[25] - sorted[24]) * 0.5)
+        }
+    }
+
     @Test func seasonalSlotsKeepSevenDaysAndForgetOlder() {
         let slot: Int64 = 30 * 60_000
         var s = SeasonalSlots(slotMs: slot, capacity: 338)

@@ -29,10 +29,11 @@ import Foundation  // log10, log1p (libm); nothing else
 ///    as 0: an incident is reported when it starts or escalates, not again on each of its samples (NAB and
 ///    operators reward the earliest detection and penalise repeats).
 ///
-/// State: under 20 KB per series. The short windows are kept whole (sorted and in arrival order); the long
-/// windows as order statistics of blocks of 360 values (`BlockWindow`: exact near the extremes, interpolated
-/// between), the block being filled read from the short window, which holds it; the seasonal ranges as
-/// half-hour slots of 7 days (`SeasonalSlots`). docs/BENCHMARKS.md has the measured size and cost per sample.
+/// State: under 17 KB per series. The short windows are kept whole (in arrival order, with their sorted order as
+/// 16-bit positions among them); the long windows as order statistics of blocks of 360 values (`BlockWindow`:
+/// exact near the extremes, interpolated between), the block being filled read from the short window, which holds
+/// it; the seasonal ranges as half-hour slots of 7 days (`SeasonalSlots`). docs/BENCHMARKS.md has the measured size
+/// and cost per sample.
 ///
 /// Inputs: non-finite values (NaN, ±inf) score 0 and leave the state untouched; finite values are clamped
 /// to ±3.4e38 and rounded to single precision (about 7 significant digits), as are the means: the windows keep

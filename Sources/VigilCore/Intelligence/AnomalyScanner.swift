@@ -5,7 +5,7 @@ import VigilWire
 ///
 /// - **Which series**: every series of a host's core metrics (`coreMetrics`: CPU, memory, swap, disk use and
 ///   I/O, load, network, TCP states, and the error-log rate `LogRateService` writes), whether or not a rule names them, and those of the metrics that
-///   `anomaly` rules name; at most `maxSeries` (a detector holds under 20 KB); series beyond the cap are not
+///   `anomaly` rules name; at most `maxSeries` (a detector holds under 17 KB); series beyond the cap are not
 ///   scanned (`refused`).
 /// - **Each point once**: a series' cursor is the time of the newest point fed; points at or before it are
 ///   skipped (late arrivals are not scored: scores are causal).

@@ -2,35 +2,61 @@
 /// (for ranks and quantiles). Insertion and eviction are each a binary search plus a memmove: O(log n + n) with a
 /// tiny constant, about a microsecond for a few thousand values. Values must not be NaN.
 ///
-/// Values are stored at single precision (`Float`): callers pass values that a `Float` holds exactly
-/// (`AnomalyDetector` rounds its inputs), so nothing is lost and comparisons are as with `Double`s, at half the memory.
+/// Values are stored once, at single precision (`Float`), in arrival order: callers pass values that a `Float`
+/// holds exactly (`AnomalyDetector` rounds its inputs), so nothing is lost and comparisons are as with `Double`s.
+/// The sorted order is a list of 16-bit positions in that storage, not a second copy of the values: 6 bytes a value
+/// in all, where two copies took 8.
 struct SortedWindow: Sendable {
-    private var arrival: RingBuffer<Float>
-    private var sorted: [Float] = []
+    /// The values, by slot: slot `(head + i) % capacity` holds the `i`-th oldest once full.
+    private var values: [Float] = []
+    /// Slots of `values`, ordered by their value; equal values by age, oldest first.
+    private var order: [UInt16] = []
+    /// The slot of the oldest value once full.
+    private var head = 0
+    let capacity: Int
 
     init(capacity: Int) {
-        arrival = RingBuffer(capacity: capacity)
-        sorted.reserveCapacity(capacity)
+        precondition(capacity >= 1 && capacity <= Int(UInt16.max) + 1, "SortedWindow capacity must be 1...65536")
+        self.capacity = capacity
+        values.reserveCapacity(capacity)
+        order.reserveCapacity(capacity)
     }
 
-    var count: Int { sorted.count }
-    /// Heap bytes held by both orders.
-    var heapBytes: Int { arrival.heapBytes + sorted.capacity * MemoryLayout<Float>.stride }
+    var count: Int { values.count }
+    /// Heap bytes held by the values and their order.
+    var heapBytes: Int { values.capacity * MemoryLayout<Float>.stride + order.capacity * MemoryLayout<UInt16>.stride }
+
+    @inline(__always)
+    private func sortedValue(_ i: Int) -> Float { values[Int(order[i])] }
 
     /// The `i`-th smallest value. Precondition: `i < count`.
-    func smallest(_ i: Int) -> Double { Double(sorted[i]) }
+    func smallest(_ i: Int) -> Double { Double(sortedValue(i)) }
 
     /// Adds `value`, evicting the oldest value when the window is full.
     mutating func insert(_ value: Double) {
         let f = Float(value)
-        if let old = arrival.append(f) {
-            sorted.remove(at: lowerBound(Double(old)))
+        let slot: Int
+        if values.count < capacity {
+            slot = values.count
+            values.append(f)
+        } else {
+            slot = head
+            // Equal values are ordered oldest first and the oldest of all leaves, so it is the first of its run.
+            let at = lowerBound(Double(values[slot]))
+            assert(Int(order[at]) == slot, "SortedWindow: the leaving value is not first among its equals")
+            order.remove(at: at)
+            values[slot] = f
+            head = head + 1 == capacity ? 0 : head + 1
         }
-        sorted.insert(f, at: upperBound(Double(f)))
+        order.insert(UInt16(truncatingIfNeeded: slot), at: upperBound(Double(f)))
     }
 
     /// The `i`-th newest value (0 = the newest). Precondition: `i < count`.
-    func newestValue(_ i: Int) -> Double { Double(arrival[arrival.count - 1 - i]) }
+    func newestValue(_ i: Int) -> Double {
+        // Once full the newest is just before `head`; before, it is the last appended (and `head` is 0).
+        let j = head - 1 - i
+        return Double(values[j >= 0 ? j : j + values.count])
+    }
 
     /// The newest `k` values, newest first. Precondition: `k <= count`.
     func newest(_ k: Int) -> [Double] { (0..<k).map(newestValue) }
@@ -38,10 +64,10 @@ struct SortedWindow: Sendable {
     /// Number of stored values `< value`.
     func lowerBound(_ value: Double) -> Int {
         var lo = 0
-        var hi = sorted.count
+        var hi = order.count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if Double(sorted[mid]) < value { lo = mid + 1 } else { hi = mid }
+            if Double(sortedValue(mid)) < value { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
@@ -49,10 +75,10 @@ struct SortedWindow: Sendable {
     /// Number of stored values `<= value`.
     func upperBound(_ value: Double) -> Int {
         var lo = 0
-        var hi = sorted.count
+        var hi = order.count
         while lo < hi {
             let mid = (lo + hi) >> 1
-            if Double(sorted[mid]) <= value { lo = mid + 1 } else { hi = mid }
+            if Double(sortedValue(mid)) <= value { lo = mid + 1 } else { hi = mid }
         }
         return lo
     }
@@ -60,12 +86,12 @@ struct SortedWindow: Sendable {
     /// The `q` quantile (0...1) with linear interpolation between order statistics (numpy's default).
     /// Precondition: not empty.
     func quantile(_ q: Double) -> Double {
-        let n = sorted.count
+        let n = order.count
         let pos = q * Double(n - 1)
         let i = Int(pos.rounded(.down))
-        if i + 1 >= n { return Double(sorted[n - 1]) }
-        let a = Double(sorted[i])
-        let b = Double(sorted[i + 1])
+        if i + 1 >= n { return Double(sortedValue(n - 1)) }
+        let a = Double(sortedValue(i))
+        let b = Double(sortedValue(i + 1))
         return a + (b - a) * (pos - Double(i))
     }
 }
