@@ -35,7 +35,8 @@ public enum MemoryTrim {
     /// And fixes the trim threshold at 128 KiB, unless `MALLOC_TRIM_THRESHOLD_` is set. glibc starts there but raises
     /// it (to twice the largest block it has freed from `mmap`, up to 64 MiB) each time a large block is freed, after
     /// which arenas keep that much free memory at their top: setting it once turns the raising off. Under ingest with
-    /// the default rules, peak RSS went from 585–614 MiB to 549–573 MiB at the same CPU per sample (docs/BENCHMARKS.md).
+    /// the default rules, peak RSS went from 598 to 575 MiB at the median of three runs, at the same CPU per sample
+    /// (docs/BENCHMARKS.md).
     ///
     /// Call it first thing, before threads start.
     public static func configureAllocator(environment: [String: String] = ProcessInfo.processInfo.environment) {
