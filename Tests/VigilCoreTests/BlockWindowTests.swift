@@ -1,7 +1,7 @@
 import Testing
 @testable import VigilCore
 
-/// The detector's compact long window and seasonal ranges against the exact answers.
+/// The detector's windows (short, compact long) and seasonal ranges against the exact answers.
 struct BlockWindowTests {
     @Test func countsAreExactAtTheExtremesAndCloseBetween() {
         var w = BlockWindow(blockSize: 360, maxBlocks: 24)

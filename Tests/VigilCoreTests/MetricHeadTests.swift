@@ -17,6 +17,8 @@ import VigilWire
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.ts + 10_000 == $1.ts })
         let window = head.points(metrics: ["cpu.usage_percent"], from: 1_500_000, to: 1_600_000)[cpu] ?? []
         #expect(window.map(\.ts) == Array(stride(from: 1_500_000, through: 1_600_000, by: 10_000)))
+        // A range that ends before it starts holds nothing (and must not trap).
+        #expect(head.points(metrics: ["cpu.usage_percent"], from: 1_600_000, to: 1_500_000).isEmpty)
         #expect(head.footprint.bytes < 200 * 16)
     }
 

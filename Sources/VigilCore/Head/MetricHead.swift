@@ -141,6 +141,7 @@ public struct MetricHead: SeriesWindows {
     /// `hosts` limits it to those hosts' series (nil: every host).
     public func points(metrics: Set<String>, from: Int64, to: Int64, hosts: Set<String>? = nil) -> [SeriesKey: [SeriesPoint]] {
         var out: [SeriesKey: [SeriesPoint]] = [:]
+        guard from <= to else { return out }
         if hosts == nil { out.reserveCapacity(metrics.reduce(0) { $0 + (series[$1]?.count ?? 0) }) }
         for metric in metrics {
             guard let bySeries = series[metric] else { continue }

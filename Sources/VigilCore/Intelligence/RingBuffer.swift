@@ -17,6 +17,13 @@ struct RingBuffer<Element: Sendable>: Sendable {
     var isEmpty: Bool { storage.isEmpty }
     var isFull: Bool { storage.count == capacity }
 
+    /// The storage slot the next `append` writes (the oldest element's once full). An element keeps its slot from
+    /// its append until it is dropped, so a slot can stand for it (`SortedWindow` orders slots by their values).
+    var nextSlot: Int { storage.count < capacity ? storage.count : head }
+
+    /// The element in storage slot `slot` (see `nextSlot`).
+    func element(atSlot slot: Int) -> Element { storage[slot] }
+
     /// The element at logical position `i` (0 = oldest).
     subscript(i: Int) -> Element {
         let j = head + i

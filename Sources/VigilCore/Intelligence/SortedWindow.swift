@@ -7,27 +7,23 @@
 /// The sorted order is a list of 16-bit positions in that storage, not a second copy of the values: 6 bytes a value
 /// in all, where two copies took 8.
 struct SortedWindow: Sendable {
-    /// The values, by slot: slot `(head + i) % capacity` holds the `i`-th oldest once full.
-    private var values: [Float] = []
+    /// The values in arrival order, each in a fixed slot of the ring's storage while it is kept.
+    private var values: RingBuffer<Float>
     /// Slots of `values`, ordered by their value; equal values by age, oldest first.
     private var order: [UInt16] = []
-    /// The slot of the oldest value once full.
-    private var head = 0
-    let capacity: Int
 
     init(capacity: Int) {
         precondition(capacity >= 1 && capacity <= Int(UInt16.max) + 1, "SortedWindow capacity must be 1...65536")
-        self.capacity = capacity
-        values.reserveCapacity(capacity)
+        values = RingBuffer(capacity: capacity)
         order.reserveCapacity(capacity)
     }
 
     var count: Int { values.count }
     /// Heap bytes held by the values and their order.
-    var heapBytes: Int { values.capacity * MemoryLayout<Float>.stride + order.capacity * MemoryLayout<UInt16>.stride }
+    var heapBytes: Int { values.heapBytes + order.capacity * MemoryLayout<UInt16>.stride }
 
     @inline(__always)
-    private func sortedValue(_ i: Int) -> Float { values[Int(order[i])] }
+    private func sortedValue(_ i: Int) -> Float { values.element(atSlot: Int(order[i])) }
 
     /// The `i`-th smallest value. Precondition: `i < count`.
     func smallest(_ i: Int) -> Double { Double(sortedValue(i)) }
@@ -35,28 +31,19 @@ struct SortedWindow: Sendable {
     /// Adds `value`, evicting the oldest value when the window is full.
     mutating func insert(_ value: Double) {
         let f = Float(value)
-        let slot: Int
-        if values.count < capacity {
-            slot = values.count
-            values.append(f)
-        } else {
-            slot = head
+        let slot = values.nextSlot
+        if values.isFull {
             // Equal values are ordered oldest first and the oldest of all leaves, so it is the first of its run.
-            let at = lowerBound(Double(values[slot]))
+            let at = lowerBound(Double(values[0]))
             assert(Int(order[at]) == slot, "SortedWindow: the leaving value is not first among its equals")
             order.remove(at: at)
-            values[slot] = f
-            head = head + 1 == capacity ? 0 : head + 1
         }
+        values.append(f)
         order.insert(UInt16(truncatingIfNeeded: slot), at: upperBound(Double(f)))
     }
 
     /// The `i`-th newest value (0 = the newest). Precondition: `i < count`.
-    func newestValue(_ i: Int) -> Double {
-        // Once full the newest is just before `head`; before, it is the last appended (and `head` is 0).
-        let j = head - 1 - i
-        return Double(values[j >= 0 ? j : j + values.count])
-    }
+    func newestValue(_ i: Int) -> Double { Double(values[values.count - 1 - i]) }
 
     /// The newest `k` values, newest first. Precondition: `k <= count`.
     func newest(_ k: Int) -> [Double] { (0..<k).map(newestValue) }
