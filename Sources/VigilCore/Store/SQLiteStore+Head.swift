@@ -7,7 +7,7 @@ extension SQLiteStore {
         try await pool.read { db in
             let cursor = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") ?? 0
             guard !metrics.isEmpty else { return HeadSnapshot(cursor: cursor, points: [:], lastSeen: [:]) }
-            let keys = try Self.seriesKeys(db, metrics: metrics)
+            let keys = try self.seriesKeys(db, metrics: metrics)
             var points: [SeriesKey: [SeriesPoint]] = [:]
             for (sid, pts) in try SQLiteCompactor.readPoints(db: db, ids: Set(keys.keys), from: from, to: .max) {
                 if let key = keys[sid] { points[key] = pts }
@@ -37,9 +37,16 @@ extension SQLiteStore {
             if hi < cursor { return ([], true, false) }
             let after = try Int64.fetchOne(db, sql: "SELECT count(*) FROM sample_segments WHERE id > ?", arguments: [cursor]) ?? 0
             if after != hi - cursor { return ([], true, false) }
-            let rows = try Row.fetchAll(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
-                                        arguments: [cursor, limit + 1])
-            return (rows.prefix(limit).map { ($0["id"], [UInt8]($0["data"] as Data)) }, false, rows.count > limit)
+            // A cursor: the rows' blobs are copied once, not held twice.
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
+                                           arguments: [cursor, limit + 1])
+            var out: [(id: Int64, data: [UInt8])] = []
+            var more = false
+            while let r = try rows.next() {
+                guard out.count < limit else { more = true; break }
+                out.append((r["id"], [UInt8](r["data"] as Data)))
+            }
+            return (out, false, more)
         }
         guard !gap else { return HeadSegments(cursor: cursor, more: false, gap: true) }
         // A snapshot of the cache, released before the cache is written (no copy of it then).
@@ -53,7 +60,7 @@ extension SQLiteStore {
             var out: [Int64: SeriesKey] = [:]
             let list = Array(ids)
             for part in stride(from: 0, to: list.count, by: 500) {
-                out.merge(try Self.seriesKeys(db, where: "s.id IN (\(list[part..<min(part + 500, list.count)].map(String.init).joined(separator: ",")))"),
+                out.merge(try self.seriesKeys(db, where: "s.id IN (\(list[part..<min(part + 500, list.count)].map(String.init).joined(separator: ",")))"),
                           uniquingKeysWith: { a, _ in a })
             }
             return out
@@ -66,20 +73,20 @@ extension SQLiteStore {
     }
 
     /// Series of these metrics by id, with their hosts' names.
-    static func seriesKeys(_ db: Database, metrics: Set<String>) throws -> [Int64: SeriesKey] {
+    func seriesKeys(_ db: Database, metrics: Set<String>) throws -> [Int64: SeriesKey] {
         let names = metrics.sorted()
-        return try seriesKeys(db, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(names))
+        return try self.seriesKeys(db, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(names))
     }
 
     /// Series by id, with their hosts' names, for a condition on `series s`.
-    static func seriesKeys(_ db: Database, where condition: String, arguments: StatementArguments = []) throws -> [Int64: SeriesKey] {
+    func seriesKeys(_ db: Database, where condition: String, arguments: StatementArguments = []) throws -> [Int64: SeriesKey] {
         var keys: [Int64: SeriesKey] = [:]
         // A cursor, not `fetchAll`: the anomaly scan asks for every series of the core metrics at each scan (89,000
         // under the ingest bench), and all their rows at once were tens of MB beside the keys made from them.
         let rows = try Row.fetchCursor(db, sql: "SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE \(condition)",
                                        arguments: arguments)
         while let r = try rows.next() {
-            keys[r["id"]] = SeriesKey(host: r["host"], name: r["name"], labels: LabelsCodec.decode(r["labels"]))
+            keys[r["id"]] = keyPool.key(host: r["host"], name: r["name"], labelsText: r["labels"])
         }
         return keys
     }

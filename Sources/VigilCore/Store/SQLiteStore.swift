@@ -15,6 +15,8 @@ public final class SQLiteStore: Store, Sendable {
     private let queue: GroupCommitQueue
     /// Series id → key for the head's feed (nil: no such series).
     let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
+    /// One copy of each series name and label set among the keys this store makes.
+    let keyPool = SeriesKeyPool()
     /// The latest result of every check, kept current from the rows added since (`fleetSnapshot`).
     let latestChecks = LatestChecks()
     /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).

@@ -6,7 +6,7 @@ extension PostgresStore {
         try await read { s in
             let cursor = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") ?? 0
             guard !metrics.isEmpty else { return HeadSnapshot(cursor: cursor, points: [:], lastSeen: [:]) }
-            let keys = try await Self.seriesKeys(s, metrics: metrics)
+            let keys = try await self.seriesKeys(s, metrics: metrics)
             var points: [SeriesKey: [SeriesPoint]] = [:]
             for (sid, pts) in try await PostgresCompactor.readPoints(s, ids: Set(keys.keys), from: from, to: .max) {
                 if let key = keys[sid] { points[key] = pts }
@@ -52,7 +52,7 @@ extension PostgresStore {
             let list = Array(ids)
             for part in stride(from: 0, to: list.count, by: 500) {
                 let slice = list[part..<min(part + 500, list.count)].map(String.init).joined(separator: ",")
-                out.merge(try await Self.seriesKeys(s, where: "s.id IN (\(slice))"), uniquingKeysWith: { a, _ in a })
+                out.merge(try await self.seriesKeys(s, where: "s.id IN (\(slice))"), uniquingKeysWith: { a, _ in a })
             }
             return out
         }
@@ -64,19 +64,19 @@ extension PostgresStore {
     }
 
     /// Series of these metrics by id, with their hosts' names.
-    static func seriesKeys(_ s: PGSession, metrics: Set<String>) async throws -> [Int64: SeriesKey] {
+    func seriesKeys(_ s: PGSession, metrics: Set<String>) async throws -> [Int64: SeriesKey] {
         let names = metrics.sorted()
         guard !names.isEmpty else { return [:] }
-        return try await seriesKeys(s, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: names)
+        return try await self.seriesKeys(s, where: "s.name IN (\(names.map { _ in "?" }.joined(separator: ",")))", arguments: names)
     }
 
     /// Series by id, with their hosts' names, for a condition on `series s`.
-    static func seriesKeys(_ s: PGSession, where condition: String, arguments: [any PGValue] = []) async throws -> [Int64: SeriesKey] {
+    func seriesKeys(_ s: PGSession, where condition: String, arguments: [any PGValue] = []) async throws -> [Int64: SeriesKey] {
         var keys: [Int64: SeriesKey] = [:]
         let rows = try await s.rows("SELECT s.id, h.name AS host, s.name, s.labels FROM series s JOIN hosts h ON h.id = s.host_id WHERE \(condition)",
                                     arguments)
         for r in rows {
-            keys[try r["id"]] = SeriesKey(host: try r["host"], name: try r["name"], labels: LabelsCodec.decode(try r["labels"]))
+            keys[try r["id"]] = keyPool.key(host: try r["host"], name: try r["name"], labelsText: try r["labels"])
         }
         return keys
     }
