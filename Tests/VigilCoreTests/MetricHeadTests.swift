@@ -89,25 +89,37 @@ import VigilWire
                                           Sample(name: "disk.used_percent", value: value, ts: ts, labels: ["mount": "/"])])
     }
 
-    /// Segments are decoded into the wanted metrics' samples, in order; unknown ids are resolved once; ids past the
-    /// id table's range (sparse ids) work the same.
+    /// Segments are decoded into the wanted metrics' samples, in order; unknown ids are resolved once, and the table
+    /// remembers them (and ids with no series) for later reads; ids past the id table's range (sparse ids) work the same.
     @Test func segmentsDecodeOnlyTheWantedMetricsWhateverTheIds() async throws {
         let cpu = SeriesKey(host: "a", name: "cpu", labels: [:]), mem = SeriesKey(host: "a", name: "mem", labels: [:])
         let far: Int64 = 5_000_000_000
-        let known: [Int64: SeriesKey?] = [1: cpu, 2: mem, far: cpu]
-        let segments: [(id: Int64, data: [UInt8])] = [
+        var keys = HeadKeyTable(metrics: ["cpu"])
+        for (id, key) in [(Int64(1), cpu), (2, mem), (far, cpu)] { keys.learn(id, key) }
+        let data = HeadSegmentData(segments: [
             (10, SegmentCodec.encode([(1, [(100, 1)]), (2, [(100, 2)]), (far, [(100, 3)]), (7, [(100, 4)])])),
             (11, SegmentCodec.encode([(7, [(110, 5)]), (1, [(110, 6)]), (far, [(110, 7)]), (2, [(110, 8)])])),
-        ]
+        ], more: true, gap: false)
         var resolved: [Set<Int64>] = []
-        let got = try await HeadSegments.decode(segments, after: 9, more: false, metrics: ["cpu"], known: known) { ids in
+        let store: [Int64: SeriesKey] = [7: SeriesKey(host: "b", name: "cpu", labels: ["core": "0"]), 9: SeriesKey(host: "b", name: "mem")]
+        let resolve: (Set<Int64>) async throws -> [Int64: SeriesKey] = { ids in
             resolved.append(ids)
-            return [7: SeriesKey(host: "b", name: "cpu", labels: ["core": "0"])]
+            return store.filter { ids.contains($0.key) }
         }
-        #expect(got.cursor == 11 && resolved == [[7]])
-        #expect(got.runs.map(\.key.host) == ["a", "a", "b"], "series the store knew, in first-seen order, then the resolved one")
+        let got = try await HeadSegments.decode(data, after: 9, table: &keys, resolve: resolve)
+        #expect(got.cursor == 11 && got.more && resolved == [[7]])
+        #expect(got.runs.map(\.key.host) == ["a", "a", "b"], "series the table knew, in first-seen order, then the resolved one")
         #expect(got.runs.map { $0.points.map(\.value) } == [[1, 6], [3, 7], [4, 5]], "each series' samples in commit order")
         #expect(got.runs.allSatisfy { $0.key.name == "cpu" } && got.sampleCount == 6)
+        // The next read: 7 is known now; 8 has no series and 9 is not wanted, each asked once.
+        let next = HeadSegmentData(segments: [(12, SegmentCodec.encode([(8, [(120, 9)]), (7, [(120, 10)]), (9, [(120, 11)])])),
+                                              (13, SegmentCodec.encode([(8, [(130, 12)]), (9, [(130, 13)]), (1, [(130, 14)])]))],
+                                   more: false, gap: false)
+        let second = try await HeadSegments.decode(next, after: 11, table: &keys, resolve: resolve)
+        #expect(resolved == [[7], [8, 9]])
+        #expect(second.cursor == 13 && !second.more && second.runs.map { $0.points.map(\.value) } == [[10], [14]])
+        let third = try await HeadSegments.decode(next, after: 11, table: &keys, resolve: resolve)
+        #expect(resolved.count == 2 && third.sampleCount == 2)
         var table = DenseIDTable()
         for id: Int64 in [0, 1, 999_999, 1 << 20, far, -1] {
             #expect(table[id] == DenseIDTable.unknown)

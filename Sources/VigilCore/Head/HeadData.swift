@@ -64,56 +64,97 @@ public struct HeadSegments: Sendable {
     }
 }
 
+/// Segments as the store keeps them (`SegmentCodec`), committed after a cursor, in commit order.
+public struct HeadSegmentData: Sendable {
+    public var segments: [(id: Int64, data: [UInt8])]
+    /// Whether more segments are waiting (the read stopped at its limit).
+    public var more: Bool
+    /// Segments after the cursor are gone (compacted before they were read, or the log restarted): rebuild.
+    public var gap: Bool
+
+    public init(segments: [(id: Int64, data: [UInt8])], more: Bool, gap: Bool) {
+        self.segments = segments
+        self.more = more
+        self.gap = gap
+    }
+}
+
+/// What the head does with each series id's samples, learned once per id and kept from read to read by the feeder:
+/// keep them (the series' key, when the head holds its metric) or skip them. Without it each read looked every
+/// series it met up by id and by metric name again: at 100,000 series that was most of the cost of a read, so reads
+/// had to be large (and their decoded samples a large part of the engine's peak memory).
+struct HeadKeyTable: Sendable {
+    /// The metrics the head holds; the table is for these only.
+    let metrics: Set<String>
+    /// Series id → index in `keys`, `DenseIDTable.unwanted`, or `DenseIDTable.unknown` (not learned yet).
+    private(set) var slots = DenseIDTable()
+    /// The kept series' keys.
+    private(set) var keys: [SeriesKey] = []
+
+    init(metrics: Set<String>) {
+        self.metrics = metrics
+    }
+
+    /// Returns the table and leaves an empty one (for the same metrics) in its place.
+    mutating func take() -> HeadKeyTable {
+        let taken = self
+        self = HeadKeyTable(metrics: metrics)
+        return taken
+    }
+
+    /// Records what `key` (nil: no such series) means for series `id`.
+    mutating func learn(_ id: Int64, _ key: SeriesKey?) {
+        if let key, metrics.contains(key.name) {
+            slots[id] = Int32(keys.count)
+            keys.append(key)
+        } else {
+            slots[id] = DenseIDTable.unwanted
+        }
+    }
+}
+
 extension HeadSegments {
-    /// The samples of `segments` (after `cursor`, in commit order) whose metric is in `metrics`, for either store. One
-    /// pass: samples of series the cache `known` has are kept or skipped at once; the others wait for one `resolve`
-    /// of all their ids (which also fills the cache).
-    static func decode(_ segments: [(id: Int64, data: [UInt8])], after cursor: Int64, more: Bool, metrics: Set<String>,
-                       known: [Int64: SeriesKey?], resolve: (Set<Int64>) async throws -> [Int64: SeriesKey]) async throws -> HeadSegments {
+    /// The samples of `data` (after `cursor`, in commit order) whose metric the table's head holds, for either store.
+    /// One pass: samples of ids the table knows are kept or skipped at once (two array lookups); the others wait for
+    /// one `resolve` of all their ids, which the table then remembers.
+    static func decode(_ data: HeadSegmentData, after cursor: Int64, table: inout HeadKeyTable,
+                       resolve: (Set<Int64>) async throws -> [Int64: SeriesKey]) async throws -> HeadSegments {
         // A head that holds no metric (no rules) only moves its cursor: decoding every sample was a tenth of ingest.
-        guard !metrics.isEmpty else { return HeadSegments(cursor: segments.last?.id ?? cursor, more: more, gap: false) }
+        guard !table.metrics.isEmpty else { return HeadSegments(cursor: data.segments.last?.id ?? cursor, more: data.more, gap: false) }
         var keys: [SeriesKey] = []
         var samples: [(run: Int32, ts: Int64, value: Double)] = []
         var pending: [(sid: Int64, ts: Int64, value: Double)] = []
         var last = cursor
-        // Per series, once: its run when the head wants its metric, else none (no key copied, no name hashed per
-        // sample). Looked up by id in a table (ids are dense row ids), not hashed: this runs for every sample ingested.
-        var wanted = DenseIDTable()
-        for (id, data) in segments {
-            try SegmentCodec.scan(data) { sid, ts, v in
-                switch wanted[sid] {
+        // Per kept series (by its index in the table): its run in this read, or -1.
+        var runOf = [Int32](repeating: -1, count: table.keys.count)
+        func run(_ slot: Int32) -> Int32 {
+            let r = runOf[Int(slot)]
+            if r >= 0 { return r }
+            runOf[Int(slot)] = Int32(keys.count)
+            keys.append(table.keys[Int(slot)])
+            return Int32(keys.count - 1)
+        }
+        for (id, bytes) in data.segments {
+            try SegmentCodec.scan(bytes) { sid, ts, v in
+                switch table.slots[sid] {
                 case DenseIDTable.unwanted: break
-                case DenseIDTable.unknown:
-                    if let k = known[sid] {
-                        if let key = k, metrics.contains(key.name) {
-                            wanted[sid] = Int32(keys.count)
-                            samples.append((Int32(keys.count), ts, v))
-                            keys.append(key)
-                        } else {
-                            wanted[sid] = DenseIDTable.unwanted
-                        }
-                    } else {
-                        pending.append((sid, ts, v))
-                    }
-                case let run: samples.append((run, ts, v))
+                case DenseIDTable.unknown: pending.append((sid, ts, v))
+                case let slot: samples.append((run(slot), ts, v))
                 }
             }
             last = id
         }
         if !pending.isEmpty {
-            let resolved = try await resolve(Set(pending.map(\.sid)))
-            var runs: [Int64: Int32] = [:]
+            let ids = Set(pending.map(\.sid))
+            let resolved = try await resolve(ids)
+            for id in ids { table.learn(id, resolved[id]) }
+            runOf.append(contentsOf: repeatElement(-1, count: table.keys.count - runOf.count))
             for p in pending {
-                if let run = runs[p.sid] {
-                    samples.append((run, p.ts, p.value))
-                } else if let key = resolved[p.sid], metrics.contains(key.name) {
-                    runs[p.sid] = Int32(keys.count)
-                    samples.append((Int32(keys.count), p.ts, p.value))
-                    keys.append(key)
-                }
+                let slot = table.slots[p.sid]
+                if slot >= 0 { samples.append((run(slot), p.ts, p.value)) }
             }
         }
-        var out = HeadSegments(cursor: last, more: more, gap: false)
+        var out = HeadSegments(cursor: last, more: data.more, gap: false)
         out.group(keys: keys, samples: samples)
         return out
     }

@@ -7,6 +7,8 @@ import Logging
 public final class HeadFeeder: Sendable {
     struct State: Sendable {
         var head = MetricHead(windows: [:])
+        /// What each series id's samples are to the head, learned from the store once per id.
+        var keyTable = HeadKeyTable(metrics: [])
         var cursor: Int64 = 0
         var valid = false
         var rebuilds = 0
@@ -73,14 +75,20 @@ public final class HeadFeeder: Sendable {
         let metrics = Set(windows.keys)
         while true {
             let cursor = state.withLock { $0.cursor }
-            let segments = try await store.headSegments(after: cursor, metrics: metrics, limit: batchSegments)
-            if segments.gap {
+            let data = try await store.headSegments(after: cursor, limit: batchSegments)
+            if data.gap {
                 logger.info("head: the segment log moved past the head's position; rebuilding from the store")
                 try await rebuild(windows: windows, now: now)
                 changes.rebuilt = true
                 continue
             }
+            // Taken out while it is used, so that learning new ids does not copy it.
+            var table = state.withLock { s in
+                s.keyTable.metrics == metrics ? s.keyTable.take() : HeadKeyTable(metrics: metrics)
+            }
+            let segments = try await HeadSegments.decode(data, after: cursor, table: &table, resolve: store.seriesKeys(ids:))
             state.withLock { s in
+                s.keyTable = table
                 for i in 0..<segments.runCount {
                     let run = segments.run(i)
                     if s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
@@ -100,6 +108,7 @@ public final class HeadFeeder: Sendable {
         for (key, last) in snapshot.lastSeen where snapshot.points[key] == nil { head.load(key, points: [], lastSeen: last) }
         state.withLock { s in
             s.head = head
+            s.keyTable = HeadKeyTable(metrics: [])   // learned again: a series id the store dropped may be given again
             s.cursor = snapshot.cursor
             s.valid = true
             s.rebuilds += 1

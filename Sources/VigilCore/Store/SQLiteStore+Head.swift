@@ -29,34 +29,28 @@ extension SQLiteStore {
         }
     }
 
-    public func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments {
-        let (rows, gap, more) = try await pool.read { db -> ([(id: Int64, data: [UInt8])], Bool, Bool) in
+    public func headSegments(after cursor: Int64, limit: Int) async throws -> HeadSegmentData {
+        try await pool.read { db in
             // Segment ids never go back (the newest segment is never compacted) and are given in order, so every id
             // after the cursor up to the newest must still be there; one missing was folded away unread.
-            guard let hi = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") else { return ([], false, false) }
-            if hi < cursor { return ([], true, false) }
+            guard let hi = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") else { return HeadSegmentData(segments: [], more: false, gap: false) }
+            if hi < cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
             let after = try Int64.fetchOne(db, sql: "SELECT count(*) FROM sample_segments WHERE id > ?", arguments: [cursor]) ?? 0
-            if after != hi - cursor { return ([], true, false) }
+            if after != hi - cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
             // A cursor: the rows' blobs are copied once, not held twice.
             let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
                                            arguments: [cursor, limit + 1])
-            var out: [(id: Int64, data: [UInt8])] = []
-            var more = false
+            var out = HeadSegmentData(segments: [], more: false, gap: false)
             while let r = try rows.next() {
-                guard out.count < limit else { more = true; break }
-                out.append((r["id"], [UInt8](r["data"] as Data)))
+                guard out.segments.count < limit else { out.more = true; break }
+                out.segments.append((r["id"], [UInt8](r["data"] as Data)))
             }
-            return (out, false, more)
+            return out
         }
-        guard !gap else { return HeadSegments(cursor: cursor, more: false, gap: true) }
-        // A snapshot of the cache, released before the cache is written (no copy of it then).
-        return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
-                                             resolve: headSeriesKeys)
     }
 
-    /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.
-    private func headSeriesKeys(_ ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
-        let loaded = try await pool.read { db -> [Int64: SeriesKey] in
+    public func seriesKeys(ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
+        try await pool.read { db in
             var out: [Int64: SeriesKey] = [:]
             let list = Array(ids)
             for part in stride(from: 0, to: list.count, by: 500) {
@@ -65,11 +59,6 @@ extension SQLiteStore {
             }
             return out
         }
-        headKeyCache.withLock { cache in
-            if cache.count > 400_000 { cache.removeAll() }
-            for id in ids { cache[id] = .some(loaded[id]) }
-        }
-        return loaded
     }
 
     /// Series of these metrics by id, with their hosts' names.

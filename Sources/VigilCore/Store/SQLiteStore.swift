@@ -13,8 +13,6 @@ public final class SQLiteStore: Store, Sendable {
     let pool: DatabasePool
     let writer: WriterState
     private let queue: GroupCommitQueue
-    /// Series id → key for the head's feed (nil: no such series).
-    let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
     /// One copy of each series name and label set among the keys this store makes.
     let keyPool = SeriesKeyPool()
     /// The latest result of every check, kept current from the rows added since (`fleetSnapshot`).

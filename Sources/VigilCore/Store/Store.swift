@@ -247,8 +247,10 @@ public protocol Store: FleetReader, NotificationOutbox, RetentionStorage, AnyObj
     /// Points of every series of `metrics` from `from` on, their newest sample times, and the segment log's
     /// position, in one consistent read.
     func headSnapshot(metrics: Set<String>, from: Int64) async throws -> HeadSnapshot
-    /// The samples of `metrics` in the segments committed after `cursor` (at most `limit` segments), by any writer.
-    func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments
+    /// The segments committed after `cursor` (at most `limit`), by any writer, as stored (the feeder decodes them).
+    func headSegments(after cursor: Int64, limit: Int) async throws -> HeadSegmentData
+    /// The keys of these series ids (an id with no series is left out).
+    func seriesKeys(ids: Set<Int64>) async throws -> [Int64: SeriesKey]
 
     // MARK: alerts
     /// Applies the evaluator's results: upserts each alert and appends its lifecycle events, in one transaction.

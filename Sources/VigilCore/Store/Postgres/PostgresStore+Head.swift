@@ -27,27 +27,23 @@ extension PostgresStore {
         }
     }
 
-    public func headSegments(after cursor: Int64, metrics: Set<String>, limit: Int) async throws -> HeadSegments {
-        let (rows, gap, more) = try await read { s -> ([(id: Int64, data: [UInt8])], Bool, Bool) in
+    public func headSegments(after cursor: Int64, limit: Int) async throws -> HeadSegmentData {
+        try await read { s in
             // Segment ids are given without gaps under the write lock and the newest segment is never compacted, so
             // every id after the cursor up to the newest must still be there; one missing was folded away unread.
-            guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return ([], false, false) }
-            if hi < cursor { return ([], true, false) }
+            guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return HeadSegmentData(segments: [], more: false, gap: false) }
+            if hi < cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
             let after = try await s.value(Int64.self, "SELECT count(*) FROM sample_segments WHERE id > ?", [cursor]) ?? 0
-            if after != hi - cursor { return ([], true, false) }
+            if after != hi - cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
             let rows = try await s.rows("SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?", [cursor, limit + 1])
-            var out: [(id: Int64, data: [UInt8])] = []
-            for r in rows.prefix(limit) { out.append((try r["id"], try r["data"])) }
-            return (out, false, rows.count > limit)
+            var out = HeadSegmentData(segments: [], more: rows.count > limit, gap: false)
+            for r in rows.prefix(limit) { out.segments.append((try r["id"], try r["data"])) }
+            return out
         }
-        guard !gap else { return HeadSegments(cursor: cursor, more: false, gap: true) }
-        return try await HeadSegments.decode(rows, after: cursor, more: more, metrics: metrics, known: headKeyCache.withLock { $0 },
-                                             resolve: headSeriesKeys)
     }
 
-    /// Loads the keys of series ids into the head's cache (nil for an id with no series) and returns them.
-    private func headSeriesKeys(_ ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
-        let loaded = try await read { s -> [Int64: SeriesKey] in
+    public func seriesKeys(ids: Set<Int64>) async throws -> [Int64: SeriesKey] {
+        try await read { s in
             var out: [Int64: SeriesKey] = [:]
             let list = Array(ids)
             for part in stride(from: 0, to: list.count, by: 500) {
@@ -56,11 +52,6 @@ extension PostgresStore {
             }
             return out
         }
-        headKeyCache.withLock { cache in
-            if cache.count > 400_000 { cache.removeAll() }
-            for id in ids { cache[id] = .some(loaded[id]) }
-        }
-        return loaded
     }
 
     /// Series of these metrics by id, with their hosts' names.

@@ -22,8 +22,6 @@ public final class PostgresStore: Store, Sendable {
     private let schemaReady = Locked<Task<Void, any Error>?>(nil)
     let writer: PostgresWriter
     private let queue: GroupCommitQueue
-    /// Series id → key for the head's feed (nil: no such series).
-    let headKeyCache = Locked<[Int64: SeriesKey?]>([:])
     /// One copy of each series name and label set among the keys this store makes.
     let keyPool = SeriesKeyPool()
     /// The lease this store's engine holds, checked by the holder-only writes (nil: not a holder, nothing checked).
