@@ -18,11 +18,12 @@ public final class HeadFeeder: Sendable {
     let logger: Logger
     /// Segments read per query while catching up. Each query's segments are decoded whole before they reach the head:
     /// 2,000 at a time were about 40 MB of the engine's peak under the ingest bench (an evaluator a few seconds behind
-    /// 500 commits a second); 256 keep that to a few MB at no measurable cost per sample.
+    /// 500 commits a second). Fewer cost CPU: the head looks a series up once per query, and with 256 a series had
+    /// a sample or two per query (+8 % CPU per sample); 1,000 cost the same as 2,000 (docs/BENCHMARKS.md).
     let batchSegments: Int
     private let state = Locked(State())
 
-    public init(store: any Store, logger: Logger, batchSegments: Int = 256) {
+    public init(store: any Store, logger: Logger, batchSegments: Int = 1_000) {
         self.store = store
         self.logger = logger
         self.batchSegments = batchSegments
