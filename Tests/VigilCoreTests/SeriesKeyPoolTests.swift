@@ -32,5 +32,7 @@ import Testing
             let key = pool.key(host: "host-\(i)", name: "net.bytes_received", labelsText: #"{"if":"eth\#(i)"}"#)
             #expect(key.host == "host-\(i)" && key.labels == ["if": "eth\(i)"], "series \(i)")
         }
+        // Two new entries a series: without starting again it would hold more than its limit by now.
+        #expect(pool.entries <= SeriesKeyPool.limit)
     }
 }

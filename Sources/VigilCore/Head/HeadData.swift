@@ -77,6 +77,11 @@ public struct HeadSegmentData: Sendable {
         self.more = more
         self.gap = gap
     }
+
+    /// No segment after the cursor.
+    public static let caughtUp = HeadSegmentData(segments: [], more: false, gap: false)
+    /// Segments after the cursor are gone: the head must be rebuilt.
+    public static let gone = HeadSegmentData(segments: [], more: false, gap: true)
 }
 
 /// What the head does with each series id's samples, learned once per id and kept from read to read by the feeder:

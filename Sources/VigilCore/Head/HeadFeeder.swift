@@ -109,7 +109,7 @@ public final class HeadFeeder: Sendable {
         for (key, last) in snapshot.lastSeen where snapshot.points[key] == nil { head.load(key, points: [], lastSeen: last) }
         state.withLock { s in
             s.head = head
-            s.keyTable = HeadKeyTable(metrics: [])   // learned again: a series id the store dropped may be given again
+            s.keyTable = HeadKeyTable(metrics: Set(windows.keys))   // learned again: a dropped series' id may be given again
             s.cursor = snapshot.cursor
             s.valid = true
             s.rebuilds += 1

@@ -33,14 +33,14 @@ extension SQLiteStore {
         try await pool.read { db in
             // Segment ids never go back (the newest segment is never compacted) and are given in order, so every id
             // after the cursor up to the newest must still be there; one missing was folded away unread.
-            guard let hi = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") else { return HeadSegmentData(segments: [], more: false, gap: false) }
-            if hi < cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
+            guard let hi = try Int64.fetchOne(db, sql: "SELECT max(id) FROM sample_segments") else { return .caughtUp }
+            if hi < cursor { return .gone }
             let after = try Int64.fetchOne(db, sql: "SELECT count(*) FROM sample_segments WHERE id > ?", arguments: [cursor]) ?? 0
-            if after != hi - cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
+            if after != hi - cursor { return .gone }
             // A cursor: the rows' blobs are copied once, not held twice.
             let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
                                            arguments: [cursor, limit + 1])
-            var out = HeadSegmentData(segments: [], more: false, gap: false)
+            var out = HeadSegmentData.caughtUp
             while let r = try rows.next() {
                 guard out.segments.count < limit else { out.more = true; break }
                 out.segments.append((r["id"], [UInt8](r["data"] as Data)))

@@ -13,6 +13,9 @@ final class SeriesKeyPool: Sendable {
     static let limit = 200_000
     private let tables = Locked(Tables())
 
+    /// Names, hosts and label sets held.
+    var entries: Int { tables.withLock { $0.strings.count + $0.labels.count } }
+
     /// The key of a series row: `labelsText` as the store keeps it (`LabelsCodec`).
     func key(host: String, name: String, labelsText: String) -> SeriesKey {
         tables.withLock { t in

@@ -31,10 +31,10 @@ extension PostgresStore {
         try await read { s in
             // Segment ids are given without gaps under the write lock and the newest segment is never compacted, so
             // every id after the cursor up to the newest must still be there; one missing was folded away unread.
-            guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return HeadSegmentData(segments: [], more: false, gap: false) }
-            if hi < cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
+            guard let hi = try await s.value(Int64.self, "SELECT max(id) FROM sample_segments") else { return .caughtUp }
+            if hi < cursor { return .gone }
             let after = try await s.value(Int64.self, "SELECT count(*) FROM sample_segments WHERE id > ?", [cursor]) ?? 0
-            if after != hi - cursor { return HeadSegmentData(segments: [], more: false, gap: true) }
+            if after != hi - cursor { return .gone }
             let rows = try await s.rows("SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?", [cursor, limit + 1])
             var out = HeadSegmentData(segments: [], more: rows.count > limit, gap: false)
             for r in rows.prefix(limit) { out.segments.append((try r["id"], try r["data"])) }
