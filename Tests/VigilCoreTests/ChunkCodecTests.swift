@@ -65,6 +65,23 @@ import Testing
         #expect(decoded.map(\.value) == [1.5, 2.5])
     }
 
+    @Test func chunksKeptBackToBackDecodeEachWithinItsOwnBytes() throws {
+        // As the head keeps a series' sealed chunks: both versions in one array, each read by its range.
+        let a = ChunkCodec.encode([(1_000, 1.5), (2_000, 2.5), (3_000, 9.75)])
+        let v1: [UInt8] = [0x02, 0x02, 0x06, 0x3F, 0xF8, 0x02, 0x06, 0x7F, 0xFC]
+        let b = ChunkCodec.encode((0..<32).map { (ts: Int64(10_000 + $0 * 1_000), value: Double($0).squareRoot()) })
+        let all = a + v1 + b
+        #expect(try ChunkCodec.decode(all, in: 0..<a.count).map(\.value) == [1.5, 2.5, 9.75])
+        #expect(try ChunkCodec.decode(all, in: a.count..<(a.count + v1.count)).map(\.ts) == [1, 2])
+        let last = try ChunkCodec.decode(all, in: (a.count + v1.count)..<all.count)
+        #expect(last.count == 32 && last[31].value == Double(31).squareRoot())
+        // A range cut short is corrupt, not a read into the next chunk's bytes.
+        for cut in 0..<a.count {
+            #expect(throws: ChunkCodec.DecodeError.self) { try ChunkCodec.decode(all, in: 0..<cut) }
+        }
+        #expect(throws: ChunkCodec.DecodeError.self) { try ChunkCodec.decode(all, in: 0..<(all.count + 1)) }
+    }
+
     @Test func corruptDataIsAnErrorNotACrash() {
         let good = ChunkCodec.encode([(1, 1.5), (2, 2.5), (3, 9.75)])
         for cut in 0..<good.count {

@@ -2,7 +2,7 @@
 ///
 /// Rule evaluation reads its windows here instead of from the store. Each series keeps a short uncompressed tail
 /// and, behind it, sealed chunks in the store's own encoding (`ChunkCodec`: delta-of-delta timestamps, XOR values;
-/// about 2-3 bytes a sample for agent metrics). Chunks wholly older than the metric's window are dropped as new ones
+/// about 2-3 bytes a sample for agent metrics), back to back in one array per series. Chunks wholly older than the metric's window are dropped as new ones
 /// are sealed. Samples arrive in time order per series; one older than the tail's first sample is not kept (the
 /// store still has it) and is counted in `outOfOrder`, one at the same time as a kept one replaces it.
 ///
@@ -12,14 +12,19 @@ public struct MetricHead: SeriesWindows {
     /// Samples per sealed chunk.
     public static let chunkSize = 32
 
+    /// A sealed chunk: its time span and where its bytes end in its series' `bytes` (they start where the
+    /// previous chunk's end, or at 0).
     struct Chunk: Sendable {
         var minTs: Int64
         var maxTs: Int64
-        var bytes: [UInt8]
+        var end: Int
     }
 
     struct Series: Sendable {
         var chunks: [Chunk] = []
+        /// The sealed chunks' bytes, back to back: one array per series, not one per chunk (an array of its own
+        /// cost a chunk about 70 bytes of headers and growth beside its 50–250 bytes of samples).
+        var bytes: [UInt8] = []
         var tail: [SeriesPoint] = []
         var lastTs: Int64 = .min
 
@@ -63,8 +68,9 @@ public struct MetricHead: SeriesWindows {
             let first = chunks.firstIndex { $0.maxTs >= range.lowerBound } ?? chunks.endIndex
             let overlapping = chunks[first...].prefix { $0.minTs <= range.upperBound }
             out.reserveCapacity(out.count + overlapping.count * MetricHead.chunkSize + tail.count)
-            for c in overlapping {
-                guard let decoded = try? ChunkCodec.decode(c.bytes) else { continue }
+            for i in overlapping.indices {
+                let start = i == 0 ? 0 : chunks[i - 1].end
+                guard let decoded = try? ChunkCodec.decode(bytes, in: start..<chunks[i].end) else { continue }
                 for p in decoded where range.contains(p.ts) && (!finiteOnly || p.value.isFinite) {
                     out.append(SeriesPoint(ts: p.ts, value: p.value))
                 }
@@ -74,12 +80,15 @@ public struct MetricHead: SeriesWindows {
 
         /// Turns the tail into a chunk and drops chunks wholly older than `window` before the newest sample.
         private mutating func seal(window: Int64) {
-            chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts,
-                                bytes: ChunkCodec.encode(tail.map { (ts: $0.ts, value: $0.value) })))
+            bytes.append(contentsOf: ChunkCodec.encode(tail.map { (ts: $0.ts, value: $0.value) }))
+            chunks.append(Chunk(minTs: tail[0].ts, maxTs: tail[tail.count - 1].ts, end: bytes.count))
             tail = []  // not keepingCapacity: 32 × 16 bytes held per series between chunks (about half the head per series)
             let horizon = lastTs - window
             if let keep = chunks.firstIndex(where: { $0.maxTs >= horizon }), keep > 0 {
+                let cut = chunks[keep - 1].end
+                bytes.removeFirst(cut)
                 chunks.removeFirst(keep)
+                for i in chunks.indices { chunks[i].end -= cut }
             }
         }
     }
@@ -182,7 +191,7 @@ public struct MetricHead: SeriesWindows {
         var bytes = 0
         for bySeries in series.values {
             n += bySeries.count
-            for s in bySeries.values { bytes += s.chunks.reduce(0) { $0 + $1.bytes.count } + s.tail.count * 16 }
+            for s in bySeries.values { bytes += s.bytes.count + s.tail.count * 16 }
         }
         return (n, bytes)
     }

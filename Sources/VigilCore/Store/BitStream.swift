@@ -43,18 +43,22 @@ struct BitWriter {
 }
 
 /// Reads what `BitWriter` wrote; nil past the end.
+/// Reads `data[byteOffset..<end]` (to the array's end unless given: several runs can share one array).
 struct BitReader {
     let data: [UInt8]
     var bitPos: Int
+    /// One past the last byte to read.
+    let end: Int
 
-    init(_ data: [UInt8], byteOffset: Int) {
+    init(_ data: [UInt8], byteOffset: Int, end: Int? = nil) {
         self.data = data
         bitPos = byteOffset * 8
+        self.end = end ?? data.count
     }
 
     @inline(__always) mutating func bit() -> UInt64? {
         let byte = bitPos >> 3
-        guard byte < data.count else { return nil }
+        guard byte < end else { return nil }
         let b = (data[byte] >> UInt8(7 - bitPos & 7)) & 1
         bitPos += 1
         return UInt64(b)
@@ -62,7 +66,7 @@ struct BitReader {
 
     /// The next `bits` bits (1...64) as an unsigned number.
     @inline(__always) mutating func read(_ bits: Int) -> UInt64? {
-        guard bitPos + bits <= data.count * 8 else { return nil }
+        guard bitPos + bits <= end * 8 else { return nil }
         var v: UInt64 = 0
         var n = bits
         while n > 0 {
@@ -93,14 +97,21 @@ enum Varint {
     }
 }
 
+/// Reads `data[from..<to]` (the whole array unless given).
 struct ByteReader {
     let data: [UInt8]
-    var pos = 0
-    init(_ data: [UInt8]) { self.data = data }
-    var atEnd: Bool { pos >= data.count }
+    var pos: Int
+    /// One past the last byte to read.
+    let end: Int
+    init(_ data: [UInt8], from: Int = 0, to end: Int? = nil) {
+        self.data = data
+        pos = from
+        self.end = end ?? data.count
+    }
+    var atEnd: Bool { pos >= end }
 
     @inline(__always) mutating func byte() -> UInt8? {
-        guard pos < data.count else { return nil }
+        guard pos < end else { return nil }
         defer { pos += 1 }
         return data[pos]
     }
@@ -108,7 +119,7 @@ struct ByteReader {
     @inline(__always) mutating func varint() -> UInt64? {
         var result: UInt64 = 0
         var shift: UInt64 = 0
-        while pos < data.count {
+        while pos < end {
             let b = data[pos]
             pos += 1
             result |= UInt64(b & 0x7F) << shift
@@ -120,7 +131,7 @@ struct ByteReader {
     }
 
     @inline(__always) mutating func uint64le() -> UInt64? {
-        guard pos + 8 <= data.count else { return nil }
+        guard pos + 8 <= end else { return nil }
         var v: UInt64 = 0
         for k in 0..<8 { v |= UInt64(data[pos + k]) << (UInt64(k) * 8) }
         pos += 8
@@ -128,7 +139,7 @@ struct ByteReader {
     }
 
     @inline(__always) mutating func skip(_ n: Int) -> Bool {
-        guard pos + n <= data.count else { return false }
+        guard pos + n <= end else { return false }
         pos += n
         return true
     }

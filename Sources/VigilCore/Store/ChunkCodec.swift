@@ -125,12 +125,18 @@ public enum ChunkCodec {
     public enum DecodeError: Error { case corrupt }
 
     public static func decode(_ data: [UInt8]) throws(DecodeError) -> [(ts: Int64, value: Double)] {
-        if data.first == 0 { return try decodeV2(data) }
-        return try decodeV1(data)
+        try decode(data, in: 0..<data.count)
     }
 
-    static func decodeV2(_ data: [UInt8]) throws(DecodeError) -> [(ts: Int64, value: Double)] {
-        var r = ByteReader(data)
+    /// Decodes the chunk in `data[range]` (chunks kept back to back in one array: the head's sealed chunks).
+    static func decode(_ data: [UInt8], in range: Range<Int>) throws(DecodeError) -> [(ts: Int64, value: Double)] {
+        guard range.lowerBound >= 0, range.upperBound <= data.count else { throw .corrupt }
+        if !range.isEmpty && data[range.lowerBound] == 0 { return try decodeV2(data, range) }
+        return try decodeV1(data, range)
+    }
+
+    static func decodeV2(_ data: [UInt8], _ range: Range<Int>) throws(DecodeError) -> [(ts: Int64, value: Double)] {
+        var r = ByteReader(data, from: range.lowerBound, to: range.upperBound)
         guard r.byte() == 0, r.byte() == 2, let n = r.varint(), n < 1_000_000 else { throw .corrupt }
         var out: [(ts: Int64, value: Double)] = []
         guard n > 0 else { return out }
@@ -150,7 +156,7 @@ public enum ChunkCodec {
         }
         let scale = places.map { powersOfTen[$0] } ?? 1
         out.append((firstTs, places == nil ? Double(bitPattern: prevBits) : Double(prevScaled) / scale))
-        var b = BitReader(data, byteOffset: r.pos)
+        var b = BitReader(data, byteOffset: r.pos, end: range.upperBound)
         var prevTs = firstTs
         var prevDelta: Int64 = 0
         var width = 0
@@ -200,8 +206,8 @@ public enum ChunkCodec {
         return out
     }
 
-    static func decodeV1(_ data: [UInt8]) throws(DecodeError) -> [(ts: Int64, value: Double)] {
-        var r = ByteReader(data)
+    static func decodeV1(_ data: [UInt8], _ range: Range<Int>) throws(DecodeError) -> [(ts: Int64, value: Double)] {
+        var r = ByteReader(data, from: range.lowerBound, to: range.upperBound)
         guard let n = r.varint(), n < 1_000_000 else { throw .corrupt }
         var out: [(ts: Int64, value: Double)] = []
         out.reserveCapacity(Int(n))
