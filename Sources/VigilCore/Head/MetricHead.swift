@@ -2,9 +2,10 @@
 ///
 /// Rule evaluation reads its windows here instead of from the store. Each series keeps a short uncompressed tail
 /// and, behind it, sealed chunks in the store's own encoding (`ChunkCodec`: delta-of-delta timestamps, XOR values;
-/// about 2-3 bytes a sample for agent metrics), back to back in one array per series. Chunks wholly older than the metric's window are dropped as new ones
-/// are sealed. Samples arrive in time order per series; one older than the tail's first sample is not kept (the
-/// store still has it) and is counted in `outOfOrder`, one at the same time as a kept one replaces it.
+/// about 2-3 bytes a sample for agent metrics), back to back in one array per series. Chunks wholly older than the
+/// metric's window are dropped as new ones are sealed. Samples arrive in time order per series; one older than the
+/// tail's first sample is not kept (the store still has it) and is counted in `outOfOrder`, one at the same time as a
+/// kept one replaces it.
 ///
 /// A plain value: who owns it decides how it is shared. The engine feeds it from the segments the store commits,
 /// so every writer's ingest reaches it (`HeadFeeder`).
@@ -12,8 +13,8 @@ public struct MetricHead: SeriesWindows {
     /// Samples per sealed chunk.
     public static let chunkSize = 32
 
-    /// A sealed chunk: its time span and where its bytes end in its series' `bytes` (they start where the
-    /// previous chunk's end, or at 0).
+    /// A sealed chunk: its time span, and where its bytes end in its series' `bytes` (they start at the previous
+    /// chunk's end, or at 0).
     struct Chunk: Sendable {
         var minTs: Int64
         var maxTs: Int64
@@ -23,7 +24,7 @@ public struct MetricHead: SeriesWindows {
     struct Series: Sendable {
         var chunks: [Chunk] = []
         /// The sealed chunks' bytes, back to back: one array per series, not one per chunk (an array of its own
-        /// cost a chunk about 70 bytes of headers and growth beside its 50–250 bytes of samples).
+        /// cost a chunk about 73 bytes of headers and spare capacity beside its 50–250 bytes of samples).
         var bytes: [UInt8] = []
         var tail: [SeriesPoint] = []
         var lastTs: Int64 = .min

@@ -42,8 +42,8 @@ struct BitWriter {
     }
 }
 
-/// Reads what `BitWriter` wrote; nil past the end.
-/// Reads `data[byteOffset..<end]` (to the array's end unless given: several runs can share one array).
+/// Reads what `BitWriter` wrote, in `data[byteOffset..<end]` (to the array's end unless given: several runs can share
+/// one array); nil past the end.
 struct BitReader {
     let data: [UInt8]
     var bitPos: Int
