@@ -70,6 +70,27 @@ import VigilWire
                 == SeriesKey(host: "a", name: "anomaly.score", labels: ["mount": "/", "metric": "disk.used_percent"]))
     }
 
+    @Test func retainKeepsEachKeptSeriesOwnState() {
+        // Series of two metrics, each restored to a cursor of its own; dropping one metric must leave the others
+        // with their own states, and the scanner must go on adding and feeding series.
+        var scanner = AnomalyScanner()
+        let keys = (0..<6).map { SeriesKey(host: "h\($0)", name: $0 % 2 == 0 ? "m" : "n") }
+        for (k, key) in keys.enumerated() {
+            let history = (0...k).map { SeriesPoint(ts: Int64($0) * 10_000, value: Double($0)) }
+            _ = scanner.restore(key, history: history, scoredUntil: nil, alertFrom: 0)
+        }
+        scanner.retain(metrics: ["n"])
+        #expect(scanner.count == 3)
+        #expect(scanner.cursors == [keys[1]: 10_000, keys[3]: 30_000, keys[5]: 50_000])
+        #expect(!scanner.isTracked(keys[0]) && scanner.isTracked(keys[5]))
+        _ = scanner.feed(keys[3], points: [SeriesPoint(ts: 30_000, value: 1), SeriesPoint(ts: 40_000, value: 2)])
+        #expect(scanner.fed == 1, "only the point after keys[3]'s own cursor")
+        #expect(scanner.cursors == [keys[1]: 10_000, keys[3]: 40_000, keys[5]: 50_000])
+        _ = scanner.restore(keys[0], history: [SeriesPoint(ts: 70_000, value: 1)], scoredUntil: nil, alertFrom: 0)
+        #expect(scanner.cursors == [keys[0]: 70_000, keys[1]: 10_000, keys[3]: 40_000, keys[5]: 50_000])
+        #expect(scanner.feed(keys[2], points: [SeriesPoint(ts: 90_000, value: 1)]).isEmpty, "not scanned any more")
+    }
+
     static let rules = """
         groups:
           - name: intelligence

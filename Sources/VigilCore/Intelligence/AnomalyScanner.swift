@@ -80,7 +80,11 @@ public struct AnomalyScanner: Sendable {
     }
 
     public let maxSeries: Int
-    private var series: [SeriesKey: Tracked] = [:]
+    /// Where each scanned series' state is in `tracked`. The states are kept in an array, not as a dictionary's
+    /// values: a dictionary leaves a quarter to over half of its buckets empty, and a bucket would hold a whole
+    /// detector's inline state (about 460 bytes).
+    private var index: [SeriesKey: Int] = [:]
+    private var tracked: [Tracked] = []
     /// Points fed by `feed` so far (restores not counted).
     public private(set) var fed = 0
     /// Series that the cap kept out.
@@ -91,25 +95,33 @@ public struct AnomalyScanner: Sendable {
     }
 
     /// Number of series scanned.
-    public var count: Int { series.count }
+    public var count: Int { tracked.count }
 
     /// Bytes held by the scanned series' detectors and entries (keys' label text not counted).
     public var stateBytes: Int {
-        series.values.reduce(0) { $0 + $1.detector.stateBytes } + series.count * (MemoryLayout<SeriesKey>.stride + MemoryLayout<Tracked>.stride)
+        tracked.reduce(0) { $0 + $1.detector.stateBytes } + index.count * (MemoryLayout<SeriesKey>.stride + MemoryLayout<Int>.stride)
+            + tracked.count * MemoryLayout<Tracked>.stride
     }
 
     /// Whether `key` is scanned.
-    public func isTracked(_ key: SeriesKey) -> Bool { series[key] != nil }
+    public func isTracked(_ key: SeriesKey) -> Bool { index[key] != nil }
 
     /// The time of the newest point fed for each scanned series.
-    public var cursors: [SeriesKey: Int64] { series.mapValues(\.cursor) }
+    public var cursors: [SeriesKey: Int64] { index.mapValues { tracked[$0].cursor } }
 
     /// The score per scanned series that the `anomaly` rules read.
-    public var scores: [SeriesKey: Double] { series.mapValues(\.score) }
+    public var scores: [SeriesKey: Double] { index.mapValues { tracked[$0].score } }
 
     /// Stops scanning series whose metric is not in `metrics` (a rule was removed), freeing their memory.
     public mutating func retain(metrics: Set<String>) {
-        series = series.filter { metrics.contains($0.key.name) }
+        var keptIndex: [SeriesKey: Int] = [:]
+        var kept: [Tracked] = []
+        for (key, i) in index where metrics.contains(key.name) {
+            keptIndex[key] = kept.count
+            kept.append(tracked[i])
+        }
+        index = keptIndex
+        tracked = kept
         refused = refused.filter { metrics.contains($0.name) }
     }
 
@@ -117,8 +129,8 @@ public struct AnomalyScanner: Sendable {
     /// Returns the scores to store of the points after `scoredUntil` (nil: none stored yet), which are new; the
     /// rules' score is the highest of those at or after `alertFrom`. Returns nil when the cap is reached.
     public mutating func restore(_ key: SeriesKey, history: [SeriesPoint], scoredUntil: Int64?, alertFrom: Int64) -> [SeriesPoint]? {
-        if series[key] != nil { return [] }
-        guard series.count < maxSeries else {
+        if index[key] != nil { return [] }
+        guard tracked.count < maxSeries else {
             refused.insert(key)
             return nil
         }
@@ -143,28 +155,28 @@ public struct AnomalyScanner: Sendable {
         // An incident still going on at the newest point holds its onset's score, as `feed` would (only when that
         // point is recent: an old one does not alert).
         if t.incident > 0 && t.cursor >= alertFrom { t.score = max(t.score, t.incident) }
-        series[key] = t
+        index[key] = tracked.count
+        tracked.append(t)
         return fresh
     }
 
     /// Feeds the points of `key` newer than its cursor, in time order; returns the scores to store (empty when
     /// nothing was new, or the series is not scanned).
     public mutating func feed(_ key: SeriesKey, points: [SeriesPoint]) -> [SeriesPoint] {
-        // Taken out of the dictionary while it is fed, so the detector's buffers are not copied.
-        guard var t = series.removeValue(forKey: key) else { return [] }
+        guard let i = index[key] else { return [] }
         let ordered = points.sorted { $0.ts < $1.ts }
         var out: [SeriesPoint] = []
         var best = 0.0
         var anyFed = false
-        for p in ordered where Self.takes(p.ts, after: t.cursor) {
-            let (s, store) = t.feed(p)
+        // Fed in place in the array, so the detector's buffers are not copied.
+        for p in ordered where Self.takes(p.ts, after: tracked[i].cursor) {
+            let (s, store) = tracked[i].feed(p)
             anyFed = true
             fed += 1
             best = max(best, s)
             if store { out.append(SeriesPoint(ts: p.ts, value: s)) }
         }
-        if anyFed { t.score = max(best, t.incident) }
-        series[key] = t
+        if anyFed { tracked[i].score = max(best, tracked[i].incident) }
         return out
     }
 
