@@ -40,7 +40,7 @@ extension SQLiteStore {
             // A cursor: the rows' blobs are copied once, not held twice.
             let rows = try Row.fetchCursor(db, sql: "SELECT id, data FROM sample_segments WHERE id > ? ORDER BY id LIMIT ?",
                                            arguments: [cursor, limit + 1])
-            var out = HeadSegmentData.caughtUp
+            var out = HeadSegmentData(segments: [], more: false, gap: false)
             while let r = try rows.next() {
                 guard out.segments.count < limit else { out.more = true; break }
                 out.segments.append((r["id"], [UInt8](r["data"] as Data)))
