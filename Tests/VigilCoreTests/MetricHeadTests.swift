@@ -171,4 +171,53 @@ import VigilWire
         #expect(feeder.stats.rebuilds == 3)
         #expect(feeder.read { $0.points(metrics: ["disk.used_percent"], from: now - 60_000, to: .max) }.isEmpty)
     }
+
+    /// The tap: the feeder's reads hand the wanted series' samples over (and only theirs; a metric the head does not
+    /// hold, and with no rules at all), in commit order, once; a rebuild says segments were skipped.
+    @Test func theTapHandsOverTheWantedSeriesAndSaysWhenSegmentsWereSkipped() async throws {
+        let dir = TempDir()
+        let path = dir.file("v.db")
+        let store = try SQLiteStore(path: path)
+        let other = try SQLiteStore(path: path)
+        let now = WallClock.nowMs()
+        let disk1 = SeriesKey(host: "web-1", name: "disk.used_percent", labels: ["mount": "/"])
+        let disk2 = SeriesKey(host: "web-2", name: "disk.used_percent", labels: ["mount": "/"])
+        let feeder = HeadFeeder(store: store, logger: Logger(label: "test"), batchSegments: 2)
+        let windows: [String: Int64] = ["cpu.usage_percent": 3_600_000]
+        feeder.want(metrics: ["disk.used_percent"], series: [disk1])
+        try await feeder.update(windows: windows, now: now)
+        var tap = feeder.drainTap()
+        #expect(tap.gap && tap.points.isEmpty, "the first update builds the head from a snapshot")
+
+        _ = try await store.ingest(batch("web-1", now - 20_000, 1), receivedAt: now)
+        _ = try await other.ingest(batch("web-2", now - 20_000, 2), receivedAt: now)
+        _ = try await other.ingest(batch("web-1", now - 10_000, 3), receivedAt: now)
+        try await feeder.update(windows: windows, now: now)
+        #expect(feeder.tapPoints == 2)
+        tap = feeder.drainTap()
+        #expect(!tap.gap && tap.points == [disk1: [SeriesPoint(ts: now - 20_000, value: 1), SeriesPoint(ts: now - 10_000, value: 3)]])
+        #expect(feeder.drainTap().points.isEmpty && feeder.tapPoints == 0, "handed over once")
+        #expect(feeder.read { $0.points(metrics: ["cpu.usage_percent", "disk.used_percent"], from: 0, to: .max) }.keys.allSatisfy { $0.name == "cpu.usage_percent" },
+                "the head holds only what the rules read")
+
+        // Another series wanted from now on; no rules at all: the segments are still read for the tap.
+        feeder.want(metrics: ["disk.used_percent"], series: [disk1, disk2])
+        _ = try await other.ingest(batch("web-2", now - 5_000, 4), receivedAt: now)
+        _ = try await store.ingest(batch("web-1", now - 5_000, 5), receivedAt: now)
+        try await feeder.update(windows: [:], now: now)
+        tap = feeder.drainTap()
+        #expect(tap.points[disk2]?.map(\.value) == [4] && tap.points[disk1]?.map(\.value) == [5], "\(tap.points)")
+        #expect(tap.points.count == 2)
+
+        // A rebuild (a window grew) skips the segments up to its snapshot: the tap says so.
+        _ = try await store.ingest(batch("web-1", now - 1_000, 6), receivedAt: now)
+        try await feeder.update(windows: ["cpu.usage_percent": 7_200_000], now: now)
+        tap = feeder.drainTap()
+        #expect(tap.gap && tap.points[disk1] == nil)
+        // Wanting nothing stops the handing over.
+        feeder.want(metrics: [], series: [])
+        _ = try await store.ingest(batch("web-1", now, 7), receivedAt: now)
+        try await feeder.update(windows: ["cpu.usage_percent": 7_200_000], now: now)
+        #expect(feeder.drainTap().points.isEmpty)
+    }
 }

@@ -7,11 +7,14 @@ import VigilWire
 /// `AnomalyScanner`, stores the scores as the derived series `anomaly.score{metric=<name>, <series labels>}`
 /// through the normal ingest path, and returns the score per series for `RuleInput.anomalyScores`.
 ///
-/// Reads: series whose newest fed point is recent (within `fastLagMs` of now) are read every scan from their
-/// oldest cursor; the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so
-/// one stopped series does not make every scan re-read an hour of data. Series seen for the first time
-/// (including every series after a restart) are restored from the last 7 days (`AnomalyScanner`), for at most
-/// `restoreBudgetMs` per scan.
+/// Reads: in the engine, the scanned series' new points come from the rule evaluator's `HeadFeeder`, which hands
+/// them over as it reads each committed segment (its tap): a scan reads nothing from the store for them. Only when
+/// the feeder skipped segments (its head was rebuilt from a snapshot) are their points since each cursor read
+/// from the store, once, no further back than `catchUpMs`. Without a feeder (tests, tools) they are read from the
+/// store: series whose newest fed point is recent (within `fastLagMs` of now) every scan from their oldest cursor;
+/// the others (quiet or stopped series) once a minute, no further back than `catchUpMs`, so one stopped series does
+/// not make every scan re-read an hour of data. Series seen for the first time (including every series after a
+/// restart) are restored from the store's last 7 days (`AnomalyScanner`), for at most `restoreBudgetMs` per scan.
 public final class AnomalyScanService: Sendable {
     struct State: Sendable {
         var scanner: AnomalyScanner
@@ -26,6 +29,12 @@ public final class AnomalyScanService: Sendable {
         /// What the latest full read of the series found, when it left nothing to restore: while the metrics and
         /// the number of their series stay the same, every series is scanned already and the next scans skip it.
         var catalog: Catalog?
+        /// The series the feeder's tap was last told to hand over (nil: not told yet).
+        var tapped: Set<SeriesKey>?
+        /// The tap skipped segments: the scanned series' points since their cursors are read from the store.
+        var catchUp = false
+        /// Reads from the store the tap's gaps made.
+        var catchUps = 0
     }
 
     struct Catalog: Equatable {
@@ -42,16 +51,20 @@ public final class AnomalyScanService: Sendable {
         public var scans: Int
         public var scored: Int
         public var lastScanSeconds: Double
+        /// Times the scanned series' points were read from the store because the feeder skipped segments.
+        public var catchUps: Int
     }
 
     public var stats: Stats {
         state.withLock { s in
             Stats(series: s.scanner.count, refused: s.scanner.refused.count + s.leftOutPerHost, stateBytes: s.scanner.stateBytes, scans: s.scans,
-                  scored: s.scanner.fed, lastScanSeconds: s.lastScanSeconds)
+                  scored: s.scanner.fed, lastScanSeconds: s.lastScanSeconds, catchUps: s.catchUps)
         }
     }
 
     let store: any Store
+    /// Hands over the scanned series' new points as committed segments are read (nil: they are read from the store).
+    let feeder: HeadFeeder?
     let logger: Logger
     let fastLagMs: Int64 = 5 * 60_000
     let slowEveryMs: Int64 = 60_000
@@ -69,9 +82,10 @@ public final class AnomalyScanService: Sendable {
     /// The most series of `perHostMetrics` scanned per host.
     let seriesPerHost: Int
 
-    public init(store: any Store, maxSeries: Int = AnomalyScanner.defaultMaxSeries,
+    public init(store: any Store, feeder: HeadFeeder? = nil, maxSeries: Int = AnomalyScanner.defaultMaxSeries,
                 seriesPerHost: Int = AnomalyScanner.defaultCoreSeriesPerHost, logger: Logger) {
         self.store = store
+        self.feeder = feeder
         self.logger = logger
         self.seriesPerHost = seriesPerHost
         state = Locked(State(scanner: AnomalyScanner(maxSeries: maxSeries)))
@@ -82,6 +96,9 @@ public final class AnomalyScanService: Sendable {
 
     /// Whether series wait to be restored: the next scan should not wait for new data.
     public var restorePending: Bool { state.withLock { $0.restorePending > 0 } }
+
+    /// Whether the feeder holds new points of scanned series: the next scan should not wait for a commit.
+    public var hasNewPoints: Bool { (feeder?.tapPoints ?? 0) > 0 }
 
     /// Number of series scanned.
     public var scannedSeries: Int { state.withLock { $0.scanner.count } }
@@ -100,7 +117,10 @@ public final class AnomalyScanService: Sendable {
         }
         let metrics = requested.subtracting([AnomalyScanner.scoreMetric])
         state.withLock { $0.scanner.retain(metrics: metrics) }
-        guard !metrics.isEmpty else { return [:] }
+        guard !metrics.isEmpty else {
+            tap(metrics: [], series: [])
+            return [:]
+        }
         // Every series of the metrics, only when some may be new: read each scan, the 89,000 series of the ingest
         // bench were tens of MB and a good part of a scan's time.
         let catalog = Catalog(metrics: metrics, perHostMetrics: perHostMetrics, series: try await store.seriesCount(metrics: metrics))
@@ -119,6 +139,11 @@ public final class AnomalyScanService: Sendable {
         if !known { reportCap(total: all.count, refused: all.count - keys.count + fresh.count - restoring.count) }
         // Until restored (if a read below throws, they stay pending).
         state.withLock { $0.restorePending = restoring.count }
+        // The tap hands over the points of the series scanned and of those being restored, from before the restore
+        // reads the store: every segment committed after that read reaches the tap.
+        if feeder != nil && (!known || !restoring.isEmpty || state.withLock({ $0.tapped == nil })) {
+            tap(metrics: metrics, series: Set(cursors.keys).union(restoring))
+        }
         // Restoring reads up to a week per series: a few seconds per scan at most, so that after a restart the
         // rules are not held up until every series is back (the rest follow at the next scans). The chunks are read
         // 50 series at a time (a week of 50 series is the memory bound); the head segments, which every read scans
@@ -140,13 +165,17 @@ public final class AnomalyScanService: Sendable {
             // The series and their stored scores in one read.
             let older = try await store.points(chunk + chunk.map(AnomalyScanner.scoreKey(of:)), from: from, to: now + futureMs, source: .chunks)
             let read = { (key: SeriesKey) in PointAccumulator.merge(older[key] ?? [], recent[key] ?? []) }
-            state.withLock { s in
-                for key in chunk {
-                    let until = read(AnomalyScanner.scoreKey(of: key)).last?.ts
-                    if let new = s.scanner.restore(key, history: read(key), scoredUntil: until, alertFrom: now - alertRecentMs), !new.isEmpty {
-                        scored[key] = new
-                    }
+            // One series at a time under the lock, yielding between them: replaying a week of one series takes tens
+            // of milliseconds (far more in a sanitizer build), and a whole chunk under the lock kept the evaluation
+            // (which reads the scores) waiting on one cooperative thread while the replay held the other.
+            for key in chunk {
+                let until = read(AnomalyScanner.scoreKey(of: key)).last?.ts
+                let history = read(key)
+                let new = state.withLock { s in
+                    s.scanner.restore(key, history: history, scoredUntil: until, alertFrom: now - alertRecentMs)
                 }
+                if let new, !new.isEmpty { scored[key] = new }
+                await Task.yield()
             }
         }
 
@@ -157,27 +186,72 @@ public final class AnomalyScanService: Sendable {
             if !known { s.catalog = fresh.count == restoring.count && start == restoring.count ? catalog : nil }
         }
 
-        // Series already scanned: read from their cursors.
-        var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]
-        if slowDue {
-            lanes.append(cursors.filter { $0.value < now - fastLagMs }.map { ($0.key, $0.value) })
-            state.withLock { $0.lastSlowScan = now }
+        // Series already scanned: their new points, as the feeder handed them over or read from their cursors.
+        if let feeder {
+            try await feedFromTap(feeder, now: now, into: &scored)
+        } else {
+            if slowDue { state.withLock { $0.lastSlowScan = now } }
+            try await read(from: cursors, slowToo: slowDue, now: now, into: &scored)
         }
+        try await store(scored, now: now)
+        return state.withLock { $0.scanner.scores }
+    }
+
+    /// Tells the feeder which series to hand over.
+    private func tap(metrics: Set<String>, series: Set<SeriesKey>) {
+        guard let feeder else { return }
+        let changed = state.withLock { s -> Bool in
+            guard s.tapped != series else { return false }
+            s.tapped = series
+            return true
+        }
+        if changed { feeder.want(metrics: series.isEmpty ? [] : metrics, series: series) }
+    }
+
+    /// Feeds the scanned series the points the feeder handed over since the last scan; first, when it skipped
+    /// segments, their points since each cursor from the store (the tap's points are fed after them: a series takes
+    /// only points newer than its cursor).
+    private func feedFromTap(_ feeder: HeadFeeder, now: Int64, into scored: inout [SeriesKey: [SeriesPoint]]) async throws {
+        let (handed, gap) = feeder.drainTap()
+        let cursors = state.withLock { s in
+            if gap { s.catchUp = true }
+            return s.catchUp ? s.scanner.cursors : [:]
+        }
+        if !cursors.isEmpty {
+            // Should this throw, the handed-over points are not fed either (they would move the cursors past what
+            // was not read): `catchUp` stays, and the next scan's read from the cursors has them too.
+            try await read(from: cursors, slowToo: true, now: now, into: &scored)
+            state.withLock { s in
+                s.catchUp = false
+                s.catchUps += 1
+            }
+        } else if gap {
+            state.withLock { $0.catchUp = false }
+        }
+        feed(handed, into: &scored)
+    }
+
+    /// Reads the points after each cursor from the store and feeds them: the series fed recently (within
+    /// `fastLagMs`) from the oldest of their cursors; with `slowToo`, the others too, in a read of their own, no
+    /// further back than `catchUpMs`.
+    private func read(from cursors: [SeriesKey: Int64], slowToo: Bool, now: Int64, into scored: inout [SeriesKey: [SeriesPoint]]) async throws {
+        var lanes: [[(SeriesKey, Int64)]] = [cursors.filter { $0.value >= now - fastLagMs }.map { ($0.key, $0.value) }]
+        if slowToo { lanes.append(cursors.filter { $0.value < now - fastLagMs }.map { ($0.key, $0.value) }) }
         for lane in lanes where !lane.isEmpty {
             let oldest = lane.map(\.1).min() ?? now
             let from = max(oldest == .min ? .min : oldest + 1, now - catchUpMs)
-            let points = try await store.points(lane.map(\.0), from: from, to: now + futureMs)
-            guard !points.isEmpty else { continue }
-            state.withLock { s in
-                for (key, pts) in points {
-                    let new = s.scanner.feed(key, points: pts)
-                    if !new.isEmpty { scored[key, default: []] += new }
-                }
+            feed(try await store.points(lane.map(\.0), from: from, to: now + futureMs), into: &scored)
+        }
+    }
+
+    private func feed(_ points: [SeriesKey: [SeriesPoint]], into scored: inout [SeriesKey: [SeriesPoint]]) {
+        guard !points.isEmpty else { return }
+        state.withLock { s in
+            for (key, pts) in points {
+                let new = s.scanner.feed(key, points: pts)
+                if !new.isEmpty { scored[key, default: []] += new }
             }
         }
-
-        try await store(scored, now: now)
-        return state.withLock { $0.scanner.scores }
     }
 
     /// Writes the scores as `anomaly.score` samples, one batch per host.

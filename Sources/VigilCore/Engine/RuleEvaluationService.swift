@@ -75,8 +75,10 @@ public final class RuleEvaluationService: Service, Sendable {
         self.tickMs = tickMs
         self.logger = logger
         self.isLeader = isLeader
-        self.anomalyScanner = AnomalyScanService(store: store, seriesPerHost: anomalySeriesPerHost, logger: logger)
-        self.head = HeadFeeder(store: store, logger: logger)
+        let head = HeadFeeder(store: store, logger: logger)
+        self.head = head
+        // The scanner is fed by the head's reads of the committed segments (its tap), not by reads of the store.
+        self.anomalyScanner = AnomalyScanService(store: store, feeder: head, seriesPerHost: anomalySeriesPerHost, logger: logger)
         var rules = rules
         rules.reload(now: WallClock.nowMs())
         state = Locked(State(rules: rules))
@@ -126,9 +128,9 @@ public final class RuleEvaluationService: Service, Sendable {
         }
     }
 
-    /// Scans for anomalies every tick in which a batch was committed or series wait to be restored (and once a
-    /// minute regardless), beside the evaluations (a scan of many series takes a while and must not hold up an
-    /// alert).
+    /// Scans for anomalies every tick in which a batch was committed, the head's feeder handed over new points or
+    /// series wait to be restored (and once a minute regardless), beside the evaluations (a scan of many series
+    /// takes a while and must not hold up an alert).
     private func runAnomalyScans() async {
         var lastScan = Int64.min
         var nextTurn = Int64.min
@@ -138,7 +140,7 @@ public final class RuleEvaluationService: Service, Sendable {
                 nextTurn = now + tickMs
                 if isLeader(), state.withLock({ $0.restored }),
                    committedSinceScan.exchange(false, ordering: .relaxed) || lastScan == .min || now - lastScan >= anomalyScanner.slowEveryMs
-                    || anomalyScanner.restorePending {
+                    || anomalyScanner.restorePending || anomalyScanner.hasNewPoints {
                     lastScan = now
                     await scanAnomalies(now: now)
                 }

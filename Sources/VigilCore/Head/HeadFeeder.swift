@@ -3,12 +3,14 @@ import Logging
 /// Keeps a `MetricHead` current for the rule evaluator: rebuilt from the store when the metrics or windows it must
 /// hold change, when this engine (re)gains the lease, or when the segment log moved on without it; otherwise fed
 /// the samples of every segment committed since the last read, by this process or any other writer.
-/// Used by one task at a time (the evaluator's).
+/// Used by one task at a time (the evaluator's). The same read hands the samples of the series a tap wants (the
+/// anomaly scanner's) to that tap (`want`, `drainTap`), so the scanner is fed without reading the store.
 public final class HeadFeeder: Sendable {
     struct State: Sendable {
         var head = MetricHead(windows: [:])
         /// What each series id's samples are to the head, learned from the store once per id.
         var keyTable = HeadKeyTable(metrics: [])
+        var tap = HeadTap()
         var cursor: Int64 = 0
         var valid = false
         var rebuilds = 0
@@ -50,6 +52,20 @@ public final class HeadFeeder: Sendable {
         }
     }
 
+    /// From the next segment read on, hands the samples of `series` (of `metrics`) to the tap, until `drainTap`.
+    public func want(metrics: Set<String>, series: Set<SeriesKey>) {
+        state.withLock { _ = $0.tap.want(metrics: metrics, series: series) }
+    }
+
+    /// The samples of the wanted series read since the last drain, per series in commit order, and whether segments
+    /// were skipped since (the head was rebuilt from a snapshot: some of the series' samples never reached the tap).
+    public func drainTap() -> (points: [SeriesKey: [SeriesPoint]], gap: Bool) {
+        state.withLock { $0.tap.drain() }
+    }
+
+    /// Samples waiting in the tap.
+    public var tapPoints: Int { state.withLock { $0.tap.pointCount } }
+
     /// Reads the head (after `update`) without copying it.
     public func read<T>(_ body: (MetricHead) -> T) -> T {
         state.withLock { body($0.head) }
@@ -85,14 +101,24 @@ public final class HeadFeeder: Sendable {
             }
             // Taken out while it is used, so that learning new ids does not copy it.
             var table = state.withLock { s in
-                s.keyTable.metrics == metrics ? s.keyTable.take() : HeadKeyTable(metrics: metrics)
+                var t: HeadKeyTable
+                if s.keyTable.metrics == metrics && s.keyTable.tapMetrics == s.tap.metrics {
+                    t = s.keyTable.take()
+                } else {
+                    t = HeadKeyTable(metrics: metrics, tapMetrics: s.tap.metrics)
+                    s.tap.slotsChanged()
+                }
+                t.setTap(s.tap.series, version: s.tap.version)
+                return t
             }
             let segments = try await HeadSegments.decode(data, after: cursor, table: &table, resolve: store.seriesKeys(ids:))
             state.withLock { s in
                 s.keyTable = table
                 for i in 0..<segments.runCount {
                     let run = segments.run(i)
-                    if s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
+                    let uses = table.uses[Int(run.slot)]
+                    if uses & HeadKeyTable.held != 0, s.head.append(run.key, points: run.points) > 0 { changes.hosts.insert(run.key.host) }
+                    if uses & HeadKeyTable.tapped != 0 { s.tap.add(slot: run.slot, key: run.key, points: run.points) }
                 }
                 s.cursor = segments.cursor
             }
@@ -109,7 +135,10 @@ public final class HeadFeeder: Sendable {
         for (key, last) in snapshot.lastSeen where snapshot.points[key] == nil { head.load(key, points: [], lastSeen: last) }
         state.withLock { s in
             s.head = head
-            s.keyTable = HeadKeyTable(metrics: Set(windows.keys))   // learned again: a dropped series' id may be given again
+            s.keyTable = HeadKeyTable(metrics: Set(windows.keys), tapMetrics: s.tap.metrics)   // learned again: a dropped series' id may be given again
+            s.tap.slotsChanged()
+            // The segments up to the snapshot's cursor are not read: the tap's series miss theirs.
+            s.tap.skipped()
             s.cursor = snapshot.cursor
             s.valid = true
             s.rebuilds += 1

@@ -116,6 +116,7 @@ public final class ListenerMetrics: Sendable {
             single("vigil_anomaly_scans_total", "counter", "Anomaly scans run.", a.scans)
             single("vigil_anomaly_samples_scored_total", "counter", "Samples scored by scans of series already followed (restores not counted).", a.scored)
             single("vigil_anomaly_last_scan_seconds", "gauge", "How long the latest scan took (reads, scoring, writing the scores).", a.lastScanSeconds)
+            single("vigil_anomaly_store_catch_ups_total", "counter", "Times the scanned series were read from the store because the head's feeder skipped segments (a rebuild).", a.catchUps)
         }
         single("vigil_store_bytes", "gauge", "Size of the store on disk (database and WAL).", s.storeBytes)
         single("vigil_store_hosts", "gauge", "Hosts known to the store.", s.hosts)
