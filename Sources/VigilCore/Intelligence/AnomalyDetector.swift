@@ -29,15 +29,16 @@ import Foundation  // log10, log1p (libm); nothing else
 ///    as 0: an incident is reported when it starts or escalates, not again on each of its samples (NAB and
 ///    operators reward the earliest detection and penalise repeats).
 ///
-/// State: under 17 KB per series. The short windows are kept whole (in arrival order, with their sorted order as
-/// 16-bit positions among them); the long windows as order statistics of blocks of 360 values (`BlockWindow`:
-/// exact near the extremes, interpolated between), the block being filled read from the short window, which holds
-/// it; the seasonal ranges as half-hour slots of 7 days (`SeasonalSlots`). docs/BENCHMARKS.md has the measured size
-/// and cost per sample.
+/// State: about 10 KB per series. The short windows are kept whole: the inputs once, in arrival order, the means
+/// computed again from them when needed, each view's sorted order as 16-bit positions (`ShortWindows`); the long
+/// windows as order statistics of blocks of 360 values (`BlockWindow`: exact near the extremes up to two-byte
+/// rounding outward, interpolated between), the block being filled read from the short windows, which hold it; the
+/// seasonal ranges as half-hour slots of 7 days (`SeasonalSlots`, two-byte ends rounded outward).
+/// docs/BENCHMARKS.md has the measured size and cost per sample.
 ///
 /// Inputs: non-finite values (NaN, ±inf) score 0 and leave the state untouched; finite values are clamped
-/// to ±3.4e38 and rounded to single precision (about 7 significant digits), as are the means: the windows keep
-/// values as `Float`s, which then hold them exactly. Timestamps should ascend (out-of-order timestamps only
+/// to ±3.4e38 and rounded to single precision (about 7 significant digits), as are the means: the short windows
+/// keep the inputs as `Float`s, which then hold them exactly. Timestamps should ascend (out-of-order timestamps only
 /// weaken the seasonality veto).
 ///
 /// NAB v1.1 (realAWSCloudwatch + realKnownCause subset, 19 files): bench/nab.sh measures it; bench/NAB.md has the numbers.
@@ -86,8 +87,8 @@ public struct AnomalyDetector: Sendable {
     /// Finite inputs are clamped to ±valueLimit (the largest `Float`).
     static let valueLimit = Double(Float.greatestFiniteMagnitude)
 
-    /// Per view (0 = value, 1 = mean of the last 6): the short window, whole.
-    private var shortWindows = (SortedWindow(capacity: windows.short), SortedWindow(capacity: windows.short))
+    /// Per view (0 = value, 1 = mean of the last 6): the short window, whole (the means computed from the inputs).
+    private var short: ShortWindows
     /// Per view: the long window's completed blocks.
     private var longWindows = (BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock, ranks: longRanks),
                                BlockWindow(blockSize: longBlock, maxBlocks: windows.long / longBlock, ranks: longRanks))
@@ -96,7 +97,6 @@ public struct AnomalyDetector: Sendable {
     /// Values since the last completed block: the newest `partial` values of each short window.
     private var partial = 0
     private var seasons = SeasonalSlots(slotMs: seasonSlotMs, capacity: 7 * Int(dayMs / seasonSlotMs) + 2)
-    private var recentValues: RingBuffer<Double>
     /// Raw scores, at single precision (`raw` is rounded to it).
     private var recentScores: RingBuffer<Float>
     private let p: Parameters
@@ -105,31 +105,28 @@ public struct AnomalyDetector: Sendable {
 
     public init(parameters: Parameters = Parameters()) {
         p = parameters
-        recentValues = RingBuffer(capacity: parameters.meanLength)
+        short = ShortWindows(capacity: Self.windows.short, meanLength: parameters.meanLength)
         recentScores = RingBuffer(capacity: parameters.holdSamples)
     }
 
     /// Bytes this detector holds: its own size and its buffers' capacity (reserved in full at the start, so the
     /// figure does not grow as the windows fill).
     public var stateBytes: Int {
-        MemoryLayout<AnomalyDetector>.size + shortWindows.0.heapBytes + shortWindows.1.heapBytes + longWindows.0.heapBytes
-            + longWindows.1.heapBytes + seasons.heapBytes + recentValues.heapBytes + recentScores.heapBytes
+        MemoryLayout<AnomalyDetector>.size + short.heapBytes + longWindows.0.heapBytes + longWindows.1.heapBytes
+            + seasons.heapBytes + recentScores.heapBytes
     }
 
     /// Scores the next sample (Unix milliseconds, value): 0 = normal, 1 = most anomalous.
     public mutating func score(timestampMs: Int64, value: Double) -> Double {
         guard value.isFinite else { return 0 }
         let x = Double(Float(min(Self.valueLimit, max(-Self.valueLimit, value))))
-        recentValues.append(x)
-        var sum = 0.0
-        for i in 0..<recentValues.count { sum += recentValues[i] }
-        let mean = Double(Float(sum / Double(recentValues.count)))
+        let mean = short.meanIncluding(x)
 
         let envelope = seasonalEnvelope(at: timestampMs)
-        let long0 = longView(x, shortWindows.0, longWindows.0)
-        let long1 = longView(mean, shortWindows.1, longWindows.1)
-        let s0 = sideScores(x, shortWindows.0, long0)
-        let s1 = sideScores(mean, shortWindows.1, long1)
+        let long0 = longView(x, view: 0, longWindows.0)
+        let long1 = longView(mean, view: 1, longWindows.1)
+        let s0 = sideScores(x, view: 0, long0)
+        let s1 = sideScores(mean, view: 1, long1)
         let slack0 = long0.n >= p.minHistory ? p.seasonSlack * (long0.q95 - long0.q5) : 0
         let slack1 = long1.n >= p.minHistory ? p.seasonSlack * (long1.q95 - long1.q5) : 0
         var raw = 0.0
@@ -146,12 +143,11 @@ public struct AnomalyDetector: Sendable {
         }
         recentScores.append(Float(raw))
 
-        shortWindows.0.insert(x)
-        shortWindows.1.insert(mean)
+        short.insert(x)
         partial += 1
         if partial == Self.longBlock {
-            longWindows.0.append(block: shortWindows.0.newest(Self.longBlock))
-            longWindows.1.append(block: shortWindows.1.newest(Self.longBlock))
+            longWindows.0.append(block: short.newest(0, Self.longBlock))
+            longWindows.1.append(block: short.newest(1, Self.longBlock))
             partial = 0
         }
         seasons.record(ts: timestampMs, x, mean)
@@ -171,21 +167,21 @@ public struct AnomalyDetector: Sendable {
         var q95: Double
     }
 
-    private func longView(_ v: Double, _ short: SortedWindow, _ long: BlockWindow) -> LongView {
+    private func longView(_ v: Double, view: Int, _ long: BlockWindow) -> LongView {
         if long.blockCount == 0 {
             // Everything so far is in the short window (fewer than a block's values).
             let n = short.count
             guard n > 0 else { return LongView(n: 0, atLeast: 0, atMost: 0, min: 0, max: 0, q5: 0, q50: 0, q95: 0) }
-            return LongView(n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
-                            min: short.smallest(0), max: short.smallest(n - 1),
-                            q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95))
+            return LongView(n: n, atLeast: Double(n - short.lowerBound(view, v)), atMost: Double(short.upperBound(view, v)),
+                            min: short.smallest(view, 0), max: short.smallest(view, n - 1),
+                            q5: short.quantile(view, 0.05), q50: short.quantile(view, 0.5), q95: short.quantile(view, 0.95))
         }
         var below = 0
         var atMost = 0
         var lo = long.completedMin
         var hi = long.completedMax
         for i in 0..<partial {
-            let h = short.newestValue(i)
+            let h = short.newestValue(view, i)
             if h < v { below += 1 }
             if h <= v { atMost += 1 }
             lo = Swift.min(lo, h)
@@ -198,12 +194,13 @@ public struct AnomalyDetector: Sendable {
     }
 
     /// Up and down surprise of `v` against one view's windows (mean over the two windows).
-    private func sideScores(_ v: Double, _ short: SortedWindow, _ long: LongView) -> (up: Double, down: Double) {
+    private func sideScores(_ v: Double, view: Int, _ long: LongView) -> (up: Double, down: Double) {
         let n = short.count
         let a = n > 0
-            ? surprise(v, n: n, atLeast: Double(n - short.lowerBound(v)), atMost: Double(short.upperBound(v)),
-                       min: short.smallest(0), max: short.smallest(n - 1),
-                       q5: short.quantile(0.05), q50: short.quantile(0.5), q95: short.quantile(0.95), windowLength: Self.windows.short)
+            ? surprise(v, n: n, atLeast: Double(n - short.lowerBound(view, v)), atMost: Double(short.upperBound(view, v)),
+                       min: short.smallest(view, 0), max: short.smallest(view, n - 1),
+                       q5: short.quantile(view, 0.05), q50: short.quantile(view, 0.5), q95: short.quantile(view, 0.95),
+                       windowLength: Self.windows.short)
             : (up: 0, down: 0)
         let b = surprise(v, n: long.n, atLeast: long.atLeast, atMost: long.atMost, min: long.min, max: long.max,
                          q5: long.q5, q50: long.q50, q95: long.q95, windowLength: Self.windows.long)

@@ -1,5 +1,7 @@
 /// The last `blocks × blockSize` values of a stream, kept as a few order statistics per block of `blockSize`
-/// consecutive values rather than the values themselves: `ranks.count` `Float`s per block (76 bytes for blocks of 360) instead of `blockSize × 8` bytes.
+/// consecutive values rather than the values themselves: `ranks.count` `BFloat16`s per block (38 bytes for blocks of
+/// 360) instead of `blockSize × 8` bytes. Each kept value is rounded outward to two bytes (down below the block's
+/// middle, up above it; about 2.4 significant digits), so the window's extremes and spread are never understated.
 ///
 /// Each completed block keeps its 1st, 2nd, 3rd, 5th, 9th, … smallest and largest values (ranks 0, 1, 2, 4, 8,
 /// 16, 32, 64, 128 from each end) and its middle, so ranks near the window's extremes, the ones a tail p-value
@@ -13,7 +15,7 @@ struct BlockWindow: Sendable {
     let ranks: [Int]
     /// `maxBlocks` summaries of `ranks.count` values each, a ring: block `i` (0 = oldest) starts at
     /// `((head + i) % maxBlocks) * ranks.count`.
-    private var summaries: [Float] = []
+    private var summaries: [BFloat16] = []
     private var head = 0
     private(set) var blockCount = 0
     /// q5, q50 and q95 of the completed blocks, as of the last completed block.
@@ -43,7 +45,7 @@ struct BlockWindow: Sendable {
     }
 
     /// Heap bytes held: the summaries (the rank list is shared by the detectors).
-    var heapBytes: Int { summaries.capacity * MemoryLayout<Float>.stride }
+    var heapBytes: Int { summaries.capacity * MemoryLayout<BFloat16>.stride }
 
     /// Values in the completed blocks.
     var completedCount: Int { blockCount * blockSize }
@@ -55,18 +57,24 @@ struct BlockWindow: Sendable {
         let sorted = values.sorted()
         let p = ranks.count
         if blockCount < maxBlocks {
-            summaries.append(contentsOf: ranks.map { Float(sorted[$0]) })
+            summaries.append(contentsOf: ranks.map { summary(sorted[$0], rank: $0) })
             blockCount += 1
         } else {
-            for (j, r) in ranks.enumerated() { summaries[head * p + j] = Float(sorted[r]) }
+            for (j, r) in ranks.enumerated() { summaries[head * p + j] = summary(sorted[r], rank: r) }
             head = (head + 1) % maxBlocks
         }
         refreshCache()
     }
 
+    /// A block's value at `rank`, rounded outward: down below the middle rank, up above it, to the nearest at it.
+    private func summary(_ v: Double, rank: Int) -> BFloat16 {
+        let middle = blockSize / 2
+        return BFloat16(Float(v), rounding: rank < middle ? .down : rank > middle ? .up : .toNearestOrEven)
+    }
+
     /// The summary points of stored block `b` (storage order, not age).
     @inline(__always)
-    private func point(_ b: Int, _ j: Int) -> Double { Double(summaries[b * ranks.count + j]) }
+    private func point(_ b: Int, _ j: Int) -> Double { Double(summaries[b * ranks.count + j].float) }
 
     /// Estimated number of completed values `<= v` (`inclusive`) or `< v`.
     func count(_ v: Double, inclusive: Bool) -> Double {

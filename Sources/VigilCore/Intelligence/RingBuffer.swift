@@ -18,17 +18,20 @@ struct RingBuffer<Element: Sendable>: Sendable {
     var isFull: Bool { storage.count == capacity }
 
     /// The storage slot the next `append` writes (the oldest element's once full). An element keeps its slot from
-    /// its append until it is dropped, so a slot can stand for it (`SortedWindow` orders slots by their values).
+    /// its append until it is dropped, so a slot can stand for it (`ShortWindows` orders slots by their values).
     var nextSlot: Int { storage.count < capacity ? storage.count : head }
 
     /// The element in storage slot `slot` (see `nextSlot`).
     func element(atSlot slot: Int) -> Element { storage[slot] }
 
-    /// The element at logical position `i` (0 = oldest).
-    subscript(i: Int) -> Element {
+    /// The storage slot of logical position `i` (0 = oldest).
+    func slot(at i: Int) -> Int {
         let j = head + i
-        return storage[j < capacity ? j : j - capacity]
+        return j < capacity ? j : j - capacity
     }
+
+    /// The element at logical position `i` (0 = oldest).
+    subscript(i: Int) -> Element { storage[slot(at: i)] }
 
     /// Appends `element`; when full, the oldest element is dropped and returned.
     @discardableResult

@@ -1,14 +1,14 @@
 /// The range (lowest and highest value) of two views of a stream in each `slotMs` slot of time over the last
 /// `capacity` slots, for "what did this series do at this time of day on the previous days".
 ///
-/// Stored as `Float`, the high end rounded up and the low end down, so a stored range never shrinks (values
-/// beyond ±3.4e38 widen it to infinity). A slot of time with no value is empty. Timestamps may arrive out of
-/// order within the kept span; older ones are ignored.
+/// Stored as `BFloat16` (two bytes, `Float`'s range, about 2.4 significant digits), the high end rounded up and the
+/// low end down, so a stored range never shrinks (values beyond ±3.4e38 widen it to infinity). A slot of time with
+/// no value is empty. Timestamps may arrive out of order within the kept span; older ones are ignored.
 struct SeasonalSlots: Sendable {
     let slotMs: Int64
     let capacity: Int
     /// Per slot: hi view 0, hi view 1, lo view 0, lo view 1.
-    private var ranges: [Float]
+    private var ranges: [BFloat16]
     /// The newest slot number written (Int64.min: none).
     private var newest = Int64.min
 
@@ -16,7 +16,7 @@ struct SeasonalSlots: Sendable {
         precondition(slotMs > 0 && capacity >= 2)
         self.slotMs = slotMs
         self.capacity = capacity
-        ranges = Array(repeating: 0, count: capacity * 4)
+        ranges = Array(repeating: BFloat16(bits: 0), count: capacity * 4)
         for i in 0..<capacity { clear(i) }
     }
 
@@ -34,24 +34,27 @@ struct SeasonalSlots: Sendable {
     private func index(_ slot: Int64) -> Int { Int(((slot % Int64(capacity)) + Int64(capacity)) % Int64(capacity)) }
 
     private mutating func clear(_ i: Int) {
-        ranges[i * 4] = -.infinity
-        ranges[i * 4 + 1] = -.infinity
+        ranges[i * 4] = .negativeInfinity
+        ranges[i * 4 + 1] = .negativeInfinity
         ranges[i * 4 + 2] = .infinity
         ranges[i * 4 + 3] = .infinity
     }
 
-    private static func up(_ x: Double) -> Float {
+    private static func up(_ x: Double) -> BFloat16 {
         let f = Float(x)
-        return Double(f) < x ? f.nextUp : f
+        return BFloat16(Double(f) < x ? f.nextUp : f, rounding: .up)
     }
 
-    private static func down(_ x: Double) -> Float {
+    private static func down(_ x: Double) -> BFloat16 {
         let f = Float(x)
-        return Double(f) > x ? f.nextDown : f
+        return BFloat16(Double(f) > x ? f.nextDown : f, rounding: .down)
     }
+
+    private static func higher(_ a: BFloat16, _ b: BFloat16) -> BFloat16 { a.float >= b.float ? a : b }
+    private static func lower(_ a: BFloat16, _ b: BFloat16) -> BFloat16 { a.float <= b.float ? a : b }
 
     /// Heap bytes held.
-    var heapBytes: Int { ranges.capacity * MemoryLayout<Float>.stride }
+    var heapBytes: Int { ranges.capacity * MemoryLayout<BFloat16>.stride }
 
     /// Records the two views' values at `ts`.
     mutating func record(ts: Int64, _ v0: Double, _ v1: Double) {
@@ -67,10 +70,10 @@ struct SeasonalSlots: Sendable {
             return
         }
         let i = index(s) * 4
-        ranges[i] = max(ranges[i], Self.up(v0))
-        ranges[i + 1] = max(ranges[i + 1], Self.up(v1))
-        ranges[i + 2] = min(ranges[i + 2], Self.down(v0))
-        ranges[i + 3] = min(ranges[i + 3], Self.down(v1))
+        ranges[i] = Self.higher(ranges[i], Self.up(v0))
+        ranges[i + 1] = Self.higher(ranges[i + 1], Self.up(v1))
+        ranges[i + 2] = Self.lower(ranges[i + 2], Self.down(v0))
+        ranges[i + 3] = Self.lower(ranges[i + 3], Self.down(v1))
     }
 
     /// Widens `hi`/`lo` by the ranges of the slots `from...to` that are kept.
@@ -81,8 +84,8 @@ struct SeasonalSlots: Sendable {
         guard a <= b else { return }
         for s in a...b {
             let i = index(s) * 4
-            hi = (max(hi.0, Double(ranges[i])), max(hi.1, Double(ranges[i + 1])))
-            lo = (min(lo.0, Double(ranges[i + 2])), min(lo.1, Double(ranges[i + 3])))
+            hi = (max(hi.0, Double(ranges[i].float)), max(hi.1, Double(ranges[i + 1].float)))
+            lo = (min(lo.0, Double(ranges[i + 2].float)), min(lo.1, Double(ranges[i + 3].float)))
         }
     }
 }
