@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import VigilCore
 import VigilWire
+import VigilTestSupport
 
 /// Real processes: `vigil serve` on a free loopback port with a temp SQLite file, and `vigil-agent` pushing to it.
 @Suite(.serialized) struct AgentEndToEndTests {
@@ -87,11 +88,15 @@ import VigilWire
         let outageEnd = WallClock.nowMs()
         #expect(await eventually(20) { await timestamps().contains { $0 > outageEnd + 1000 } }, "agent output: \(agent.text)")
 
-        // Every cycle is there: no gap longer than two intervals anywhere, including across the outage.
+        // The outage's cycles are all there: one sample a second while the listener was away, give or take a cycle
+        // a loaded machine starts late (the sanitizer's runs saw gaps of 2,241 and 3,068 ms). Had the spool lost
+        // the outage's batches, there would be none.
         let ts = await timestamps()
         let gaps = zip(ts.dropFirst(), ts).map { $0 - $1 }
         #expect(ts.count >= 8)
-        #expect(gaps.allSatisfy { $0 <= 2_100 }, "gaps: \(gaps)")
+        let during = ts.filter { $0 > outageStart && $0 < outageEnd }.count
+        #expect(Double(during) >= Double(outageEnd - outageStart) / 1000 * 0.6, "\(during) samples in a \(outageEnd - outageStart) ms outage; gaps: \(gaps)")
+        #expect(gaps.allSatisfy { $0 <= (TestTime.underThreadSanitizer ? 6_000 : 3_000) }, "gaps: \(gaps)")
         #expect(ts.contains { $0 > outageStart + 1000 && $0 < outageEnd }, "samples collected during the outage arrived")
         let remaining = (try? FileManager.default.contentsOfDirectory(atPath: state + "/spool"))?.filter { !$0.hasPrefix(".") }.count ?? 0
         #expect(await eventually(5) { ((try? FileManager.default.contentsOfDirectory(atPath: state + "/spool"))?.filter { !$0.hasPrefix(".") }.count ?? 0) <= 1 },

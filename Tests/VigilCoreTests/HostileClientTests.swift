@@ -55,24 +55,28 @@ final class RawClient: @unchecked Sendable {
 /// sanitizer in ListenerTests, TLSTests and every engine test.
 @Suite(.disabled(if: TestTime.underThreadSanitizer, "times the listener's 1-2 s timeouts, which the thread sanitizer's slowdown trips"))
 struct HostileClientTests {
-    func limits() -> ConnectionLimits {
+    /// The limits under attack. The timeouts are short only where a test is about them; the others get long ones,
+    /// which a loaded machine cannot trip before the attack is made (a 2 s body timeout cut the cardinality test's
+    /// 5,000-sample batch on CI's machine).
+    func limits(header: Int64 = 1, body: Int64 = 2, idle: Int64 = 2) -> ConnectionLimits {
         var l = ConnectionLimits()
-        l.headerTimeout = .seconds(1)
-        l.bodyTimeout = .seconds(2)
-        l.idleTimeout = .seconds(2)
+        l.headerTimeout = .seconds(header)
+        l.bodyTimeout = .seconds(body)
+        l.idleTimeout = .seconds(idle)
         l.maxPerAddress = 8
         l.maxAuthFailures = 5
         return l
     }
 
     @Test func anUnauthenticatedBodyIsNeverRead() async throws {
-        let e = try await RunningEngine.start(connections: limits())
-        // Announces 8 MiB and sends none of it: the answer (401) comes from the headers alone.
+        // Long header and body timeouts: on a loaded machine a 1 s header timeout could close the connection before
+        // the listener got to the headers. Had the listener waited for the body, nothing would come within the read's
+        // 20 s; the 401 can only come from the headers alone.
+        let e = try await RunningEngine.start(connections: limits(header: 30, body: 60))
+        // Announces 8 MiB and sends none of it.
         let c = try RawClient(port: e.port)
         c.send("POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer vgl_nope\r\nContent-Length: 8388608\r\n\r\n")
-        // Read up to 10 s (a loaded machine answers late): had the listener waited for the body, it would have closed or
-        // answered 408 after its 2 s body timeout, never 401.
-        let answer = try await offPool { c.read(seconds: 10) }
+        let answer = try await offPool { c.read(seconds: 20) }
         #expect(answer.text.hasPrefix("HTTP/1.1 401"), "got: \(answer.text.prefix(200))")
         await e.stop()
     }
@@ -82,42 +86,41 @@ struct HostileClientTests {
         let silent = try RawClient(port: e.port)
         let trickle = try RawClient(port: e.port)
         trickle.send("POST /api/v1/ingest HTTP/1.1\r\n")
-        let (a, b) = try await offPool { (silent.read(seconds: 5), trickle.read(seconds: 5)) }
+        let (a, b) = try await offPool { (silent.read(seconds: 15), trickle.read(seconds: 15)) }
         #expect(a.closed && b.closed, "connections without complete headers are closed after the header timeout")
         // A body that never completes is cut too.
         let (_, secret) = try await e.store.createAgentToken(host: nil, expiresAt: nil, comment: "", now: WallClock.nowMs(), actor: "t")
         let slowBody = try RawClient(port: e.port)
         slowBody.send("POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer \(secret)\r\nContent-Length: 1000\r\n\r\n{\"host\":")
-        // Up to 10 s (a loaded machine cuts late); without the body timeout it would stay open.
-        let c = try await offPool { slowBody.read(seconds: 10) }
+        // Up to 20 s (a loaded machine cuts late); without the body timeout it would stay open.
+        let c = try await offPool { slowBody.read(seconds: 20) }
         #expect(c.closed, "a body still incomplete after the body timeout is dropped")
         await e.stop()
     }
 
     @Test func oneAddressCannotTakeEveryConnection() async throws {
-        // The held connections send nothing: with the 1 s header timeout of `limits()` a loaded machine could close
-        // them before the ninth arrives. This test is about the per-address cap, so they stay open.
-        var l = limits()
-        l.headerTimeout = .seconds(60)
-        let e = try await RunningEngine.start(connections: l)
+        // The held connections send nothing: with a 1 s header timeout a loaded machine could close them before the
+        // ninth arrives. This test is about the per-address cap, so they stay open.
+        let e = try await RunningEngine.start(connections: limits(header: 60, body: 60, idle: 60))
         // The attacker (127.0.0.2) opens more than its share and keeps them open.
         var held: [RawClient] = []
         for _ in 0..<8 { held.append(try RawClient(port: e.port, from: "127.0.0.2")) }
         // Until the listener has taken all eight (a loaded machine accepts late; the ninth must come after them): the
         // gauge then counts them and the scrape's own connection.
         for _ in 0..<100 {
-            let m = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/metrics", timeoutMs: 3000)) }
+            // A scrape that times out on a loaded machine is tried again.
+            guard let m = try? await offPool({ try HTTPClient().perform(HTTPRequest(url: e.url + "/metrics", timeoutMs: 20_000)) }) else { continue }
             let open = m.text.split(separator: "\n").first { $0.hasPrefix("vigil_listener_connections ") }.flatMap { Int($0.split(separator: " ")[1]) }
             if (open ?? 0) >= 9 { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         let extra = try RawClient(port: e.port, from: "127.0.0.2")
-        let refused = try await offPool { extra.read(seconds: 2) }
+        let refused = try await offPool { extra.read(seconds: 10) }
         #expect(refused.closed, "the ninth connection from one address is closed at once")
         // Everyone else is still served.
-        let ok = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/healthz", timeoutMs: 3000)) }
+        let ok = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/healthz", timeoutMs: 20_000)) }
         #expect(ok.status == 200)
-        let metrics = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/metrics", timeoutMs: 3000)) }
+        let metrics = try await offPool { try HTTPClient().perform(HTTPRequest(url: e.url + "/metrics", timeoutMs: 20_000)) }
         #expect(metrics.text.contains("vigil_listener_connections_refused_total 1"), "\(metrics.text)")
         withExtendedLifetime(held) {}
         await e.stop()
@@ -126,7 +129,7 @@ struct HostileClientTests {
     /// Issue 15.4: one token, batches of distinct label values. The host stops at its series limit with a 400
     /// naming it; its known series keep flowing; the console is told.
     @Test func seriesCardinalityStopsAtTheHostsLimit() async throws {
-        let e = try await RunningEngine.start(connections: limits())
+        let e = try await RunningEngine.start(connections: limits(header: 30, body: 60, idle: 60))
         e.store.maxSeriesPerHost = 100
         let now = WallClock.nowMs()
         let (_, secret) = try await e.store.createAgentToken(host: "web-1", expiresAt: nil, comment: "", now: now, actor: "t")
@@ -147,7 +150,8 @@ struct HostileClientTests {
     }
 
     @Test func guessingTokensGetsTooManyRequests() async throws {
-        let e = try await RunningEngine.start(connections: limits())
+        // The idle timeout stays short: it closes the raw connections after their answer, which ends their reads.
+        let e = try await RunningEngine.start(connections: limits(header: 30, body: 60, idle: 4))
         var statuses: [Int] = []
         for i in 0..<8 {
             let r = try await e.post(Array("{}".utf8), token: "vgl_guess\(i)")
@@ -156,14 +160,14 @@ struct HostileClientTests {
         #expect(statuses.prefix(5).allSatisfy { $0 == 401 } && statuses.suffix(3).allSatisfy { $0 == 429 }, "\(statuses)")
         let c = try RawClient(port: e.port)
         c.send("POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer vgl_x\r\nContent-Length: 0\r\n\r\n")
-        let answer = try await offPool { c.read(seconds: 2) }.text
+        let answer = try await offPool { c.read(seconds: 10) }.text
         let retry = answer.split(separator: "\r\n").first { $0.lowercased().hasPrefix("retry-after:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
         #expect(answer.hasPrefix("HTTP/1.1 429") && retry.map { $0 > 0 && $0 <= 60 } == true, "\(answer)")
         // Another address is not held back by the guesser.
         let other = try RawClient(port: e.port, from: "127.0.0.3")
         other.send("POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer vgl_y\r\nContent-Length: 0\r\n\r\n")
-        #expect(try await offPool { other.read(seconds: 2) }.text.hasPrefix("HTTP/1.1 401"))
+        #expect(try await offPool { other.read(seconds: 10) }.text.hasPrefix("HTTP/1.1 401"))
         await e.stop()
     }
 }

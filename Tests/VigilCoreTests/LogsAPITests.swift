@@ -9,7 +9,7 @@ import VigilWire
     func get(_ e: RunningEngine, _ path: String, token: String?) async throws -> HTTPResponse {
         var headers: [(String, String)] = []
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
-        let req = HTTPRequest(method: "GET", url: e.url + path, headers: headers, body: [], timeoutMs: 30_000)
+        let req = HTTPRequest(method: "GET", url: e.url + path, headers: headers, body: [], timeoutMs: 120_000)
         return try await offPool { try HTTPClient().perform(req) }
     }
 

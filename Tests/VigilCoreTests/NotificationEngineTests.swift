@@ -79,7 +79,9 @@ import VigilWire
     @Test func aReceiverThatIsDownGetsTheMessageOnceItIsUp() async throws {
         let port = freePort()
         let dir = TempDir()
-        let (e, secret) = try await Self.start(dir, notify: try Self.notify("http://127.0.0.1:\(port)/hook"))
+        // A 10-minute window: with 1 minute a sanitizer run was slow enough for the one sample to leave it, and the
+        // resolution's message came after the firing one.
+        let (e, secret) = try await Self.start(dir, notify: try Self.notify("http://127.0.0.1:\(port)/hook"), window: "10m")
         try await Self.cpu(e, secret, 99)
         // Nothing listens: the first attempt fails and is retried (2 s later, then 4 s).
         #expect(await eventually(10) {

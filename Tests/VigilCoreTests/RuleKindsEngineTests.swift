@@ -62,7 +62,11 @@ import VigilTestSupport
         #expect(first, "\(seen)")
         var now2 = await firing()
         #expect(!now2.contains("DiskFullSoon@web-1") && !now2.contains("Panics@web-2"), "\(now2)")
-        #expect(!now2.contains { $0.hasPrefix("HostStale") }, "everyone just reported")
+        // Everyone reported at `now`: no HostStale while that is under its 4 s (on a machine so busy that the first
+        // alerts took longer, as under the thread sanitizer with the whole suite running, it is right to fire).
+        if WallClock.nowMs() - now < 3_500 {
+            #expect(!now2.contains { $0.hasPrefix("HostStale") }, "everyone just reported")
+        }
 
         // Keep web-1 alive; db-1 and web-2 go quiet, and db-1's /data series stops. (HostStale waits 4 s: the first
         // alerts can take a couple of seconds on a busy machine, and everyone must still count as just reported.)

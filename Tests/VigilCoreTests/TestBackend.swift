@@ -39,8 +39,11 @@ enum Backend: String, Sendable, CustomTestStringConvertible {
     /// A test's store, and every `vigil serve` a test starts on it, keeps at most `pool=4` connections (the default is
     /// 8): hundreds of tests run at once, each with a store or two, and a sanitizer run keeps them open longer. The
     /// suite reached the server's default limit of 100 there; `.ci/run` allows 500 and the suite peaks near 115.
+    /// They also wait up to 60 s for a connection (the default is 10 s): a sanitizer run once stalled the machine long
+    /// enough for 33 tests' first connections to time out at once.
     static func url(_ base: String, schema: String) -> String {
         base + (base.contains("?") ? "&" : "?") + "schema=" + schema + (base.contains("pool=") ? "" : "&pool=4")
+            + (base.contains("connect_timeout=") ? "" : "&connect_timeout=60")
     }
 
     /// Drops the schemas earlier test runs left behind (once per test process, before the first store).

@@ -41,13 +41,13 @@ struct RunningEngine {
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         if let contentType { headers.append(("Content-Type", contentType)) }
         if let encoding { headers.append(("Content-Encoding", encoding)) }
-        // 30 s: under the parallel suite on two cores an answer can be slow; the tests assert behaviour, not speed.
-        let request = HTTPRequest(method: "POST", url: url + "/api/v1/ingest", headers: headers, body: body, timeoutMs: 30_000)
+        // 120 s: under the parallel suite on two cores an answer can be slow; the tests assert behaviour, not speed.
+        let request = HTTPRequest(method: "POST", url: url + "/api/v1/ingest", headers: headers, body: body, timeoutMs: 120_000)
         return try await offPool { try HTTPClient().perform(request) }
     }
 
     func get(_ path: String) async throws -> HTTPResponse {
-        let request = HTTPRequest(url: url + path, timeoutMs: 30_000)
+        let request = HTTPRequest(url: url + path, timeoutMs: 120_000)
         return try await offPool { try HTTPClient().perform(request) }
     }
 }
