@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes ingest bodies for simulated agents: each a batch of SERIES samples (plus a log line), gzip'd.
 
-usage: make_ingest_bodies.py OUT_DIR HOSTS SERIES [--plain] [--rounds K --step-ms S]
+usage: make_ingest_bodies.py OUT_DIR HOSTS SERIES [--plain] [--rounds K --step-ms S [--quiet]]
 Each body is a distinct host (bench-0001 …) with SERIES series, like an agent with node_exporter-scale
 metrics. Timestamps are "now", so run the load within 10 minutes (the listener refuses the future only).
 
@@ -11,11 +11,16 @@ but the rules and the anomaly scanner see one point per series). With --rounds K
 in round order (all hosts' round 0, then round 1, …, which the wrk script sends in turn), round r stamped
 S ms after round r - 1 from when the bodies are made, with values that change every round: every series gets a new point
 per round, as agents reporting every S ms would.
+With --quiet (and --rounds) the fleet is healthy: each series keeps a level between 5 and 50 and moves by at most
+0.5 from it, so no default rule's threshold or forecast is reached. Without it each value is drawn from 0–100 every
+round: about 8 % of the series are over a default threshold in some rounds and not in others, an alert storm of
+thousands of alerts going pending and clearing every second.
 """
 import gzip, json, os, random, sys, time
 
 args = [a for a in sys.argv[1:]]
 plain = "--plain" in args
+quiet = "--quiet" in args
 rounds, step = 1, 0
 if "--rounds" in args:
     rounds = int(args[args.index("--rounds") + 1])
@@ -35,9 +40,10 @@ def write(index, data):
         f.write(data if plain else gzip.compress(data, 6))
 
 
-def sample(s, jitter):
-    """Series s of a host with a fresh value: at up to 10 s before now (`jitter`), or at @TS@, filled in per round."""
-    value = round(rng.random() * 100, 3)
+def sample(s, jitter, level=None):
+    """Series s of a host with a fresh value: at up to 10 s before now (`jitter`), or at @TS@, filled in per round;
+    near `level` when one is given."""
+    value = round(level + rng.uniform(-0.5, 0.5) if level is not None else rng.random() * 100, 3)
     ts = now - rng.randint(0, 9999) if jitter else "@TS@"
     return '{"name":"%s","value":%s,"ts":%s,"labels":{"shard":"%d"}}' % (names[s % len(names)], value, ts, s // len(names))
 
@@ -57,7 +63,8 @@ if rounds == 1:
 
 # Rounds: per host, four sets of values (cycled) in a template whose timestamps are filled in per round.
 start = now
-templates = [[body(h, [sample(s, False) for s in range(series)], "@TS@") for _ in range(4)] for h in range(hosts)]
+levels = [[rng.uniform(5, 50) if quiet else None for s in range(series)] for h in range(hosts)]
+templates = [[body(h, [sample(s, False, levels[h][s]) for s in range(series)], "@TS@") for _ in range(4)] for h in range(hosts)]
 index = 0
 for r in range(rounds):
     ts = str(start + r * step)
