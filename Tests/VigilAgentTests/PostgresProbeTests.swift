@@ -70,10 +70,8 @@ struct PostgresProbeTests {
             let first = probe.collect(nowMs: 1)
             checks.expect(Self.value(first.samples, "pg.up") == 1, "\(probe.lastError ?? "")")
             checks.expect(Self.value(first.samples, "pg.tps") == nil)   // rates need two readings
-            // Four more sessions, 200 committed inserts of 50 rows each, then reads.
+            // Four more sessions, counted while they wait; then 200 committed inserts of 50 rows each, and reads.
             var extra = try (0..<4).map { _ in try Self.admin() }
-            for i in 0..<200 { _ = try extra[i % 4].query("INSERT INTO probe_load (v) SELECT md5(g::text) FROM generate_series(1, 50) g") }
-            for c in extra { _ = try c.query("SELECT count(*) FROM probe_load") }
             let during = probe.collect(nowMs: 2).samples
             let total = Self.value(during, "pg.connections.total") ?? 0
             let max = Self.value(during, "pg.connections.max") ?? 0
@@ -83,13 +81,19 @@ struct PostgresProbeTests {
             checks.expect(Self.value(during, "pg.in_recovery") == 0 && Self.value(during, "pg.replicas") != nil, "a primary counts its replicas")
             checks.expect((Self.value(during, "pg.database.size_bytes", ["database": "vigil_test"]) ?? 0) > 0)
             checks.expect((Self.value(during, "pg.probe_ms") ?? -1) >= 0)
+            for i in 0..<200 { _ = try extra[i % 4].query("INSERT INTO probe_load (v) SELECT md5(g::text) FROM generate_series(1, 50) g") }
+            for c in extra { _ = try c.query("SELECT count(*) FROM probe_load") }
             // A backend flushes its statistics at most once a second while it lives (or every 10 s when idle), and always
-            // when it exits: the loaders' work shows in the next reading's rates once they are gone.
+            // when it exits; a loaded machine may take a while to end the loaders. All of their work comes after the
+            // reading above, so a later reading's rates show it: read every 250 ms until one does, at most 30 s.
             extra.removeAll()
-            usleep(500_000)
-            let s = probe.collect(nowMs: 3).samples
+            var s = probe.collect(nowMs: 3).samples
+            for i in 0..<120 where (Self.value(s, "pg.rows.inserted_per_sec") ?? 0) == 0 {
+                usleep(250_000)
+                s = probe.collect(nowMs: 4 + Int64(i)).samples
+            }
             checks.expect((Self.value(s, "pg.tps") ?? 0) > 0)
-            checks.expect((Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0)
+            checks.expect((Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0, "the loaders' 10,000 rows never showed in a rate")
             checks.expect((Self.value(s, "pg.rows_per_sec") ?? 0) >= (Self.value(s, "pg.rows.inserted_per_sec") ?? 0))
             let hit = Self.value(s, "pg.cache.hit_percent") ?? -1
             checks.expect(hit > 0 && hit <= 100)
@@ -107,11 +111,14 @@ struct PostgresProbeTests {
             let holderPid = try holder.query("SELECT pg_backend_pid()").first?.rows.first?.first ?? nil
             _ = try holder.query("BEGIN; LOCK TABLE probe_lock IN ACCESS EXCLUSIVE MODE")
             try waiter.start("SELECT count(*) AS n FROM probe_lock /* waits for the lock */")
-            try sleeper.start("SELECT pg_sleep(4) /* the long one */")
-            // Until both have run a second on the server (a loaded machine may start them late), at most 10 s.
+            try sleeper.start("SELECT pg_sleep(120) /* the long one */")
+            // Until both have run a second on the server (a loaded machine may start them late), at most 60 s; the long
+            // one is cancelled after the checks.
             let probe = PostgresProbe(config: DatabaseConfig(name: "main", longQueryMs: 1000), target: try Self.target())
             var r = probe.collect(nowMs: 42)
-            for _ in 0..<40 where !(r.queries.contains { $0.query.contains("waits for the lock") } && r.queries.contains { $0.query.contains("pg_sleep(4)") }) {
+            let deadline = Date().addingTimeInterval(TestTime.seconds(60))
+            while !(r.queries.contains { $0.query.contains("waits for the lock") } && r.queries.contains { $0.query.contains("pg_sleep(120)") }),
+                  Date() < deadline {
                 usleep(250_000)
                 r = probe.collect(nowMs: 42)
             }
@@ -122,12 +129,13 @@ struct PostgresProbeTests {
             let waiting = r.queries.first { $0.query.contains("waits for the lock") }
             checks.expect(waiting?.wait == "Lock:relation, blocked by \(holderPid ?? "?")", "\(r.queries)")
             checks.expect(waiting?.state == "active" && (waiting?.durationMs ?? 0) >= 1000 && waiting?.kind == .active && waiting?.ts == 42)
-            checks.expect(r.queries.contains { $0.query.contains("pg_sleep(4)") && $0.durationMs >= 1000 })
+            checks.expect(r.queries.contains { $0.query.contains("pg_sleep(120)") && $0.durationMs >= 1000 })
             let open = r.queries.first { $0.state == "idle in transaction" && $0.query.contains("probe_lock") }
             checks.expect(open?.query.contains("LOCK TABLE probe_lock") == true && (open?.transactionMs ?? 0) >= 1000)
             _ = try holder.query("COMMIT")
             checks.expect(try waiter.results().first?.rows.first?.first == "1")
-            _ = try sleeper.results()
+            _ = try admin.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%the long one%' AND pid <> pg_backend_pid()")
+            _ = try? sleeper.results()
             let after = probe.collect(nowMs: 43)
             // (Other suites share the server, so waiting locks elsewhere may remain: the lock's own queries are gone.)
             checks.expect(!after.queries.contains { $0.query.contains("probe_lock") })
@@ -240,7 +248,8 @@ struct PostgresReplicaTests {
             let admin = try PostgresConnection(target: replicaTarget)
             let writer = try PostgresConnection(target: primaryTarget)
             _ = try writer.query("CREATE TABLE IF NOT EXISTS probe_lag (ts timestamptz); INSERT INTO probe_lag VALUES (now())")
-            for _ in 0..<50 {
+            let replayed = Date().addingTimeInterval(TestTime.seconds(30))
+            while Date() < replayed {
                 if try admin.query("SELECT pg_last_xact_replay_timestamp() IS NOT NULL").first?.rows.first?.first == "t" { break }
                 usleep(100_000)
             }
@@ -254,8 +263,13 @@ struct PostgresReplicaTests {
             let lag = PostgresProbeTests.value(lagging, "pg.replication.lag_seconds") ?? -1
             checks.expect(lag >= 1, "lag while replay is paused: \(lag)")
             _ = try admin.query("SELECT pg_wal_replay_resume()")
-            usleep(1_000_000)
-            let caughtUp = PostgresProbeTests.value(replica.collect(nowMs: 3).samples, "pg.replication.lag_seconds") ?? -1
+            // Replay catches up within moments; a loaded machine gets up to 30 s.
+            var caughtUp = -1.0
+            let resumed = Date().addingTimeInterval(TestTime.seconds(30))
+            repeat {
+                usleep(250_000)
+                caughtUp = PostgresProbeTests.value(replica.collect(nowMs: 3).samples, "pg.replication.lag_seconds") ?? -1
+            } while !(caughtUp >= 0 && caughtUp < lag) && Date() < resumed
             checks.expect(caughtUp >= 0 && caughtUp < lag, "lag after replay resumed: \(caughtUp)")
             _ = try writer.query("DROP TABLE probe_lag")
         }

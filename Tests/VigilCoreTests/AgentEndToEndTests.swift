@@ -35,7 +35,11 @@ import VigilTestSupport
         let agent = try Child(Binaries.path("vigil-agent"), ["--config", config], environment: ["VIGIL_TOKEN": secret])
         defer { agent.stopInBackground() }
 
-        try await Task.sleep(for: .milliseconds(1500))
+        // The agent follows the file from its end: append once its offsets name the file (it has opened it).
+        let following = await eventually(30) {
+            ((try? String(contentsOfFile: dir.file("state") + "/tail-offsets", encoding: .utf8)) ?? "").contains(logFile)
+        }
+        #expect(following, "agent output: \(agent.text)")
         let handle = try #require(FileHandle(forWritingAtPath: logFile))
         handle.seekToEndOfFile()
         handle.write(Data("2026-11-29 10:00:00 ERROR payment failed for order 42\n".utf8))
@@ -79,8 +83,10 @@ import VigilTestSupport
         await serve.stopped()
         let outageStart = WallClock.nowMs()
         try await Task.sleep(for: .seconds(4))
-        let spooled = (try? FileManager.default.contentsOfDirectory(atPath: state + "/spool"))?.filter { !$0.hasPrefix(".") }.count ?? 0
-        #expect(spooled >= 2, "spool should hold the batches of the outage; agent output: \(agent.text)")
+        func spooled() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: state + "/spool"))?.filter { !$0.hasPrefix(".") }.count ?? 0
+        }
+        #expect(await eventually(30) { spooled() >= 2 }, "spool should hold the batches of the outage; agent output: \(agent.text)")
         #expect(await timestamps().allSatisfy { $0 < outageStart + 1500 })
 
         serve = try await startServe(db: db, port: port)

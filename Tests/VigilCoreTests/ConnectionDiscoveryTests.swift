@@ -95,7 +95,7 @@ import VigilWire
             s = socket.socket(); s.bind(("127.0.0.2", 0)); s.listen(8)
             print(s.getsockname()[1], flush=True)
             c = s.accept()[0]
-            time.sleep(20)
+            time.sleep(600)
             """])
         defer { server.stopInBackground() }
         var serverPort = 0
@@ -106,7 +106,7 @@ import VigilWire
         let client = try Child("/usr/bin/python3", ["-c", """
             import socket, time
             c = socket.create_connection(("127.0.0.2", \(serverPort)))
-            print("connected", flush=True); time.sleep(20)
+            print("connected", flush=True); time.sleep(600)
             """])
         defer { client.stopInBackground() }
         #expect(await eventually(10) { client.text.contains("connected") })

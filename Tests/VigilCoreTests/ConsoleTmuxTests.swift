@@ -85,12 +85,15 @@ struct ConsoleTmuxTests {
         #expect(total >= 24 && up >= total - 3, "most hosts keep reporting:\n\(dashboard)")
         try s.keys("A")
         #expect(await waitFor(s, 10) { $0.contains("› alerts") }, "alerts:\n\(s.screen())")
-        try await Task.sleep(for: .seconds(3))
-        let alerts = s.screen()
         let planted = ["web-3", "worker-4", "db-2", "worker-2", "cache-1", "api-2", "lb-2"]
-        let active = planted.filter { host in
-            alerts.split(separator: "\n").contains { $0.contains(host) && ($0.contains("firing") || $0.contains("pending")) }
+        func active(_ screen: String) -> [String] {
+            planted.filter { host in
+                screen.split(separator: "\n").contains { $0.contains(host) && ($0.contains("firing") || $0.contains("pending")) }
+            }
         }
+        _ = await waitFor(s, 30) { active($0).count >= 5 }
+        let alerts = s.screen()
+        let active = active(alerts)
         #expect(active.count >= 5, "at least five planted incidents firing or pending after two minutes, got \(active):\n\(alerts)")
         try s.keys("q")
         try s.keys("q")
@@ -335,8 +338,9 @@ struct ConsoleTmuxTests {
         let port = freePort()
         let serve = try await startServe(db: db, port: port)
         defer { serve.stopInBackground() }
-        // The lease is taken within a moment of the listener starting.
-        try await Task.sleep(for: .milliseconds(500))
+        // The lease is taken within a moment of the listener starting (a loaded machine may take longer).
+        let store = try SQLiteStore(path: db)
+        #expect(await eventually(30) { (try? await store.currentLease(now: WallClock.nowMs()))?.pid == Int(serve.process.processIdentifier) })
         let config = dir.file("config.yaml")
         try "db: \(db)\ntheme: high-contrast\nlocal_collector: false\n".write(toFile: config, atomically: true, encoding: .utf8)
         let s = Session()
@@ -368,7 +372,7 @@ struct ConsoleTmuxTests {
         let lease = try #require(try await store.currentLease(now: WallClock.nowMs()), "the console holds the lease")
         #expect(lease.pid != Int(serve.process.processIdentifier) && lease.listen == "127.0.0.1:\(port)")
         // Agents reach it at the address they had, and the rules pane shows this engine leading.
-        let health = try await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 2_000)) }
+        let health = try await offPool { try HTTPClient().perform(HTTPRequest(url: "http://127.0.0.1:\(port)/healthz", timeoutMs: 30_000)) }
         #expect(health.status == 200)
         try s.keys(":", "rules", "Enter")
         #expect(await waitFor(s) { $0.contains("leader") && !$0.contains("rules are evaluated by the engine that holds the store") }, "screen:\n\(s.screen())")

@@ -33,17 +33,22 @@ struct DatabaseProbeEndToEndTests {
 
         let marker = "vigil-e2e-\(UInt32.random(in: 0...UInt32.max))"
         let url = Backend.postgresURL!
+        // The query runs until the agent has reported it (a loaded machine may start the agent late), then is cancelled.
         let sleeper = Task.detached {
             try await offPool {
-                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 20_000)
-                _ = try c.query("SELECT pg_sleep(4), '\(marker)'")
+                let c = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 200_000)
+                _ = try? c.query("SELECT pg_sleep(180), '\(marker)'")
             }
         }
-        let seen = await eventually(20) {
+        let seen = await eventually(60) {
             let q = (try? await store.databaseQueries(host: "pg-e2e", database: "main", from: 0, to: WallClock.nowMs() + 60_000, limit: 100)) ?? []
             return q.contains { $0.kind == .active && $0.query.contains(marker) && $0.durationMs >= 1000 }
         }
         #expect(seen, "agent output: \(agent.text)")
+        try await offPool {
+            let admin = try PostgresConnection(target: try PostgresTarget.parse(url), timeoutMs: 20_000)
+            _ = try admin.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%\(marker)%' AND pid <> pg_backend_pid()")
+        }
         try await sleeper.value
         let up = try await store.points(SeriesKey(host: "pg-e2e", name: "pg.up", labels: ["db": "main"]), from: 0, to: WallClock.nowMs() + 60_000)
         #expect(up.contains { $0.value == 1 })

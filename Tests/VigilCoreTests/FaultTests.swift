@@ -23,7 +23,7 @@ struct FaultTests {
     static func post(_ b: IngestBatch, port: Int, token: String) async -> HTTPResponse? {
         let req = HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/api/v1/ingest",
                               headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
-                              body: Array(b.json().utf8), timeoutMs: 5000, connectTimeoutMs: 1000)
+                              body: Array(b.json().utf8), timeoutMs: 30_000, connectTimeoutMs: 1000)
         return try? await offPool { try HTTPClient().perform(req) }
     }
 

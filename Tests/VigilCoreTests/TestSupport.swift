@@ -25,7 +25,8 @@ struct RunningEngine {
         if let notify { options.notify = (notify, { (HTTPClient(), SMTPClient()) }) }
         let engine = VigilEngine(store: store, options: options)
         let task = Task { try await engine.run() }
-        for _ in 0..<500 where engine.boundPort == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let bindBy = Date().addingTimeInterval(TestTime.seconds(30))
+        while engine.boundPort == nil && Date() < bindBy { try await Task.sleep(for: .milliseconds(10)) }
         guard let port = engine.boundPort else { throw StoreError("engine did not bind") }
         return RunningEngine(dir: dir, store: store, engine: engine, task: task, port: port)
     }

@@ -13,7 +13,7 @@ import VigilTestSupport
 /// share). Each request gets the next scripted answer; every request is kept.
 final class ChatTestServer: @unchecked Sendable {
     enum Answer: Sendable {
-        /// `data:` events; with `gated`, the events after the first wait for `openGate()` (at most 8 s).
+        /// `data:` events; with `gated`, the events after the first wait for `openGate()` (at most 30 s, scaled).
         case sse([String], gated: Bool = false)
         /// The events, only if the request carries a tool message answering `toolCallID` (else HTTP 400).
         case afterTool(toolCallID: String, [String])
@@ -111,7 +111,8 @@ final class ChatTestServer: @unchecked Sendable {
             send(c, head)
             for e in events { send(c, "data: \(e)\n\n") }
             var buf = [UInt8](repeating: 0, count: 256)
-            for _ in 0..<1000 {
+            // Until the client closes, the test stops the server, or 30 s (scaled) pass.
+            for _ in 0..<Int(3000 * TestTime.scale) {
                 if stopped.load(ordering: .acquiring) { return }
                 let n = recv(c, &buf, buf.count, Int32(MSG_DONTWAIT))
                 if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -124,7 +125,7 @@ final class ChatTestServer: @unchecked Sendable {
     }
 
     private func waitForGate() {
-        for _ in 0..<800 {
+        for _ in 0..<Int(3000 * TestTime.scale) {
             if state.withLock({ $0.gateOpen }) { return }
             usleep(10_000)
         }
@@ -296,9 +297,9 @@ final class ChatHarness {
         for m in mailbox.drain() { c.receive(m, now: WallClock.nowMs()) }
     }
 
-    /// Delivers mailbox messages until `condition` holds (at most 8 s, scaled by `TestTime`).
+    /// Delivers mailbox messages until `condition` holds (at most 30 s, scaled by `TestTime`).
     func wait(_ c: ConsoleController, _ what: String, until condition: () async -> Bool) async {
-        for _ in 0..<Int(800 * TestTime.scale) {
+        for _ in 0..<Int(3000 * TestTime.scale) {
             deliver(c)
             if await condition() { return }
             try? await Task.sleep(for: .milliseconds(10))

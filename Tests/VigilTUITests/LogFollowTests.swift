@@ -100,13 +100,13 @@ import VigilWire
         worker.want(request)
         func updates() -> [LogTailUpdate] { mailbox.drain().compactMap { if case .logs(.tail(let u)) = $0 { u } else { nil } } }
         var got: [LogTailUpdate] = []
-        for _ in 0..<100 where got.isEmpty { try await Task.sleep(for: .milliseconds(20)); got += updates() }
+        for _ in 0..<1500 where got.isEmpty { try await Task.sleep(for: .milliseconds(20)); got += updates() }
         #expect(got.first?.backlog == true && got.first?.lines.map(\.message) == ["old failure"])
         #expect(store.logBus.subscriberCount == 1)
         _ = try await store.ingest(IngestBatch(host: "web-2", logs: [LogEntry(ts: t, source: "app", level: .info, message: "fine"),
                                                                      LogEntry(ts: t, source: "app", level: .critical, message: "new failure")]), receivedAt: t)
         got = []
-        for _ in 0..<100 where got.isEmpty { try await Task.sleep(for: .milliseconds(20)); got += updates() }
+        for _ in 0..<1500 where got.isEmpty { try await Task.sleep(for: .milliseconds(20)); got += updates() }
         #expect(got.map { $0.lines.map(\.message) } == [["new failure"]] && got.first?.backlog == false && got.first?.pushed == true)
         worker.want(nil)
         #expect(store.logBus.subscriberCount == 0)

@@ -298,10 +298,11 @@ struct FixtureReader: FleetReader {
                     evaluated.set(FleetPoller.nowMs())
                 }
             })
-        let poller = FleetPoller(reader: FixtureReader(), rules: access, mailbox: mailbox, interval: 60, reloadWaitMs: Int64(TestTime.ms(3000)))
+        let poller = FleetPoller(reader: FixtureReader(), rules: access, mailbox: mailbox, interval: 60, reloadWaitMs: Int64(TestTime.ms(30_000)))
         poller.reloadRules()
         var result: (String, Bool)?
-        for _ in 0..<Int(100 * TestTime.scale) where result == nil {
+        // Both waits end as soon as the evaluation is seen; 30 s (scaled) for a loaded machine.
+        for _ in 0..<Int(1500 * TestTime.scale) where result == nil {
             try await Task.sleep(for: .milliseconds(20))
             for case .actionResult(let text, let isError) in mailbox.drain() { result = (text, isError) }
         }
