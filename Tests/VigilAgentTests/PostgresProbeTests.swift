@@ -85,12 +85,14 @@ struct PostgresProbeTests {
             for c in extra { _ = try c.query("SELECT count(*) FROM probe_load") }
             // A backend flushes its statistics at most once a second while it lives (or every 10 s when idle), and always
             // when it exits; a loaded machine may take a while to end the loaders. All of their work comes after the
-            // reading above, so a later reading's rates show it: read every 250 ms until one does, at most 30 s.
+            // reading above, so a later reading's rates show it: read again until one does, at most 30 s.
             extra.removeAll()
-            var s = probe.collect(nowMs: 3).samples
-            for i in 0..<120 where (Self.value(s, "pg.rows.inserted_per_sec") ?? 0) == 0 {
-                usleep(250_000)
-                s = probe.collect(nowMs: 4 + Int64(i)).samples
+            var s: [Sample] = []
+            var reading: Int64 = 3
+            _ = JobFixture.eventually {
+                s = probe.collect(nowMs: reading).samples
+                reading += 1
+                return (Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0
             }
             checks.expect((Self.value(s, "pg.tps") ?? 0) > 0)
             checks.expect((Self.value(s, "pg.rows.inserted_per_sec") ?? 0) > 0, "the loaders' 10,000 rows never showed in a rate")
@@ -115,12 +117,10 @@ struct PostgresProbeTests {
             // Until both have run a second on the server (a loaded machine may start them late), at most 60 s; the long
             // one is cancelled after the checks.
             let probe = PostgresProbe(config: DatabaseConfig(name: "main", longQueryMs: 1000), target: try Self.target())
-            var r = probe.collect(nowMs: 42)
-            let deadline = Date().addingTimeInterval(TestTime.seconds(60))
-            while !(r.queries.contains { $0.query.contains("waits for the lock") } && r.queries.contains { $0.query.contains("pg_sleep(120)") }),
-                  Date() < deadline {
-                usleep(250_000)
+            var r = (samples: [Sample](), queries: [DatabaseQuery]())
+            _ = JobFixture.eventually(60) {
                 r = probe.collect(nowMs: 42)
+                return r.queries.contains { $0.query.contains("waits for the lock") } && r.queries.contains { $0.query.contains("pg_sleep(120)") }
             }
             checks.expect((Self.value(r.samples, "pg.locks.waiting") ?? 0) >= 1)
             checks.expect((Self.value(r.samples, "pg.query.longest_seconds") ?? 0) >= 1)
@@ -248,10 +248,8 @@ struct PostgresReplicaTests {
             let admin = try PostgresConnection(target: replicaTarget)
             let writer = try PostgresConnection(target: primaryTarget)
             _ = try writer.query("CREATE TABLE IF NOT EXISTS probe_lag (ts timestamptz); INSERT INTO probe_lag VALUES (now())")
-            let replayed = Date().addingTimeInterval(TestTime.seconds(30))
-            while Date() < replayed {
-                if try admin.query("SELECT pg_last_xact_replay_timestamp() IS NOT NULL").first?.rows.first?.first == "t" { break }
-                usleep(100_000)
+            _ = JobFixture.eventually {
+                (try? admin.query("SELECT pg_last_xact_replay_timestamp() IS NOT NULL").first?.rows.first?.first) == "t"
             }
             _ = try admin.query("SELECT pg_wal_replay_pause()")
             defer { _ = try? admin.query("SELECT pg_wal_replay_resume()") }
@@ -265,11 +263,10 @@ struct PostgresReplicaTests {
             _ = try admin.query("SELECT pg_wal_replay_resume()")
             // Replay catches up within moments; a loaded machine gets up to 30 s.
             var caughtUp = -1.0
-            let resumed = Date().addingTimeInterval(TestTime.seconds(30))
-            repeat {
-                usleep(250_000)
+            _ = JobFixture.eventually {
                 caughtUp = PostgresProbeTests.value(replica.collect(nowMs: 3).samples, "pg.replication.lag_seconds") ?? -1
-            } while !(caughtUp >= 0 && caughtUp < lag) && Date() < resumed
+                return caughtUp >= 0 && caughtUp < lag
+            }
             checks.expect(caughtUp >= 0 && caughtUp < lag, "lag after replay resumed: \(caughtUp)")
             _ = try writer.query("DROP TABLE probe_lag")
         }

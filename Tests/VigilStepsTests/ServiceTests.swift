@@ -100,10 +100,7 @@ final class ServiceTests: XCTestCase {
         let statePath = t.at("state")
         let argvPath = t.at("argv.log")
         let flip = Thread {
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline, ((try? String(contentsOfFile: argvPath, encoding: .utf8)) ?? "").split(separator: "\n").count < 2 {
-                usleep(50_000)
-            }
+            _ = waitUntil(seconds: 30) { ((try? String(contentsOfFile: argvPath, encoding: .utf8)) ?? "").split(separator: "\n").count >= 2 }
             _ = FileManager.default.createFile(atPath: statePath, contents: Data("active\n".utf8))
         }
         flip.start()
